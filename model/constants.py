@@ -1,0 +1,208 @@
+"""Categories and unit constants of the model.
+
+These are names, not behavioural numbers: every number that shapes behaviour lives in
+``parameters.toml``. The integer codes index numpy arrays, so their order is fixed.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+MONTHS_PER_YEAR = 12.0
+PERCENT = 100.0
+
+
+class Status(IntEnum):
+    """Primary position of a resident in a year (exactly one at a time)."""
+
+    REGULAR_WORK = 0
+    SUBSIDISED_WORK = 1  # work with wage-cost subsidy (loonkostensubsidie)
+    SHELTERED_WORK = 2  # beschut werk
+    TRAJECTORY = 3  # re-integration trajectory (mediation, training or social-firm place)
+    DAY_ACTIVITIES = 4  # Wmo day activities (work-like or not)
+    GUIDANCE_ONLY = 5  # Wmo guidance or household help, no activity
+    BENEFIT_NO_SUPPORT = 6  # social assistance without any instrument
+    NOT_IN_SIGHT = 7  # has problems, not known to any desk (non-take-up)
+
+
+IN_WORK = (Status.REGULAR_WORK, Status.SUBSIDISED_WORK, Status.SHELTERED_WORK)
+
+
+class Domain(IntEnum):
+    """Life domains on which a resident has a problem severity in [0, 1]."""
+
+    WORK_INCOME = 0
+    MENTAL = 1
+    INTELLECTUAL = 2  # LVB, licht verstandelijk beperkt; does not change over time
+    PHYSICAL = 3
+    DEBTS = 4
+    ISOLATION = 5
+    ADDICTION = 6
+    HOUSEHOLD = 7  # household / parenting
+
+
+N_DOMAINS = len(Domain)
+# Which domains a single-domain P-wet diagnosis sees [M16][R12]: distance to work only.
+PWET_VIEW = (Domain.WORK_INCOME,)
+# What a Wmo kitchen-table talk sees [M16]: self-reliance domains, not work.
+WMO_VIEW = (Domain.MENTAL, Domain.PHYSICAL, Domain.ISOLATION, Domain.HOUSEHOLD, Domain.INTELLECTUAL)
+# Problems that block work when nobody addresses them ("first debts and addiction, then work") [R12].
+BLOCKING_DOMAINS = (Domain.DEBTS, Domain.ADDICTION, Domain.MENTAL, Domain.HOUSEHOLD)
+# Domains that enter self-reliance (zelfredzaamheid): everything except work/income.
+SELF_RELIANCE_DOMAINS = tuple(d for d in Domain if d != Domain.WORK_INCOME)
+# Domains that change with work, activity, inactivity and the household (not LVB, not work/income).
+DYNAMIC_DOMAINS = tuple(d for d in Domain if d not in (Domain.WORK_INCOME, Domain.INTELLECTUAL))
+HEALTH_DOMAINS = (Domain.MENTAL, Domain.PHYSICAL, Domain.ADDICTION)
+ACTIVITY_DOMAINS = (Domain.ISOLATION, Domain.MENTAL)
+GUIDANCE_DOMAINS = (Domain.DEBTS, Domain.HOUSEHOLD, Domain.ADDICTION, Domain.MENTAL)
+WORK_GAIN_DOMAINS = (Domain.MENTAL, Domain.PHYSICAL, Domain.ISOLATION, Domain.DEBTS)
+INACTIVITY_DOMAINS = (Domain.MENTAL, Domain.PHYSICAL, Domain.ISOLATION)
+
+
+class Instrument(IntEnum):
+    """Instruments of both laws plus benefit and case management, as booked in the ledger."""
+
+    BENEFIT = 0  # bijstand, P-wet income budget
+    MEDIATION = 1  # work-first / mediation, P-wet
+    JOB_COACHING = 2  # job coaching at the workplace, P-wet
+    WAGE_SUBSIDY = 3  # loonkostensubsidie, P-wet (paid from the income budget)
+    SHELTERED_WORK = 4  # beschut werk, P-wet
+    SOCIAL_FIRM = 5  # re-integration trajectory at a social firm, P-wet
+    TRAINING = 6  # training / schooling, P-wet
+    DAY_ACTIVITIES_WORKLIKE = 7  # arbeidsmatige dagbesteding (e.g. at a social firm), Wmo
+    DAY_ACTIVITIES = 8  # dagbesteding, Wmo
+    GUIDANCE = 9  # individuele begeleiding, Wmo
+    HOUSEHOLD_HELP = 10  # hulp bij het huishouden, Wmo
+    CASE_MANAGEMENT = 11  # staff: client managers, Wmo consultants, generalists, regisseurs
+
+
+N_INSTRUMENTS = len(Instrument)
+TRAJECTORY_INSTRUMENTS = (Instrument.MEDIATION, Instrument.SOCIAL_FIRM, Instrument.TRAINING)
+DAY_INSTRUMENTS = (Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
+WMO_INSTRUMENTS = (
+    Instrument.DAY_ACTIVITIES_WORKLIKE,
+    Instrument.DAY_ACTIVITIES,
+    Instrument.GUIDANCE,
+    Instrument.HOUSEHOLD_HELP,
+)
+PWET_INSTRUMENTS = (
+    Instrument.MEDIATION,
+    Instrument.JOB_COACHING,
+    Instrument.SOCIAL_FIRM,
+    Instrument.TRAINING,
+    Instrument.SHELTERED_WORK,
+)
+FIRM_INSTRUMENTS = (Instrument.SOCIAL_FIRM, Instrument.DAY_ACTIVITIES_WORKLIKE)
+
+
+class Holder(IntEnum):
+    """Budget holders. POOLED is the transformation desk (all of it when integrated)."""
+
+    PWET_INCOME = 0
+    PWET_PARTICIPATION = 1
+    WMO = 2
+    POOLED = 3
+
+
+N_HOLDERS = len(Holder)
+NO_PAYER = -1
+
+# The law that owns each instrument under partitions: its budget holder pays.
+LAW_OF_INSTRUMENT = {
+    Instrument.BENEFIT: Holder.PWET_INCOME,
+    Instrument.WAGE_SUBSIDY: Holder.PWET_INCOME,  # paid from the income (BUIG) budget
+    Instrument.MEDIATION: Holder.PWET_PARTICIPATION,
+    Instrument.JOB_COACHING: Holder.PWET_PARTICIPATION,
+    Instrument.SHELTERED_WORK: Holder.PWET_PARTICIPATION,
+    Instrument.SOCIAL_FIRM: Holder.PWET_PARTICIPATION,
+    Instrument.TRAINING: Holder.PWET_PARTICIPATION,
+    Instrument.DAY_ACTIVITIES_WORKLIKE: Holder.WMO,
+    Instrument.DAY_ACTIVITIES: Holder.WMO,
+    Instrument.GUIDANCE: Holder.WMO,
+    Instrument.HOUSEHOLD_HELP: Holder.WMO,
+}
+
+
+class Desk(IntFlag):
+    """Which intakes know a resident (a generalist's household intake sets both)."""
+
+    NONE = 0
+    PWET = 1  # benefit intake, P-wet client manager
+    WMO = 2  # Wmo consultant / neighbourhood team
+
+
+class Disability(IntEnum):
+    """Dominant disability type, for group outcomes."""
+
+    NONE = 0
+    PSYCHIATRIC = 1
+    INTELLECTUAL = 2
+    PHYSICAL = 3
+
+
+class Role(IntEnum):
+    """Case-worker roles [R12][M16]."""
+
+    CLIENT_MANAGER = 0  # P-wet klantmanager
+    WMO_CONSULTANT = 1  # Wmo consultant / neighbourhood team member
+    GENERALIST = 2  # integrated generalist social worker
+    REGISSEUR = 3  # case director for multi-problem households
+
+
+class ExitReason(IntEnum):
+    """Why a resident leaves the modelled population."""
+
+    RETIREMENT = 0
+    MOVED = 1
+    DEATH = 2
+    RECOVERED = 3  # stable in regular work without problems: out of the social domain
+    OTHER_INCOME = 4  # left benefit for another reason (partner income, other benefit)
+
+
+AGE_BANDS = ((18, 27), (27, 45), (45, 55), (55, 200))
+AGE_BAND_LABELS = ("18-26", "27-44", "45-54", "55+")
+WAGE_BAND_EDGES = (0.3, 0.5, 0.8)
+WAGE_BAND_LABELS = ("<30%", "30-50%", "50-80%", ">=80%")
+
+
+class Kind(IntEnum):
+    """Where a household head comes from: the initial stocks or this year's inflow."""
+
+    STOCK_BENEFIT = 0
+    STOCK_WMO = 1
+    STOCK_SUPPORTED = 2
+    STOCK_HIDDEN = 3
+    INFLOW_REPORT = 4  # reported for a benefit; applies or not (non-take-up)
+    INFLOW_WMO = 5
+    MEMBER = 6  # an extra adult household member
+
+
+class Event(IntEnum):
+    """Identity of each random event: part of the common-random-number stream key."""
+
+    INIT_PROFILE = 1
+    INIT_SEVERITY = 2  # + domain
+    INIT_MISC = 20
+    INFLOW_COUNT = 30
+    INFLOW_PROFILE = 31
+    INFLOW_SEVERITY = 32  # + domain
+    INFLOW_MISC = 50
+    EXIT_MOVE = 60
+    EXIT_DEATH = 61
+    SEVERITY_NOISE = 70  # + domain
+    REACH = 90
+    HOUSEHOLD_FIND = 91
+    DESK = 92
+    WMO_SELF_REFERRAL = 93
+    FIRM_REFERRAL = 94
+    CROSS_INTAKE = 95
+    JOB = 100
+    JOB_KIND = 101
+    JOB_MONTH = 102
+    OTHER_EXIT = 103
+    JOB_LOSS = 104
+    DROPOUT = 105
+    LOCK_IN = 106
+    LVB_STAY = 107
+    SUBSIDY_END = 108
+    TO_SHELTERED = 109

@@ -1,0 +1,246 @@
+"""Yearly indicators (one value per name, with its unit) and by-group records for creaming.
+
+``year_indicators`` computes every indicator once per year from the model's arrays; the
+DataCollector reads them by name. ``INDICATORS`` gives each name its unit and meaning, and
+is what tables and the command line use for labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.constants import (
+    AGE_BAND_LABELS,
+    AGE_BANDS,
+    DAY_INSTRUMENTS,
+    N_DOMAINS,
+    TRAJECTORY_INSTRUMENTS,
+    WAGE_BAND_EDGES,
+    WAGE_BAND_LABELS,
+    WMO_INSTRUMENTS,
+    Desk,
+    Disability,
+    ExitReason,
+    Holder,
+    Instrument,
+    Status,
+)
+from model.rules import problems as prob
+
+
+def _bits(instruments) -> int:
+    m = 0
+    for i in instruments:
+        m |= 1 << int(i)
+    return m
+
+
+_TRAJ, _DAY, _WMO = _bits(TRAJECTORY_INSTRUMENTS), _bits(DAY_INSTRUMENTS), _bits(WMO_INSTRUMENTS)
+_PROVIDERS = [i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.WAGE_SUBSIDY,
+                                                 Instrument.CASE_MANAGEMENT)]
+_SUPPORT = _bits(_PROVIDERS) | _bits([Instrument.WAGE_SUBSIDY])
+
+# name: (unit, meaning)
+INDICATORS: dict[str, tuple[str, str]] = {
+    "residents": ("persons", "residents in the social domain at year end"),
+    "inflow": ("persons", "new residents this year (reports, Wmo applicants, their household members)"),
+    "exits": ("persons", "residents who left the social domain this year"),
+    **{f"exit_{r.name.lower()}": ("persons", f"exits this year: {r.name.lower().replace('_', ' ')}") for r in ExitReason},
+    "benefit_stock": ("persons", "residents on social assistance at year end"),
+    "benefit_mean_spell_months": ("months", "mean elapsed spell of the benefit stock at year end"),
+    "outflow_regular_work": ("persons", "moves into regular paid work this year"),
+    "outflow_subsidised_work": ("persons", "moves into work with a wage-cost subsidy this year"),
+    "outflow_sheltered_work": ("persons", "moves into sheltered work this year"),
+    "outflow_work": ("persons", "moves into paid work of any kind this year"),
+    "in_regular_work": ("persons", "residents in regular work at year end"),
+    "in_subsidised_work": ("persons", "residents in subsidised work at year end"),
+    "in_sheltered_work": ("persons", "residents in sheltered work at year end"),
+    "in_trajectory": ("persons", "residents in a re-integration trajectory at year end"),
+    "in_day_activities": ("persons", "residents in day activities at year end (day-activity places used)"),
+    "guidance_only": ("persons", "residents with Wmo guidance or household help only at year end"),
+    "wmo_clients": ("persons", "residents holding any Wmo provision at year end"),
+    "guidance_hours": ("hours per year", "guidance hours delivered (clients with guidance x hours per client)"),
+    "not_in_sight": ("persons", "residents with problems not known to any desk at year end"),
+    "new_trajectories": ("persons", "trajectories started this year"),
+    "new_trajectories_wmo_clients": ("persons", "trajectories started this year by residents holding a Wmo provision"),
+    "care_exits": ("persons", "Wmo support ended this year because self-reliance recovered"),
+    "dropouts": ("persons", "drop-outs from trajectories and day activities this year"),
+    "lock_ins": ("persons", "trajectories extended by the firm past the planned end this year"),
+    "job_losses": ("persons", "returns from work to benefit this year"),
+    "reached": ("persons", "hidden residents who came into sight this year"),
+    "found_in_household": ("persons", "hidden members found by a household intake this year"),
+    "care_clients_on_benefit": ("persons", "benefit recipients with wage value below the care-client threshold"),
+    "care_clients_served_share": ("share", "share of care clients on benefit holding any instrument"),
+    **{f"budget_{h.name.lower()}": ("EUR", f"budget of {h.name.lower()} this year (incl. its staff)") for h in Holder},
+    **{f"spend_{h.name.lower()}": ("EUR", f"spending booked on {h.name.lower()} this year") for h in Holder},
+    **{f"overspend_{h.name.lower()}": ("EUR", f"spending above the budget of {h.name.lower()}") for h in Holder},
+    "spend_total": ("EUR", "municipal spending in the social domain this year"),
+    **{f"spend_instrument_{i.name.lower()}": ("EUR", f"spending on {i.name.lower()} this year") for i in Instrument},
+    "savings_benefit_pwet_income": ("EUR", "benefits not paid to residents who left benefit for work in this run"),
+    "savings_care_wmo": ("EUR", "Wmo care no longer needed after care exits (partitioned residents)"),
+    "savings_care_pooled": ("EUR", "Wmo care no longer needed after care exits (desk residents)"),
+    "firm_places": ("places", "social-firm places"),
+    "firm_occupied": ("places", "social-firm places occupied at year end"),
+    "firm_utilisation": ("share", "occupied share of social-firm places at year end"),
+    "firm_revenue": ("EUR", "social firms' own revenue from client work this year"),
+    **{f"step_{k}": ("share", f"share of residents on participation step {k}") for k in range(1, 7)},
+    "multi_problem_households": ("households", "known households with several severe problems"),
+    "professionals_per_mp_household": ("professionals", "mean number of professionals per multi-problem household"),
+    "pooled_share": ("share", "pooled share in force this year"),
+}
+
+GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "in_trajectory", "in_day_activities",
+                    "wmo_clients", "served")
+
+
+def year_indicators(model) -> dict[str, float]:
+    """All indicators for the year just simulated (units in ``INDICATORS``)."""
+    p, pop = model.p, model.pop
+    rows = pop.alive_rows()
+    status = model.status_of(rows)
+    prov = pop.provisions[rows]
+    on_benefit = pop.on_benefit[rows]
+    c = model.counts
+    ind: dict[str, float] = {
+        "residents": float(len(rows)),
+        "inflow": c["inflow"],
+        "exits": c["exits"],
+        **{f"exit_{r.name.lower()}": c[f"exit_{r.name.lower()}"] for r in ExitReason},
+        "benefit_stock": float(on_benefit.sum()),
+        "benefit_mean_spell_months": float(pop.spell_years[rows][on_benefit].mean() * 12) if on_benefit.any() else 0.0,
+        "outflow_regular_work": c["outflow_regular_work"],
+        "outflow_subsidised_work": c["outflow_subsidised_work"],
+        "outflow_sheltered_work": c["outflow_sheltered_work"],
+    }
+    ind["outflow_work"] = ind["outflow_regular_work"] + ind["outflow_subsidised_work"] + ind["outflow_sheltered_work"]
+    for name, st in (("in_regular_work", Status.REGULAR_WORK), ("in_subsidised_work", Status.SUBSIDISED_WORK),
+                     ("in_sheltered_work", Status.SHELTERED_WORK), ("in_trajectory", Status.TRAJECTORY),
+                     ("in_day_activities", Status.DAY_ACTIVITIES), ("guidance_only", Status.GUIDANCE_ONLY),
+                     ("not_in_sight", Status.NOT_IN_SIGHT)):
+        ind[name] = float((status == st).sum())
+    guided = (prov & (1 << int(Instrument.GUIDANCE))) != 0
+    ind["wmo_clients"] = float(((prov & _WMO) != 0).sum())
+    ind["guidance_hours"] = float(guided.sum() * p["wmo.guidance_hours"])
+    for k in ("new_traj", "new_traj_wmo_clients"):
+        ind[k.replace("traj", "trajectories")] = c[k]
+    for k in ("care_exits", "dropouts", "lock_ins", "job_losses", "reached", "found_in_household"):
+        ind[k] = c[k]
+    care = on_benefit & (pop.wage[rows] < p["wage.care_client_threshold"])
+    ind["care_clients_on_benefit"] = float(care.sum())
+    ind["care_clients_served_share"] = float(((prov & _SUPPORT) != 0)[care].mean()) if care.any() else 0.0
+    total = 0.0
+    for h, holder in model.holders.items():
+        name = h.name.lower()
+        ind[f"budget_{name}"] = holder.budget
+        ind[f"spend_{name}"] = holder.total
+        ind[f"overspend_{name}"] = holder.overspend
+        total += holder.total
+    ind["spend_total"] = total
+    by_instrument = sum(holder.spent for holder in model.holders.values())
+    for i in Instrument:
+        ind[f"spend_instrument_{i.name.lower()}"] = float(by_instrument[i])
+    ind["savings_benefit_pwet_income"] = model.holders[Holder.PWET_INCOME].savings["benefit"]
+    ind["savings_care_wmo"] = model.holders[Holder.WMO].savings["care"]
+    ind["savings_care_pooled"] = model.holders[Holder.POOLED].savings["care"]
+    _firm_indicators(model, rows, ind)
+    steps = prob.participation_step(status, pop.sev[rows, 5], p["dynamics.isolation_step_threshold"])
+    counts = np.bincount(steps, minlength=7)[1:]
+    for k in range(1, 7):
+        ind[f"step_{k}"] = float(counts[k - 1] / max(len(rows), 1))
+    ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(model, rows, prov)
+    ind["pooled_share"] = float(model.share)
+    return ind
+
+
+def _firm_indicators(model, rows, ind) -> None:
+    pop = model.pop
+    firm = pop.firm[rows]
+    handled = model.handled_by_desk(rows)
+    places = sum(f.places for f in model.firms)
+    occupied_total = 0
+    revenue_per_place = model.p["firm.revenue_per_productive_place"]
+    revenue = 0.0
+    for f in model.firms:
+        at = firm == f.index
+        by = {
+            Holder.PWET_PARTICIPATION: int((at & ~handled & ((pop.provisions[rows] & (1 << int(Instrument.SOCIAL_FIRM))) != 0)).sum()),
+            Holder.WMO: int((at & ~handled & ((pop.provisions[rows] & (1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE))) != 0)).sum()),
+            Holder.POOLED: int((at & handled).sum()),
+        }
+        f.record_year(by, float(pop.wage[rows][at].sum()), revenue_per_place)
+        occupied_total += f.occupied
+        revenue += f.revenue
+    ind["firm_places"] = float(places)
+    ind["firm_occupied"] = float(occupied_total)
+    ind["firm_utilisation"] = occupied_total / places if places else 0.0
+    ind["firm_revenue"] = revenue
+
+
+def _professionals(model, rows, prov) -> tuple[float, float]:
+    """Multi-problem households and the professionals around each ('a traffic jam at the front door' [R12])."""
+    p, pop = model.p, model.pop
+    if len(rows) == 0:
+        return 0.0, 0.0
+    handled = model.handled_by_desk(rows)
+    severe = prob.count_severe(pop.sev[rows], tuple(range(1, N_DOMAINS)), p["problems.severe_threshold"])
+    known = pop.desk[rows] != Desk.NONE
+    _, inv = np.unique(pop.household[rows], return_inverse=True)
+    n_hh = inv.max() + 1
+
+    def any_in(mask):
+        return np.bincount(inv, weights=mask.astype(float), minlength=n_hh) > 0
+
+    mp = (np.bincount(inv, weights=severe, minlength=n_hh) >= p["problems.multi_problem_count"]) & any_in(known)
+    if not mp.any():
+        return 0.0, 0.0
+    client_manager = any_in(~handled & ((pop.desk[rows] & Desk.PWET) != 0) & (pop.on_benefit[rows] | ((prov & _TRAJ) != 0)))
+    consultant = any_in(~handled & ((prov & _WMO) != 0))
+    generalist = any_in(handled & known)
+    regisseur = any_in(model._regie[rows])
+    providers = np.zeros(len(rows))
+    for i in _PROVIDERS:
+        providers += (prov & (1 << int(i))) != 0
+    total = client_manager * 1.0 + consultant + generalist + regisseur + np.bincount(inv, weights=providers,
+                                                                                    minlength=n_hh)
+    return float(mp.sum()), float(total[mp].mean())
+
+
+def _bands(model, rows) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    pop = model.pop
+    age = pop.age[rows]
+    age_band = np.zeros(len(rows), dtype=int)
+    for k, (lo, _) in enumerate(AGE_BANDS):
+        age_band[age >= lo] = k
+    wage_band = np.searchsorted(np.asarray(WAGE_BAND_EDGES), pop.wage[rows], side="right")
+    return {
+        "age_band": (age_band, AGE_BAND_LABELS),
+        "disability": (pop.disability[rows].astype(int), tuple(d.name.lower() for d in Disability)),
+        "wage_band": (wage_band, WAGE_BAND_LABELS),
+    }
+
+
+def group_records(model) -> list[tuple]:
+    """(year, indicator, group_by, group, value) rows by age band, disability type and wage-value band."""
+    pop = model.pop
+    rows = pop.alive_rows()
+    status = model.status_of(rows)
+    prov = pop.provisions[rows]
+    outflow = np.zeros(pop.n, dtype=bool)
+    for r in model._outflow_rows:
+        outflow[r] = True
+    values = {
+        "residents": np.ones(len(rows)),
+        "benefit_stock": pop.on_benefit[rows],
+        "outflow_work": outflow[rows],
+        "in_trajectory": status == Status.TRAJECTORY,
+        "in_day_activities": status == Status.DAY_ACTIVITIES,
+        "wmo_clients": (prov & _WMO) != 0,
+        "served": (prov & _SUPPORT) != 0,
+    }
+    year = model.year + 1
+    recs = []
+    for group_by, (codes, labels) in _bands(model, rows).items():
+        for name in GROUP_INDICATORS:
+            sums = np.bincount(codes, weights=values[name].astype(float), minlength=len(labels))
+            recs.extend((year, name, group_by, labels[k], float(sums[k])) for k in range(len(labels)))
+    return recs
