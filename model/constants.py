@@ -9,7 +9,9 @@ from __future__ import annotations
 from enum import IntEnum, IntFlag
 
 MONTHS_PER_YEAR = 12.0
-PERCENT = 100.0
+PER_10K = 10_000  # inhabitants per staffing / places unit
+MORTALITY_REFERENCE_AGE = 40.0  # the age at which demography.mortality_at_40 is stated
+DISPLAY_DIGITS = 3  # rounding of persona tables
 
 
 class Status(IntEnum):
@@ -26,6 +28,17 @@ class Status(IntEnum):
 
 
 IN_WORK = (Status.REGULAR_WORK, Status.SUBSIDISED_WORK, Status.SHELTERED_WORK)
+
+
+class Step(IntEnum):
+    """Participation ladder (participatieladder) [M16]."""
+
+    ISOLATED = 1
+    SOCIAL_CONTACTS = 2
+    ORGANISED_ACTIVITY = 3
+    UNPAID_WORK = 4
+    SUPPORTED_WORK = 5
+    PAID_WORK = 6
 
 
 class Domain(IntEnum):
@@ -180,17 +193,22 @@ class Kind(IntEnum):
 class Event(IntEnum):
     """Identity of each random event: part of the common-random-number stream key."""
 
-    INIT_PROFILE = 1
-    INIT_SEVERITY = 2  # + domain
-    INIT_MISC = 20
     INFLOW_COUNT = 30
     INFLOW_PROFILE = 31
     INFLOW_SEVERITY = 32  # + domain
-    INFLOW_MISC = 50
+    INFLOW_SIZE = 50
+    INFLOW_TAKE_UP = 51
+    INFLOW_WAGE = 52
+    INFLOW_AGE = 53
+    INFLOW_SPELL = 54
+    INFLOW_MOTIVATION = 55
+    INFLOW_DISCRIMINATION = 56
+    INFLOW_MONTH = 57
     EXIT_MOVE = 60
     EXIT_DEATH = 61
     SEVERITY_NOISE = 70  # + domain
     REACH = 90
+    REACH_MONTH = 89
     HOUSEHOLD_FIND = 91
     DESK = 92
     WMO_SELF_REFERRAL = 93

@@ -25,6 +25,7 @@ from model.constants import (
     LAW_OF_INSTRUMENT,
     MONTHS_PER_YEAR,
     N_DOMAINS,
+    PER_10K,
     N_HOLDERS,
     N_INSTRUMENTS,
     PWET_INSTRUMENTS,
@@ -74,6 +75,25 @@ PWET_TRAJ_FOR_SUBSIDY = TRAJ_BITS  # someone who arranges a wage-cost subsidy pl
 SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
 
 
+def check_combinations(p) -> None:
+    """Reject parameter combinations that cannot hold together (each value may be in range on its own)."""
+    if p["scenario.switch_year"] > p["scenario.years"]:
+        raise ParameterError(
+            f"parameter 'scenario.switch_year' = {p['scenario.switch_year']} is after the horizon "
+            f"scenario.years = {p['scenario.years']}: allowed 0 to {p['scenario.years']}"
+        )
+    order = ["wage.sheltered_min", "wage.subsidy_min", "wage.regular_min"]
+    if [p[k] for k in order] != sorted(p[k] for k in order):
+        raise ParameterError("wage thresholds must rise: " + ", ".join(f"{k} = {p[k]}" for k in order))
+    if p["wmo.exit_self_reliance"] < p["wmo.need_threshold"]:
+        raise ParameterError(
+            f"parameter 'wmo.exit_self_reliance' = {p['wmo.exit_self_reliance']} must be at least "
+            f"wmo.need_threshold = {p['wmo.need_threshold']} (support would end before it starts)"
+        )
+    if sum(p["population.household_size_probs"]) <= 0:
+        raise ParameterError("parameter 'population.household_size_probs' must not be all 0")
+
+
 class SocialDomainModel(mesa.Model):
     """A municipality's social domain under a funding regime; one ``step`` is one year."""
 
@@ -106,8 +126,8 @@ class SocialDomainModel(mesa.Model):
             **parameter_kwargs: overrides in keyword form, ``benefit__cost_per_year=15000``.
 
         Raises:
-            ParameterError: an unknown key, a wrong type or a value out of range.
-            ValueError: a combination of parameters that cannot hold together.
+            ParameterError: an unknown key, a wrong type, a value out of range, or a combination
+                of values that cannot hold together (a ValueError subclass).
         """
         super().__init__(rng=rng)
         overrides = dict(params or {})
@@ -128,12 +148,12 @@ class SocialDomainModel(mesa.Model):
         self.streams = Streams(int(self.rng.integers(0, np.iinfo(np.int64).max)))
         self.year = 0
         self.share = 0.0
-        self.pop = Population(capacity=int(self.inhabitants * 0.1) + 64)
+        self.pop = Population()
         self._agents_by_row: list[Resident | None] = []
         self._next_uid = 0
         self._next_household = 0
         self.price = self._prices()
-        self.sheltered_places = round(p["pwet.sheltered_places_per_10k"] * self.inhabitants / 10_000)
+        self.sheltered_places = round(p["pwet.sheltered_places_per_10k"] * self.inhabitants / PER_10K)
 
         self.holders = {h: BudgetHolder(self, holder=h) for h in Holder}
         self.workers = self._create_workers()
@@ -153,23 +173,7 @@ class SocialDomainModel(mesa.Model):
 
     # ------------------------------------------------------------------ setup
     def _check_combinations(self) -> None:
-        p = self.p
-        if p["scenario.switch_year"] > p["scenario.years"]:
-            raise ValueError(
-                f"scenario.switch_year = {p['scenario.switch_year']} is after the horizon "
-                f"scenario.years = {p['scenario.years']}: allowed 0 to {p['scenario.years']}"
-            )
-        order = ["wage.sheltered_min", "wage.subsidy_min", "wage.regular_min"]
-        vals = [p[k] for k in order]
-        if vals != sorted(vals):
-            raise ValueError(f"wage thresholds must rise: {', '.join(f'{k} = {p[k]}' for k in order)}")
-        if p["wmo.exit_self_reliance"] < p["wmo.need_threshold"]:
-            raise ValueError(
-                f"wmo.exit_self_reliance = {p['wmo.exit_self_reliance']} must be at least "
-                f"wmo.need_threshold = {p['wmo.need_threshold']} (support would end before it starts)"
-            )
-        if sum(p["population.household_size_probs"]) <= 0:
-            raise ValueError("population.household_size_probs must not all be 0")
+        check_combinations(self.p)
 
     def _prices(self) -> np.ndarray:
         p = self.p
@@ -189,7 +193,7 @@ class SocialDomainModel(mesa.Model):
         return price
 
     def _create_workers(self) -> dict[Role, list[CaseWorker]]:
-        p, per = self.p, self.inhabitants / 10_000
+        p, per = self.p, self.inhabitants / PER_10K
         spec = {
             Role.CLIENT_MANAGER: ("staff.client_managers_per_10k", "staff.client_manager_caseload"),
             Role.WMO_CONSULTANT: ("staff.wmo_consultants_per_10k", "staff.wmo_consultant_caseload"),
@@ -221,7 +225,7 @@ class SocialDomainModel(mesa.Model):
             return np.empty(0, dtype=np.int64)
         head_uid = self._next_uid + np.arange(n_heads)
         # Household size and composition are drawn per head before any uid is handed out.
-        size = demo.household_sizes(s.uniform(head_uid, year, Event.INFLOW_MISC), p["population.household_size_probs"])
+        size = demo.household_sizes(s.uniform(head_uid, year, Event.INFLOW_SIZE), p["population.household_size_probs"])
         size = size if n_heads else size
         # uids: each head followed by its members, so every id is a pure function of creation order.
         total = int(size.sum())
@@ -238,7 +242,7 @@ class SocialDomainModel(mesa.Model):
         kind = np.where(is_head, kinds[head_of], Kind.MEMBER).astype(np.int8)
         # Take-up of reports is decided on the head [M16: ~40% of reports do not apply].
         report = kind == Kind.INFLOW_REPORT
-        applies = s.uniform(uid, year, Event.INFLOW_MISC + 1) >= p["inflow.non_take_up"]
+        applies = s.uniform(uid, year, Event.INFLOW_TAKE_UP) >= p["inflow.non_take_up"]
 
         shift = np.select(
             [kind == Kind.STOCK_BENEFIT, kind == Kind.STOCK_WMO, kind == Kind.STOCK_SUPPORTED,
@@ -250,17 +254,17 @@ class SocialDomainModel(mesa.Model):
         z = s.normal(uid, year, Event.INFLOW_PROFILE)
         head_latent = (z + shift)[head_pos][head_of]
         rho = p["population.household_latent_correlation"]
-        latent = np.where(is_head, z + shift, rho * head_latent + np.sqrt(1.0 - rho**2) * z)
+        latent = np.where(is_head, z + shift, rho * head_latent + np.sqrt(1.0 - rho * rho) * z)
         eps = np.stack([s.normal(uid, year, Event.INFLOW_SEVERITY + d) for d in range(N_DOMAINS)], axis=1)
         sev = prob.severities(latent, eps, p["problems.baseline_logit"], p["problems.latent_loading"],
                               p["problems.idiosyncratic_sd"])
         wage = prob.wage_value(sev, p["wage.value_base"], p["wage.severity_weight"], p["wage.sd"],
-                               s.normal(uid, year, Event.INFLOW_MISC + 2))
+                               s.normal(uid, year, Event.INFLOW_WAGE))
         stock = kind <= Kind.STOCK_HIDDEN
         skew = np.where(stock | (kind == Kind.MEMBER), p["population.stock_age_skew"], p["population.inflow_age_skew"])
-        age = demo.draw_age(s.uniform(uid, year, Event.INFLOW_MISC + 3), p["population.age_min"],
+        age = demo.draw_age(s.uniform(uid, year, Event.INFLOW_AGE), p["population.age_min"],
                             p["population.pension_age"] - 1, skew)
-        spell = -p["benefit.initial_mean_spell_years"] * np.log(s.uniform(uid, year, Event.INFLOW_MISC + 4))
+        spell = -p["benefit.initial_mean_spell_years"] * np.log(s.uniform(uid, year, Event.INFLOW_SPELL))
         load = prob.problem_load(sev)
 
         on_benefit = (kind == Kind.STOCK_BENEFIT) | (report & applies)
@@ -286,9 +290,9 @@ class SocialDomainModel(mesa.Model):
         pop.sev[rows] = sev
         pop.wage[rows] = wage
         pop.motivation[rows] = p["problems.motivation_min"] + (1 - p["problems.motivation_min"]) * s.uniform(
-            uid, year, Event.INFLOW_MISC + 5)
+            uid, year, Event.INFLOW_MOTIVATION)
         pop.discrimination[rows] = (age >= p["firm.older_age_min"]) & (
-            s.uniform(uid, year, Event.INFLOW_MISC + 6) < p["firm.discrimination_share"])
+            s.uniform(uid, year, Event.INFLOW_DISCRIMINATION) < p["firm.discrimination_share"])
         pop.disability[rows] = prob.disability_type(sev, p["problems.disability_threshold"])
         pop.employment[rows] = employment
         pop.provisions[rows] = np.where(employment == Status.SUBSIDISED_WORK, 1 << int(Instrument.WAGE_SUBSIDY), 0) | \
@@ -415,7 +419,9 @@ class SocialDomainModel(mesa.Model):
         checks = [
             (ExitReason.RECOVERED, demo.recovered(pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows],
                                                   load, p["demography.recovery_years"],
-                                                  p["demography.recovery_severity"])),
+                                                  p["demography.recovery_severity"])
+             | demo.unseen_without_need(self.status_of(rows) == Status.NOT_IN_SIGHT, load,
+                                        p["access.hidden_need"])),
             (ExitReason.MOVED, s.uniform(uid, year, Event.EXIT_MOVE) < p["demography.move_rate"]),
             (ExitReason.DEATH, s.uniform(uid, year, Event.EXIT_DEATH) < demo.mortality(
                 age, p["demography.mortality_at_40"], p["demography.gompertz_slope"])),
@@ -435,7 +441,7 @@ class SocialDomainModel(mesa.Model):
         kinds = np.concatenate([np.full(n_reports, Kind.INFLOW_REPORT, dtype=np.int8),
                                 np.full(n_wmo, Kind.INFLOW_WMO, dtype=np.int8)])
         heads = self._next_uid + np.arange(len(kinds))  # month drawn on the head's future uid
-        month = MONTHS_PER_YEAR * s.uniform(heads, year, Event.INFLOW_COUNT + 1)
+        month = MONTHS_PER_YEAR * s.uniform(heads, year, Event.INFLOW_MONTH)
         new = self._new_households(kinds, entry_month=month)
         self.counts["inflow"] = float(len(new))
 
@@ -497,7 +503,7 @@ class SocialDomainModel(mesa.Model):
         pop.on_benefit[r] = pop.employment[r] < 0
         pop.desk[r] = np.where(handled[come_in], Desk.PWET | Desk.WMO, Desk.PWET)
         pop.spell_years[r] = 0.0
-        pop.entry_month[r] = MONTHS_PER_YEAR * s.uniform(pop.uid[r], year, Event.REACH + 100)
+        pop.entry_month[r] = MONTHS_PER_YEAR * s.uniform(pop.uid[r], year, Event.REACH_MONTH)
         # Handled residents are known to the one household intake, i.e. to both laws.
         pop.desk[rows[handled & known]] = Desk.PWET | Desk.WMO
         # Under partitions a benefit client with low self-reliance may apply to the Wmo on own initiative.
@@ -510,7 +516,7 @@ class SocialDomainModel(mesa.Model):
         cross = ~handled & in_day & pop.on_benefit[rows] & (
             s.uniform(uid, year, Event.CROSS_INTAKE) < p["pwet.cross_law_intake_prob"])
         c = rows[cross]
-        pop.provisions[c] &= np.uint16(~DAY_BITS & 0xFFFF)
+        pop.provisions[c] &= np.invert(np.uint16(DAY_BITS))
         pop.firm[c] = -1
         pop.desk[c] |= Desk.PWET
         self.counts["reached"] = float(reached.sum())
@@ -568,9 +574,13 @@ class SocialDomainModel(mesa.Model):
         self._benefit_before = pop.on_benefit[: pop.n].copy()
         self._job_coaching = np.zeros(pop.n, dtype=bool)
         self._regie = np.zeros(pop.n, dtype=bool)
+        self._light = np.zeros(pop.n, dtype=bool)  # light problems handled by the generalist this year
         self._outflow_rows = []
         handled = self.handled_by_desk(rows)
         frac = self._year_fraction(rows)
+        # Review at the start of the year: planned trajectory ends, lock-in, recovered Wmo clients.
+        self._trajectory_ends(rows, handled)
+        self._care_exits(rows)
         # Provisions that continue from last year are contracts: commit them first.
         self._commit_continuing(rows, handled, frac)
         self._allocate_sheltered(rows, handled)
@@ -627,7 +637,7 @@ class SocialDomainModel(mesa.Model):
             holder.commit(float(cost[idx].sum()))
         r = rows[chosen]
         pop.employment[r] = Status.SHELTERED_WORK
-        pop.provisions[r] = (pop.provisions[r] & np.uint16(~ACTIVITY_BITS & 0xFFFF)) | np.uint16(
+        pop.provisions[r] = (pop.provisions[r] & np.invert(np.uint16(ACTIVITY_BITS))) | np.uint16(
             1 << int(Instrument.SHELTERED_WORK))
         pop.firm[r] = -1
         pop.on_benefit[r] = False
@@ -729,7 +739,10 @@ class SocialDomainModel(mesa.Model):
         severe = p["problems.severe_threshold"]
         blocking = prob.count_severe(pop.sev[r], BLOCKING_DOMAINS, severe)
         has_guidance = (pop.provisions[r] & GUIDANCE_BIT) != 0
-        extra = ((blocking > 0) & ~has_guidance) * (1 << int(Instrument.GUIDANCE)) | (
+        # The generalist handles light problems directly and refers on only heavier ones [R12].
+        refer = blocking >= p["integrated.referral_severe_count"]
+        light = (blocking > 0) & ~refer
+        extra = (refer & ~has_guidance) * (1 << int(Instrument.GUIDANCE)) | (
             (pop.sev[r, Domain.PHYSICAL] >= severe) & ((pop.provisions[r] & (1 << int(Instrument.HOUSEHOLD_HELP))) == 0)
         ) * (1 << int(Instrument.HOUSEHOLD_HELP))
         extra = extra.astype(np.uint16)
@@ -740,13 +753,16 @@ class SocialDomainModel(mesa.Model):
         mult = np.select([core == Instrument.MEDIATION, core == Instrument.SOCIAL_FIRM],
                          [p["work.mediation_effect"], p["work.trajectory_effect"]], p["work.worklike_effect"])
         unaddressed_now = np.where(has_guidance | self._regie[r], 0, blocking)
-        with_pkg = out.hazard_to_probability(base_h * mult)
+        addressed_by_package = np.where(refer | light, 0, unaddressed_now)
+        with_pkg = out.hazard_to_probability(base_h * mult * out.unaddressed_multiplier(
+            addressed_by_package, p["work.unaddressed_penalty"]))
         without = out.hazard_to_probability(base_h * out.unaddressed_multiplier(unaddressed_now,
                                                                                 p["work.unaddressed_penalty"]))
         priority = alloc.integrated_priority(with_pkg - without, pop.on_benefit[r], 1.0 - sr[idx], cost, p)
         holder = self.holders[Holder.POOLED]
         chosen = alloc.select_within_limits(priority, cost, holder.remaining, room)
         r, core, extra, priority, frac = r[chosen], core[chosen], extra[chosen], priority[chosen], frac[chosen]
+        self._light[r[light[chosen]]] = True
         wants = np.isin(core, FIRM_INSTRUMENTS)
         firm = alloc.assign_slots(wants, priority, self._firm_slots(None))
         fallback = np.where(core == Instrument.SOCIAL_FIRM, Instrument.TRAINING, Instrument.DAY_ACTIVITIES)
@@ -788,7 +804,7 @@ class SocialDomainModel(mesa.Model):
         load = prob.problem_load(sev)
         not_employed = emp < 0
         severe = p["problems.severe_threshold"]
-        guided = ((prov & GUIDANCE_BIT) != 0) | self._regie[rows]
+        guided = ((prov & GUIDANCE_BIT) != 0) | self._regie[rows] | self._light[rows]
         unaddressed = np.where(guided, 0, prob.count_severe(sev, BLOCKING_DOMAINS, severe))
 
         # Jobs: who can be hired, at what chance.
@@ -841,7 +857,7 @@ class SocialDomainModel(mesa.Model):
         pop.employment[j] = kind[job]
         pop.on_benefit[j] = False
         pop.left_for_work[j] = was_on_benefit | pop.left_for_work[j]
-        pop.provisions[j] &= np.uint16(~ACTIVITY_BITS & 0xFFFF)
+        pop.provisions[j] &= np.invert(np.uint16(ACTIVITY_BITS))
         sub = j[kind[job] == Status.SUBSIDISED_WORK]
         pop.provisions[sub] |= np.uint16(1 << int(Instrument.WAGE_SUBSIDY))
         self._job_coaching[sub] = True
@@ -855,14 +871,14 @@ class SocialDomainModel(mesa.Model):
         self.counts["outflow_subsidised_work"] += float(len(sub))
         # Drop-outs.
         d = rows[drop]
-        pop.provisions[d] &= np.uint16(~ACTIVITY_BITS & 0xFFFF)
+        pop.provisions[d] &= np.invert(np.uint16(ACTIVITY_BITS))
         pop.firm[d] = -1
         pop.locked_in[d] = False
         self.counts["dropouts"] = float(len(d))
         # Job losses: back to benefit, known to the P-wet [FW19 returns].
         lo = rows[loss]
         pop.employment[lo] = -1
-        pop.provisions[lo] &= np.uint16(~_bits([Instrument.WAGE_SUBSIDY]) & 0xFFFF)
+        pop.provisions[lo] &= np.invert(np.uint16(_bits([Instrument.WAGE_SUBSIDY])))
         pop.on_benefit[lo] = True
         pop.left_for_work[lo] = False
         pop.desk[lo] |= Desk.PWET
@@ -871,10 +887,6 @@ class SocialDomainModel(mesa.Model):
         # Other exits leave the population after accounting.
         self._leaving = rows[other]
 
-        # Year-end changes for residents without a dated transition.
-        calm = rows[~moved]
-        self._trajectory_ends(calm, handled[~moved])
-        self._care_exits(calm)
         # Durations.
         emp_now = pop.employment[rows] >= 0
         pop.years_in_work[rows] += np.where(emp_now & ~job, frac, 0.0)
@@ -892,7 +904,7 @@ class SocialDomainModel(mesa.Model):
         uid = pop.uid[rows]
         lvb = pop.disability[rows] == Disability.INTELLECTUAL
         stay_lvb = done & at_firm & lvb & (s.uniform(uid, year, Event.LVB_STAY) < p["firm.lvb_stay_prob"])
-        free_sheltered = self.sheltered_places - int((pop.employment[pop.alive_rows()] == Status.SHELTERED_WORK).sum())
+        free_sheltered = self.sheltered_places - int((pop.employment[rows] == Status.SHELTERED_WORK).sum())
         to_sheltered = done & at_firm & lvb & ~stay_lvb & (
             s.uniform(uid, year, Event.TO_SHELTERED) < p["firm.lvb_to_sheltered"])
         if free_sheltered <= 0:
@@ -907,27 +919,32 @@ class SocialDomainModel(mesa.Model):
         self.counts["lock_ins"] = float(lock.sum())
         ends = done & ~stay_lvb & ~lock
         e = rows[ends]
-        pop.provisions[e] &= np.uint16(~TRAJ_BITS & 0xFFFF)
+        pop.provisions[e] &= np.invert(np.uint16(TRAJ_BITS))
         pop.firm[e] = -1
         pop.locked_in[e] = False
         sh = rows[to_sheltered]
         pop.employment[sh] = Status.SHELTERED_WORK
-        pop.provisions[sh] |= np.uint16(1 << int(Instrument.SHELTERED_WORK))
-        left = pop.on_benefit[sh]
-        pop.on_benefit[sh] = False  # at year end: the benefit is paid through December
-        pop.left_for_work[sh] = left
+        pop.provisions[sh] = (pop.provisions[sh] & np.invert(np.uint16(ACTIVITY_BITS))) | np.uint16(
+            1 << int(Instrument.SHELTERED_WORK))
+        pop.firm[sh] = -1
+        pop.left_for_work[sh] = pop.on_benefit[sh]
+        pop.on_benefit[sh] = False
+        self._moved[sh] = True
+        self._month[sh] = pop.entry_month[sh]
         self._outflow_rows.append(sh)
         self.counts["outflow_sheltered_work"] += float(len(sh))
 
     def _care_exits(self, rows) -> None:
-        """Wmo support ends when self-reliance has recovered; the care no longer needed is a saving [SR]."""
+        """Wmo support ends when self-reliance has recovered or no severe problem is left; the care no longer needed is a saving [SR]."""
         p, pop = self.p, self.pop
         prov = pop.provisions[rows]
         wmo = (prov & WMO_BITS) != 0
-        recovered = wmo & (prob.self_reliance(pop.sev[rows]) >= p["wmo.exit_self_reliance"])
+        sev = pop.sev[rows]
+        no_severe = prob.count_severe(sev, tuple(Domain)[1:], p["problems.severe_threshold"]) == 0
+        recovered = wmo & ((prob.self_reliance(sev) >= p["wmo.exit_self_reliance"]) | no_severe)
         r = rows[recovered]
         pop.care_saving[r] = self._provision_cost(r, pop.provisions[r] & np.uint16(WMO_BITS))
-        pop.provisions[r] &= np.uint16(~WMO_BITS & 0xFFFF)
+        pop.provisions[r] &= np.invert(np.uint16(WMO_BITS))
         pop.firm[r[(pop.provisions[r] & FIRM_BITS) == 0]] = -1
         self.counts["care_exits"] = float(len(r))
 

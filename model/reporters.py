@@ -13,6 +13,7 @@ from model.constants import (
     AGE_BAND_LABELS,
     AGE_BANDS,
     DAY_INSTRUMENTS,
+    MONTHS_PER_YEAR,
     N_DOMAINS,
     TRAJECTORY_INSTRUMENTS,
     WAGE_BAND_EDGES,
@@ -20,10 +21,12 @@ from model.constants import (
     WMO_INSTRUMENTS,
     Desk,
     Disability,
+    Domain,
     ExitReason,
     Holder,
     Instrument,
     Status,
+    Step,
 )
 from model.rules import problems as prob
 
@@ -83,7 +86,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "firm_occupied": ("places", "social-firm places occupied at year end"),
     "firm_utilisation": ("share", "occupied share of social-firm places at year end"),
     "firm_revenue": ("EUR", "social firms' own revenue from client work this year"),
-    **{f"step_{k}": ("share", f"share of residents on participation step {k}") for k in range(1, 7)},
+    **{f"step_{s.value}": ("share", f"share of residents on participation step {s.value} ({s.name.lower()})")
+       for s in Step},
     "multi_problem_households": ("households", "known households with several severe problems"),
     "professionals_per_mp_household": ("professionals", "mean number of professionals per multi-problem household"),
     "pooled_share": ("share", "pooled share in force this year"),
@@ -107,7 +111,7 @@ def year_indicators(model) -> dict[str, float]:
         "exits": c["exits"],
         **{f"exit_{r.name.lower()}": c[f"exit_{r.name.lower()}"] for r in ExitReason},
         "benefit_stock": float(on_benefit.sum()),
-        "benefit_mean_spell_months": float(pop.spell_years[rows][on_benefit].mean() * 12) if on_benefit.any() else 0.0,
+        "benefit_mean_spell_months": float(pop.spell_years[rows][on_benefit].mean() * MONTHS_PER_YEAR) if on_benefit.any() else 0.0,
         "outflow_regular_work": c["outflow_regular_work"],
         "outflow_subsidised_work": c["outflow_subsidised_work"],
         "outflow_sheltered_work": c["outflow_sheltered_work"],
@@ -143,10 +147,10 @@ def year_indicators(model) -> dict[str, float]:
     ind["savings_care_wmo"] = model.holders[Holder.WMO].savings["care"]
     ind["savings_care_pooled"] = model.holders[Holder.POOLED].savings["care"]
     _firm_indicators(model, rows, ind)
-    steps = prob.participation_step(status, pop.sev[rows, 5], p["dynamics.isolation_step_threshold"])
-    counts = np.bincount(steps, minlength=7)[1:]
-    for k in range(1, 7):
-        ind[f"step_{k}"] = float(counts[k - 1] / max(len(rows), 1))
+    steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
+    counts = np.bincount(steps, minlength=max(Step) + 1)
+    for s in Step:
+        ind[f"step_{s.value}"] = float(counts[s] / max(len(rows), 1))
     ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(model, rows, prov)
     ind["pooled_share"] = float(model.share)
     return ind
@@ -193,15 +197,14 @@ def _professionals(model, rows, prov) -> tuple[float, float]:
     mp = (np.bincount(inv, weights=severe, minlength=n_hh) >= p["problems.multi_problem_count"]) & any_in(known)
     if not mp.any():
         return 0.0, 0.0
-    client_manager = any_in(~handled & ((pop.desk[rows] & Desk.PWET) != 0) & (pop.on_benefit[rows] | ((prov & _TRAJ) != 0)))
-    consultant = any_in(~handled & ((prov & _WMO) != 0))
-    generalist = any_in(handled & known)
-    regisseur = any_in(model._regie[rows])
-    providers = np.zeros(len(rows))
+    # Under partitions every member has a professional per law that knows them; a household intake
+    # gives the household one generalist (and a regisseur when coordinated). Providers count per provision.
+    per_member = (~handled & ((pop.desk[rows] & Desk.PWET) != 0) & (pop.on_benefit[rows] | ((prov & _TRAJ) != 0)))
+    per_member = per_member.astype(float) + (~handled & ((prov & _WMO) != 0))
     for i in _PROVIDERS:
-        providers += (prov & (1 << int(i))) != 0
-    total = client_manager * 1.0 + consultant + generalist + regisseur + np.bincount(inv, weights=providers,
-                                                                                    minlength=n_hh)
+        per_member += (prov & (1 << int(i))) != 0
+    total = (np.bincount(inv, weights=per_member, minlength=n_hh) + any_in(handled & known)
+             + any_in(model._regie[rows]))
     return float(mp.sum()), float(total[mp].mean())
 
 

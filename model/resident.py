@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mesa
 
-from model.constants import Desk, Disability, Domain, Instrument, Status
+from model.constants import DISPLAY_DIGITS, Desk, Disability, Domain, Instrument, Status
 
 
 class Resident(mesa.Agent):
@@ -75,11 +75,11 @@ class Resident(mesa.Agent):
         return {
             "uid": self.uid,
             "alive": self.alive,
-            "age": round(self.age, 1),
+            "age": round(self.age, DISPLAY_DIGITS),
             "status": self.status.name.lower(),
             "on_benefit": self.on_benefit,
-            "wage_value": round(self.wage_value, 3),
+            "wage_value": round(self.wage_value, DISPLAY_DIGITS),
             "provisions": [i.name.lower() for i in self.provisions],
             "payers": self.payers(),
-            "severities": {k: round(v, 3) for k, v in self.severities.items()},
+            "severities": {k: round(v, DISPLAY_DIGITS) for k, v in self.severities.items()},
         }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.constants import MORTALITY_REFERENCE_AGE
+
 
 def draw_age(u: np.ndarray, age_min: float, pension_age: float, skew: float) -> np.ndarray:
     """Age between the minimum and the pension age; skew > 1 makes it younger (assumption)."""
@@ -12,7 +14,7 @@ def draw_age(u: np.ndarray, age_min: float, pension_age: float, skew: float) -> 
 
 def mortality(age: np.ndarray, at_40: float, slope: float) -> np.ndarray:
     """Gompertz yearly death probability: hazard ``at_40 * exp(slope * (age - 40))`` (assumption)."""
-    return 1.0 - np.exp(-at_40 * np.exp(slope * (age - 40.0)))
+    return 1.0 - np.exp(-at_40 * np.exp(slope * (age - MORTALITY_REFERENCE_AGE)))
 
 
 def stochastic_round(expected: float, u: float) -> int:
@@ -25,6 +27,11 @@ def recovered(in_regular_work: np.ndarray, years_in_work: np.ndarray, severity_m
               min_years: float, max_severity: float) -> np.ndarray:
     """Stable regular work with low problems takes a resident out of the social domain (assumption)."""
     return in_regular_work & (years_in_work >= min_years) & (severity_mean < max_severity)
+
+
+def unseen_without_need(not_in_sight: np.ndarray, severity_mean: np.ndarray, need: float) -> np.ndarray:
+    """A resident out of sight whose problems fell below the need level is no longer in the social domain."""
+    return not_in_sight & (severity_mean < need)
 
 
 def household_sizes(u: np.ndarray, probs: list[float]) -> np.ndarray:

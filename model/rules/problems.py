@@ -10,6 +10,7 @@ from model.constants import (
     Disability,
     Domain,
     Status,
+    Step,
 )
 
 _SELF = list(SELF_RELIANCE_DOMAINS)
@@ -54,11 +55,11 @@ def work_income_severity(employed_regular: np.ndarray, wage: np.ndarray) -> np.n
 
 def participation_step(status: np.ndarray, isolation: np.ndarray, isolation_threshold: float) -> np.ndarray:
     """Participation ladder 1-6: isolated, social contacts, organised activity, unpaid work, supported work, paid work."""
-    step = np.where(isolation >= isolation_threshold, 1, 2)
-    step = np.where(status == Status.DAY_ACTIVITIES, 3, step)
-    step = np.where(status == Status.TRAJECTORY, 4, step)
-    step = np.where((status == Status.SUBSIDISED_WORK) | (status == Status.SHELTERED_WORK), 5, step)
-    return np.where(status == Status.REGULAR_WORK, 6, step).astype(np.int8)
+    step = np.where(isolation >= isolation_threshold, Step.ISOLATED, Step.SOCIAL_CONTACTS)
+    step = np.where(status == Status.DAY_ACTIVITIES, Step.ORGANISED_ACTIVITY, step)
+    step = np.where(status == Status.TRAJECTORY, Step.UNPAID_WORK, step)
+    step = np.where((status == Status.SUBSIDISED_WORK) | (status == Status.SHELTERED_WORK), Step.SUPPORTED_WORK, step)
+    return np.where(status == Status.REGULAR_WORK, Step.PAID_WORK, step).astype(np.int8)
 
 
 def count_severe(sev: np.ndarray, domains: tuple, threshold: float) -> np.ndarray:

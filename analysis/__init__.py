@@ -1,0 +1,1 @@
+"""Ontschot analysis: summaries, paired regime comparisons and tables from stored results."""

@@ -1,0 +1,159 @@
+"""Paired regime comparison: per indicator the mean per regime, the paired difference and its 95% interval.
+
+Works only on the tidy results frame (as stored), never on a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+MILLION = 1e6
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How one headline figure is made from the yearly series of one run."""
+
+    name: str
+    indicator: str
+    how: str  # "sum" over the horizon, "mean" over years, or "last" year
+    unit: str
+    label: str
+    scale: float = 1.0
+
+
+SUMMARIES = (
+    Summary("outflow_work", "outflow_work", "sum", "persons", "Outflow to paid work, all kinds (horizon total)"),
+    Summary("outflow_regular", "outflow_regular_work", "sum", "persons", "  of which regular work"),
+    Summary("outflow_subsidised", "outflow_subsidised_work", "sum", "persons", "  of which subsidised work"),
+    Summary("outflow_sheltered", "outflow_sheltered_work", "sum", "persons", "  of which sheltered work"),
+    Summary("benefit_stock_end", "benefit_stock", "last", "persons", "Benefit stock, final year"),
+    Summary("benefit_spell_end", "benefit_mean_spell_months", "last", "months", "Mean elapsed benefit spell, final year"),
+    Summary("hidden_end", "not_in_sight", "last", "persons", "Residents with problems out of sight, final year"),
+    Summary("wmo_clients", "wmo_clients", "mean", "persons", "Wmo clients (yearly mean)"),
+    Summary("day_activities", "in_day_activities", "mean", "persons", "In day activities (yearly mean)"),
+    Summary("guidance_hours", "guidance_hours", "mean", "hours/yr", "Guidance hours (yearly mean)"),
+    Summary("care_clients_served", "care_clients_served_share", "mean", "share", "Care clients on benefit served"),
+    Summary("firm_utilisation", "firm_utilisation", "mean", "share", "Social-firm utilisation"),
+    Summary("professionals", "professionals_per_mp_household", "mean", "persons", "Professionals per multi-problem household"),
+    Summary("spend_total", "spend_total", "sum", "EUR m", "Municipal spending (horizon total)", MILLION),
+    Summary("spend_income", "spend_pwet_income", "sum", "EUR m", "  P-wet income (benefits, wage subsidy)", MILLION),
+    Summary("spend_participation", "spend_pwet_participation", "sum", "EUR m", "  P-wet participation", MILLION),
+    Summary("spend_wmo", "spend_wmo", "sum", "EUR m", "  Wmo", MILLION),
+    Summary("spend_pooled", "spend_pooled", "sum", "EUR m", "  Pooled desk", MILLION),
+    Summary("overspend", "overspend_total", "sum", "EUR m", "Overspend above budgets (horizon total)", MILLION),
+)
+
+
+def _overall(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the whole-population rows (not the by-group breakdowns)."""
+    return frame[frame["group_by"] == "all"]
+
+
+def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (regime, replication, seed) and one column per summary."""
+    whole = _overall(frame)
+    wide = whole.pivot_table(index=["regime", "replication", "seed", "year"], columns="indicator", values="value")
+    wide["overspend_total"] = wide[[c for c in wide.columns if c.startswith("overspend_")]].sum(axis=1)
+    grouped = wide.groupby(level=["regime", "replication", "seed"])
+    out = {}
+    for s in SUMMARIES:
+        series = grouped[s.indicator]
+        value = {"sum": series.sum(), "mean": series.mean(), "last": series.last()}[s.how]
+        out[s.name] = value / s.scale
+    return pd.DataFrame(out).reset_index()
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    n = len(values)
+    mean = float(np.mean(values))
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def compare(summaries: pd.DataFrame, regimes: list[str]) -> pd.DataFrame:
+    """Per summary: mean and 95% interval per regime, and the paired difference of each regime vs the first."""
+    base = regimes[0]
+    rows = []
+    by = {r: summaries[summaries["regime"] == r].set_index("replication").sort_index() for r in regimes}
+    for s in SUMMARIES:
+        row = {"summary": s.name, "label": s.label, "unit": s.unit}
+        for r in regimes:
+            row[f"{r}_mean"], row[f"{r}_lo"], row[f"{r}_hi"] = _interval(by[r][s.name].to_numpy())
+        for r in regimes[1:]:
+            diff = (by[r][s.name] - by[base][s.name]).dropna().to_numpy()
+            row[f"diff_{r}"], row[f"diff_{r}_lo"], row[f"diff_{r}_hi"] = _interval(diff)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def payback(frame: pd.DataFrame, regimes: list[str]) -> dict[str, dict]:
+    """Business case per budget holder: paired difference in spending per holder, and the payback year.
+
+    The payback year is the first year from which the mean cumulative municipal spending under the
+    regime stays at or below the baseline's, or None when that does not happen within the horizon.
+    """
+    whole = _overall(frame)
+    spend = whole[whole["indicator"].str.startswith("spend_") & ~whole["indicator"].str.startswith("spend_instrument")]
+    wide = spend.pivot_table(index=["regime", "replication", "year"], columns="indicator", values="value")
+    base = wide.loc[regimes[0]]
+    result = {}
+    for r in regimes[1:]:
+        diff = (wide.loc[r] - base).dropna()
+        cum = diff["spend_total"].groupby(level="replication").cumsum().groupby(level="year").mean()
+        ok = (cum <= 0)[::-1].cummin()[::-1]
+        year = int(ok.idxmax()) if ok.any() else None
+        holders = {c.removeprefix("spend_"): float(diff[c].groupby(level="replication").sum().mean() / MILLION)
+                   for c in diff.columns if c != "spend_total"}
+        result[r] = {"payback_year": year, "spend_difference_by_holder_eur_m": holders,
+                     "cumulative_difference_by_year_eur_m": {int(y): float(v / MILLION) for y, v in cum.items()}}
+    return result
+
+
+def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> str:
+    """The comparison as a fixed-width text table a policymaker can read."""
+    base = regimes[0]
+    lines = [
+        f"Ontschot — {meta['inhabitants']:,} inhabitants, {meta['years']} years, "
+        f"{meta['replications']} paired replications (root seed {meta['seed']})",
+        f"Means with 95% intervals; 'diff' is the paired difference against {base} (same seeds).",
+        "",
+    ]
+    head = f"{'indicator':<46}{'unit':>9}"
+    for r in regimes:
+        head += f"{r[:20]:>22}"
+    for r in regimes[1:]:
+        head += f"{('diff ' + r)[:30]:>32}"
+    lines += [head, "-" * len(head)]
+
+    def num(x: float) -> str:
+        if not np.isfinite(x):
+            return "n/a"
+        return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
+
+    for _, row in comparison.iterrows():
+        line = f"{row['label'][:46]:<46}{row['unit']:>9}"
+        for r in regimes:
+            line += f"{num(row[f'{r}_mean']):>22}"
+        for r in regimes[1:]:
+            cell = f"{num(row[f'diff_{r}'])} [{num(row[f'diff_{r}_lo'])}, {num(row[f'diff_{r}_hi'])}]"
+            line += f"{cell:>32}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def format_business_case(cases: dict[str, dict], regimes: list[str]) -> str:
+    """Who pays, who saves and when it pays back, per regime against the baseline."""
+    lines = ["", f"Business case against {regimes[0]} (EUR million over the horizon, paired mean; + = spends more):"]
+    for r, case in cases.items():
+        parts = ", ".join(f"{h} {v:+.2f}" for h, v in case["spend_difference_by_holder_eur_m"].items())
+        when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
+        lines.append(f"  {r}: {parts}; pays back: {when}")
+    return "\n".join(lines)

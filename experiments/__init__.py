@@ -1,0 +1,1 @@
+"""Ontschot experiments: scenarios, replicated runs, the result store and the command line."""

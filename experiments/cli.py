@@ -1,0 +1,154 @@
+"""The ``ontschot`` command line.
+
+    ontschot run      compare funding regimes on a scenario (paired replications)
+    ontschot params   list every parameter with unit, range, status and source
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
+from experiments.runner import replication_seeds, run_comparison
+from experiments.scenario import resolve_overrides
+from experiments.store import RunFolder, write_manifest
+from model.model import PARAMETERS
+from model.parameters import ParameterError
+
+REGIMES = PARAMETERS.get("scenario.regime").choices
+DEFAULT_REPLICATIONS = 10
+DEFAULT_SEED = 20261122
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: from 0 to {2**32 - 1}")
+    return value
+
+
+def _regimes(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [n for n in names if n not in REGIMES]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed: a comma-separated list of {', '.join(REGIMES)}")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{text!r} names a regime twice")
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ontschot", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="compare funding regimes on a scenario")
+    run.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
+    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                     help="override one parameter (repeatable), e.g. --set scenario.pooled_share=0.1")
+    run.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
+                     help="comma-separated; the first is the baseline (default: compartmentalised,integrated)")
+    run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
+                     help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
+    run.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
+    run.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    run.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
+    run.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    params = sub.add_parser("params", help="list the parameters")
+    params.add_argument("--json", action="store_true", help="as JSON")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    extra = {"scenario.years": args.years} if args.years else {}
+    overrides = resolve_overrides(args.scenario, args.set, extra)
+    values = PARAMETERS.resolve(overrides)
+    regimes = args.regimes
+    meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
+            "replications": args.replications, "seed": args.seed}
+    out_parent = Path(args.out)
+    if out_parent.exists() and not out_parent.is_dir():
+        raise ParameterError(f"--out '{out_parent}' exists and is not a folder")
+    started = time.time()
+    frame = run_comparison(overrides, regimes, args.replications, args.seed,
+                           progress=False if args.no_progress else None)
+    summaries = run_summaries(frame)
+    comparison = compare(summaries, regimes)
+    cases = payback(frame, regimes)
+    table = format_table(comparison, regimes, meta) + "\n" + format_business_case(cases, regimes)
+    label = {"overrides": overrides, "regimes": regimes, "replications": args.replications, "seed": args.seed}
+    with RunFolder(out_parent, label) as folder:
+        frame.to_parquet(folder / "results.parquet", index=False)
+        summaries.to_csv(folder / "summaries.csv", index=False)
+        comparison.to_csv(folder / "comparison.csv", index=False)
+        (folder / "comparison.txt").write_text(table + "\n")
+        (folder / "business_case.json").write_text(json.dumps(cases, indent=2))
+        write_manifest(
+            folder,
+            regimes=regimes,
+            replications=args.replications,
+            root_seed=args.seed,
+            replication_seeds=replication_seeds(args.seed, args.replications),
+            scenario_file=args.scenario,
+            overrides=overrides,
+            parameters=dict(values),
+            seconds=round(time.time() - started, 2),
+        )
+    final = out_parent / folder.name.removeprefix(".").removesuffix(".partial")
+    if args.json:
+        payload = {"meta": meta, "regimes": regimes, "output": str(final),
+                   "comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
+        print(json.dumps(payload, indent=2))
+    else:
+        print(table)
+        print(f"\nResults written to {final}/")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    rows = [
+        {"path": p.path, "value": p.value, "unit": p.unit, "range": p.range, "choices": p.choices,
+         "status": p.status, "label": p.label, "source": p.source}
+        for p in PARAMETERS
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        allowed = ", ".join(r["choices"]) if r["choices"] else f"{r['range'][0]} to {r['range'][1]}"
+        print(f"{r['path']:<44} {str(r['value']):<24} [{allowed}] {r['unit']}  ({r['status']}; {r['source']})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"run": cmd_run, "params": cmd_params}[args.command](args)
+    except ParameterError as exc:
+        print(f"ontschot: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into e.g. head
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

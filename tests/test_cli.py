@@ -1,0 +1,130 @@
+"""End to end: the ontschot command, its output folder, and its handling of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.cli import main
+from experiments.store import RunFolder
+
+SMALL = ["--set", "scenario.inhabitants=4000", "--years", "3", "--replications", "3", "--no-progress"]
+
+
+def folders(parent: Path) -> list[Path]:
+    return sorted(p for p in parent.iterdir()) if parent.exists() else []
+
+
+def test_run_prints_the_comparison_and_stores_results(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path), *SMALL]) == 0
+    text = capsys.readouterr().out
+    assert "Outflow to paid work" in text and "diff integrated" in text and "pays back" in text
+    (folder,) = folders(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["root_seed"] == 20261122 and len(manifest["replication_seeds"]) == 3
+    assert manifest["parameters"]["scenario.inhabitants"] == 4000
+    assert manifest["code_version"] and manifest["package_versions"]["mesa"] == "3.3.1"
+    results = pd.read_parquet(folder / "results.parquet")
+    assert set(results["regime"]) == {"compartmentalised", "integrated"}
+    assert set(results["replication"]) == {0, 1, 2}
+    assert {"age_band", "disability", "wage_band", "all"} <= set(results["group_by"])
+    comparison = pd.read_csv(folder / "comparison.csv")
+    row = comparison.set_index("summary").loc["outflow_work"]
+    assert row["diff_integrated_lo"] <= row["diff_integrated"] <= row["diff_integrated_hi"]
+
+
+def test_json_output_is_the_same_comparison(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path), "--json", *SMALL]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["regimes"] == ["compartmentalised", "integrated"]
+    stored = pd.read_csv(Path(payload["output"]) / "comparison.csv")
+    assert [r["summary"] for r in payload["comparison"]] == stored["summary"].tolist()
+    assert payload["comparison"][0]["diff_integrated"] == pytest.approx(stored["diff_integrated"][0])
+
+
+def test_same_command_same_numbers_and_never_overwrites(tmp_path, capsys):
+    main(["run", "--out", str(tmp_path), "--json", *SMALL])
+    first = json.loads(capsys.readouterr().out)
+    main(["run", "--out", str(tmp_path), "--json", *SMALL])
+    second = json.loads(capsys.readouterr().out)
+    assert first["output"] != second["output"] and len(folders(tmp_path)) == 2
+    assert first["comparison"] == second["comparison"]
+
+
+def test_scenario_file_and_three_regimes(tmp_path, capsys):
+    scenario = tmp_path / "desk.toml"
+    scenario.write_text('[scenario]\ninhabitants = 4000\npooled_share = 0.1\n\n[benefit]\ncost_per_year = 15000\n')
+    out = tmp_path / "out"
+    code = main(["run", "--scenario", str(scenario), "--regimes", "compartmentalised,gradual,integrated",
+                 "--years", "2", "--replications", "2", "--no-progress", "--out", str(out), "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert "diff_gradual" in payload["comparison"][0] and "diff_integrated" in payload["comparison"][0]
+    manifest = json.loads((Path(payload["output"]) / "manifest.json").read_text())
+    assert manifest["parameters"]["benefit.cost_per_year"] == 15000
+    assert manifest["parameters"]["scenario.pooled_share"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--set", "benefit.cost_per_yr=15000"], "unknown parameter 'benefit.cost_per_yr' (from --set); did you mean"),
+        (["--set", "benefit.cost_per_year=lots"], "'benefit.cost_per_year' = 'lots' (from --set) is not allowed: expected a number"),
+        (["--set", "scenario.pooled_share=1.5"], "'scenario.pooled_share' = 1.5 (from --set) is not allowed: expected a number from 0 to 1"),
+        (["--set", "scenario.regime=pooled"], "expected one of 'compartmentalised', 'integrated', 'gradual'"),
+        (["--set", "nonsense"], "not of the form key=value"),
+        (["--set", "scenario.switch_year=9", "--years", "3"], "switch_year"),
+        (["--scenario", "missing.toml"], "scenario file 'missing.toml' does not exist"),
+    ],
+)
+def test_bad_input_stops_before_anything_runs(tmp_path, capsys, args, fragment):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier").mkdir()
+    (out / "earlier" / "keep.txt").write_text("earlier result")
+    assert main(["run", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1
+    assert folders(out) == [out / "earlier"] and (out / "earlier" / "keep.txt").read_text() == "earlier result"
+
+
+def test_bad_scenario_file_names_the_file_key_and_value(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[benefit]\ncost_per_year = -3\n")
+    assert main(["run", "--scenario", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "'benefit.cost_per_year' = -3 (from " in err and "bad.toml" in err and "from 12,000 to 16,000" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args", [["--replications", "0"], ["--regimes", "compartmentalised,pooled"],
+                                  ["--seed", "-4"], ["--years", "x"]])
+def test_bad_options_are_usage_errors(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", *args])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert args[1] in err and ("is not allowed" in err or "not a whole number" in err)
+
+
+def test_a_failing_run_leaves_no_folder(tmp_path):
+    with pytest.raises(RuntimeError):
+        with RunFolder(tmp_path, {"x": 1}) as folder:
+            (folder / "half.parquet").write_text("half")
+            raise RuntimeError("interrupted")
+    assert folders(tmp_path) == []
+
+
+def test_installed_command_runs(tmp_path):
+    exe = Path(sys.executable).with_name("ontschot")
+    proc = subprocess.run([str(exe), "run", "--out", str(tmp_path), *SMALL], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Municipal spending" in proc.stdout
+    params = subprocess.run([str(exe), "params", "--json"], capture_output=True, text=True, timeout=60)
+    assert any(p["path"] == "benefit.cost_per_year" for p in json.loads(params.stdout))

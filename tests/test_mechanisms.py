@@ -1,0 +1,105 @@
+"""Tier 4: mechanisms as named situations over fixed seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model import SocialDomainModel
+from model.constants import DYNAMIC_DOMAINS, Domain
+from model.rules import problems as prob
+from tests.conftest import run_model
+
+
+def _mean(runs, indicator) -> float:
+    return float(np.mean([m.datacollector.get_model_vars_dataframe()[indicator].mean() for m in runs]))
+
+
+def _by_wage_band(model, indicator) -> pd.Series:
+    frame = model.tidy()
+    rows = frame[(frame["group_by"] == "wage_band") & (frame["indicator"] == indicator)]
+    return rows.groupby("group")["value"].sum()
+
+
+def test_under_partitions_reintegration_goes_to_high_wage_value(paired_runs):
+    """Creaming [M16]: trajectory places per benefit recipient rise with wage value; care clients get none."""
+    traj = sum(_by_wage_band(m, "in_trajectory") for m in paired_runs["compartmentalised"])
+    stock = sum(_by_wage_band(m, "benefit_stock") for m in paired_runs["compartmentalised"])
+    rate = traj / stock
+    assert rate[">=80%"] > rate["30-50%"] and rate["50-80%"] > rate["30-50%"]
+    assert rate["<30%"] == 0
+    top_share_of_traj = (traj[">=80%"] + traj["50-80%"]) / traj.sum()
+    top_share_of_stock = (stock[">=80%"] + stock["50-80%"]) / stock.sum()
+    assert top_share_of_traj > top_share_of_stock
+
+
+def test_under_partitions_wmo_clients_never_enter_a_pwet_trajectory(paired_runs):
+    for m in paired_runs["compartmentalised"]:
+        assert m.datacollector.get_model_vars_dataframe()["new_trajectories_wmo_clients"].sum() == 0
+    assert sum(m.datacollector.get_model_vars_dataframe()["new_trajectories_wmo_clients"].sum()
+               for m in paired_runs["integrated"]) > 0
+
+
+def test_integrated_funding_fills_more_social_firm_places(paired_runs):
+    assert _mean(paired_runs["integrated"], "firm_utilisation") > _mean(paired_runs["compartmentalised"],
+                                                                         "firm_utilisation") + 0.1
+
+
+def test_integrated_funding_serves_more_care_clients(paired_runs):
+    """Care clients [M16]: benefit recipients below the care-client wage value, hardly served by the P-wet."""
+    comp = _mean(paired_runs["compartmentalised"], "care_clients_served_share")
+    integ = _mean(paired_runs["integrated"], "care_clients_served_share")
+    assert integ > comp * 1.3
+
+
+def test_integrated_household_intake_brings_hidden_members_into_sight(paired_runs):
+    assert sum(m.datacollector.get_model_vars_dataframe()["found_in_household"].sum()
+               for m in paired_runs["integrated"]) > 0
+    assert all(m.datacollector.get_model_vars_dataframe()["found_in_household"].sum() == 0
+               for m in paired_runs["compartmentalised"])
+
+
+def test_a_household_members_problem_affects_the_others():
+    """Case Myra [R12]: one member's problems worsen the rest of the household; same seed, same luck otherwise."""
+    control = SocialDomainModel(inhabitants=6000, rng=40)
+    treated = SocialDomainModel(inhabitants=6000, rng=40)
+    pop = treated.pop
+    rows = pop.alive_rows()
+    sizes = np.bincount(pop.household[rows])
+    household = int(np.flatnonzero(sizes >= 3)[0])
+    members = rows[pop.household[rows] == household]
+    hit, others = members[0], members[1:]
+    for d in DYNAMIC_DOMAINS:
+        pop.sev[hit, d] = 1.0
+    before = prob.problem_load(control.pop.sev[others])
+    control.step()
+    treated.step()
+    after_control = prob.problem_load(control.pop.sev[others])
+    after_treated = prob.problem_load(treated.pop.sev[others])
+    assert (after_treated > after_control).all()
+    assert (after_control < 1).all() and before.shape == after_treated.shape
+
+
+def test_spillover_off_means_no_household_effect():
+    params = {"dynamics.household_spillover": 0.0}
+    control = SocialDomainModel(inhabitants=6000, rng=40, params=params)
+    treated = SocialDomainModel(inhabitants=6000, rng=40, params=params)
+    rows = treated.pop.alive_rows()
+    sizes = np.bincount(treated.pop.household[rows])
+    members = rows[treated.pop.household[rows] == int(np.flatnonzero(sizes >= 3)[0])]
+    for d in DYNAMIC_DOMAINS:
+        treated.pop.sev[members[0], d] = 1.0
+    control.step()
+    treated.step()
+    assert np.allclose(treated.pop.sev[members[1:], Domain.DEBTS], control.pop.sev[members[1:], Domain.DEBTS])
+
+
+def test_duration_dependence_lowers_outflow_for_the_long_term_unemployed():
+    """[R12]: the longer out of work, the smaller the chance of work (same people, longer spells)."""
+    short = SocialDomainModel(inhabitants=20000, rng=9)
+    long = SocialDomainModel(inhabitants=20000, rng=9)
+    rows = long.pop.alive_rows()
+    long.pop.years_out[rows] += 5.0
+    short.step()
+    long.step()
+    assert long.indicators["outflow_regular_work"] < short.indicators["outflow_regular_work"] * 0.8

@@ -1,0 +1,55 @@
+"""The model is a proper Mesa citizen: batch_run drives it unchanged; agents of all four types exist."""
+
+from __future__ import annotations
+
+import mesa
+import pandas as pd
+
+from model import SocialDomainModel
+from model.budget_holder import BudgetHolder
+from model.case_worker import CaseWorker
+from model.constants import Role
+from model.resident import Resident
+from model.social_firm import SocialFirm
+
+
+def test_batch_run_returns_the_reporters_seeded():
+    params = {"regime": ["compartmentalised", "integrated"], "inhabitants": 4000, "years": 3, "rng": [5]}
+    kwargs = dict(parameters=params, iterations=1, max_steps=3, number_processes=1, data_collection_period=-1,
+                  display_progress=False)
+    first = pd.DataFrame(mesa.batch_run(SocialDomainModel, **kwargs))
+    second = pd.DataFrame(mesa.batch_run(SocialDomainModel, **kwargs))
+    assert len(first) == 2
+    assert {"benefit_stock", "outflow_work", "spend_total", "firm_utilisation"} <= set(first.columns)
+    pd.testing.assert_frame_equal(first, second)
+    direct = SocialDomainModel(regime="integrated", inhabitants=4000, years=3, rng=5)
+    while direct.running:
+        direct.step()
+    row = first.set_index("regime").loc["integrated"]
+    assert row["benefit_stock"] == direct.indicators["benefit_stock"]
+    assert row["spend_total"] == direct.indicators["spend_total"]
+    by = first.set_index("regime")
+    assert by.loc["integrated", "spend_pooled"] > 0 and by.loc["compartmentalised", "spend_pooled"] == 0
+
+
+def test_all_four_agent_types_are_mesa_agents():
+    model = SocialDomainModel(inhabitants=4000, rng=1)
+    types = set(model.agent_types)
+    assert {Resident, CaseWorker, SocialFirm, BudgetHolder} <= types
+    assert len(model.agents_by_type[BudgetHolder]) == 4
+    roles = {w.role for w in model.agents_by_type[CaseWorker]}
+    assert roles == set(Role)
+    resident = model.agents_by_type[Resident][0]
+    snap = resident.snapshot()
+    assert snap["status"] and set(snap["severities"]) >= {"mental", "debts", "household"}
+    cm = model.workers[Role.CLIENT_MANAGER][0]
+    assert not cm.sees(cm.domains_seen[0].__class__.DEBTS) and model.workers[Role.GENERALIST][0].sees(
+        cm.domains_seen[0].__class__.DEBTS)
+
+
+def test_exited_residents_leave_mesas_agent_set():
+    model = SocialDomainModel(inhabitants=4000, rng=1, years=3)
+    model.step()
+    model.step()
+    gone = [r for r in range(model.pop.n) if not model.pop.alive[r]]
+    assert gone and all(model.agent_of(r) is None for r in gone)
