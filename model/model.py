@@ -149,6 +149,7 @@ class SocialDomainModel(mesa.Model):
         self.year = 0
         self.share = 0.0
         self.pop = Population()
+        self._desk_draw = np.empty(0)
         self._agents_by_row: list[Resident | None] = []
         self._next_uid = 0
         self._next_household = 0
@@ -303,8 +304,7 @@ class SocialDomainModel(mesa.Model):
         pop.spell_years[rows] = np.where(kind == Kind.STOCK_BENEFIT, spell, 0.0)
         pop.entry_month[rows] = entry_month[head_of]
         pop.sev[rows, Domain.WORK_INCOME] = prob.work_income_severity(employment == Status.REGULAR_WORK, wage)
-        for r in rows:
-            self._agents_by_row.append(Resident(self, row=int(r)))
+        self._agents_by_row.extend(Resident(self, row=r) for r in rows.tolist())
         return rows
 
     # ------------------------------------------------------------------ regime
@@ -331,7 +331,11 @@ class SocialDomainModel(mesa.Model):
         share, so share 0 handles nobody, share 1 everybody, and a resident's desk does not
         flip from year to year.
         """
-        return self.streams.uniform(self.pop.uid[rows], 0, Event.DESK) < self.share
+        pop = self.pop
+        if len(self._desk_draw) < pop.n:  # one fixed draw per resident, computed once
+            start = len(self._desk_draw)
+            self._desk_draw = np.concatenate([self._desk_draw, self.streams.uniform(pop.uid[start:pop.n], 0, Event.DESK)])
+        return self._desk_draw[rows] < self.share
 
     @staticmethod
     def payer_of(instrument: Instrument, handled) -> Holder:
@@ -417,11 +421,11 @@ class SocialDomainModel(mesa.Model):
         load = prob.problem_load(pop.sev[rows])
         reason = np.full(len(rows), -1)
         checks = [
-            (ExitReason.RECOVERED, demo.recovered(pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows],
-                                                  load, p["demography.recovery_years"],
-                                                  p["demography.recovery_severity"])
-             | demo.unseen_without_need(self.status_of(rows) == Status.NOT_IN_SIGHT, load,
-                                        p["access.hidden_need"])),
+            (ExitReason.RECOVERED, demo.household_leaves(pop.household[rows], demo.recovered(
+                pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows], load,
+                p["demography.recovery_years"], p["demography.recovery_severity"])
+                | demo.unseen_without_need(self.status_of(rows) == Status.NOT_IN_SIGHT, load,
+                                           p["access.hidden_need"]))),
             (ExitReason.MOVED, s.uniform(uid, year, Event.EXIT_MOVE) < p["demography.move_rate"]),
             (ExitReason.DEATH, s.uniform(uid, year, Event.EXIT_DEATH) < demo.mortality(
                 age, p["demography.mortality_at_40"], p["demography.gompertz_slope"])),
@@ -456,11 +460,13 @@ class SocialDomainModel(mesa.Model):
         pop.provisions[rows] = 0
         pop.firm[rows] = -1
         pop.on_benefit[rows] = False
-        for r, why in zip(rows, reasons):
-            agent = self._agents_by_row[r]
-            agent.remove()
-            self._agents_by_row[r] = None
-            self.counts[f"exit_{ExitReason(int(why)).name.lower()}"] += 1
+        agents = self._agents_by_row
+        for r in rows.tolist():
+            agents[r].remove()
+            agents[r] = None
+        per_reason = np.bincount(np.asarray(reasons, dtype=np.int64), minlength=len(ExitReason))
+        for reason in ExitReason:
+            self.counts[f"exit_{reason.name.lower()}"] += float(per_reason[reason])
         self.counts["exits"] += len(rows)
 
     def _problem_dynamics(self) -> None:

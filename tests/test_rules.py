@@ -170,3 +170,8 @@ def test_household_sizes_follow_the_distribution():
     sizes = demo.household_sizes(Streams(1).uniform(np.arange(100_000), 0, 0), [0.5, 0.3, 0.2])
     shares = np.bincount(sizes, minlength=4)[1:] / len(sizes)
     assert np.allclose(shares, [0.5, 0.3, 0.2], atol=0.01)
+
+
+def test_households_leave_the_social_domain_together():
+    leaves = demo.household_leaves(np.array([1, 1, 2, 3, 3]), np.array([True, False, True, True, True]))
+    assert leaves.tolist() == [False, False, True, True, True]

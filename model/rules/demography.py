@@ -34,6 +34,13 @@ def unseen_without_need(not_in_sight: np.ndarray, severity_mean: np.ndarray, nee
     return not_in_sight & (severity_mean < need)
 
 
+def household_leaves(household: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """A household leaves the social domain only when none of its members still needs it (all are ``done``)."""
+    _, inv = np.unique(household, return_inverse=True)
+    still_in = np.bincount(inv, weights=~done, minlength=inv.max() + 1 if len(inv) else 0)
+    return done & (still_in[inv] == 0)
+
+
 def household_sizes(u: np.ndarray, probs: list[float]) -> np.ndarray:
     """Number of adult members (1..len(probs)) drawn from the household-size distribution."""
     cum = np.cumsum(np.asarray(probs, dtype=float))
