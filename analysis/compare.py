@@ -35,6 +35,7 @@ SUMMARIES = (
     Summary("benefit_stock_end", "benefit_stock", "last", "persons", "Benefit stock, final year"),
     Summary("benefit_spell_end", "benefit_mean_spell_months", "last", "months", "Mean elapsed benefit spell, final year"),
     Summary("hidden_end", "not_in_sight", "last", "persons", "Residents with problems out of sight, final year"),
+    Summary("came_into_sight", "came_into_sight", "sum", "persons", "Came into sight (outreach, household intake)"),
     Summary("wmo_clients", "wmo_clients", "mean", "persons", "Wmo clients (yearly mean)"),
     Summary("day_activities", "in_day_activities", "mean", "persons", "In day activities (yearly mean)"),
     Summary("guidance_hours", "guidance_hours", "mean", "hours/yr", "Guidance hours (yearly mean)"),
@@ -47,6 +48,9 @@ SUMMARIES = (
     Summary("spend_wmo", "spend_wmo", "sum", "EUR m", "  Wmo", MILLION),
     Summary("spend_pooled", "spend_pooled", "sum", "EUR m", "  Pooled desk", MILLION),
     Summary("overspend", "overspend_total", "sum", "EUR m", "Overspend above budgets (horizon total)", MILLION),
+    Summary("savings_benefit", "savings_benefit_pwet_income", "sum", "EUR m",
+            "Benefits not paid after moves to work (P-wet income)", MILLION),
+    Summary("savings_care", "savings_care_total", "sum", "EUR m", "Wmo care no longer needed (Wmo or pooled)", MILLION),
 )
 
 
@@ -60,6 +64,8 @@ def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
     whole = _overall(frame)
     wide = whole.pivot_table(index=["regime", "replication", "seed", "year"], columns="indicator", values="value")
     wide["overspend_total"] = wide[[c for c in wide.columns if c.startswith("overspend_")]].sum(axis=1)
+    wide["came_into_sight"] = wide["reached"] + wide["found_in_household"]
+    wide["savings_care_total"] = wide["savings_care_wmo"] + wide["savings_care_pooled"]
     grouped = wide.groupby(level=["regime", "replication", "seed"])
     out = {}
     for s in SUMMARIES:
@@ -126,7 +132,7 @@ def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> st
         f"Means with 95% intervals; 'diff' is the paired difference against {base} (same seeds).",
         "",
     ]
-    head = f"{'indicator':<46}{'unit':>9}"
+    head = f"{'indicator':<54}{'unit':>9}"
     for r in regimes:
         head += f"{r[:20]:>22}"
     for r in regimes[1:]:
@@ -139,7 +145,7 @@ def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> st
         return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
 
     for _, row in comparison.iterrows():
-        line = f"{row['label'][:46]:<46}{row['unit']:>9}"
+        line = f"{row['label'][:54]:<54}{row['unit']:>9}"
         for r in regimes:
             line += f"{num(row[f'{r}_mean']):>22}"
         for r in regimes[1:]:

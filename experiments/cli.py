@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                      help="override one parameter (repeatable), e.g. --set scenario.pooled_share=0.1")
-    run.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
-                     help="comma-separated; the first is the baseline (default: compartmentalised,integrated)")
+    run.add_argument("--regimes", type=_regimes, default=None,
+                     help="comma-separated; the first is the baseline (default: compartmentalised and the "
+                          "scenario's regime, or integrated)")
     run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
     run.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
@@ -77,11 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_regimes(scenario_regime: str) -> list[str]:
+    """Compare the scenario's own regime with compartmentalised funding (integrated when it names none)."""
+    other = scenario_regime if scenario_regime != "compartmentalised" else "integrated"
+    return ["compartmentalised", other]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     extra = {"scenario.years": args.years} if args.years else {}
     overrides = resolve_overrides(args.scenario, args.set, extra)
     values = PARAMETERS.resolve(overrides)
-    regimes = args.regimes
+    regimes = args.regimes or default_regimes(values["scenario.regime"])
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
     out_parent = Path(args.out)

@@ -128,3 +128,21 @@ def test_installed_command_runs(tmp_path):
     assert "Municipal spending" in proc.stdout
     params = subprocess.run([str(exe), "params", "--json"], capture_output=True, text=True, timeout=60)
     assert any(p["path"] == "benefit.cost_per_year" for p in json.loads(params.stdout))
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "experiments" / "scenarios").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_shipped_scenarios_validate_and_run(path, tmp_path, capsys):
+    code = main(["run", "--scenario", str(path), "--set", "scenario.inhabitants=3000", "--replications", "2",
+                 "--no-progress", "--out", str(tmp_path), "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["regimes"][0] == "compartmentalised" and len(payload["regimes"]) == 2
+
+
+def test_scenario_regime_sets_the_comparison(tmp_path, capsys):
+    scenario = tmp_path / "desk.toml"
+    scenario.write_text('[scenario]\nregime = "gradual"\npooled_share = 0.2\ninhabitants = 3000\nyears = 2\n')
+    assert main(["run", "--scenario", str(scenario), "--replications", "2", "--no-progress", "--out",
+                 str(tmp_path / "o"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["regimes"] == ["compartmentalised", "gradual"]
