@@ -1,7 +1,7 @@
 """The ``ontschot`` command line.
 
-    ontschot run      compare funding regimes on a scenario (paired replications)
-    ontschot params   list every parameter with unit, range, status and source
+ontschot run      compare funding regimes on a scenario (paired replications)
+ontschot params   list every parameter with unit, range, status and source
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from model.budget_holder import BudgetHolder
 from model.case_worker import CaseWorker
@@ -25,10 +26,9 @@ from model.constants import (
     LAW_OF_INSTRUMENT,
     MONTHS_PER_YEAR,
     N_DOMAINS,
-    PER_10K,
     N_HOLDERS,
     N_INSTRUMENTS,
-    PWET_INSTRUMENTS,
+    PER_10K,
     TRAJECTORY_INSTRUMENTS,
     WMO_INSTRUMENTS,
     Desk,
@@ -133,7 +133,7 @@ class SocialDomainModel(mesa.Model):
         overrides = dict(params or {})
         overrides.update({kwarg_to_path(k): v for k, v in parameter_kwargs.items()})
         scenario_args = dict(zip(SCENARIO_KEYS, (regime, pooled_share, switch_year, inhabitants, years,
-                                                 social_firms, social_firm_places)))
+                                                 social_firms, social_firm_places), strict=True))
         overrides.update({f"scenario.{k}": v for k, v in scenario_args.items() if v is not None})
         self.p = PARAMETERS.resolve(overrides)
         self.overrides = overrides
@@ -215,11 +215,14 @@ class SocialDomainModel(mesa.Model):
             Kind.STOCK_HIDDEN: round(inh * p["population.hidden_per_inhabitant"]),
         }
         kinds = np.concatenate([np.full(n, k, dtype=np.int8) for k, n in counts.items()])
-        self._new_households(kinds, entry_month=np.zeros(len(kinds)))
+        self._new_households(kinds, draw_entry_month=False)
         return len(self.pop.alive_rows())
 
-    def _new_households(self, kinds: np.ndarray, entry_month: np.ndarray) -> np.ndarray:
-        """Create household heads of the given kinds plus their extra adult members; return the new rows."""
+    def _new_households(self, kinds: np.ndarray, draw_entry_month: bool) -> np.ndarray:
+        """Create household heads of the given kinds plus their extra adult members; return the new rows.
+
+        The initial population is there from month 0; inflow arrives at a month drawn on the head.
+        """
         p, s, year = self.p, self.streams, self.year
         n_heads = len(kinds)
         if n_heads == 0:
@@ -227,7 +230,6 @@ class SocialDomainModel(mesa.Model):
         head_uid = self._next_uid + np.arange(n_heads)
         # Household size and composition are drawn per head before any uid is handed out.
         size = demo.household_sizes(s.uniform(head_uid, year, Event.INFLOW_SIZE), p["population.household_size_probs"])
-        size = size if n_heads else size
         # uids: each head followed by its members, so every id is a pure function of creation order.
         total = int(size.sum())
         uid = self._next_uid + np.arange(total)
@@ -302,7 +304,8 @@ class SocialDomainModel(mesa.Model):
         pop.desk[rows] = desk
         pop.years_out[rows] = np.where(long_out, spell, 0.0)
         pop.spell_years[rows] = np.where(kind == Kind.STOCK_BENEFIT, spell, 0.0)
-        pop.entry_month[rows] = entry_month[head_of]
+        if draw_entry_month:
+            pop.entry_month[rows] = (MONTHS_PER_YEAR * s.uniform(head_uid, year, Event.INFLOW_MONTH))[head_of]
         pop.sev[rows, Domain.WORK_INCOME] = prob.work_income_severity(employment == Status.REGULAR_WORK, wage)
         self._agents_by_row.extend(Resident(self, row=r) for r in rows.tolist())
         return rows
@@ -444,9 +447,7 @@ class SocialDomainModel(mesa.Model):
         n_wmo = demo.stochastic_round(self.inhabitants * p["inflow.wmo_per_inhabitant"], u[1])
         kinds = np.concatenate([np.full(n_reports, Kind.INFLOW_REPORT, dtype=np.int8),
                                 np.full(n_wmo, Kind.INFLOW_WMO, dtype=np.int8)])
-        heads = self._next_uid + np.arange(len(kinds))  # month drawn on the head's future uid
-        month = MONTHS_PER_YEAR * s.uniform(heads, year, Event.INFLOW_MONTH)
-        new = self._new_households(kinds, entry_month=month)
+        new = self._new_households(kinds, draw_entry_month=True)
         self.counts["inflow"] = float(len(new))
 
     def slack(self, year: int) -> float:
@@ -573,7 +574,7 @@ class SocialDomainModel(mesa.Model):
         return (MONTHS_PER_YEAR - self.pop.entry_month[rows]) / MONTHS_PER_YEAR
 
     def _allocation(self) -> None:
-        p, pop = self.p, self.pop
+        pop = self.pop
         rows = pop.alive_rows()
         self._moved = np.zeros(pop.n, dtype=bool)  # dated transition this year
         self._month = np.full(pop.n, MONTHS_PER_YEAR)
@@ -957,7 +958,7 @@ class SocialDomainModel(mesa.Model):
     # ------------------------------------------------------------------ accounting
     def _accounting(self) -> None:
         """Book every euro on its budget holder and instrument; attribute savings to the budget that gains them."""
-        p, pop = self.p, self.pop
+        pop = self.pop
         rows = pop.alive_rows()
         n = pop.n
         t0 = pop.entry_month[rows]
@@ -1018,10 +1019,8 @@ class SocialDomainModel(mesa.Model):
         """The Resident agent of an array row (None once the resident has left)."""
         return self._agents_by_row[row]
 
-    def tidy(self) -> "pd.DataFrame":  # noqa: F821
+    def tidy(self) -> pd.DataFrame:
         """Yearly indicators and group breakdowns as one long frame: year, indicator, group_by, group, value."""
-        import pandas as pd
-
         wide = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         wide["year"] = np.arange(1, len(wide) + 1)
         long = wide.melt(id_vars="year", var_name="indicator", value_name="value")

@@ -8,7 +8,6 @@ import pandas as pd
 from model import SocialDomainModel
 from model.constants import DYNAMIC_DOMAINS, Domain
 from model.rules import problems as prob
-from tests.conftest import run_model
 
 
 def _mean(runs, indicator) -> float:

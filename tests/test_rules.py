@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.constants import Disability, Domain, Instrument, N_DOMAINS, Status, Step
+from model.constants import N_DOMAINS, Disability, Domain, Instrument, Status, Step
 from model.model import PARAMETERS
 from model.random_streams import Streams
 from model.rules import allocation as alloc
