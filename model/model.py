@@ -1006,6 +1006,7 @@ class SocialDomainModel(mesa.Model):
         for h_flag in (False, True):
             sel = handled == h_flag
             self.holders[self.payer_of(Instrument.GUIDANCE, h_flag)].savings["care"] += float(care[sel].sum())
+        self.left_this_year = self._leaving
         if len(self._leaving):
             self._remove(self._leaving, np.full(len(self._leaving), ExitReason.OTHER_INCOME))
 

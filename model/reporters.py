@@ -93,8 +93,9 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "pooled_share": ("share", "pooled share in force this year"),
 }
 
-GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "in_trajectory", "in_day_activities",
-                    "wmo_clients", "served")
+GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regular_work", "outflow_subsidised_work",
+                    "outflow_sheltered_work", "in_trajectory", "in_day_activities", "wmo_clients", "served",
+                    "spend", *(f"step_{s.value}" for s in Step))
 
 
 def year_indicators(model) -> dict[str, float]:
@@ -223,23 +224,38 @@ def _bands(model, rows) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
 
 
 def group_records(model) -> list[tuple]:
-    """(year, indicator, group_by, group, value) rows by age band, disability type and wage-value band."""
+    """(year, indicator, group_by, group, value) rows by age band, disability type and wage-value band.
+
+    Counts are persons; ``spend`` is EUR booked on the group's residents this year (benefits and
+    provisions; staff costs are not attributed to residents); ``step_k`` counts residents on step k.
+    """
     pop = model.pop
-    rows = pop.alive_rows()
+    # Residents who left during the year carry their part-year costs: include them, for spending only.
+    rows = np.concatenate([pop.alive_rows(), model.left_this_year])
+    alive = pop.alive[rows]
     status = model.status_of(rows)
     prov = pop.provisions[rows]
     outflow = np.zeros(pop.n, dtype=bool)
     for r in model._outflow_rows:
         outflow[r] = True
+    outflow = outflow[rows]
+    employment = pop.employment[rows]
+    steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], model.p["dynamics.isolation_step_threshold"])
     values = {
-        "residents": np.ones(len(rows)),
+        "residents": np.ones(len(rows), dtype=bool),
         "benefit_stock": pop.on_benefit[rows],
-        "outflow_work": outflow[rows],
+        "outflow_work": outflow,
+        "outflow_regular_work": outflow & (employment == Status.REGULAR_WORK),
+        "outflow_subsidised_work": outflow & (employment == Status.SUBSIDISED_WORK),
+        "outflow_sheltered_work": outflow & (employment == Status.SHELTERED_WORK),
+        "spend": model.resident_cost[rows],
+        **{f"step_{s.value}": steps == s for s in Step},
         "in_trajectory": status == Status.TRAJECTORY,
         "in_day_activities": status == Status.DAY_ACTIVITIES,
         "wmo_clients": (prov & _WMO) != 0,
         "served": (prov & _SUPPORT) != 0,
     }
+    values = {k: (v if k == "spend" else v & alive) for k, v in values.items()}
     year = model.year + 1
     recs = []
     for group_by, (codes, labels) in _bands(model, rows).items():

@@ -127,3 +127,22 @@ def test_impossible_combinations_are_rejected_before_running():
         SocialDomainModel(years=5, switch_year=9)
     with pytest.raises(ParameterError, match="wage thresholds must rise"):
         SocialDomainModel(params={"wage.subsidy_min": 0.6, "wage.regular_min": 0.55})
+
+
+def test_group_breakdowns_add_up_to_the_totals():
+    model = SocialDomainModel(inhabitants=SMALL, years=3, rng=2, regime="integrated")
+    for _ in range(3):
+        model.step()
+    frame = model.tidy()
+    last = frame[frame["year"] == 3]
+    total = last[last["group_by"] == "all"].set_index("indicator")["value"]
+    for group_by in ("age_band", "disability", "wage_band"):
+        sums = last[last["group_by"] == group_by].groupby("indicator")["value"].sum()
+        assert sums["residents"] == total["residents"]
+        assert sums["benefit_stock"] == total["benefit_stock"]
+        assert sums["outflow_work"] == total["outflow_work"]
+        for kind in ("regular", "subsidised", "sheltered"):
+            assert sums[f"outflow_{kind}_work"] == total[f"outflow_{kind}_work"]
+        assert sums["wmo_clients"] == total["wmo_clients"]
+        assert sums["spend"] == pytest.approx(total["spend_total"] - total["spend_instrument_case_management"])
+        assert sum(sums[f"step_{k}"] for k in range(1, 7)) == total["residents"]
