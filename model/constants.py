@@ -12,6 +12,7 @@ MONTHS_PER_YEAR = 12.0
 PER_10K = 10_000  # inhabitants per staffing / places unit
 MORTALITY_REFERENCE_AGE = 40.0  # the age at which demography.mortality_at_40 is stated
 DISPLAY_DIGITS = 3  # rounding of persona tables
+HALF_YEAR = 0.5  # years: the [M16] "first six months" of a benefit spell
 
 
 class Status(IntEnum):
@@ -171,6 +172,13 @@ class ExitReason(IntEnum):
     RECOVERED = 3  # stable in regular work without problems: out of the social domain
     OTHER_INCOME = 4  # left benefit for another reason (partner income, other benefit)
 
+
+# Spell bands (years) for the dynamics the calibration checks (issue: calibration and validation).
+STOCK_SPELL_EDGES = (1.0, 2.0, 5.0)
+STOCK_SPELL_LABELS = ("lt1", "1to2", "2to5", "gt5")
+EXIT_SPELL_EDGES = (1.0, 3.0)
+EXIT_SPELL_LABELS = ("lt1", "1to3", "gt3")
+RETURN_WINDOWS = (1.0, 5.0)  # years after leaving benefit
 
 AGE_BANDS = ((18, 27), (27, 45), (45, 55), (55, 200))
 AGE_BAND_LABELS = ("18-26", "27-44", "45-54", "55+")

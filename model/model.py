@@ -22,13 +22,17 @@ from model.case_worker import CaseWorker
 from model.constants import (
     BLOCKING_DOMAINS,
     DAY_INSTRUMENTS,
+    EXIT_SPELL_EDGES,
+    EXIT_SPELL_LABELS,
     FIRM_INSTRUMENTS,
+    HALF_YEAR,
     LAW_OF_INSTRUMENT,
     MONTHS_PER_YEAR,
     N_DOMAINS,
     N_HOLDERS,
     N_INSTRUMENTS,
     PER_10K,
+    RETURN_WINDOWS,
     TRAJECTORY_INSTRUMENTS,
     WMO_INSTRUMENTS,
     Desk,
@@ -411,6 +415,11 @@ class SocialDomainModel(mesa.Model):
         self.counts = {k: 0.0 for k in ("inflow", "exits", "reached", "found_in_household", "new_traj_wmo_clients",
                                         "new_traj", "care_exits", "dropouts", "lock_ins", "job_losses")}
         self.counts.update({f"exit_{r.name.lower()}": 0.0 for r in ExitReason})
+        self.counts.update({f"exits_{k}_spell_{b}": 0.0 for k in ("work", "other") for b in EXIT_SPELL_LABELS})
+        self.counts.update({k: 0.0 for k in (
+            "benefit_exits_demographic", "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
+            "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
+            "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work")})
         self.counts.update({f"outflow_{s.name.lower()}": 0.0 for s in (Status.REGULAR_WORK, Status.SUBSIDISED_WORK,
                                                                         Status.SHELTERED_WORK)})
         self.start_residents = len(alive)
@@ -437,6 +446,7 @@ class SocialDomainModel(mesa.Model):
         for r, hit in checks:  # later checks win: retirement over death over moving over recovery
             reason[hit] = r
         leaving = reason >= 0
+        self.counts["benefit_exits_demographic"] = float((leaving & pop.on_benefit[rows]).sum())
         self._remove(rows[leaving], reason[leaving])
 
         slack = self.slack(year)
@@ -567,8 +577,10 @@ class SocialDomainModel(mesa.Model):
             if int(instr) in TRAJECTORY_INSTRUMENTS:
                 pop.trajectory_years[r] = 0.0
                 pop.locked_in[r] = False
+        pop.activity_start_year[rows] = self.year
         if firm is not None:
             pop.firm[rows] = firm
+            self._firm_started[rows[firm >= 0]] = True
 
     def _year_fraction(self, rows) -> np.ndarray:
         return (MONTHS_PER_YEAR - self.pop.entry_month[rows]) / MONTHS_PER_YEAR
@@ -582,6 +594,8 @@ class SocialDomainModel(mesa.Model):
         self._job_coaching = np.zeros(pop.n, dtype=bool)
         self._regie = np.zeros(pop.n, dtype=bool)
         self._light = np.zeros(pop.n, dtype=bool)  # light problems handled by the generalist this year
+        self._firm_started = np.zeros(pop.n, dtype=bool)  # took a social-firm place this year
+        self._firm_dropped = np.zeros(pop.n, dtype=bool)  # left that place by drop-out the same year
         self._outflow_rows = []
         handled = self.handled_by_desk(rows)
         frac = self._year_fraction(rows)
@@ -649,10 +663,12 @@ class SocialDomainModel(mesa.Model):
         pop.firm[r] = -1
         pop.on_benefit[r] = False
         pop.left_for_work[r] = True
+        pop.left_benefit_at[r] = self.year + pop.entry_month[r] / MONTHS_PER_YEAR
         self._moved[r] = True
         self._month[r] = pop.entry_month[r]
         self._outflow_rows.append(r)
         self.counts["outflow_sheltered_work"] += len(r)
+        self.counts["leavers_for_work"] += len(r)
 
     def _allocate_pwet(self, rows) -> None:
         """Partitioned P-wet: client managers serve benefit clients known to them, best outflow chance first [M16]."""
@@ -858,12 +874,15 @@ class SocialDomainModel(mesa.Model):
         self._moved[rows] = moved
         self._month[rows[moved]] = month[moved]
 
+        self._observe(rows, job, other, drop, loss, month, t0, has[Instrument.SOCIAL_FIRM])
+
         # Apply: jobs.
         j = rows[job]
         was_on_benefit = pop.on_benefit[j]
         pop.employment[j] = kind[job]
         pop.on_benefit[j] = False
         pop.left_for_work[j] = was_on_benefit | pop.left_for_work[j]
+        pop.left_benefit_at[j[was_on_benefit]] = year + month[job][was_on_benefit] / MONTHS_PER_YEAR
         pop.provisions[j] &= np.invert(np.uint16(ACTIVITY_BITS))
         sub = j[kind[job] == Status.SUBSIDISED_WORK]
         pop.provisions[sub] |= np.uint16(1 << int(Instrument.WAGE_SUBSIDY))
@@ -900,6 +919,33 @@ class SocialDomainModel(mesa.Model):
         pop.years_out[rows] += np.where(~emp_now, frac, 0.0)
         pop.spell_years[rows] += np.where(pop.on_benefit[rows] & ~loss, frac, 0.0)
 
+    def _observe(self, rows, job, other, drop, loss, month, t0, at_firm) -> None:
+        """Record the dynamics that calibration checks: spells at exit, returns, work spells, firm outcomes."""
+        pop, c, year = self.pop, self.counts, self.year
+        spell = pop.spell_years[rows] + (month - t0) / MONTHS_PER_YEAR  # benefit spell at the moment of exit
+        from_benefit = pop.on_benefit[rows]
+        for kind, ended in (("work", job & from_benefit), ("other", other)):
+            bands = np.searchsorted(np.asarray(EXIT_SPELL_EDGES), spell[ended], side="right")
+            for k, label in enumerate(EXIT_SPELL_LABELS):
+                c[f"exits_{kind}_spell_{label}"] += float((bands == k).sum())
+        completed = (job & from_benefit) | other
+        c["outflow_work_within_half_year"] += float((job & from_benefit & (spell < HALF_YEAR)).sum())
+        c["completed_spells"] += float(completed.sum())
+        c["completed_spell_months"] += float(spell[completed].sum() * MONTHS_PER_YEAR)
+        c["leavers_for_work"] += float((job & from_benefit).sum())
+        # Returns: job losses of residents who had left benefit for work, by time since leaving.
+        since = year + month / MONTHS_PER_YEAR - pop.left_benefit_at[rows]
+        returned = loss & np.isfinite(since)
+        c["returns"] += float(returned.sum())
+        for w in RETURN_WINDOWS:
+            c[f"returns_within_{int(w)}y"] += float((returned & (since <= w)).sum())
+        c["work_spells_ended"] += float(loss.sum())
+        c["work_spell_years_sum"] += float((pop.years_in_work[rows] + (month - t0) / MONTHS_PER_YEAR)[loss].sum())
+        c["firm_trajectories_to_work"] += float((job & at_firm).sum())
+        c["firm_trajectories_ended"] += float(((job | drop | other) & at_firm).sum())
+        started_now = pop.activity_start_year[rows] == year
+        self._firm_dropped[rows[drop & (pop.firm[rows] >= 0) & started_now]] = True
+
     def _trajectory_ends(self, rows, handled) -> None:
         """At the planned end a trajectory stops, unless LVB clients stay [SR] or the firm locks a productive client in [SR]."""
         p, s, pop, year = self.p, self.streams, self.pop, self.year
@@ -925,6 +971,7 @@ class SocialDomainModel(mesa.Model):
         pop.locked_in[rows[lock]] = True
         self.counts["lock_ins"] = float(lock.sum())
         ends = done & ~stay_lvb & ~lock
+        self.counts["firm_trajectories_ended"] += float((ends & at_firm).sum())
         e = rows[ends]
         pop.provisions[e] &= np.invert(np.uint16(TRAJ_BITS))
         pop.firm[e] = -1
@@ -935,6 +982,8 @@ class SocialDomainModel(mesa.Model):
             1 << int(Instrument.SHELTERED_WORK))
         pop.firm[sh] = -1
         pop.left_for_work[sh] = pop.on_benefit[sh]
+        pop.left_benefit_at[sh[pop.on_benefit[sh]]] = float(self.year)
+        self.counts["leavers_for_work"] += float(pop.on_benefit[sh].sum())
         pop.on_benefit[sh] = False
         self._moved[sh] = True
         self._month[sh] = pop.entry_month[sh]

@@ -37,6 +37,8 @@ FIELDS: dict[str, tuple] = {
     "entry_month": (np.float64, (), 0.0),  # month of entry this year (0 for residents already there)
     "left_for_work": (np.bool_, (), False),  # left benefit for work in this run and not back on it
     "care_saving": (np.float64, (), 0.0),  # EUR/year of Wmo care no longer needed since a care exit
+    "left_benefit_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to work
+    "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
     "persona": (np.int8, (), -1),
 }
 

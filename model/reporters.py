@@ -13,8 +13,13 @@ from model.constants import (
     AGE_BAND_LABELS,
     AGE_BANDS,
     DAY_INSTRUMENTS,
+    EXIT_SPELL_LABELS,
     MONTHS_PER_YEAR,
     N_DOMAINS,
+    PWET_INSTRUMENTS,
+    RETURN_WINDOWS,
+    STOCK_SPELL_EDGES,
+    STOCK_SPELL_LABELS,
     TRAJECTORY_INSTRUMENTS,
     WAGE_BAND_EDGES,
     WAGE_BAND_LABELS,
@@ -42,6 +47,7 @@ _TRAJ, _DAY, _WMO = _bits(TRAJECTORY_INSTRUMENTS), _bits(DAY_INSTRUMENTS), _bits
 _PROVIDERS = [i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.WAGE_SUBSIDY,
                                                  Instrument.CASE_MANAGEMENT)]
 _SUPPORT = _bits(_PROVIDERS) | _bits([Instrument.WAGE_SUBSIDY])
+_PWET_PROVISIONS = _bits(PWET_INSTRUMENTS) | _bits([Instrument.WAGE_SUBSIDY])
 
 # name: (unit, meaning)
 INDICATORS: dict[str, tuple[str, str]] = {
@@ -91,11 +97,31 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "multi_problem_households": ("households", "known households with several severe problems"),
     "professionals_per_mp_household": ("professionals", "mean number of professionals per multi-problem household"),
     "pooled_share": ("share", "pooled share in force this year"),
+    # Dynamics checked by calibration and validation.
+    **{f"benefit_stock_spell_{b}": ("persons", f"benefit stock by elapsed spell ({b} years)") for b in STOCK_SPELL_LABELS},
+    **{f"exits_{k}_spell_{b}": ("persons", f"exits from benefit to {k} by spell at exit ({b} years)")
+       for k in ("work", "other") for b in EXIT_SPELL_LABELS},
+    "outflow_work_within_half_year": ("persons", "moves from benefit to work within six months of the spell's start"),
+    "completed_spells": ("spells", "benefit spells that ended this year (to work or other exits)"),
+    "completed_spell_months": ("months", "summed length of the benefit spells that ended this year"),
+    "leavers_for_work": ("persons", "moves from benefit to work this year (regular, subsidised, sheltered)"),
+    "benefit_exits_demographic": ("persons", "benefit recipients who retired, died or moved away this year"),
+    "returns": ("persons", "returns to benefit of residents who had left it for work"),
+    **{f"returns_within_{int(w)}y": ("persons", f"returns to benefit within {int(w)} year(s) of leaving it")
+       for w in RETURN_WINDOWS},
+    "work_spells_ended": ("spells", "jobs that ended in a return to benefit this year"),
+    "work_spell_years_sum": ("years", "summed length of the jobs that ended this year"),
+    "firm_trajectories_ended": ("trajectories", "social-firm trajectories that ended this year (work, drop-out, end)"),
+    "firm_trajectories_to_work": ("trajectories", "social-firm trajectories that ended in paid work this year"),
+    "reintegration_coverage": ("share", "share of the benefit stock in a re-integration trajectory"),
+    "provision_users": ("persons", "residents holding any provision of either law (not the benefit)"),
+    "multi_law_users": ("persons", "residents holding provisions of both the P-wet and the Wmo"),
+    "multi_law_share": ("share", "share of provision users with provisions of both laws"),
 }
 
 GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regular_work", "outflow_subsidised_work",
                     "outflow_sheltered_work", "in_trajectory", "in_day_activities", "wmo_clients", "served",
-                    "spend", *(f"step_{s.value}" for s in Step))
+                    "spend", *(f"step_{s.value}" for s in Step), "firm_starts", "firm_dropouts_first_year")
 
 
 def year_indicators(model) -> dict[str, float]:
@@ -154,6 +180,22 @@ def year_indicators(model) -> dict[str, float]:
         ind[f"step_{s.value}"] = float(counts[s] / max(len(rows), 1))
     ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(model, rows, prov)
     ind["pooled_share"] = float(model.share)
+    spell = pop.spell_years[rows][on_benefit]
+    bands = np.searchsorted(np.asarray(STOCK_SPELL_EDGES), spell, side="right")
+    for k, label in enumerate(STOCK_SPELL_LABELS):
+        ind[f"benefit_stock_spell_{label}"] = float((bands == k).sum())
+    for key in ("benefit_exits_demographic", "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
+                "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
+                "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
+                *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS)):
+        ind[key] = c[key]
+    in_traj = (prov & _TRAJ) != 0
+    ind["reintegration_coverage"] = float(in_traj[on_benefit].mean()) if on_benefit.any() else 0.0
+    pwet = (prov & _PWET_PROVISIONS) != 0
+    wmo = (prov & _WMO) != 0
+    ind["provision_users"] = float((pwet | wmo).sum())
+    ind["multi_law_users"] = float((pwet & wmo).sum())
+    ind["multi_law_share"] = ind["multi_law_users"] / ind["provision_users"] if ind["provision_users"] else 0.0
     return ind
 
 
@@ -249,13 +291,16 @@ def group_records(model) -> list[tuple]:
         "outflow_subsidised_work": outflow & (employment == Status.SUBSIDISED_WORK),
         "outflow_sheltered_work": outflow & (employment == Status.SHELTERED_WORK),
         "spend": model.resident_cost[rows],
+        "firm_starts": model._firm_started[rows],
+        "firm_dropouts_first_year": model._firm_dropped[rows],
         **{f"step_{s.value}": steps == s for s in Step},
         "in_trajectory": status == Status.TRAJECTORY,
         "in_day_activities": status == Status.DAY_ACTIVITIES,
         "wmo_clients": (prov & _WMO) != 0,
         "served": (prov & _SUPPORT) != 0,
     }
-    values = {k: (v if k == "spend" else v & alive) for k, v in values.items()}
+    keep_leavers = ("spend", "firm_starts", "firm_dropouts_first_year")
+    values = {k: (v if k in keep_leavers else v & alive) for k, v in values.items()}
     year = model.year + 1
     recs = []
     for group_by, (codes, labels) in _bands(model, rows).items():
