@@ -13,15 +13,19 @@ import time
 from pathlib import Path
 
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
+from analysis.personas import format_paths, path_frame
+from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.runner import replication_seeds, run_comparison
 from experiments.scenario import resolve_overrides
 from experiments.store import RunFolder, write_manifest
-from model.model import PARAMETERS
+from model.model import PARAMETERS, SocialDomainModel
 from model.parameters import ParameterError
+from model.personas import PERSONAS, check_names
 
 REGIMES = PARAMETERS.get("scenario.regime").choices
 DEFAULT_REPLICATIONS = 10
 DEFAULT_SEED = 20261122
+DEFAULT_VALIDATION_REPLICATIONS = 20
 
 
 def _positive_int(text: str) -> int:
@@ -73,6 +77,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
     run.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    val = sub.add_parser("validate", help="check the compartmentalised baseline against the published figures")
+    val.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
+    val.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override one parameter")
+    val.add_argument("--replications", type=_positive_int, default=DEFAULT_VALIDATION_REPLICATIONS,
+                     help=f"replications (default {DEFAULT_VALIDATION_REPLICATIONS})")
+    val.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
+    val.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    val.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
+    val.add_argument("--json", action="store_true", help="print the validation as JSON on stdout")
+    val.add_argument("--strict", action="store_true", help="exit with status 1 when a target misses")
+    val.add_argument("--no-progress", action="store_true", help="no progress bar")
+    per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed")
+    per.add_argument("name", help=f"one of {', '.join(PERSONAS)}")
+    per.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
+    per.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override one parameter")
+    per.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
+                     help="comma-separated (default: compartmentalised,integrated)")
+    per.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
+    per.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    per.add_argument("--json", action="store_true", help="the paths as JSON records")
     params = sub.add_parser("params", help="list the parameters")
     params.add_argument("--json", action="store_true", help="as JSON")
     return parser
@@ -130,6 +154,64 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    extra = {"scenario.years": args.years} if args.years else {}
+    overrides = resolve_overrides(args.scenario, args.set, extra)
+    overrides["scenario.regime"] = "compartmentalised"
+    values = PARAMETERS.resolve(overrides)
+    meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
+            "replications": args.replications, "seed": args.seed}
+    frame = run_comparison(overrides, ["compartmentalised"], args.replications, args.seed,
+                           progress=False if args.no_progress else None)
+    table = validation_table(frame, values["scenario.inhabitants"])
+    dynamics = dynamics_table(frame)
+    dropout = firm_dropout_by_disability(frame)
+    text = format_validation(table, dynamics, dropout, meta)
+    label = {"validate": True, "overrides": overrides, "replications": args.replications, "seed": args.seed}
+    with RunFolder(Path(args.out), label) as folder:
+        frame.to_parquet(folder / "results.parquet", index=False)
+        table.to_csv(folder / "validation.csv", index=False)
+        dynamics.to_csv(folder / "dynamics.csv", index=False)
+        dropout.to_csv(folder / "firm_dropout.csv", index=False)
+        (folder / "validation.txt").write_text(text + "\n")
+        write_manifest(folder, kind="validate", replications=args.replications, root_seed=args.seed,
+                       replication_seeds=replication_seeds(args.seed, args.replications), overrides=overrides,
+                       parameters=dict(values))
+    final = Path(args.out) / folder.name.removeprefix(".").removesuffix(".partial")
+    if args.json:
+        print(json.dumps({"meta": meta, "output": str(final),
+                          "targets": json.loads(table.to_json(orient="records")),
+                          "dynamics": json.loads(dynamics.to_json(orient="records")),
+                          "firm_dropout_by_disability": json.loads(dropout.to_json(orient="records"))}, indent=2))
+    else:
+        print(text)
+        print(f"\nResults written to {final}/")
+    return 1 if args.strict and not table["holds"].all() else 0
+
+
+def persona_paths(name: str, regimes: list[str], overrides: dict, seed: int) -> dict[str, list[dict]]:
+    """Run the municipality once per regime with the persona placed in it; same seed for each."""
+    out = {}
+    for regime in regimes:
+        model = SocialDomainModel(regime=regime, params=overrides, personas=[name], rng=seed)
+        while model.running:
+            model.step()
+        out[regime] = model.persona_paths
+    return out
+
+
+def cmd_persona(args: argparse.Namespace) -> int:
+    (name,) = check_names([args.name.lower()])
+    extra = {"scenario.years": args.years} if args.years else {}
+    overrides = resolve_overrides(args.scenario, args.set, extra)
+    frame = path_frame(persona_paths(name, args.regimes, overrides, args.seed))
+    if args.json:
+        print(frame.to_json(orient="records", indent=2))
+    else:
+        print(format_paths(frame, args.regimes, PERSONAS[name]["label"], PERSONAS[name]["source"]))
+    return 0
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     rows = [
         {"path": p.path, "value": p.value, "unit": p.unit, "range": p.range, "choices": p.choices,
@@ -149,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": cmd_run, "params": cmd_params}[args.command](args)
+        commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "params": cmd_params}
+        return commands[args.command](args)
     except ParameterError as exc:
         print(f"ontschot: error: {exc}", file=sys.stderr)
         return 2

@@ -47,6 +47,7 @@ from model.constants import (
     Status,
 )
 from model.parameters import ParameterError, ParameterSet, kwarg_to_path
+from model.personas import PERSONAS, check_names
 from model.population import Population
 from model.random_streams import Streams
 from model.reporters import INDICATORS, group_records, year_indicators
@@ -112,6 +113,7 @@ class SocialDomainModel(mesa.Model):
         social_firms: int | None = None,
         social_firm_places: int | None = None,
         params: dict[str, Any] | None = None,
+        personas: tuple[str, ...] | list[str] = (),
         rng: int | None = None,
         **parameter_kwargs: Any,
     ):
@@ -126,6 +128,7 @@ class SocialDomainModel(mesa.Model):
             social_firms: number of social firms.
             social_firm_places: trajectory places per social firm.
             params: overrides keyed by parameter path, e.g. ``{"benefit.cost_per_year": 15000}``.
+            personas: scripted residents to place and follow (keys of ``model/personas.toml``).
             rng: seed (int) for the model's generator; the common-random-number key is drawn from it.
             **parameter_kwargs: overrides in keyword form, ``benefit__cost_per_year=15000``.
 
@@ -168,7 +171,13 @@ class SocialDomainModel(mesa.Model):
                        lock_in=p["firm.lock_in"])
             for i in range(p["scenario.social_firms"])
         ]
-        self.initial_residents = self._populate()
+        self.persona_names = check_names(personas)
+        self.persona_rows: dict[str, np.ndarray] = {}
+        self.persona_paths: list[dict] = []
+        self._populate()
+        for k, name in enumerate(self.persona_names):
+            self._place_persona(k, name)
+        self.initial_residents = len(self.pop.alive_rows())
         self.counts: dict[str, float] = {}
         self.indicators: dict[str, float] = {}
         self.group_rows: list[dict] = []
@@ -220,7 +229,34 @@ class SocialDomainModel(mesa.Model):
         }
         kinds = np.concatenate([np.full(n, k, dtype=np.int8) for k, n in counts.items()])
         self._new_households(kinds, draw_entry_month=False)
-        return len(self.pop.alive_rows())
+
+    def _place_persona(self, index: int, name: str) -> None:
+        """Add a scripted household (a persona) with the state its case describes."""
+        p, pop = self.p, self.pop
+        members = PERSONAS[name]["members"]
+        rows = pop.add(len(members))
+        household = self._next_household
+        self._next_household += 1
+        for row, member in zip(rows.tolist(), members, strict=True):
+            pop.uid[row] = self._next_uid
+            self._next_uid += 1
+            pop.alive[row] = True
+            pop.age[row] = member["age"]
+            pop.household[row] = household
+            for domain, value in member["severities"].items():
+                pop.sev[row, Domain[domain.upper()]] = value
+            pop.wage[row] = member["wage_value"]
+            pop.motivation[row] = member["motivation"]
+            pop.discrimination[row] = member.get("attributes_discrimination", False)
+            pop.on_benefit[row] = member["on_benefit"]
+            pop.desk[row] = sum((Desk[d.upper()] for d in member["known_to"]), Desk.NONE)
+            pop.years_out[row] = member["years_out_of_work"]
+            pop.spell_years[row] = member["benefit_spell_years"]
+            pop.persona[row] = index
+        pop.disability[rows] = prob.disability_type(pop.sev[rows], p["problems.disability_threshold"])
+        pop.sev[rows, Domain.WORK_INCOME] = prob.work_income_severity(np.zeros(len(rows), dtype=bool), pop.wage[rows])
+        self._agents_by_row.extend(Resident(self, row=r) for r in rows.tolist())
+        self.persona_rows[name] = rows
 
     def _new_households(self, kinds: np.ndarray, draw_entry_month: bool) -> np.ndarray:
         """Create household heads of the given kinds plus their extra adult members; return the new rows.
@@ -417,7 +453,8 @@ class SocialDomainModel(mesa.Model):
         self.counts.update({f"exit_{r.name.lower()}": 0.0 for r in ExitReason})
         self.counts.update({f"exits_{k}_spell_{b}": 0.0 for k in ("work", "other") for b in EXIT_SPELL_LABELS})
         self.counts.update({k: 0.0 for k in (
-            "benefit_exits_demographic", "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
+            "benefit_exits_demographic", "benefit_stock_at_allocation", "reintegration_served",
+            "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
             "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
             "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work")})
         self.counts.update({f"outflow_{s.name.lower()}": 0.0 for s in (Status.REGULAR_WORK, Status.SUBSIDISED_WORK,
@@ -432,15 +469,17 @@ class SocialDomainModel(mesa.Model):
         age, uid = pop.age[rows], pop.uid[rows]
         load = prob.problem_load(pop.sev[rows])
         reason = np.full(len(rows), -1)
+        scripted_out = pop.persona[rows] < 0
         checks = [
             (ExitReason.RECOVERED, demo.household_leaves(pop.household[rows], demo.recovered(
                 pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows], load,
                 p["demography.recovery_years"], p["demography.recovery_severity"])
                 | demo.unseen_without_need(self.status_of(rows) == Status.NOT_IN_SIGHT, load,
                                            p["access.hidden_need"]))),
-            (ExitReason.MOVED, s.uniform(uid, year, Event.EXIT_MOVE) < p["demography.move_rate"]),
-            (ExitReason.DEATH, s.uniform(uid, year, Event.EXIT_DEATH) < demo.mortality(
-                age, p["demography.mortality_at_40"], p["demography.gompertz_slope"])),
+            # Personas are kept from moving away or dying so that their path can be followed.
+            (ExitReason.MOVED, (s.uniform(uid, year, Event.EXIT_MOVE) < p["demography.move_rate"]) & scripted_out),
+            (ExitReason.DEATH, (s.uniform(uid, year, Event.EXIT_DEATH) < demo.mortality(
+                age, p["demography.mortality_at_40"], p["demography.gompertz_slope"])) & scripted_out),
             (ExitReason.RETIREMENT, age >= p["population.pension_age"]),
         ]
         for r, hit in checks:  # later checks win: retirement over death over moving over recovery
@@ -468,6 +507,7 @@ class SocialDomainModel(mesa.Model):
     def _remove(self, rows: np.ndarray, reasons: np.ndarray) -> None:
         pop = self.pop
         pop.alive[rows] = False
+        pop.exit_reason[rows] = reasons
         pop.provisions[rows] = 0
         pop.firm[rows] = -1
         pop.on_benefit[rows] = False
@@ -609,6 +649,9 @@ class SocialDomainModel(mesa.Model):
         self._allocate_wmo(rows[~handled])
         self._allocate_integrated(rows[handled])
         self._provisions_before = pop.provisions[: pop.n].copy()
+        on_benefit = pop.on_benefit[rows]
+        self.counts["benefit_stock_at_allocation"] = float(on_benefit.sum())
+        self.counts["reintegration_served"] = float((on_benefit & ((pop.provisions[rows] & TRAJ_BITS) != 0)).sum())
 
     def _provision_cost(self, rows, prov: np.ndarray) -> np.ndarray:
         """Yearly cost (EUR) of the provisions in ``prov`` (bit masks), per resident."""
@@ -781,7 +824,8 @@ class SocialDomainModel(mesa.Model):
             addressed_by_package, p["work.unaddressed_penalty"]))
         without = out.hazard_to_probability(base_h * out.unaddressed_multiplier(unaddressed_now,
                                                                                 p["work.unaddressed_penalty"]))
-        priority = alloc.integrated_priority(with_pkg - without, pop.on_benefit[r], 1.0 - sr[idx], cost, p)
+        priority = alloc.coordinated_first(
+            alloc.integrated_priority(with_pkg - without, pop.on_benefit[r], 1.0 - sr[idx], cost, p), self._regie[r])
         holder = self.holders[Holder.POOLED]
         chosen = alloc.select_within_limits(priority, cost, holder.remaining, room)
         r, core, extra, priority, frac = r[chosen], core[chosen], extra[chosen], priority[chosen], frac[chosen]
@@ -856,7 +900,7 @@ class SocialDomainModel(mesa.Model):
         kind = np.where(regular_ok, Status.REGULAR_WORK, Status.SUBSIDISED_WORK)
 
         # Other exits from benefit (partner income, other benefits) [FW19].
-        other = ~job & pop.on_benefit[rows] & (
+        other = ~job & pop.on_benefit[rows] & (pop.persona[rows] < 0) & (
             s.uniform(uid, year, Event.OTHER_EXIT) < out.hazard_to_probability(p["benefit.other_exit_rate"] * frac))
 
         # Drop-out from trajectories and day activities [SR].
@@ -1061,9 +1105,25 @@ class SocialDomainModel(mesa.Model):
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
+        self._record_personas()
         self.indicators = year_indicators(self)
         self.group_rows.extend(group_records(self))
         self.datacollector.collect(self)
+
+    def _record_personas(self) -> None:
+        """Append each persona member's state at the end of this year to ``persona_paths``."""
+        for name, rows in self.persona_rows.items():
+            for role_index, row in enumerate(rows.tolist()):
+                role = PERSONAS[name]["members"][role_index]["role"]
+                agent = self._agents_by_row[row]
+                if agent is not None:
+                    state = agent.snapshot()
+                else:
+                    why = ExitReason(int(self.pop.exit_reason[row])).name.lower()
+                    state = {"uid": int(self.pop.uid[row]), "alive": False, "status": f"left ({why})",
+                             "on_benefit": False, "provisions": [], "payers": {}, "severities": {}}
+                self.persona_paths.append({"year": self.year + 1, "persona": name, "member": role,
+                                           "regime_share": self.share, **state})
 
     def agent_of(self, row: int) -> Resident | None:
         """The Resident agent of an array row (None once the resident has left)."""

@@ -39,7 +39,8 @@ FIELDS: dict[str, tuple] = {
     "care_saving": (np.float64, (), 0.0),  # EUR/year of Wmo care no longer needed since a care exit
     "left_benefit_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to work
     "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
-    "persona": (np.int8, (), -1),
+    "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
+    "exit_reason": (np.int8, (), -1),
 }
 
 

@@ -113,7 +113,9 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "work_spell_years_sum": ("years", "summed length of the jobs that ended this year"),
     "firm_trajectories_ended": ("trajectories", "social-firm trajectories that ended this year (work, drop-out, end)"),
     "firm_trajectories_to_work": ("trajectories", "social-firm trajectories that ended in paid work this year"),
-    "reintegration_coverage": ("share", "share of the benefit stock in a re-integration trajectory"),
+    "reintegration_coverage": ("share", "share of the benefit stock holding a re-integration instrument this year"),
+    "reintegration_served": ("persons", "benefit recipients holding a re-integration instrument this year"),
+    "benefit_stock_at_allocation": ("persons", "benefit recipients when instruments were allocated"),
     "provision_users": ("persons", "residents holding any provision of either law (not the benefit)"),
     "multi_law_users": ("persons", "residents holding provisions of both the P-wet and the Wmo"),
     "multi_law_share": ("share", "share of provision users with provisions of both laws"),
@@ -189,8 +191,10 @@ def year_indicators(model) -> dict[str, float]:
                 "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
                 *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS)):
         ind[key] = c[key]
-    in_traj = (prov & _TRAJ) != 0
-    ind["reintegration_coverage"] = float(in_traj[on_benefit].mean()) if on_benefit.any() else 0.0
+    ind["reintegration_served"] = c["reintegration_served"]
+    ind["benefit_stock_at_allocation"] = c["benefit_stock_at_allocation"]
+    ind["reintegration_coverage"] = (c["reintegration_served"] / c["benefit_stock_at_allocation"]
+                                     if c["benefit_stock_at_allocation"] else 0.0)
     pwet = (prov & _PWET_PROVISIONS) != 0
     wmo = (prov & _WMO) != 0
     ind["provision_users"] = float((pwet | wmo).sum())

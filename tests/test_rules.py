@@ -175,3 +175,8 @@ def test_household_sizes_follow_the_distribution():
 def test_households_leave_the_social_domain_together():
     leaves = demo.household_leaves(np.array([1, 1, 2, 3, 3]), np.array([True, False, True, True, True]))
     assert leaves.tolist() == [False, False, True, True, True]
+
+
+def test_coordinated_households_go_first():
+    key = alloc.coordinated_first(np.array([5.0, -3.0, 1.0]), np.array([False, True, False]))
+    assert np.argmax(key) == 1 and key[0] > key[2]

@@ -60,3 +60,11 @@ def assign_slots(wants: np.ndarray, priority: np.ndarray, free_slots: np.ndarray
     idx = idx[np.argsort(-priority[idx], kind="stable")][: len(free_slots)]
     got[idx] = free_slots[: len(idx)]
     return got
+
+
+def coordinated_first(priority: np.ndarray, coordinated: np.ndarray) -> np.ndarray:
+    """A regisseur has mandate and budget [R12]: coordinated households go first, in priority order among themselves."""
+    if len(priority) == 0:
+        return priority
+    shifted = priority - priority.min()
+    return np.where(coordinated, shifted + shifted.max() + 1, shifted)

@@ -1,0 +1,134 @@
+"""Calibration and validation: the target table, the calibration script, the personas."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.validation import TARGETS, dynamics_table, firm_dropout_by_disability, validation_table
+from experiments import calibrate
+from experiments.cli import main
+from experiments.runner import run_comparison
+from model import SocialDomainModel
+from model.parameters import PARAMETER_FILE, ParameterError, ParameterSet
+from model.personas import PERSONAS
+
+DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]")
+
+
+@pytest.fixture(scope="module")
+def small_frame():
+    return run_comparison({"scenario.inhabitants": 8000, "scenario.years": 6}, ["compartmentalised"], 3, 5,
+                          progress=False)
+
+
+def test_every_target_has_a_source_a_tolerance_and_a_reason():
+    assert len(TARGETS) >= 9
+    for t in TARGETS:
+        assert any(tag in t.source for tag in DOMAIN_TAGS), t.name
+        assert t.tolerance > 0 and t.why and t.unit
+
+
+def test_validation_table_structure_on_a_small_configuration(small_frame):
+    table = validation_table(small_frame, 8000)
+    assert table["target"].tolist() == [t.name for t in TARGETS]
+    assert table[["simulated", "lo", "hi"]].notna().all().all()
+    assert ((table["lo"] <= table["simulated"]) & (table["simulated"] <= table["hi"])).all()
+    expected = (table["simulated"] - table["value"]).abs() <= table["tolerance"]
+    assert (table["holds"] == expected).all()
+    dyn = dynamics_table(small_frame)
+    assert dyn["mean"].notna().all()
+    shares = dyn[dyn["figure"].str.startswith("stock share")]["mean"].sum()
+    assert shares == pytest.approx(1.0)
+    dropout = firm_dropout_by_disability(small_frame)
+    assert set(dropout["group"]) == {"none", "psychiatric", "intellectual", "physical"}
+
+
+def test_psychiatric_disability_drops_out_of_social_firms_most(small_frame):
+    """[SR]: people with a psychiatric disability often stop soon."""
+    d = firm_dropout_by_disability(small_frame).set_index("group")["dropout_share"]
+    assert d["psychiatric"] > d["none"]
+
+
+def test_a_target_far_off_is_reported_as_a_miss():
+    wide = pd.DataFrame({"benefit_mean_spell_months": [20.0, 20.0]}, index=[3, 4])
+    target = next(t for t in TARGETS if t.name == "mean_spell")
+    assert abs(target.compute(wide, 1000) - target.value) > target.tolerance
+
+
+def test_validate_command_prints_holds_and_misses_and_strict_fails_on_a_miss(tmp_path, capsys):
+    args = ["validate", "--set", "scenario.inhabitants=5000", "--years", "5", "--replications", "2", "--no-progress",
+            "--out", str(tmp_path), "--set", "benefit.cost_per_year=12000"]
+    assert main(args + ["--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    cost = next(t for t in payload["targets"] if t["target"] == "benefit_cost")
+    assert cost["holds"] is False and cost["source"] == "[M16][R12]"
+    assert main(args + ["--strict"]) == 1
+    text = capsys.readouterr().out
+    assert "MISSES" in text and "targets hold" in text
+
+
+def test_calibration_is_deterministic_and_writes_back(tmp_path):
+    small = {"scenario.inhabitants": 4000, "scenario.years": 4}
+    first = calibrate.fit(max_evals=6, seeds=(1,), overrides=small, design_points=4)
+    second = calibrate.fit(max_evals=6, seeds=(1,), overrides=small, design_points=4)
+    assert first == second
+    fitted, simulated = first
+    assert set(fitted) == set(calibrate.FREE) and set(simulated) == {t.name for t in TARGETS}
+    for path, value in fitted.items():
+        lo, hi = calibrate.FREE[path]
+        assert lo <= value <= hi
+    copy = tmp_path / "parameters.toml"
+    shutil.copy(PARAMETER_FILE, copy)
+    calibrate.write_back(fitted, "2026-11-22", copy)
+    calibrate.write_back(fitted, "2026-11-23", copy)  # a second fit keeps the original prior reason
+    loaded = ParameterSet.load(copy)
+    for path, value in fitted.items():
+        p = loaded.get(path)
+        assert p.value == pytest.approx(value) and p.status == "calibrated"
+        assert "calibrated 2026-11-23" in p.source
+    text = copy.read_text()
+    assert text.count("prior = ") == len(fitted) and "calibrated 2026-11-22" not in text
+
+
+def _paths(regime, seed=3, **params):
+    model = SocialDomainModel(regime=regime, personas=["myra", "theo", "chantal"], rng=seed, years=5,
+                              inhabitants=8000, params=params)
+    while model.running:
+        model.step()
+    return model
+
+
+def test_persona_paths_are_deterministic():
+    assert _paths("integrated").persona_paths == _paths("integrated").persona_paths
+
+
+def test_myras_household_exists_and_its_members_interact():
+    model = _paths("compartmentalised")
+    rows = model.persona_rows["myra"]
+    assert len(rows) == len(PERSONAS["myra"]["members"]) == 3
+    assert len(set(model.pop.household[rows])) == 1
+    members = {r["member"] for r in model.persona_paths if r["persona"] == "myra"}
+    assert members == {m["role"] for m in PERSONAS["myra"]["members"]}
+    without = _paths("compartmentalised", **{"dynamics.household_spillover": 0.0})
+    myra_with = model.pop.sev[rows[0]]
+    myra_without = without.pop.sev[without.persona_rows["myra"][0]]
+    assert not np.allclose(myra_with, myra_without)
+
+
+def test_persona_command_side_by_side(capsys):
+    assert main(["persona", "myra", "--years", "3", "--set", "scenario.inhabitants=5000"]) == 0
+    out = capsys.readouterr().out
+    assert "Persona Myra" in out and "compartmentalised" in out and "integrated" in out
+    assert out.count("\n     1  ") == 3 and "son (police contacts)" in out
+
+
+def test_unknown_persona_is_a_clear_error(capsys):
+    assert main(["persona", "karel"]) == 2
+    assert "unknown persona 'karel': allowed 'myra', 'theo', 'chantal'" in capsys.readouterr().err
+    with pytest.raises(ParameterError):
+        SocialDomainModel(personas=["myra", "myra"])
