@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench validate calibrate setup clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model_year.py
+
+validate: $(STAMP)
+	$(BIN)/ontschot validate
+
+calibrate: $(STAMP)
+	$(BIN)/python -m experiments.calibrate --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info

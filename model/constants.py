@@ -107,6 +107,9 @@ PWET_INSTRUMENTS = (
     Instrument.SHELTERED_WORK,
 )
 FIRM_INSTRUMENTS = (Instrument.SOCIAL_FIRM, Instrument.DAY_ACTIVITIES_WORKLIKE)
+# Bought per trajectory, paid in full when it starts ([M16] EUR 5,000 per activation trajectory,
+# [BK18] EUR 3,000 per job-coaching trajectory); everything else is paid per month held.
+LUMP_SUM_INSTRUMENTS = (Instrument.MEDIATION, Instrument.TRAINING, Instrument.JOB_COACHING)
 
 
 class Holder(IntEnum):

@@ -27,6 +27,7 @@ from model.constants import (
     FIRM_INSTRUMENTS,
     HALF_YEAR,
     LAW_OF_INSTRUMENT,
+    LUMP_SUM_INSTRUMENTS,
     MONTHS_PER_YEAR,
     N_DOMAINS,
     N_HOLDERS,
@@ -219,7 +220,7 @@ class SocialDomainModel(mesa.Model):
             for role, (fte, cap) in spec.items()
         }
 
-    def _populate(self) -> int:
+    def _populate(self) -> None:
         p, inh = self.p, self.inhabitants
         counts = {
             Kind.STOCK_BENEFIT: round(inh * p["population.benefit_per_inhabitant"]),
@@ -664,11 +665,15 @@ class SocialDomainModel(mesa.Model):
             cost += held * price
         return cost
 
+    def _charged(self, instruments: np.ndarray, frac: np.ndarray) -> np.ndarray:
+        """Share of the yearly price charged: all of it for a lump-sum trajectory, else the part of the year held."""
+        return np.where(np.isin(instruments, LUMP_SUM_INSTRUMENTS), 1.0, frac)
+
     def _commit_continuing(self, rows, handled, frac) -> None:
         prov = self.pop.provisions[rows]
         for i in Instrument:
-            if i in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT):
-                continue
+            if i in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT) or i in LUMP_SUM_INSTRUMENTS:
+                continue  # lump sums were paid when the trajectory started
             held = (prov & (1 << int(i))) != 0
             if not held.any():
                 continue
@@ -732,12 +737,13 @@ class SocialDomainModel(mesa.Model):
         frac = self._year_fraction(r)
         priority = alloc.pwet_priority(pop.wage[r], pop.years_out[r], p)
         holder = self.holders[Holder.PWET_PARTICIPATION]
-        chosen = alloc.select_within_limits(priority, self.price[instr] * frac, holder.remaining, room)
+        chosen = alloc.select_within_limits(priority, self.price[instr] * self._charged(instr, frac),
+                                            holder.remaining, room)
         r, instr, priority, frac = r[chosen], instr[chosen], priority[chosen], frac[chosen]
         wants = instr == Instrument.SOCIAL_FIRM
         firm = alloc.assign_slots(wants, priority, self._firm_slots(Holder.PWET_PARTICIPATION))
         instr = np.where(wants & (firm < 0), Instrument.TRAINING, instr).astype(np.int8)
-        holder.commit(float((self.price[instr] * frac).sum()))
+        holder.commit(float((self.price[instr] * self._charged(instr, frac)).sum()))
         self._start(r, instr, np.where(instr == Instrument.SOCIAL_FIRM, firm, -1))
         self.counts["new_traj"] += len(r)
 
@@ -813,7 +819,7 @@ class SocialDomainModel(mesa.Model):
         ) * (1 << int(Instrument.HOUSEHOLD_HELP))
         extra = extra.astype(np.uint16)
         frac = self._year_fraction(r)
-        cost = (self.price[core] + self._provision_cost(r, extra)) * frac
+        cost = self.price[core] * self._charged(core, frac) + self._provision_cost(r, extra) * frac
         # Expected gain in job chance from the package, seen from all domains.
         base_h = out.job_hazard(wage, pop.years_out[r], prob.problem_load(pop.sev[r]), pop.motivation[r], p)
         mult = np.select([core == Instrument.MEDIATION, core == Instrument.SOCIAL_FIRM],
@@ -839,7 +845,7 @@ class SocialDomainModel(mesa.Model):
         self.counts["new_traj"] += float(np.isin(core, TRAJECTORY_INSTRUMENTS).sum())
         pop.provisions[r] |= extra
         self._start(r, core, np.where(np.isin(core, FIRM_INSTRUMENTS), firm, -1))
-        holder.commit(float(((self.price[core] + self._provision_cost(r, extra)) * frac).sum()))
+        holder.commit(float((self.price[core] * self._charged(core, frac) + self._provision_cost(r, extra) * frac).sum()))
 
     def _assign_regie(self, rows) -> None:
         """Regisseurs coordinate the heaviest multi-problem households, up to their caseload [R12]."""
@@ -1065,10 +1071,14 @@ class SocialDomainModel(mesa.Model):
         cost = np.zeros((len(rows), N_INSTRUMENTS))
         ben_months = out.months_in_state(self._benefit_before[rows], benefit_after, month, t0, MONTHS_PER_YEAR)
         cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * self.price[Instrument.BENEFIT]
+        started_now = pop.activity_start_year[rows] == self.year
         for i in Instrument:
             if i in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT, Instrument.JOB_COACHING):
                 continue
             bit = 1 << int(i)
+            if i in LUMP_SUM_INSTRUMENTS:  # the whole price in the year the trajectory starts
+                cost[:, i] = ((before_prov & bit) != 0) * started_now * self.price[i]
+                continue
             m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, t0, MONTHS_PER_YEAR)
             price = self.price[i] * (1.0 - pop.wage[rows]) if i == Instrument.WAGE_SUBSIDY else self.price[i]
             cost[:, i] = m / MONTHS_PER_YEAR * price

@@ -101,4 +101,5 @@ def test_duration_dependence_lowers_outflow_for_the_long_term_unemployed():
     long.pop.years_out[rows] += 5.0
     short.step()
     long.step()
-    assert long.indicators["outflow_regular_work"] < short.indicators["outflow_regular_work"] * 0.8
+    assert long.indicators["outflow_regular_work"] < short.indicators["outflow_regular_work"]
+    assert long.indicators["leavers_for_work"] < short.indicators["leavers_for_work"]
