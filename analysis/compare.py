@@ -60,13 +60,14 @@ def _overall(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per run (regime, replication, seed) and one column per summary."""
+    """One row per run (regime, replication, seed — and design point, in a sweep) and one column per summary."""
     whole = _overall(frame)
-    wide = whole.pivot_table(index=["regime", "replication", "seed", "year"], columns="indicator", values="value")
+    keys = (["point"] if "point" in whole.columns else []) + ["regime", "replication", "seed"]
+    wide = whole.pivot_table(index=[*keys, "year"], columns="indicator", values="value")
     wide["overspend_total"] = wide[[c for c in wide.columns if c.startswith("overspend_")]].sum(axis=1)
     wide["came_into_sight"] = wide["reached"] + wide["found_in_household"]
     wide["savings_care_total"] = wide["savings_care_wmo"] + wide["savings_care_pooled"]
-    grouped = wide.groupby(level=["regime", "replication", "seed"])
+    grouped = wide.groupby(level=keys)
     out = {}
     for s in SUMMARIES:
         series = grouped[s.indicator]

@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     per.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
     per.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
     per.add_argument("--json", action="store_true", help="the paths as JSON records")
+    for name, text in (("sweep", "run a design file on Dask"),
+                       ("sensitivity", "Sobol / Morris sensitivity analysis of a design")):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("design", help="design TOML file (see experiments/designs/)")
+        sp.add_argument("--out", required=True, help="sweep folder (re-run the same command to resume)")
+        where = sp.add_mutually_exclusive_group()
+        where.add_argument("--workers", type=_positive_int, help="local Dask worker processes (default: cores)")
+        where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+        sp.add_argument("--no-progress", action="store_true", help="no progress bar")
     params = sub.add_parser("params", help="list the parameters")
     params.add_argument("--json", action="store_true", help="as JSON")
     return parser
@@ -212,6 +221,63 @@ def cmd_persona(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace):
+    from experiments.design import load_design
+    from experiments.sweep import run_sweep, status
+
+    design = load_design(args.design)
+    summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
+                        progress=False if args.no_progress else None)
+    state = status(args.out)
+    print(f"sweep '{design.name}' (design {design.digest}) in {args.out}: {state['planned']} planned, "
+          f"{state['done']} done, {state['failed']} failed, {state['remaining']} remaining "
+          f"(this session: {summary['done']} run, {summary['skipped']} already there, {summary['failed']} failed)")
+    return design, state
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from analysis.compare import run_summaries
+    from experiments.sweep import load_sweep
+
+    design, state = _sweep(args)
+    frame = load_sweep(args.out)
+    if len(frame):
+        summaries = run_summaries(frame)
+        params = [c for c in frame.columns if c.startswith("param:")]
+        labels = frame.drop_duplicates("point").set_index("point")[params]
+        table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
+                                                         "care_clients_served"]].mean().reset_index()
+        table = table.join(labels, on="point")
+        out = Path(args.out) / "points.csv"
+        table.to_csv(out, index=False)
+        with_names = table.rename(columns=lambda c: c.removeprefix("param:"))
+        print(with_names.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+        print(f"\nPer-point means written to {out}; all runs: experiments.sweep.load_sweep('{args.out}')")
+    return 0 if state["failed"] == 0 else 1
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from analysis.sensitivity import analyse, format_sensitivity, outcomes_by_point
+    from experiments.sweep import load_sweep
+
+    design, state = _sweep(args)
+    if design.method not in ("sobol", "morris"):
+        raise ParameterError(f"design '{args.design}': sensitivity needs sampler.method 'sobol' or 'morris', "
+                             f"not {design.method!r}")
+    outcomes = outcomes_by_point(design, load_sweep(args.out))
+    table = analyse(design, outcomes)
+    text = format_sensitivity(table, design.method)
+    folder = Path(args.out)
+    table.to_csv(folder / "sensitivity.csv", index=False)
+    outcomes.to_csv(folder / "sensitivity_outcomes.csv")
+    (folder / "sensitivity.txt").write_text(text + "\n")
+    print(f"\n{design.method.capitalize()} sensitivity, {len(outcomes)} sample points x {len(design.regimes)} "
+          f"regime(s) x {design.replications} replication(s) (averaged per point):\n")
+    print(text)
+    print(f"Stored with the runs in {folder}/ (sensitivity.csv, sensitivity.txt)")
+    return 0
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     rows = [
         {"path": p.path, "value": p.value, "unit": p.unit, "range": p.range, "choices": p.choices,
@@ -231,13 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "params": cmd_params}
+        commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
+                    "sensitivity": cmd_sensitivity, "params": cmd_params}
         return commands[args.command](args)
     except ParameterError as exc:
         print(f"ontschot: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. head
         return 0
+    except ValueError as exc:  # e.g. a sensitivity analysis over an incomplete sweep
+        print(f"ontschot: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "seaborn", "matplotlib", "tqdm")
+PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "seaborn", "matplotlib", "tqdm", "dask", "distributed",
+            "SALib", "duckdb")
 ROOT = Path(__file__).resolve().parent.parent
 
 
