@@ -88,6 +88,7 @@ def simulate(values: dict[str, float], seeds=SEEDS, overrides: dict | None = Non
         wide = wide[wide.index > BURN_IN_YEARS]
         for t in TARGETS:
             per_target[t.name].append(t.compute(wide, model.inhabitants))
+        model.release()
     return {k: float(np.nanmean(v)) for k, v in per_target.items()}
 
 

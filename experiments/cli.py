@@ -206,6 +206,7 @@ def persona_paths(name: str, regimes: list[str], overrides: dict, seed: int) -> 
         while model.running:
             model.step()
         out[regime] = model.persona_paths
+        model.release()
     return out
 
 

@@ -22,6 +22,7 @@ def run_one(regime: str, seed: int, overrides: dict[str, Any]) -> pd.DataFrame:
     while model.running:
         model.step()
     frame = model.tidy()
+    model.release()
     frame.insert(0, "seed", seed)
     frame.insert(0, "regime", regime)
     return frame

@@ -1135,6 +1135,18 @@ class SocialDomainModel(mesa.Model):
                 self.persona_paths.append({"year": self.year + 1, "persona": name, "member": role,
                                            "regime_share": self.share, **state})
 
+    def release(self) -> None:
+        """Let Python free this model once the caller drops it.
+
+        Mesa 3.3.1 keeps every model it has seen in the class-level ``Agent._ids`` registry, so a
+        process that runs many models (a sweep worker, the calibration) grows without bound
+        (mesa/mesa#3179, fixed upstream in #3180 for Mesa versions that need Python >= 3.12). On
+        those versions the registry is gone and this does nothing.
+        """
+        registry = getattr(mesa.Agent, "_ids", None)
+        if isinstance(registry, dict):
+            registry.pop(self, None)
+
     def agent_of(self, row: int) -> Resident | None:
         """The Resident agent of an array row (None once the resident has left)."""
         return self._agents_by_row[row]

@@ -53,3 +53,20 @@ def test_exited_residents_leave_mesas_agent_set():
     model.step()
     gone = [r for r in range(model.pop.n) if not model.pop.alive[r]]
     assert gone and all(model.agent_of(r) is None for r in gone)
+
+
+def test_finished_models_can_be_freed_in_a_long_running_process():
+    """Mesa 3.3.1 keeps every model in Agent._ids (mesa/mesa#3179); release() lets it go."""
+    import gc
+    import weakref
+
+    from experiments.runner import run_one
+
+    run_one("compartmentalised", 1, {"scenario.inhabitants": 3000, "scenario.years": 2})
+    model = SocialDomainModel(inhabitants=3000, years=2, rng=1)
+    model.step()
+    ref = weakref.ref(model)
+    model.release()
+    del model
+    gc.collect()
+    assert ref() is None
