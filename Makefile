@@ -27,6 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model_year.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 validate: $(STAMP)
 	$(BIN)/ontschot validate
