@@ -59,43 +59,43 @@ def _regimes(text: str) -> list[str]:
     return names
 
 
+def _scenario_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override one parameter (repeatable), e.g. --set scenario.pooled_share=0.1")
+    p.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+
+
+def _output_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
+    p.add_argument("--json", action="store_true", help=f"print the {what} as JSON on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ontschot", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="compare funding regimes on a scenario")
-    run.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
-    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
-                     help="override one parameter (repeatable), e.g. --set scenario.pooled_share=0.1")
+    _scenario_options(run)
     run.add_argument("--regimes", type=_regimes, default=None,
                      help="comma-separated; the first is the baseline (default: compartmentalised and the "
                           "scenario's regime, or integrated)")
     run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
-    run.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
-    run.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    run.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
-    run.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _output_options(run, "comparison")
     val = sub.add_parser("validate", help="check the compartmentalised baseline against the published figures")
-    val.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
-    val.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override one parameter")
+    _scenario_options(val)
     val.add_argument("--replications", type=_positive_int, default=DEFAULT_VALIDATION_REPLICATIONS,
                      help=f"replications (default {DEFAULT_VALIDATION_REPLICATIONS})")
-    val.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
-    val.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
-    val.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
-    val.add_argument("--json", action="store_true", help="print the validation as JSON on stdout")
     val.add_argument("--strict", action="store_true", help="exit with status 1 when a target misses")
-    val.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _output_options(val, "validation")
     per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed")
     per.add_argument("name", help=f"one of {', '.join(PERSONAS)}")
-    per.add_argument("--scenario", metavar="FILE", help="TOML file of overrides keyed by parameter path")
-    per.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], help="override one parameter")
+    _scenario_options(per)
     per.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
                      help="comma-separated (default: compartmentalised,integrated)")
-    per.add_argument("--years", type=_positive_int, help="horizon in years (default: scenario.years)")
-    per.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
     per.add_argument("--json", action="store_true", help="the paths as JSON records")
     for name, text in (("sweep", "run a design file on Dask"),
                        ("sensitivity", "Sobol / Morris sensitivity analysis of a design")):

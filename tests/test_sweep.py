@@ -208,3 +208,23 @@ def test_sensitivity_ranks_parameters_from_stored_runs(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "s" / "sensitivity.csv")
     assert set(table.columns) >= {"outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "rank"}
     assert sorted(table["rank"]) == [1, 2]
+
+
+def test_sweep_connects_to_an_existing_scheduler_by_address(tmp_path, capsys):
+    """The --scheduler path: a cluster started elsewhere, reached over loopback TCP by its address."""
+    from dask.distributed import LocalCluster
+
+    from experiments.cli import main
+
+    design_path = write_design(tmp_path, places="[10]")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        code = main(["sweep", str(design_path), "--out", str(tmp_path / "remote"), "--scheduler", address,
+                     "--no-progress"])
+    assert code == 0
+    assert "4 planned, 4 done, 0 failed, 0 remaining" in capsys.readouterr().out
+    local = tmp_path / "local"
+    run_sweep(load_design(design_path), local, workers=1, progress=False)
+    pd.testing.assert_frame_equal(sorted_frame(tmp_path / "remote"), sorted_frame(local))
