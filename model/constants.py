@@ -91,6 +91,15 @@ class Instrument(IntEnum):
 
 
 N_INSTRUMENTS = len(Instrument)
+
+
+def bits(instruments) -> int:
+    """Bit mask with one bit set per instrument (residents' provisions are stored this way)."""
+    mask = 0
+    for i in instruments:
+        mask |= 1 << int(i)
+    return mask
+
 TRAJECTORY_INSTRUMENTS = (Instrument.MEDIATION, Instrument.SOCIAL_FIRM, Instrument.TRAINING)
 DAY_INSTRUMENTS = (Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
 WMO_INSTRUMENTS = (

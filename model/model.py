@@ -46,6 +46,7 @@ from model.constants import (
     Kind,
     Role,
     Status,
+    bits,
 )
 from model.parameters import ParameterError, ParameterSet, kwarg_to_path
 from model.personas import PERSONAS, check_names
@@ -64,19 +65,12 @@ PARAMETERS = ParameterSet.load()
 REGIME_SHARE = {"compartmentalised": 0.0, "integrated": 1.0}
 
 
-def _bits(instruments) -> int:
-    mask = 0
-    for i in instruments:
-        mask |= 1 << int(i)
-    return mask
-
-
-TRAJ_BITS = _bits(TRAJECTORY_INSTRUMENTS)
-DAY_BITS = _bits(DAY_INSTRUMENTS)
-WMO_BITS = _bits(WMO_INSTRUMENTS)
-FIRM_BITS = _bits(FIRM_INSTRUMENTS)
+TRAJ_BITS = bits(TRAJECTORY_INSTRUMENTS)
+DAY_BITS = bits(DAY_INSTRUMENTS)
+WMO_BITS = bits(WMO_INSTRUMENTS)
+FIRM_BITS = bits(FIRM_INSTRUMENTS)
 ACTIVITY_BITS = TRAJ_BITS | DAY_BITS
-GUIDANCE_BIT = _bits([Instrument.GUIDANCE])
+GUIDANCE_BIT = bits([Instrument.GUIDANCE])
 PWET_TRAJ_FOR_SUBSIDY = TRAJ_BITS  # someone who arranges a wage-cost subsidy placement
 SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
 
@@ -591,8 +585,8 @@ class SocialDomainModel(mesa.Model):
         rows = pop.alive_rows()
         firm = pop.firm[rows]
         handled = self.handled_by_desk(rows)
-        wmo_paid = ((pop.provisions[rows] & _bits([Instrument.DAY_ACTIVITIES_WORKLIKE])) != 0) & ~handled
-        pwet_paid = ((pop.provisions[rows] & _bits([Instrument.SOCIAL_FIRM])) != 0) & ~handled
+        wmo_paid = ((pop.provisions[rows] & bits([Instrument.DAY_ACTIVITIES_WORKLIKE])) != 0) & ~handled
+        pwet_paid = ((pop.provisions[rows] & bits([Instrument.SOCIAL_FIRM])) != 0) & ~handled
         slots = []
         for f in self.firms:
             at = firm == f.index
@@ -954,7 +948,7 @@ class SocialDomainModel(mesa.Model):
         # Job losses: back to benefit, known to the P-wet [FW19 returns].
         lo = rows[loss]
         pop.employment[lo] = -1
-        pop.provisions[lo] &= np.invert(np.uint16(_bits([Instrument.WAGE_SUBSIDY])))
+        pop.provisions[lo] &= np.invert(np.uint16(bits([Instrument.WAGE_SUBSIDY])))
         pop.on_benefit[lo] = True
         pop.left_for_work[lo] = False
         pop.desk[lo] |= Desk.PWET
@@ -1003,7 +997,7 @@ class SocialDomainModel(mesa.Model):
         in_traj = (prov & TRAJ_BITS) != 0
         pop.trajectory_years[rows[in_traj]] += 1.0
         done = in_traj & (pop.trajectory_years[rows] >= p["firm.trajectory_years"])
-        at_firm = (prov & _bits([Instrument.SOCIAL_FIRM])) != 0
+        at_firm = (prov & bits([Instrument.SOCIAL_FIRM])) != 0
         uid = pop.uid[rows]
         lvb = pop.disability[rows] == Disability.INTELLECTUAL
         stay_lvb = done & at_firm & lvb & (s.uniform(uid, year, Event.LVB_STAY) < p["firm.lvb_stay_prob"])

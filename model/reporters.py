@@ -32,22 +32,15 @@ from model.constants import (
     Instrument,
     Status,
     Step,
+    bits,
 )
 from model.rules import problems as prob
 
-
-def _bits(instruments) -> int:
-    m = 0
-    for i in instruments:
-        m |= 1 << int(i)
-    return m
-
-
-_TRAJ, _DAY, _WMO = _bits(TRAJECTORY_INSTRUMENTS), _bits(DAY_INSTRUMENTS), _bits(WMO_INSTRUMENTS)
+_TRAJ, _DAY, _WMO = bits(TRAJECTORY_INSTRUMENTS), bits(DAY_INSTRUMENTS), bits(WMO_INSTRUMENTS)
 _PROVIDERS = [i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.WAGE_SUBSIDY,
                                                  Instrument.CASE_MANAGEMENT)]
-_SUPPORT = _bits(_PROVIDERS) | _bits([Instrument.WAGE_SUBSIDY])
-_PWET_PROVISIONS = _bits(PWET_INSTRUMENTS) | _bits([Instrument.WAGE_SUBSIDY])
+_SUPPORT = bits(_PROVIDERS) | bits([Instrument.WAGE_SUBSIDY])
+_PWET_PROVISIONS = bits(PWET_INSTRUMENTS) | bits([Instrument.WAGE_SUBSIDY])
 
 # name: (unit, meaning)
 INDICATORS: dict[str, tuple[str, str]] = {
