@@ -66,6 +66,11 @@ def prepare(design: Design, out: Path) -> list[RunSpec]:
                 f"output folder '{out}' holds another design (hash {manifest.get('design_hash')}, "
                 f"name {manifest.get('design', {}).get('name')!r}); this design has hash {design.digest}: "
                 "choose a new --out folder")
+        if manifest.get("planned_run_ids") != [s.run_id for s in unique_runs(plan)]:
+            raise ParameterError(
+                f"output folder '{out}' holds this design run with other parameter values (the model's "
+                "defaults changed since, e.g. a new calibration): its results would mix with new ones; "
+                "choose a new --out folder")
     elif out.exists() and any(out.iterdir()):
         raise ParameterError(f"output folder '{out}' is not empty and holds no sweep: choose a new --out folder")
     (out / "runs").mkdir(parents=True, exist_ok=True)

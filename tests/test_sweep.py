@@ -228,3 +228,16 @@ def test_sweep_connects_to_an_existing_scheduler_by_address(tmp_path, capsys):
     local = tmp_path / "local"
     run_sweep(load_design(design_path), local, workers=1, progress=False)
     pd.testing.assert_frame_equal(sorted_frame(tmp_path / "remote"), sorted_frame(local))
+
+
+def test_resuming_after_the_parameter_defaults_changed_is_refused(tmp_path, monkeypatch):
+    import model.model as mm
+
+    design = load_design(write_design(tmp_path, places="[10]"))
+    run_sweep(design, tmp_path / "out", workers=1, progress=False)
+    changed = dict(mm.PARAMETERS.definitions)
+    old = changed["benefit.cost_per_year"]
+    changed["benefit.cost_per_year"] = type(old)(**{**old.__dict__, "value": old.value + 1})
+    monkeypatch.setattr(mm.PARAMETERS, "definitions", changed)
+    with pytest.raises(ParameterError, match="other parameter values"):
+        run_sweep(load_design(write_design(tmp_path, places="[10]")), tmp_path / "out", workers=1, progress=False)
