@@ -42,6 +42,7 @@ FREE: dict[str, tuple[float, float]] = {
     "pwet.mediation_cost": (300.0, 5000.0),
     "work.trajectory_effect": (1.0, 4.0),
     "inflow.wmo_per_inhabitant": (0.0005, 0.006),
+    "wmo.budget_per_inhabitant": (10.0, 80.0),
 }
 # The fixed starting point: the provisional values before the first calibration.
 START: dict[str, float] = {
@@ -56,8 +57,9 @@ START: dict[str, float] = {
     "pwet.mediation_cost": 1500.0,
     "work.trajectory_effect": 1.6,
     "inflow.wmo_per_inhabitant": 0.0012,
+    "wmo.budget_per_inhabitant": 32.0,
 }
-SEEDS = (101, 102, 103, 104, 105)
+SEEDS = (101, 102, 103, 104, 105, 106, 107, 108)
 DESIGN_POINTS = 64  # stage-1 Sobol points (a power of two)
 DESIGN_SEED = 7
 SIMPLEX_STEP = 0.4  # logit units: about a tenth of the bound around the middle
