@@ -64,6 +64,9 @@ DESIGN_POINTS = 64  # stage-1 Sobol points (a power of two)
 DESIGN_SEED = 7
 SIMPLEX_STEP = 0.4  # logit units: about a tenth of the bound around the middle
 SIGNIFICANT = 4
+# A target the runs cannot compute (e.g. no social-firm trajectory ended) counts as 10 tolerances off,
+# so the search never prefers parameter values that make a target undefined.
+UNDEFINED_TARGET_PENALTY = 100.0
 
 
 def _to_unit(path: str, value: float) -> float:
@@ -91,12 +94,17 @@ def simulate(values: dict[str, float], seeds=SEEDS, overrides: dict | None = Non
         for t in TARGETS:
             per_target[t.name].append(t.compute(wide, model.inhabitants))
         model.release()
-    return {k: float(np.nanmean(v)) for k, v in per_target.items()}
+    return {k: float(np.mean(finite)) if len(finite := [x for x in v if np.isfinite(x)]) else float("nan")
+            for k, v in per_target.items()}
 
 
 def loss(simulated: dict[str, float]) -> float:
-    """Sum of squared deviations from the targets, each in units of its tolerance."""
-    return float(sum(((simulated[t.name] - t.value) / t.tolerance) ** 2 for t in TARGETS))
+    """Sum of squared deviations from the targets in units of their tolerance; an undefined target costs a lot."""
+    total = 0.0
+    for t in TARGETS:
+        z = (simulated[t.name] - t.value) / t.tolerance
+        total += z * z if np.isfinite(z) else UNDEFINED_TARGET_PENALTY
+    return float(total)
 
 
 def fit(max_evals: int = 300, seeds=SEEDS, overrides: dict | None = None, log=None,

@@ -76,7 +76,8 @@ def test_calibration_is_deterministic_and_writes_back(tmp_path):
     small = {"scenario.inhabitants": 4000, "scenario.years": 4}
     first = calibrate.fit(max_evals=6, seeds=(1,), overrides=small, design_points=4)
     second = calibrate.fit(max_evals=6, seeds=(1,), overrides=small, design_points=4)
-    assert first == second
+    assert first[0] == second[0]
+    np.testing.assert_equal(first[1], second[1])  # NaN (an undefined target) equals NaN here
     fitted, simulated = first
     assert set(fitted) == set(calibrate.FREE) and set(simulated) == {t.name for t in TARGETS}
     for path, value in fitted.items():
@@ -132,3 +133,10 @@ def test_unknown_persona_is_a_clear_error(capsys):
     assert "unknown persona 'karel': allowed 'myra', 'theo', 'chantal'" in capsys.readouterr().err
     with pytest.raises(ParameterError):
         SocialDomainModel(personas=["myra", "myra"])
+
+
+def test_an_undefined_target_is_penalised_not_ignored():
+    ok = {t.name: t.value for t in TARGETS}
+    undefined = {**ok, "firm_to_work": float("nan")}
+    assert calibrate.loss(ok) == 0.0
+    assert calibrate.loss(undefined) == calibrate.UNDEFINED_TARGET_PENALTY
