@@ -63,7 +63,9 @@ def test_sweep_runs_every_planned_run_and_1_and_2_workers_agree(tmp_path):
 
 
 def test_resume_after_killing_the_driver(tmp_path):
-    design_path = write_design(tmp_path, inhabitants=6000, years=8, places="[8, 16, 24, 32, 40, 48]")
+    import duckdb  # noqa: F401  (imported before the driver starts, so the query below is quick)
+
+    design_path = write_design(tmp_path, inhabitants=20000, years=10, places="[8, 16, 24, 32, 40, 48]")
     reference = tmp_path / "reference"
     run_sweep(load_design(design_path), reference, workers=2, progress=False)
     out = tmp_path / "interrupted"
@@ -74,14 +76,14 @@ def test_resume_after_killing_the_driver(tmp_path):
     seen_while_running = 0
     while time.time() < deadline:
         files = list((out / "runs").glob("*.parquet")) if (out / "runs").exists() else []
-        if len(files) >= 3:
+        if len(files) >= 2:
             seen_while_running = int(query(out, "SELECT count(DISTINCT run_id) AS n FROM runs")["n"][0])
             break
-        time.sleep(0.02)
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9 of the driver and its worker processes
     proc.wait(timeout=30)
     done_before = {p.stem for p in (out / "runs").glob("*.parquet")}
-    assert seen_while_running >= 3, "results are queryable while the sweep runs"
+    assert seen_while_running >= 2, "results are queryable while the sweep runs"
     assert 0 < len(done_before) < len(planned_ids(reference)), "the sweep was interrupted part-way"
     summary = run_sweep(load_design(design_path), out, workers=2, progress=False)
     assert summary["skipped"] >= len(done_before) and summary["failed"] == 0
