@@ -135,7 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = payback(frame, regimes)
     table = format_table(comparison, regimes, meta) + "\n" + format_business_case(cases, regimes)
     label = {"overrides": overrides, "regimes": regimes, "replications": args.replications, "seed": args.seed}
-    with RunFolder(out_parent, label) as folder:
+    store = RunFolder(out_parent, label)
+    with store as folder:
         frame.to_parquet(folder / "results.parquet", index=False)
         summaries.to_csv(folder / "summaries.csv", index=False)
         comparison.to_csv(folder / "comparison.csv", index=False)
@@ -152,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             parameters=dict(values),
             seconds=round(time.time() - started, 2),
         )
-    final = out_parent / folder.name.removeprefix(".").removesuffix(".partial")
+    final = store.final
     if args.json:
         payload = {"meta": meta, "regimes": regimes, "output": str(final),
                    "comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
@@ -177,7 +178,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     dropout = firm_dropout_by_disability(frame)
     text = format_validation(table, dynamics, dropout, meta)
     label = {"validate": True, "overrides": overrides, "replications": args.replications, "seed": args.seed}
-    with RunFolder(Path(args.out), label) as folder:
+    store = RunFolder(Path(args.out), label)
+    with store as folder:
         frame.to_parquet(folder / "results.parquet", index=False)
         table.to_csv(folder / "validation.csv", index=False)
         dynamics.to_csv(folder / "dynamics.csv", index=False)
@@ -186,7 +188,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         write_manifest(folder, kind="validate", replications=args.replications, root_seed=args.seed,
                        replication_seeds=replication_seeds(args.seed, args.replications), overrides=overrides,
                        parameters=dict(values))
-    final = Path(args.out) / folder.name.removeprefix(".").removesuffix(".partial")
+    final = store.final
     if args.json:
         print(json.dumps({"meta": meta, "output": str(final),
                           "targets": json.loads(table.to_json(orient="records")),

@@ -648,6 +648,12 @@ class SocialDomainModel(mesa.Model):
         self.counts["benefit_stock_at_allocation"] = float(on_benefit.sum())
         self.counts["reintegration_served"] = float((on_benefit & ((pop.provisions[rows] & TRAJ_BITS) != 0)).sum())
 
+    def _yearly_price(self, instrument: Instrument, rows) -> np.ndarray | float:
+        """Price of a year of the instrument; the wage-cost subsidy is (1 - wage value) of the minimum-wage cost."""
+        if instrument == Instrument.WAGE_SUBSIDY:
+            return self.price[instrument] * (1.0 - self.pop.wage[rows])
+        return self.price[instrument]
+
     def _provision_cost(self, rows, prov: np.ndarray) -> np.ndarray:
         """Yearly cost (EUR) of the provisions in ``prov`` (bit masks), per resident."""
         cost = np.zeros(len(rows))
@@ -655,8 +661,7 @@ class SocialDomainModel(mesa.Model):
             if i in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT):
                 continue
             held = (prov & (1 << int(i))) != 0
-            price = self.price[i] * (1.0 - self.pop.wage[rows]) if i == Instrument.WAGE_SUBSIDY else self.price[i]
-            cost += held * price
+            cost += held * self._yearly_price(i, rows)
         return cost
 
     def _charged(self, instruments: np.ndarray, frac: np.ndarray) -> np.ndarray:
@@ -671,8 +676,7 @@ class SocialDomainModel(mesa.Model):
             held = (prov & (1 << int(i))) != 0
             if not held.any():
                 continue
-            price = self.price[i] * (1.0 - self.pop.wage[rows]) if i == Instrument.WAGE_SUBSIDY else self.price[i]
-            amount = held * price * frac
+            amount = held * self._yearly_price(i, rows) * frac
             for h_flag in (False, True):
                 sel = handled == h_flag
                 self.holders[self.payer_of(i, h_flag)].commit(float(amount[sel].sum()))
@@ -1074,8 +1078,7 @@ class SocialDomainModel(mesa.Model):
                 cost[:, i] = ((before_prov & bit) != 0) * started_now * self.price[i]
                 continue
             m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, t0, MONTHS_PER_YEAR)
-            price = self.price[i] * (1.0 - pop.wage[rows]) if i == Instrument.WAGE_SUBSIDY else self.price[i]
-            cost[:, i] = m / MONTHS_PER_YEAR * price
+            cost[:, i] = m / MONTHS_PER_YEAR * self._yearly_price(i, rows)
         cost[:, Instrument.JOB_COACHING] = self._job_coaching[rows] * self.price[Instrument.JOB_COACHING]
         payer = np.empty((len(rows), N_INSTRUMENTS), dtype=np.int64)
         for i in Instrument:
