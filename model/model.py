@@ -52,7 +52,7 @@ from model.parameters import ParameterError, ParameterSet, kwarg_to_path
 from model.personas import PERSONAS, check_names
 from model.population import Population
 from model.random_streams import Streams
-from model.reporters import INDICATORS, group_records, year_indicators
+from model.reporters import INDICATORS, OBSERVED_COUNTS, group_records, year_indicators
 from model.resident import Resident
 from model.rules import allocation as alloc
 from model.rules import demography as demo
@@ -446,12 +446,7 @@ class SocialDomainModel(mesa.Model):
         self.counts = {k: 0.0 for k in ("inflow", "exits", "reached", "found_in_household", "new_traj_wmo_clients",
                                         "new_traj", "care_exits", "dropouts", "lock_ins", "job_losses")}
         self.counts.update({f"exit_{r.name.lower()}": 0.0 for r in ExitReason})
-        self.counts.update({f"exits_{k}_spell_{b}": 0.0 for k in ("work", "other") for b in EXIT_SPELL_LABELS})
-        self.counts.update({k: 0.0 for k in (
-            "benefit_exits_demographic", "benefit_stock_at_allocation", "reintegration_served",
-            "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
-            "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
-            "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work")})
+        self.counts.update({k: 0.0 for k in OBSERVED_COUNTS})
         self.counts.update({f"outflow_{s.name.lower()}": 0.0 for s in (Status.REGULAR_WORK, Status.SUBSIDISED_WORK,
                                                                         Status.SHELTERED_WORK)})
         self.start_residents = len(alive)

@@ -114,6 +114,15 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "multi_law_share": ("share", "share of provision users with provisions of both laws"),
 }
 
+# Counters the model resets each year and fills during it; copied into the indicators as they are.
+OBSERVED_COUNTS = (
+    "benefit_exits_demographic", "benefit_stock_at_allocation", "reintegration_served",
+    "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
+    "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
+    "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
+    *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS),
+)
+
 GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regular_work", "outflow_subsidised_work",
                     "outflow_sheltered_work", "in_trajectory", "in_day_activities", "wmo_clients", "served",
                     "spend", *(f"step_{s.value}" for s in Step), "firm_starts", "firm_dropouts_first_year")
@@ -179,13 +188,8 @@ def year_indicators(model) -> dict[str, float]:
     bands = np.searchsorted(np.asarray(STOCK_SPELL_EDGES), spell, side="right")
     for k, label in enumerate(STOCK_SPELL_LABELS):
         ind[f"benefit_stock_spell_{label}"] = float((bands == k).sum())
-    for key in ("benefit_exits_demographic", "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
-                "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
-                "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
-                *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS)):
+    for key in OBSERVED_COUNTS:
         ind[key] = c[key]
-    ind["reintegration_served"] = c["reintegration_served"]
-    ind["benefit_stock_at_allocation"] = c["benefit_stock_at_allocation"]
     ind["reintegration_coverage"] = (c["reintegration_served"] / c["benefit_stock_at_allocation"]
                                      if c["benefit_stock_at_allocation"] else 0.0)
     pwet = (prov & _PWET_PROVISIONS) != 0
