@@ -26,8 +26,8 @@ from scipy.optimize import minimize
 from scipy.stats import qmc
 
 from analysis.validation import BURN_IN_YEARS, TARGETS
-from model.model import PARAMETERS, SocialDomainModel
-from model.parameters import PARAMETER_FILE
+from model.model import SocialDomainModel
+from model.parameters import PARAMETER_FILE, PARAMETERS
 
 # path: (low, high) search bounds, inside each parameter's allowed range.
 FREE: dict[str, tuple[float, float]] = {

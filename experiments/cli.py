@@ -18,8 +18,8 @@ from analysis.validation import dynamics_table, firm_dropout_by_disability, form
 from experiments.runner import replication_seeds, run_comparison
 from experiments.scenario import resolve_overrides
 from experiments.store import RunFolder, write_manifest
-from model.model import PARAMETERS, SocialDomainModel
-from model.parameters import ParameterError
+from model.model import SocialDomainModel
+from model.parameters import PARAMETERS, ParameterError
 from model.personas import PERSONAS, check_names
 
 REGIMES = PARAMETERS.get("scenario.regime").choices

@@ -45,8 +45,7 @@ import numpy as np
 from analysis.compare import SUMMARIES
 from experiments.runner import replication_seeds
 from experiments.scenario import load_scenario
-from model.model import PARAMETERS, check_combinations
-from model.parameters import ParameterError
+from model.parameters import PARAMETERS, ParameterError, check_combinations
 
 SAMPLERS = ("factorial", "lhs", "sobol", "morris")
 REGIMES = PARAMETERS.get("scenario.regime").choices

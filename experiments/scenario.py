@@ -7,8 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from model.model import PARAMETERS, check_combinations
-from model.parameters import ParameterError, load_toml_overrides
+from model.parameters import PARAMETERS, ParameterError, check_combinations, load_toml_overrides
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:

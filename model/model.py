@@ -48,7 +48,7 @@ from model.constants import (
     Status,
     bits,
 )
-from model.parameters import ParameterError, ParameterSet, kwarg_to_path
+from model.parameters import PARAMETERS, ParameterError, check_combinations, kwarg_to_path
 from model.personas import PERSONAS, check_names
 from model.population import Population
 from model.random_streams import Streams
@@ -61,7 +61,6 @@ from model.rules import outcomes as out
 from model.rules import problems as prob
 from model.social_firm import SocialFirm
 
-PARAMETERS = ParameterSet.load()
 REGIME_SHARE = {"compartmentalised": 0.0, "integrated": 1.0}
 
 
@@ -73,25 +72,6 @@ ACTIVITY_BITS = TRAJ_BITS | DAY_BITS
 GUIDANCE_BIT = bits([Instrument.GUIDANCE])
 PWET_TRAJ_FOR_SUBSIDY = TRAJ_BITS  # someone who arranges a wage-cost subsidy placement
 SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
-
-
-def check_combinations(p) -> None:
-    """Reject parameter combinations that cannot hold together (each value may be in range on its own)."""
-    if p["scenario.switch_year"] > p["scenario.years"]:
-        raise ParameterError(
-            f"parameter 'scenario.switch_year' = {p['scenario.switch_year']} is after the horizon "
-            f"scenario.years = {p['scenario.years']}: allowed 0 to {p['scenario.years']}"
-        )
-    order = ["wage.sheltered_min", "wage.subsidy_min", "wage.regular_min"]
-    if [p[k] for k in order] != sorted(p[k] for k in order):
-        raise ParameterError("wage thresholds must rise: " + ", ".join(f"{k} = {p[k]}" for k in order))
-    if p["wmo.exit_self_reliance"] < p["wmo.need_threshold"]:
-        raise ParameterError(
-            f"parameter 'wmo.exit_self_reliance' = {p['wmo.exit_self_reliance']} must be at least "
-            f"wmo.need_threshold = {p['wmo.need_threshold']} (support would end before it starts)"
-        )
-    if sum(p["population.household_size_probs"]) <= 0:
-        raise ParameterError("parameter 'population.household_size_probs' must not be all 0")
 
 
 class SocialDomainModel(mesa.Model):

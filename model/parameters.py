@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -215,9 +215,23 @@ def load_toml_overrides(path: Path) -> dict[str, Any]:
     return flat
 
 
-@dataclass
-class Scenario:
-    """A named set of validated overrides."""
+PARAMETERS = ParameterSet.load()
 
-    name: str = "default"
-    overrides: dict[str, Any] = field(default_factory=dict)
+
+def check_combinations(p) -> None:
+    """Reject parameter combinations that cannot hold together (each value may be in range on its own)."""
+    if p["scenario.switch_year"] > p["scenario.years"]:
+        raise ParameterError(
+            f"parameter 'scenario.switch_year' = {p['scenario.switch_year']} is after the horizon "
+            f"scenario.years = {p['scenario.years']}: allowed 0 to {p['scenario.years']}"
+        )
+    order = ["wage.sheltered_min", "wage.subsidy_min", "wage.regular_min"]
+    if [p[k] for k in order] != sorted(p[k] for k in order):
+        raise ParameterError("wage thresholds must rise: " + ", ".join(f"{k} = {p[k]}" for k in order))
+    if p["wmo.exit_self_reliance"] < p["wmo.need_threshold"]:
+        raise ParameterError(
+            f"parameter 'wmo.exit_self_reliance' = {p['wmo.exit_self_reliance']} must be at least "
+            f"wmo.need_threshold = {p['wmo.need_threshold']} (support would end before it starts)"
+        )
+    if sum(p["population.household_size_probs"]) <= 0:
+        raise ParameterError("parameter 'population.household_size_probs' must not be all 0")

@@ -7,8 +7,8 @@ import pytest
 
 from model import SocialDomainModel
 from model.constants import N_INSTRUMENTS, Holder, Instrument, Status
-from model.model import ACTIVITY_BITS, PARAMETERS, check_combinations
-from model.parameters import ParameterError
+from model.model import ACTIVITY_BITS
+from model.parameters import PARAMETERS, ParameterError, check_combinations
 from model.resident import Resident
 from tests.conftest import SMALL
 

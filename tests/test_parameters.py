@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from model.model import PARAMETERS
-from model.parameters import STATUSES, ParameterError, ParameterSet, _build
+from model.parameters import PARAMETERS, STATUSES, ParameterError, ParameterSet, _build
 from tests.conftest import run_model
 
 ROOT = Path(__file__).resolve().parent.parent

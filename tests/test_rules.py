@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.constants import N_DOMAINS, Disability, Domain, Instrument, Status, Step
-from model.model import PARAMETERS
+from model.parameters import PARAMETERS
 from model.random_streams import Streams
 from model.rules import allocation as alloc
 from model.rules import demography as demo
