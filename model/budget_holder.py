@@ -1,11 +1,12 @@
-"""BudgetHolder agent: one budget line, spending by instrument, overspend and attributed savings."""
+"""BudgetHolder agent: one budget line, its rule for whom to fund, spending by instrument, savings."""
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
 
-from model.constants import N_INSTRUMENTS, Holder
+from model.constants import N_INSTRUMENTS, Holder, Instrument
+from model.rules import allocation as alloc
 
 
 class BudgetHolder(mesa.Agent):
@@ -19,11 +20,12 @@ class BudgetHolder(mesa.Agent):
         self.spent = np.zeros(N_INSTRUMENTS)
         self.savings = {"benefit": 0.0, "care": 0.0}
 
-    def open_year(self, budget: float) -> None:
-        """Set this year's budget and clear the ledger."""
-        self.budget = float(budget)
-        self.committed = 0.0
+    def open_year(self, budget: float, staff_cost: float = 0.0) -> None:
+        """Set this year's budget (plus the staff it pays) and clear the ledger; staff costs are booked at once."""
+        self.budget = float(budget + staff_cost)
+        self.committed = float(staff_cost)
         self.spent = np.zeros(N_INSTRUMENTS)
+        self.spent[Instrument.CASE_MANAGEMENT] = staff_cost
         self.savings = {"benefit": 0.0, "care": 0.0}
 
     @property
@@ -31,9 +33,21 @@ class BudgetHolder(mesa.Agent):
         """Budget not yet committed this year (EUR)."""
         return self.budget - self.committed
 
+    def select(self, priority: np.ndarray, cost: np.ndarray, room: int) -> np.ndarray:
+        """Whom to fund: candidates in priority order while the money left and the caseload room last."""
+        return alloc.select_within_limits(priority, cost, self.remaining, room)
+
     def commit(self, amount: float) -> None:
         """Reserve money for an allocation decision."""
         self.committed += float(amount)
+
+    def book(self, spent_by_instrument: np.ndarray) -> None:
+        """Add booked spending per instrument (EUR)."""
+        self.spent += spent_by_instrument
+
+    def attribute_saving(self, kind: str, amount: float) -> None:
+        """Add a saving this budget gains (``benefit`` or ``care``, EUR)."""
+        self.savings[kind] += float(amount)
 
     @property
     def total(self) -> float:

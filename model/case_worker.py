@@ -1,8 +1,15 @@
-"""CaseWorker agent: a professional with a role, a caseload limit, a view on domains and instruments."""
+"""CaseWorker agent and Team: a professional's role decides what it sees and what it may deploy.
+
+Allocation reads both from the agents: a P-wet client manager's single-domain diagnosis sees
+distance to work only [M16][R12]; a Wmo consultant's kitchen-table talk sees self-reliance; a
+generalist and a regisseur look at every domain of the household [R12]. Caseloads are counted:
+each active worker carries the clients allocated to its role, up to its limit.
+"""
 
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from model.constants import (
     PWET_INSTRUMENTS,
@@ -12,6 +19,7 @@ from model.constants import (
     Domain,
     Instrument,
     Role,
+    bits,
 )
 
 VIEWS = {
@@ -20,16 +28,17 @@ VIEWS = {
     Role.GENERALIST: tuple(Domain),
     Role.REGISSEUR: tuple(Domain),
 }
+_ANY_PROVISION = tuple(i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT))
 INSTRUMENTS = {
     Role.CLIENT_MANAGER: PWET_INSTRUMENTS,
     Role.WMO_CONSULTANT: WMO_INSTRUMENTS,
-    Role.GENERALIST: tuple(i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT)),
-    Role.REGISSEUR: tuple(i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT)),
+    Role.GENERALIST: _ANY_PROVISION,
+    Role.REGISSEUR: _ANY_PROVISION,
 }
 
 
 class CaseWorker(mesa.Agent):
-    """One FTE. Active in a year when its structure (partitioned or integrated) is in force."""
+    """One FTE of a role. Active in a year when its structure (partitioned or pooled) is in force."""
 
     def __init__(self, model: mesa.Model, *, role: Role, caseload_limit: int):
         super().__init__(model)
@@ -47,3 +56,65 @@ class CaseWorker(mesa.Agent):
     def may_deploy(self, instrument: Instrument) -> bool:
         """Whether this role may deploy the instrument."""
         return instrument in self.instruments
+
+
+class Team:
+    """The case workers of one role: their joint view, instruments, capacity and caseloads."""
+
+    def __init__(self, workers: list[CaseWorker]):
+        roles = {w.role for w in workers}
+        if len(roles) != 1:
+            raise ValueError(f"a team has one role, not {sorted(roles)}")
+        self.workers = workers
+        self.role = workers[0].role
+        self.over_capacity = 0  # clients carried above the active workers' limits this year
+
+    def __len__(self) -> int:
+        return len(self.workers)
+
+    def activate(self, count: int) -> None:
+        """The first ``count`` workers are active this year; caseloads start empty."""
+        for i, worker in enumerate(self.workers):
+            worker.active = i < count
+            worker.caseload = 0
+
+    @property
+    def active_count(self) -> int:
+        """Workers active this year."""
+        return sum(w.active for w in self.workers)
+
+    def capacity(self) -> int:
+        """Clients the active workers can carry together."""
+        return sum(w.caseload_limit for w in self.workers if w.active)
+
+    def room(self, in_care: int) -> int:
+        """Clients that can still be taken on when ``in_care`` are already carried."""
+        return max(self.capacity() - in_care, 0)
+
+    def carry(self, clients: int) -> None:
+        """Spread ``clients`` over the active workers, each up to its limit (the rest is over capacity)."""
+        left = int(clients)
+        for worker in self.workers:
+            if worker.active:
+                worker.caseload = min(worker.caseload_limit, left)
+                left -= worker.caseload
+        self.over_capacity = left
+
+    def seen(self, domains) -> tuple[Domain, ...]:
+        """The domains among ``domains`` that this role's diagnosis looks at."""
+        view = self.workers[0].domains_seen
+        return tuple(d for d in domains if d in view)
+
+    def sees(self, domain: Domain) -> bool:
+        """Whether this role's diagnosis looks at the domain."""
+        return self.workers[0].sees(domain)
+
+    @property
+    def allowed_bits(self) -> int:
+        """Bit mask of the instruments this role may deploy."""
+        return bits(self.workers[0].instruments)
+
+    def deployable(self, instruments: np.ndarray) -> np.ndarray:
+        """Per element: may this role deploy the instrument?"""
+        allowed = [int(i) for i in self.workers[0].instruments]
+        return np.isin(instruments, allowed)

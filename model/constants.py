@@ -10,6 +10,7 @@ from enum import IntEnum, IntFlag
 
 MONTHS_PER_YEAR = 12.0
 PER_10K = 10_000  # inhabitants per staffing / places unit
+COMPACT_WHEN_GONE = 0.5  # drop the rows of residents who left once they are this share of all rows (speed only)
 MORTALITY_REFERENCE_AGE = 40.0  # the age at which demography.mortality_at_40 is stated
 DISPLAY_DIGITS = 3  # rounding of persona tables
 HALF_YEAR = 0.5  # years: the [M16] "first six months" of a benefit spell
@@ -27,8 +28,6 @@ class Status(IntEnum):
     BENEFIT_NO_SUPPORT = 6  # social assistance without any instrument
     NOT_IN_SIGHT = 7  # has problems, not known to any desk (non-take-up)
 
-
-IN_WORK = (Status.REGULAR_WORK, Status.SUBSIDISED_WORK, Status.SHELTERED_WORK)
 
 
 class Step(IntEnum):
@@ -58,8 +57,9 @@ class Domain(IntEnum):
 N_DOMAINS = len(Domain)
 # Which domains a single-domain P-wet diagnosis sees [M16][R12]: distance to work only.
 PWET_VIEW = (Domain.WORK_INCOME,)
-# What a Wmo kitchen-table talk sees [M16]: self-reliance domains, not work.
-WMO_VIEW = (Domain.MENTAL, Domain.PHYSICAL, Domain.ISOLATION, Domain.HOUSEHOLD, Domain.INTELLECTUAL)
+# What a Wmo kitchen-table talk sees [M16]: the self-reliance domains (finances and addiction
+# included, as in a self-reliance matrix), not work.
+WMO_VIEW = tuple(d for d in Domain if d != Domain.WORK_INCOME)
 # Problems that block work when nobody addresses them ("first debts and addiction, then work") [R12].
 BLOCKING_DOMAINS = (Domain.DEBTS, Domain.ADDICTION, Domain.MENTAL, Domain.HOUSEHOLD)
 # Domains that enter self-reliance (zelfredzaamheid): everything except work/income.
@@ -116,6 +116,12 @@ PWET_INSTRUMENTS = (
     Instrument.SHELTERED_WORK,
 )
 FIRM_INSTRUMENTS = (Instrument.SOCIAL_FIRM, Instrument.DAY_ACTIVITIES_WORKLIKE)
+TRAJ_BITS = bits(TRAJECTORY_INSTRUMENTS)
+DAY_BITS = bits(DAY_INSTRUMENTS)
+WMO_BITS = bits(WMO_INSTRUMENTS)
+FIRM_BITS = bits(FIRM_INSTRUMENTS)
+ACTIVITY_BITS = TRAJ_BITS | DAY_BITS  # a trajectory or a day activity: at most one at a time
+GUIDANCE_BIT = bits([Instrument.GUIDANCE])
 # Bought per trajectory, paid in full when it starts ([M16] EUR 5,000 per activation trajectory,
 # [BK18] EUR 3,000 per job-coaching trajectory); everything else is paid per month held.
 LUMP_SUM_INSTRUMENTS = (Instrument.MEDIATION, Instrument.TRAINING, Instrument.JOB_COACHING)
@@ -131,7 +137,6 @@ class Holder(IntEnum):
 
 
 N_HOLDERS = len(Holder)
-NO_PAYER = -1
 
 # The law that owns each instrument under partitions: its budget holder pays.
 LAW_OF_INSTRUMENT = {
@@ -235,12 +240,10 @@ class Event(IntEnum):
     FIRM_REFERRAL = 94
     CROSS_INTAKE = 95
     JOB = 100
-    JOB_KIND = 101
     JOB_MONTH = 102
     OTHER_EXIT = 103
     JOB_LOSS = 104
     DROPOUT = 105
     LOCK_IN = 106
     LVB_STAY = 107
-    SUBSIDY_END = 108
     TO_SHELTERED = 109

@@ -5,7 +5,11 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import numpy as np
+
+from model.constants import Desk, Domain
 from model.parameters import ParameterError
+from model.rules import problems as prob
 
 PERSONA_FILE = Path(__file__).with_name("personas.toml")
 FIELDS = ("role", "age", "on_benefit", "known_to", "years_out_of_work", "benefit_spell_years", "wage_value",
@@ -39,3 +43,27 @@ def check_names(names) -> list[str]:
     if len(set(names)) != len(names):
         raise ParameterError(f"a persona is named twice in {names}")
     return names
+
+
+def persona_columns(name: str, index: int, first_uid: int, household: int, p, desk_draw) -> dict:
+    """Population columns for a persona's household, from its case description in ``personas.toml``."""
+    members = PERSONAS[name]["members"]
+    n = len(members)
+    sev = np.zeros((n, len(Domain)))
+    for k, member in enumerate(members):
+        for domain, value in member["severities"].items():
+            sev[k, Domain[domain.upper()]] = value
+    wage = np.array([m["wage_value"] for m in members], dtype=float)
+    disability = prob.disability_type(sev, p["problems.disability_threshold"])
+    sev[:, Domain.WORK_INCOME] = prob.work_income_severity(np.zeros(n, dtype=bool), wage)
+    uid = first_uid + np.arange(n)
+    return {
+        "uid": uid, "household": np.full(n, household), "age": [m["age"] for m in members], "sev": sev,
+        "wage": wage, "motivation": [m["motivation"] for m in members],
+        "discrimination": [m.get("attributes_discrimination", False) for m in members],
+        "on_benefit": [m["on_benefit"] for m in members],
+        "desk": [sum((Desk[d.upper()] for d in m["known_to"]), Desk.NONE) for m in members],
+        "years_out": [m["years_out_of_work"] for m in members],
+        "spell_years": [m["benefit_spell_years"] for m in members],
+        "persona": np.full(n, index), "disability": disability, "desk_draw": desk_draw(uid),
+    }

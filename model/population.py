@@ -1,17 +1,42 @@
-"""Resident state as a struct of numpy arrays (one row per resident ever created).
+"""Resident state as typed numpy columns, changed only through named transitions.
 
 Why arrays: every yearly rule for residents is vectorisable, and a per-agent Python step would
-cost more than the whole model year is allowed to (benchmarks/bench_model_year.py). The
+cost more than the whole model year is allowed to (``benchmarks/bench_model_year.py``). The
 ``Resident`` agents stay the identity that personas, the page and data collection use; each
-holds its row index here. Rows of residents who left stay in place (``alive`` False) so that
-indices never move.
+holds its row index here.
+
+The transitions below (``enter``, ``leave``, ``come_into_sight``, ``start``, ``take_job`` ...) are
+the only writers of resident state. Each keeps the invariants (nobody in work and on benefit at
+once, a firm place only with a firm instrument, a lock-in only in a trajectory) and records one
+event per resident in the event history (``events.py``). Rows of residents who left are dropped
+by ``compact``; the rows of everyone else keep their order.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.constants import N_DOMAINS, Desk, Disability
+from model.constants import (
+    ACTIVITY_BITS,
+    DAY_BITS,
+    FIRM_BITS,
+    MONTHS_PER_YEAR,
+    N_DOMAINS,
+    TRAJ_BITS,
+    WMO_BITS,
+    Desk,
+    Disability,
+    Instrument,
+    Status,
+    bits,
+)
+from model.events import NO_CODE, EventKind, EventLog
+
+NO_FIRM = -1
+NOT_EMPLOYED = -1
+SUBSIDY_BIT = bits([Instrument.WAGE_SUBSIDY])
+SHELTERED_BIT = bits([Instrument.SHELTERED_WORK])
+SUPPORT_ONLY_BITS = WMO_BITS & ~DAY_BITS  # guidance, household help
 
 # name -> (dtype, shape suffix, fill value)
 FIELDS: dict[str, tuple] = {
@@ -24,11 +49,11 @@ FIELDS: dict[str, tuple] = {
     "motivation": (np.float64, (), 0.0),
     "discrimination": (np.bool_, (), False),
     "disability": (np.int8, (), Disability.NONE),
-    "employment": (np.int8, (), -1),  # -1 none, else Status.REGULAR/SUBSIDISED/SHELTERED_WORK
+    "employment": (np.int8, (), NOT_EMPLOYED),  # else Status.REGULAR/SUBSIDISED/SHELTERED_WORK
     "on_benefit": (np.bool_, (), False),
     "desk": (np.int8, (), Desk.NONE),
     "provisions": (np.uint16, (), 0),  # bit i set = holds Instrument(i)
-    "firm": (np.int32, (), -1),
+    "firm": (np.int32, (), NO_FIRM),
     "trajectory_years": (np.float64, (), 0.0),
     "locked_in": (np.bool_, (), False),
     "years_out": (np.float64, (), 0.0),  # years since last paid work
@@ -39,47 +64,256 @@ FIELDS: dict[str, tuple] = {
     "care_saving": (np.float64, (), 0.0),  # EUR/year of Wmo care no longer needed since a care exit
     "left_benefit_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to work
     "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
+    "desk_draw": (np.float64, (), 1.0),  # fixed draw: the transformation desk handles those below the share
     "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
     "exit_reason": (np.int8, (), -1),
 }
 
 
 class Population:
-    """Growable struct-of-arrays for residents."""
+    """Growable struct-of-arrays for residents, with the named transitions that change them."""
 
-    def __init__(self, capacity: int = 1024):
+    uid: np.ndarray
+    alive: np.ndarray
+    age: np.ndarray
+    household: np.ndarray
+    sev: np.ndarray
+    wage: np.ndarray
+    motivation: np.ndarray
+    discrimination: np.ndarray
+    disability: np.ndarray
+    employment: np.ndarray
+    on_benefit: np.ndarray
+    desk: np.ndarray
+    provisions: np.ndarray
+    firm: np.ndarray
+    trajectory_years: np.ndarray
+    locked_in: np.ndarray
+    years_out: np.ndarray
+    spell_years: np.ndarray
+    years_in_work: np.ndarray
+    entry_month: np.ndarray
+    left_for_work: np.ndarray
+    care_saving: np.ndarray
+    left_benefit_at: np.ndarray
+    activity_start_year: np.ndarray
+    desk_draw: np.ndarray
+    persona: np.ndarray
+    exit_reason: np.ndarray
+
+    def __init__(self, capacity: int = 1024, events: EventLog | None = None):
         self.n = 0
         self._cap = max(int(capacity), 16)
         for name, (dtype, shape, fill) in FIELDS.items():
             setattr(self, name, np.full((self._cap, *shape), fill, dtype=dtype))
+        self.events = events if events is not None else EventLog()
+        self.next_uid = 0  # ids are handed out in creation order, so each is a pure function of it
+        self.next_household = 0
 
-    def add(self, count: int) -> np.ndarray:
-        """Reserve ``count`` new rows (filled with defaults) and return their indices."""
+    def issue_ids(self, residents: int, households: int) -> tuple[int, int]:
+        """Reserve ids for new residents and households; return the first of each."""
+        first = self.next_uid, self.next_household
+        self.next_uid += residents
+        self.next_household += households
+        return first
+
+    # ------------------------------------------------------------------ rows and reading
+    def _reserve(self, count: int) -> np.ndarray:
         need = self.n + count
         if need > self._cap:
             new_cap = max(need, 2 * self._cap)
             for name, (dtype, shape, fill) in FIELDS.items():
-                old = getattr(self, name)
                 grown = np.full((new_cap, *shape), fill, dtype=dtype)
-                grown[: self.n] = old[: self.n]
+                grown[: self.n] = getattr(self, name)[: self.n]
                 setattr(self, name, grown)
             self._cap = new_cap
         rows = np.arange(self.n, need)
         self.n = need
         return rows
 
-    def view(self, name: str) -> np.ndarray:
-        """The used part of one field (a view, writes go through)."""
-        return getattr(self, name)[: self.n]
-
     def alive_rows(self) -> np.ndarray:
         """Indices of residents currently in the modelled population."""
         return np.flatnonzero(self.alive[: self.n])
 
-    def has(self, instrument: int) -> np.ndarray:
-        """Whether each used row holds the instrument."""
-        return (self.provisions[: self.n] & (1 << int(instrument))) != 0
+    def holds(self, rows, instrument_bits: int) -> np.ndarray:
+        """Whether each resident holds any of the instruments in the bit mask."""
+        return (self.provisions[rows] & instrument_bits) != 0
+
+    def status(self, rows) -> np.ndarray:
+        """Primary status from employment, provisions and benefit (exactly one per resident)."""
+        prov = self.provisions[rows]
+        status = np.where(self.on_benefit[rows], Status.BENEFIT_NO_SUPPORT, Status.NOT_IN_SIGHT)
+        status = np.where((prov & SUPPORT_ONLY_BITS) != 0, Status.GUIDANCE_ONLY, status)
+        status = np.where((prov & DAY_BITS) != 0, Status.DAY_ACTIVITIES, status)
+        status = np.where((prov & TRAJ_BITS) != 0, Status.TRAJECTORY, status)
+        emp = self.employment[rows]
+        return np.where(emp >= 0, emp, status).astype(np.int8)
 
     def nbytes(self) -> int:
-        """Memory held by the arrays."""
-        return sum(getattr(self, name).nbytes for name in FIELDS)
+        """Memory held by the arrays (and the event history)."""
+        return sum(getattr(self, name).nbytes for name in FIELDS) + self.events.nbytes()
+
+    def _record(self, event: EventKind, rows, year: int, month, before, **extra) -> None:
+        self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
+                           before=before, after=self.status(rows), **extra)
+
+    # ------------------------------------------------------------------ entering and leaving
+    def enter(self, values: dict[str, np.ndarray], year: int) -> np.ndarray:
+        """New residents with the given columns (others take their defaults); return their rows."""
+        count = len(values["uid"])
+        rows = self._reserve(count)
+        for name, column in values.items():
+            getattr(self, name)[rows] = column
+        self.alive[rows] = True
+        self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
+        return rows
+
+    def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
+        """Residents leave the population (retirement, moving, death, recovery, other income)."""
+        before = self.status(rows)
+        self.alive[rows] = False
+        self.exit_reason[rows] = reasons
+        self.provisions[rows] = 0
+        self.firm[rows] = NO_FIRM
+        self.on_benefit[rows] = False
+        self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
+                           month=month, before=before, after=NO_CODE)
+
+    def compact(self, keep: np.ndarray) -> np.ndarray:
+        """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped)."""
+        new_row = np.full(self.n, -1, dtype=np.int64)
+        new_row[keep] = np.arange(len(keep))
+        for name in FIELDS:
+            column = getattr(self, name)
+            column[: len(keep)] = column[keep]
+            column[len(keep): self.n] = FIELDS[name][2]
+        self.n = len(keep)
+        return new_row
+
+    # ------------------------------------------------------------------ desks
+    def come_into_sight(self, rows, desk, month, year: int) -> None:
+        """A hidden resident becomes known: on benefit unless in work, a new spell from ``month``."""
+        before = self.status(rows)
+        self.on_benefit[rows] = self.employment[rows] < 0
+        self.desk[rows] = desk
+        self.spell_years[rows] = 0.0
+        self.entry_month[rows] = month
+        self._record(EventKind.COME_INTO_SIGHT, rows, year, month, before)
+
+    def join_desk(self, rows, desk: Desk, year: int) -> None:
+        """Residents become known to another desk too (the event is recorded only where it is new)."""
+        new = rows[(self.desk[rows] & desk) != desk]
+        self.desk[new] |= desk
+        self._record(EventKind.JOIN_DESK, new, year, 0.0, self.status(new))
+
+    # ------------------------------------------------------------------ instruments
+    def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0) -> None:
+        """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0)."""
+        instruments = np.asarray(instruments)
+        before = self.status(rows)
+        for instr in np.unique(instruments):
+            r = rows[instruments == instr]
+            self.provisions[r] |= np.uint16(1 << int(instr))
+            if TRAJ_BITS & (1 << int(instr)):
+                self.trajectory_years[r] = 0.0
+                self.locked_in[r] = False
+        self.activity_start_year[rows] = year
+        if firm is not None:
+            self.firm[rows] = firm
+        self._record(EventKind.START, rows, year, self.entry_month[rows], before, instrument=instruments,
+                     payer=payer, amount=amount)
+
+    def grant(self, rows, support_bits, year: int, payer=NO_CODE) -> None:
+        """Add support that is no activity (guidance, household help); one event per instrument granted."""
+        support_bits = np.asarray(support_bits, dtype=np.uint16)
+        before = self.status(rows)
+        self.provisions[rows] |= support_bits
+        for instr in Instrument:
+            got = (support_bits & (1 << int(instr))) != 0
+            if got.any():
+                r = rows[got]
+                self._record(EventKind.START, r, year, self.entry_month[r], before[got], instrument=int(instr),
+                             payer=payer)
+
+    def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=0.0) -> None:
+        """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument."""
+        before = self.status(rows)
+        self.provisions[rows] &= np.invert(np.uint16(instrument_bits))
+        left = self.provisions[rows]
+        self.firm[rows[(left & FIRM_BITS) == 0]] = NO_FIRM
+        self.locked_in[rows[(left & TRAJ_BITS) == 0]] = False
+        self._record(event, rows, year, month, before)
+
+    def lock_in(self, rows, year: int) -> None:
+        """The firm keeps these clients in their trajectory past its planned end."""
+        self.locked_in[rows] = True
+        self._record(EventKind.LOCK_IN, rows, year, 0.0, self.status(rows))
+
+    def count_trajectory_year(self, rows) -> None:
+        """One more year in the current trajectory."""
+        self.trajectory_years[rows] += 1.0
+
+    def set_care_saving(self, rows, amount) -> None:
+        """Yearly Wmo cost no longer needed after a care exit (EUR/year); 0 clears it."""
+        self.care_saving[rows] = amount
+
+    # ------------------------------------------------------------------ work and benefit
+    def _leave_benefit_for_work(self, rows, year: int, month) -> None:
+        was = self.on_benefit[rows]
+        self.left_for_work[rows] = was | self.left_for_work[rows]
+        self.left_benefit_at[rows[was]] = year + np.broadcast_to(month, rows.shape)[was] / MONTHS_PER_YEAR
+        self.on_benefit[rows] = False
+
+    def take_job(self, rows, kind, year: int, month) -> None:
+        """Into regular or subsidised work (``kind`` per resident): activities end, benefit ends, clocks reset."""
+        before = self.status(rows)
+        self.employment[rows] = kind
+        self._leave_benefit_for_work(rows, year, month)
+        self.provisions[rows] &= np.invert(np.uint16(ACTIVITY_BITS))
+        self.provisions[rows[kind == Status.SUBSIDISED_WORK]] |= np.uint16(SUBSIDY_BIT)
+        self.firm[rows] = NO_FIRM
+        self.locked_in[rows] = False
+        self.years_out[rows] = 0.0
+        self.spell_years[rows] = 0.0
+        self.years_in_work[rows] = 0.0
+        self._record(EventKind.TAKE_JOB, rows, year, month, before,
+                     instrument=np.where(kind == Status.SUBSIDISED_WORK, Instrument.WAGE_SUBSIDY, NO_CODE))
+
+    def to_sheltered(self, rows, year: int, month) -> None:
+        """Into sheltered work (beschut werk): activities end, the place is held from ``month``."""
+        before = self.status(rows)
+        self.employment[rows] = Status.SHELTERED_WORK
+        self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(ACTIVITY_BITS))) | np.uint16(SHELTERED_BIT)
+        self.firm[rows] = NO_FIRM
+        self.locked_in[rows] = False
+        self._leave_benefit_for_work(rows, year, month)
+        self._record(EventKind.TO_SHELTERED, rows, year, month, before, instrument=Instrument.SHELTERED_WORK)
+
+    def lose_job(self, rows, year: int, month) -> None:
+        """A job ends: back on benefit, known to the P-wet, a new spell [FW19 returns]."""
+        before = self.status(rows)
+        self.employment[rows] = NOT_EMPLOYED
+        self.provisions[rows] &= np.invert(np.uint16(SUBSIDY_BIT))
+        self.on_benefit[rows] = True
+        self.left_for_work[rows] = False
+        self.desk[rows] |= Desk.PWET
+        self.spell_years[rows] = 0.0
+        self._record(EventKind.LOSE_JOB, rows, year, month, before)
+
+    # ------------------------------------------------------------------ time and problems
+    def age_one_year(self, rows) -> None:
+        """A year older; everyone present is there from month 0 of the new year."""
+        self.age[rows] += 1.0
+        self.entry_month[rows] = 0.0
+
+    def set_problems(self, rows, sev, wage) -> None:
+        """New problem severities (all domains, work/income included) and wage value."""
+        self.sev[rows] = sev
+        self.wage[rows] = wage
+
+    def add_time(self, rows, frac, hired, lost) -> None:
+        """Clocks: time in work, out of work and on benefit, for the part of the year each was present."""
+        employed = self.employment[rows] >= 0
+        self.years_in_work[rows] += np.where(employed & ~hired, frac, 0.0)
+        self.years_out[rows] += np.where(~employed, frac, 0.0)
+        self.spell_years[rows] += np.where(self.on_benefit[rows] & ~lost, frac, 0.0)

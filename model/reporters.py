@@ -1,8 +1,9 @@
 """Yearly indicators (one value per name, with its unit) and by-group records for creaming.
 
-``year_indicators`` computes every indicator once per year from the model's arrays; the
-DataCollector reads them by name. ``INDICATORS`` gives each name its unit and meaning, and
-is what tables and the command line use for labels.
+``year_indicators`` computes every indicator once per year from public state only: the
+population's columns, the year's state (``year.py``) and the agents' booked figures. It changes
+nothing. The DataCollector reads the indicators by name. ``INDICATORS`` gives each name its unit
+and meaning, and is what tables and the command line use for labels.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from model.constants import (
     ExitReason,
     Holder,
     Instrument,
+    Role,
     Status,
     Step,
     bits,
 )
 from model.rules import problems as prob
+from model.year import OBSERVED_COUNTS
 
 _TRAJ, _DAY, _WMO = bits(TRAJECTORY_INSTRUMENTS), bits(DAY_INSTRUMENTS), bits(WMO_INSTRUMENTS)
 _PROVIDERS = [i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.WAGE_SUBSIDY,
@@ -112,30 +115,23 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "provision_users": ("persons", "residents holding any provision of either law (not the benefit)"),
     "multi_law_users": ("persons", "residents holding provisions of both the P-wet and the Wmo"),
     "multi_law_share": ("share", "share of provision users with provisions of both laws"),
+    **{f"caseload_{r.name.lower()}": ("clients per FTE", f"mean caseload of an active {r.name.lower().replace('_', ' ')}")
+       for r in Role},
+    **{f"active_{r.name.lower()}": ("FTE", f"active {r.name.lower().replace('_', ' ')}s this year") for r in Role},
 }
-
-# Counters the model resets each year and fills during it; copied into the indicators as they are.
-OBSERVED_COUNTS = (
-    "benefit_exits_demographic", "benefit_stock_at_allocation", "reintegration_served",
-    "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
-    "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
-    "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
-    *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS),
-)
 
 GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regular_work", "outflow_subsidised_work",
                     "outflow_sheltered_work", "in_trajectory", "in_day_activities", "wmo_clients", "served",
                     "spend", *(f"step_{s.value}" for s in Step), "firm_starts", "firm_dropouts_first_year")
 
 
-def year_indicators(model) -> dict[str, float]:
+def year_indicators(pop, year, actors, p) -> dict[str, float]:
     """All indicators for the year just simulated (units in ``INDICATORS``)."""
-    p, pop = model.p, model.pop
     rows = pop.alive_rows()
-    status = model.status_of(rows)
+    status = pop.status(rows)
     prov = pop.provisions[rows]
     on_benefit = pop.on_benefit[rows]
-    c = model.counts
+    c = year.counts
     ind: dict[str, float] = {
         "residents": float(len(rows)),
         "inflow": c["inflow"],
@@ -164,26 +160,26 @@ def year_indicators(model) -> dict[str, float]:
     ind["care_clients_on_benefit"] = float(care.sum())
     ind["care_clients_served_share"] = float(((prov & _SUPPORT) != 0)[care].mean()) if care.any() else 0.0
     total = 0.0
-    for h, holder in model.holders.items():
+    for h, holder in actors.holders.items():
         name = h.name.lower()
         ind[f"budget_{name}"] = holder.budget
         ind[f"spend_{name}"] = holder.total
         ind[f"overspend_{name}"] = holder.overspend
         total += holder.total
     ind["spend_total"] = total
-    by_instrument = sum(holder.spent for holder in model.holders.values())
+    by_instrument = sum(holder.spent for holder in actors.holders.values())
     for i in Instrument:
         ind[f"spend_instrument_{i.name.lower()}"] = float(by_instrument[i])
-    ind["savings_benefit_pwet_income"] = model.holders[Holder.PWET_INCOME].savings["benefit"]
-    ind["savings_care_wmo"] = model.holders[Holder.WMO].savings["care"]
-    ind["savings_care_pooled"] = model.holders[Holder.POOLED].savings["care"]
-    _firm_indicators(model, rows, ind)
+    ind["savings_benefit_pwet_income"] = actors.holders[Holder.PWET_INCOME].savings["benefit"]
+    ind["savings_care_wmo"] = actors.holders[Holder.WMO].savings["care"]
+    ind["savings_care_pooled"] = actors.holders[Holder.POOLED].savings["care"]
+    _firm_indicators(actors.firms, ind)
     steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
     counts = np.bincount(steps, minlength=max(Step) + 1)
     for s in Step:
         ind[f"step_{s.value}"] = float(counts[s] / max(len(rows), 1))
-    ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(model, rows, prov)
-    ind["pooled_share"] = float(model.share)
+    ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(pop, year, rows, p)
+    ind["pooled_share"] = float(year.share)
     spell = pop.spell_years[rows][on_benefit]
     bands = np.searchsorted(np.asarray(STOCK_SPELL_EDGES), spell, side="right")
     for k, label in enumerate(STOCK_SPELL_LABELS):
@@ -197,39 +193,30 @@ def year_indicators(model) -> dict[str, float]:
     ind["provision_users"] = float((pwet | wmo).sum())
     ind["multi_law_users"] = float((pwet & wmo).sum())
     ind["multi_law_share"] = ind["multi_law_users"] / ind["provision_users"] if ind["provision_users"] else 0.0
+    for role, team in actors.teams.items():
+        name = role.name.lower()
+        active = [w.caseload for w in team.workers if w.active]
+        ind[f"active_{name}"] = float(len(active))
+        ind[f"caseload_{name}"] = float(np.mean(active)) if active else 0.0
     return ind
 
 
-def _firm_indicators(model, rows, ind) -> None:
-    pop = model.pop
-    firm = pop.firm[rows]
-    handled = model.handled_by_desk(rows)
-    places = sum(f.places for f in model.firms)
-    occupied_total = 0
-    revenue_per_place = model.p["firm.revenue_per_productive_place"]
-    revenue = 0.0
-    for f in model.firms:
-        at = firm == f.index
-        by = {
-            Holder.PWET_PARTICIPATION: int((at & ~handled & ((pop.provisions[rows] & (1 << int(Instrument.SOCIAL_FIRM))) != 0)).sum()),
-            Holder.WMO: int((at & ~handled & ((pop.provisions[rows] & (1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE))) != 0)).sum()),
-            Holder.POOLED: int((at & handled).sum()),
-        }
-        f.record_year(by, float(pop.wage[rows][at].sum()), revenue_per_place)
-        occupied_total += f.occupied
-        revenue += f.revenue
+def _firm_indicators(firms, ind) -> None:
+    """Places, occupation and revenue as the firms booked them this year."""
+    places = sum(f.places for f in firms)
+    occupied = sum(f.occupied for f in firms)
     ind["firm_places"] = float(places)
-    ind["firm_occupied"] = float(occupied_total)
-    ind["firm_utilisation"] = occupied_total / places if places else 0.0
-    ind["firm_revenue"] = revenue
+    ind["firm_occupied"] = float(occupied)
+    ind["firm_utilisation"] = occupied / places if places else 0.0
+    ind["firm_revenue"] = sum(f.revenue for f in firms)
 
 
-def _professionals(model, rows, prov) -> tuple[float, float]:
+def _professionals(pop, year, rows, p) -> tuple[float, float]:
     """Multi-problem households and the professionals around each ('a traffic jam at the front door' [R12])."""
-    p, pop = model.p, model.pop
     if len(rows) == 0:
         return 0.0, 0.0
-    handled = model.handled_by_desk(rows)
+    prov = pop.provisions[rows]
+    handled = year.handled(pop.desk_draw[rows])
     severe = prob.count_severe(pop.sev[rows], tuple(range(1, N_DOMAINS)), p["problems.severe_threshold"])
     known = pop.desk[rows] != Desk.NONE
     _, inv = np.unique(pop.household[rows], return_inverse=True)
@@ -248,12 +235,11 @@ def _professionals(model, rows, prov) -> tuple[float, float]:
     for i in _PROVIDERS:
         per_member += (prov & (1 << int(i))) != 0
     total = (np.bincount(inv, weights=per_member, minlength=n_hh) + any_in(handled & known)
-             + any_in(model._regie[rows]))
+             + any_in(year.regie[rows]))
     return float(mp.sum()), float(total[mp].mean())
 
 
-def _bands(model, rows) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
-    pop = model.pop
+def _bands(pop, rows) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
     age = pop.age[rows]
     age_band = np.zeros(len(rows), dtype=int)
     for k, (lo, _) in enumerate(AGE_BANDS):
@@ -266,24 +252,23 @@ def _bands(model, rows) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
     }
 
 
-def group_records(model) -> list[tuple]:
+def group_records(pop, year, p) -> list[tuple]:
     """(year, indicator, group_by, group, value) rows by age band, disability type and wage-value band.
 
     Counts are persons; ``spend`` is EUR booked on the group's residents this year (benefits and
     provisions; staff costs are not attributed to residents); ``step_k`` counts residents on step k.
     """
-    pop = model.pop
     # Residents who left during the year carry their part-year costs: include them, for spending only.
-    rows = np.concatenate([pop.alive_rows(), model.left_this_year])
+    rows = np.concatenate([pop.alive_rows(), year.leaving])
     alive = pop.alive[rows]
-    status = model.status_of(rows)
+    status = pop.status(rows)
     prov = pop.provisions[rows]
     outflow = np.zeros(pop.n, dtype=bool)
-    for r in model._outflow_rows:
+    for r in year.outflow:
         outflow[r] = True
     outflow = outflow[rows]
     employment = pop.employment[rows]
-    steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], model.p["dynamics.isolation_step_threshold"])
+    steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
     values = {
         "residents": np.ones(len(rows), dtype=bool),
         "benefit_stock": pop.on_benefit[rows],
@@ -291,9 +276,9 @@ def group_records(model) -> list[tuple]:
         "outflow_regular_work": outflow & (employment == Status.REGULAR_WORK),
         "outflow_subsidised_work": outflow & (employment == Status.SUBSIDISED_WORK),
         "outflow_sheltered_work": outflow & (employment == Status.SHELTERED_WORK),
-        "spend": model.resident_cost[rows],
-        "firm_starts": model._firm_started[rows],
-        "firm_dropouts_first_year": model._firm_dropped[rows],
+        "spend": year.resident_cost[rows],
+        "firm_starts": year.firm_started[rows],
+        "firm_dropouts_first_year": year.firm_dropped[rows],
         **{f"step_{s.value}": steps == s for s in Step},
         "in_trajectory": status == Status.TRAJECTORY,
         "in_day_activities": status == Status.DAY_ACTIVITIES,
@@ -302,10 +287,10 @@ def group_records(model) -> list[tuple]:
     }
     keep_leavers = ("spend", "firm_starts", "firm_dropouts_first_year")
     values = {k: (v if k in keep_leavers else v & alive) for k, v in values.items()}
-    year = model.year + 1
+    number = year.index + 1
     recs = []
-    for group_by, (codes, labels) in _bands(model, rows).items():
+    for group_by, (codes, labels) in _bands(pop, rows).items():
         for name in GROUP_INDICATORS:
             sums = np.bincount(codes, weights=values[name].astype(float), minlength=len(labels))
-            recs.extend((year, name, group_by, labels[k], float(sums[k])) for k in range(len(labels)))
+            recs.extend((number, name, group_by, labels[k], float(sums[k])) for k in range(len(labels)))
     return recs

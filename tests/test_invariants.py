@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from model import SocialDomainModel
-from model.constants import N_INSTRUMENTS, Holder, Instrument, Status
-from model.model import ACTIVITY_BITS
+from model.constants import ACTIVITY_BITS, N_INSTRUMENTS, Holder, Instrument, Status
 from model.parameters import PARAMETERS, ParameterError, check_combinations
 from model.resident import Resident
 from tests.conftest import SMALL
@@ -45,7 +44,8 @@ def check_year(model: SocialDomainModel) -> None:
     ind = model.indicators
     rows = pop.alive_rows()
     # Residents: start + inflow - exits = end; every one once, and once only in Mesa's agent set.
-    assert model.start_residents + ind["inflow"] - ind["exits"] == ind["residents"] == len(rows)
+    year = model.year_state
+    assert year.start_residents + ind["inflow"] - ind["exits"] == ind["residents"] == len(rows)
     assert len(np.unique(pop.uid[rows])) == len(rows)
     residents = model.agents_by_type[Resident]
     assert len(residents) == len(rows)
@@ -71,7 +71,7 @@ def check_year(model: SocialDomainModel) -> None:
     assert np.isclose(ledger.sum(), ind["spend_total"])
     assert np.isclose(sum(ind[f"spend_instrument_{i.name.lower()}"] for i in Instrument), ind["spend_total"])
     staff = ledger[:, Instrument.CASE_MANAGEMENT].sum()
-    assert np.isclose(model.resident_cost.sum() + staff, ind["spend_total"])
+    assert np.isclose(year.resident_cost.sum() + staff, ind["spend_total"])
     assert (ledger >= 0).all()
     # Budgets never silently negative: any spending above the budget is reported as overspend.
     for h, holder in model.holders.items():

@@ -99,7 +99,8 @@ def test_psychiatric_dropout_higher_and_guidance_lowers_it():
 
 
 def test_lock_in_grows_with_productivity_and_is_curbed_by_monitoring():
-    li = out.lock_in_probability(np.array([0.2, 0.9, 0.9]), np.array([False, False, True]), P)
+    li = out.lock_in_probability(np.array([0.2, 0.9, 0.9]), np.array([False, False, True]), P["firm.lock_in"],
+                                 P["integrated.lock_in_reduction"])
     assert li[1] > li[0] and li[2] < li[1]
 
 

@@ -49,11 +49,9 @@ def dropout_probability(disability: np.ndarray, guided: np.ndarray, p) -> np.nda
     return np.clip(base * np.where(guided, 1.0 - p["firm.guidance_dropout_reduction"], 1.0), 0.0, 1.0)
 
 
-def lock_in_probability(wage: np.ndarray, monitored: np.ndarray, p) -> np.ndarray:
+def lock_in_probability(wage: np.ndarray, monitored: np.ndarray, tendency: float, monitoring_effect: float) -> np.ndarray:
     """The firm keeps productive clients past the planned end [SR]; an integrated desk that tracks outflow curbs it."""
-    return np.clip(
-        p["firm.lock_in"] * wage * np.where(monitored, 1.0 - p["integrated.lock_in_reduction"], 1.0), 0.0, 1.0
-    )
+    return np.clip(tendency * wage * np.where(monitored, 1.0 - monitoring_effect, 1.0), 0.0, 1.0)
 
 
 def job_loss_probability(load: np.ndarray, p) -> np.ndarray:

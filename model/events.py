@@ -1,0 +1,91 @@
+"""The event history: every named transition of a resident, kept in columnar buffers.
+
+One row per resident per transition: who (uid, household), when (year index and month), what
+(the event), the status before and after, the instrument concerned, the budget holder that pays
+and the amount committed where money moves. ``Population``'s transitions are the only writers.
+Researchers read it as synthetic microdata (``ontschot run --events`` writes ``events.parquet``);
+the yearly indicators are reconciled with it in ``tests/test_events.py``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+from model.constants import Holder, Instrument, Status
+
+NO_CODE = -1  # no instrument, no payer, or (as a status) not in the population
+
+
+class EventKind(IntEnum):
+    """What happened to a resident."""
+
+    ENTER = 0  # came into the modelled population (initial stock, inflow, persona)
+    LEAVE = 1  # left the population (retirement, moving, death, recovery, other income)
+    COME_INTO_SIGHT = 2  # a hidden resident became known to a desk
+    JOIN_DESK = 3  # became known to another law's desk (self-referral, household intake, cross-law intake)
+    START = 4  # started an instrument
+    END = 5  # an instrument ended at its planned end or on recovery
+    DROP_OUT = 6  # left a trajectory or day activity early
+    LOCK_IN = 7  # the firm kept a client past the planned end
+    TAKE_JOB = 8  # moved into regular or subsidised work
+    TO_SHELTERED = 9  # moved into sheltered work
+    LOSE_JOB = 10  # a job ended: back on benefit
+
+
+COLUMNS = {
+    "uid": np.int64, "household": np.int64, "year": np.int16, "month": np.float32, "event": np.int8,
+    "status_before": np.int8, "status_after": np.int8, "instrument": np.int8, "payer": np.int8,
+    "amount": np.float64,
+}
+
+
+class EventLog:
+    """Append-only columnar event buffers (a list of chunks per column, joined on read)."""
+
+    def __init__(self):
+        self._chunks: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+        self.size = 0
+
+    def record(self, event: EventKind, *, uid, household, year: int, month, before, after,
+               instrument=NO_CODE, payer=NO_CODE, amount=0.0) -> None:
+        """Append one event per element of ``uid``; scalars are broadcast."""
+        uid = np.asarray(uid)
+        n = len(uid)
+        if n == 0:
+            return
+        values = {"uid": uid, "household": household, "year": year, "month": month, "event": int(event),
+                  "status_before": before, "status_after": after, "instrument": instrument, "payer": payer,
+                  "amount": amount}
+        for name, dtype in COLUMNS.items():
+            self._chunks[name].append(np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,)).copy())
+        self.size += n
+
+    def column(self, name: str) -> np.ndarray:
+        """One column over all events so far."""
+        chunks = self._chunks[name]
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=COLUMNS[name])
+
+    def frame(self) -> pd.DataFrame:
+        """The history as a tidy frame; codes become names (year as in the indicators: 1 = first year)."""
+        data = {name: self.column(name) for name in COLUMNS}
+        frame = pd.DataFrame(data)
+        frame["year"] = frame["year"].astype(np.int32) + 1
+        frame["event"] = _names(frame["event"], EventKind)
+        for col in ("status_before", "status_after"):
+            frame[col] = _names(frame[col], Status, missing="outside")
+        frame["instrument"] = _names(frame["instrument"], Instrument, missing="")
+        frame["payer"] = _names(frame["payer"], Holder, missing="")
+        return frame
+
+    def nbytes(self) -> int:
+        """Memory held by the buffers."""
+        return sum(c.nbytes for chunks in self._chunks.values() for c in chunks)
+
+
+def _names(codes: pd.Series, enum: type[IntEnum], missing: str = "") -> pd.Categorical:
+    labels = [missing] + [m.name.lower() for m in enum]
+    index = codes.to_numpy().astype(np.int64) + 1  # NO_CODE -> 0
+    return pd.Categorical.from_codes(index, categories=labels)

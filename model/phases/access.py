@@ -1,0 +1,71 @@
+"""Access: who comes into sight and which desks know them.
+
+Hidden residents come into sight (outreach); a generalist's household intake finds hidden members
+of known households [R12]; under partitions a benefit client may apply to the Wmo on own initiative,
+and moving from Wmo day activities towards work needs a new P-wet intake [BK18][FW19].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.constants import BLOCKING_DOMAINS, DAY_BITS, MONTHS_PER_YEAR, Desk, Event, Role
+from model.events import EventKind
+from model.rules import problems as prob
+
+BOTH_DESKS = Desk.PWET | Desk.WMO
+
+
+def run(pop, year, funding, actors, p, streams) -> None:
+    """Outreach and household intake first, then referrals between the laws' desks."""
+    rows = pop.alive_rows()
+    handled = year.handled(pop.desk_draw[rows])
+    _come_into_sight(pop, rows, handled, year, p, streams)
+    # Handled residents are known to the one household intake, i.e. to both laws.
+    known = pop.desk[rows] != Desk.NONE
+    pop.join_desk(rows[handled & known], BOTH_DESKS, year.index)
+    _referrals(pop, rows, handled, year, actors, p, streams)
+
+
+def _come_into_sight(pop, rows, handled, year, p, streams) -> None:
+    """Outreach reaches hidden residents in need; a household intake sees every member of a known household."""
+    t, uid = year.index, pop.uid[rows]
+    load = prob.problem_load(pop.sev[rows])
+    hidden = (pop.desk[rows] == Desk.NONE) & ~pop.on_benefit[rows] & (pop.employment[rows] < 0) & (
+        pop.provisions[rows] == 0)
+    need = load >= p["access.hidden_need"]
+    p_reach = p["access.reach_base"] + p["access.outreach_gain"] * handled
+    reached = hidden & need & (streams.uniform(uid, t, Event.REACH) < p_reach)
+    known = pop.desk[rows] != Desk.NONE
+    hh = pop.household[rows]
+    known_hh = np.isin(hh, hh[known & handled])
+    found = hidden & need & handled & known_hh & ~reached & (
+        streams.uniform(uid, t, Event.HOUSEHOLD_FIND) < p["integrated.household_find"])
+    come_in = reached | found
+    r = rows[come_in]
+    month = MONTHS_PER_YEAR * streams.uniform(pop.uid[r], t, Event.REACH_MONTH)
+    pop.come_into_sight(r, np.where(handled[come_in], BOTH_DESKS, Desk.PWET), month, t)
+    year.add("reached", reached.sum())
+    year.add("found_in_household", found.sum())
+
+
+def _referrals(pop, rows, handled, year, actors, p, streams) -> None:
+    """Under partitions: Wmo applications by benefit clients, client managers' referrals, and cross-law intakes."""
+    t, uid = year.index, pop.uid[rows]
+    on_benefit = pop.on_benefit[rows]
+    # A benefit client with low self-reliance may apply to the Wmo on own initiative.
+    low_sr = prob.self_reliance(pop.sev[rows]) < p["wmo.need_threshold"]
+    refer = ~handled & on_benefit & low_sr & ((pop.desk[rows] & Desk.WMO) == 0) & (
+        streams.uniform(uid, t, Event.WMO_SELF_REFERRAL) < p["pwet.wmo_self_referral"])
+    # A client manager refers a client with a severe blocking problem it sees (none with a work-only view) [R12].
+    seen = actors.teams[Role.CLIENT_MANAGER].seen(BLOCKING_DOMAINS)
+    if seen:
+        seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
+        refer |= ~handled & on_benefit & seen_problem & ((pop.desk[rows] & Desk.PWET) != 0)
+    pop.join_desk(rows[refer], Desk.WMO, t)
+    # Moving from Wmo day activities towards work needs a new P-wet intake [BK18][FW19].
+    cross = ~handled & pop.holds(rows, DAY_BITS) & on_benefit & (
+        streams.uniform(uid, t, Event.CROSS_INTAKE) < p["pwet.cross_law_intake_prob"])
+    c = rows[cross]
+    pop.end(c, DAY_BITS, t, EventKind.END)
+    pop.join_desk(c, Desk.PWET, t)

@@ -1,0 +1,107 @@
+"""Accounting: every euro on a budget holder and an instrument; savings to the budget that gains them [SR].
+
+Benefits and provisions held for part of the year are charged for the months held (around the
+year's single dated transition); lump-sum trajectories in the year they start; staff costs were
+booked when the year opened. Then leavers for other income leave, and the firms book their year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.constants import (
+    LUMP_SUM_INSTRUMENTS,
+    MONTHS_PER_YEAR,
+    N_HOLDERS,
+    N_INSTRUMENTS,
+    WMO_BITS,
+    ExitReason,
+    Holder,
+    Instrument,
+)
+from model.phases import demography
+from model.rules import outcomes as out
+
+NOT_MONTHLY = (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT, Instrument.JOB_COACHING)
+
+
+def run(pop, year, funding, actors, p, streams) -> None:
+    """Book costs per resident and instrument, attribute savings, let other-income leavers go, book the firms."""
+    rows = pop.alive_rows()
+    handled = year.handled(pop.desk_draw[rows])
+    leaving = np.isin(rows, year.leaving)
+    benefit_after = pop.on_benefit[rows] & ~leaving
+    cost = resident_costs(pop, rows, year, funding, leaving, benefit_after)
+    payer = np.empty((len(rows), N_INSTRUMENTS), dtype=np.int64)
+    for i in Instrument:
+        # Staff costs were booked when the year opened; no resident pays them (their column is 0).
+        payer[:, i] = Holder.POOLED if i == Instrument.CASE_MANAGEMENT else funding.payers(i, handled)
+    ledger = np.bincount((payer * N_INSTRUMENTS + np.arange(N_INSTRUMENTS)).ravel(), weights=cost.ravel(),
+                         minlength=N_HOLDERS * N_INSTRUMENTS).reshape(N_HOLDERS, N_INSTRUMENTS)
+    for h, holder in actors.holders.items():
+        holder.book(ledger[h])
+    year.resident_cost[rows] = cost.sum(axis=1)
+    year.cost_by_instrument = cost.sum(axis=0)
+    attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after)
+    if len(year.leaving):
+        demography.remove(pop, year.leaving, np.full(len(year.leaving), ExitReason.OTHER_INCOME), year, actors,
+                          month=year.month[year.leaving])
+    book_firms(pop, year, actors, p)
+
+
+def resident_costs(pop, rows, year, funding, leaving, benefit_after) -> np.ndarray:
+    """EUR per resident and instrument this year."""
+    t0 = pop.entry_month[rows]
+    month = year.month[rows]
+    before_prov = year.provisions_before[rows]
+    after_prov = pop.provisions[rows].copy()
+    after_prov[leaving] = 0
+    prices = funding.prices
+    cost = np.zeros((len(rows), N_INSTRUMENTS))
+    ben_months = out.months_in_state(year.benefit_before[rows], benefit_after, month, t0, MONTHS_PER_YEAR)
+    cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * prices[Instrument.BENEFIT]
+    started_now = pop.activity_start_year[rows] == year.index
+    for i in Instrument:
+        if i in NOT_MONTHLY:
+            continue
+        bit = 1 << int(i)
+        if i in LUMP_SUM_INSTRUMENTS:  # the whole price in the year the trajectory starts
+            cost[:, i] = ((before_prov & bit) != 0) * started_now * prices[i]
+            continue
+        m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, t0, MONTHS_PER_YEAR)
+        cost[:, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows])
+    cost[:, Instrument.JOB_COACHING] = year.job_coaching[rows] * prices[Instrument.JOB_COACHING]
+    return cost
+
+
+def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after) -> None:
+    """Benefits not paid to those who left for work; Wmo care no longer needed after a care exit."""
+    t0 = pop.entry_month[rows]
+    month = year.month[rows]
+    employed = pop.employment[rows] >= 0
+    off_months = out.months_in_state(~year.benefit_before[rows], ~benefit_after, month, t0, MONTHS_PER_YEAR)
+    off_months = np.where(pop.left_for_work[rows] & employed, off_months, 0.0)
+    actors.holders[Holder.PWET_INCOME].attribute_saving(
+        "benefit", (off_months / MONTHS_PER_YEAR * funding.prices[Instrument.BENEFIT]).sum())
+    after_prov = pop.provisions[rows].copy()
+    after_prov[leaving] = 0
+    no_wmo = (after_prov & WMO_BITS) == 0
+    care = np.where(no_wmo, pop.care_saving[rows], 0.0)
+    pop.set_care_saving(rows[~no_wmo], 0.0)
+    for h_flag in (False, True):
+        sel = handled == h_flag
+        actors.holders[funding.payer_of(Instrument.GUIDANCE, h_flag)].attribute_saving("care", care[sel].sum())
+
+
+def book_firms(pop, year, actors, p) -> None:
+    """Each firm books its occupation by paying stream and its revenue from client work."""
+    rows = pop.alive_rows()
+    firm = pop.firm[rows]
+    handled = year.handled(pop.desk_draw[rows])
+    pwet_paid = pop.holds(rows, 1 << int(Instrument.SOCIAL_FIRM)) & ~handled
+    wmo_paid = pop.holds(rows, 1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE)) & ~handled
+    for f in actors.firms:
+        at = firm == f.index
+        by = {Holder.PWET_PARTICIPATION: int((at & pwet_paid).sum()), Holder.WMO: int((at & wmo_paid).sum()),
+              Holder.POOLED: int((at & handled).sum())}
+        f.book_year(by, float(pop.wage[rows][at].sum()), p["firm.revenue_per_productive_place"])

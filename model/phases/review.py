@@ -1,0 +1,84 @@
+"""The review at the start of allocation: planned trajectory ends, lock-in, moves to sheltered work, care exits.
+
+Part of the allocation phase (``allocation.run`` calls it first): what ends frees budget and places.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.constants import TRAJ_BITS, WMO_BITS, Disability, Domain, Event, Instrument, Status
+from model.rules import problems as prob
+
+AT_FIRM_BIT = 1 << int(Instrument.SOCIAL_FIRM)
+
+
+def trajectory_ends(pop, rows, handled, year, funding, actors, p, streams) -> None:
+    """At the planned end a trajectory stops, unless LVB clients stay or move to sheltered work, or the firm locks in [SR]."""
+    t = year.index
+    in_traj = pop.holds(rows, TRAJ_BITS)
+    pop.count_trajectory_year(rows[in_traj])
+    done = in_traj & (pop.trajectory_years[rows] >= p["firm.trajectory_years"])
+    at_firm = pop.holds(rows, AT_FIRM_BIT)
+    uid = pop.uid[rows]
+    lvb = pop.disability[rows] == Disability.INTELLECTUAL
+    stay_lvb = done & at_firm & lvb & (streams.uniform(uid, t, Event.LVB_STAY) < p["firm.lvb_stay_prob"])
+    to_sheltered = done & at_firm & lvb & ~stay_lvb & (
+        streams.uniform(uid, t, Event.TO_SHELTERED) < p["firm.lvb_to_sheltered"])
+    to_sheltered = _within_places(to_sheltered, free_sheltered_places(pop, rows, actors))
+    lock = done & at_firm & ~stay_lvb & ~to_sheltered & (
+        streams.uniform(uid, t, Event.LOCK_IN) < _lock_in_chance(pop, rows, handled, actors, p))
+    pop.lock_in(rows[lock], t)
+    year.add("lock_ins", lock.sum())
+    ends = done & ~stay_lvb & ~lock
+    year.add("firm_trajectories_ended", (ends & at_firm).sum())
+    pop.end(rows[ends], TRAJ_BITS, t)
+    sh = rows[to_sheltered]
+    move_to_sheltered(pop, sh, year)
+
+
+def _within_places(chosen: np.ndarray, free: int) -> np.ndarray:
+    """Keep the first ``free`` of the chosen, in row order."""
+    kept = np.zeros_like(chosen)
+    if free > 0:
+        kept[np.flatnonzero(chosen)[:free]] = True
+    return kept
+
+
+def free_sheltered_places(pop, rows, actors) -> int:
+    """Sheltered-work places not taken."""
+    return actors.sheltered_places - int((pop.employment[rows] == Status.SHELTERED_WORK).sum())
+
+
+def _lock_in_chance(pop, rows, handled, actors, p) -> np.ndarray:
+    """Each firm decides for its own clients with its own lock-in tendency."""
+    chance = np.zeros(len(rows))
+    firm = pop.firm[rows]
+    for f in actors.firms:
+        at = firm == f.index
+        if at.any():
+            chance[at] = f.lock_in_chance(pop.wage[rows][at], handled[at], p["integrated.lock_in_reduction"])
+    return chance
+
+
+def move_to_sheltered(pop, rows, year) -> None:
+    """Into sheltered work from the start of this year's presence; counted as outflow to work."""
+    month = pop.entry_month[rows]
+    year.add("leavers_for_work", pop.on_benefit[rows].sum())
+    pop.to_sheltered(rows, year.index, month)
+    year.date(rows, month)
+    year.outflow.append(rows)
+    year.add("outflow_sheltered_work", len(rows))
+
+
+def care_exits(pop, rows, year, funding, p) -> None:
+    """Wmo support ends when self-reliance has recovered or no severe problem is left; the care no longer needed is a saving [SR]."""
+    wmo = pop.holds(rows, WMO_BITS)
+    sev = pop.sev[rows]
+    no_severe = prob.count_severe(sev, tuple(Domain)[1:], p["problems.severe_threshold"]) == 0
+    recovered = wmo & ((prob.self_reliance(sev) >= p["wmo.exit_self_reliance"]) | no_severe)
+    r = rows[recovered]
+    pop.set_care_saving(r, funding.prices.provision_cost(pop.provisions[r] & np.uint16(WMO_BITS), pop.wage[r]))
+    pop.end(r, WMO_BITS, year.index)
+    year.add("care_exits", len(r))
+
