@@ -17,6 +17,7 @@ import pandas as pd
 from model.constants import Holder, Instrument, Status
 
 NO_CODE = -1  # no instrument, no payer, or (as a status) not in the population
+INITIAL_YEAR = -1  # year index of the events that set up the initial population (year 0 in the frame)
 
 
 class EventKind(IntEnum):
@@ -69,7 +70,7 @@ class EventLog:
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=COLUMNS[name])
 
     def frame(self) -> pd.DataFrame:
-        """The history as a tidy frame; codes become names (year as in the indicators: 1 = first year)."""
+        """The history as a tidy frame; codes become names (year as in the indicators: 1 = first year, 0 = set-up)."""
         data = {name: self.column(name) for name in COLUMNS}
         frame = pd.DataFrame(data)
         frame["year"] = frame["year"].astype(np.int32) + 1

@@ -23,6 +23,7 @@ from model.actors import Actors
 from model.budget_holder import BudgetHolder
 from model.case_worker import CaseWorker, Team
 from model.constants import COMPACT_WHEN_GONE, PER_10K, Event, ExitReason, Holder, Role
+from model.events import INITIAL_YEAR
 from model.funding import Funding, Prices
 from model.parameters import PARAMETERS, ParameterError, Values, check_combinations, kwarg_to_path
 from model.personas import PERSONAS, check_names, persona_columns
@@ -185,7 +186,7 @@ class SocialDomainModel(mesa.Model):
         first_uid, household = self.pop.issue_ids(members, 1)
         columns = persona_columns(name, index, first_uid, household, self.p,
                                   lambda uid: self.streams.uniform(uid, 0, Event.DESK))
-        rows = self.pop.enter(columns, 0)
+        rows = self.pop.enter(columns, INITIAL_YEAR)
         self.actors.residents.create(rows)
         self.persona_uids[name] = self.pop.uid[rows].copy()
 

@@ -21,6 +21,7 @@ from model.constants import (
     Kind,
     Status,
 )
+from model.events import INITIAL_YEAR
 from model.rules import demography as demo
 from model.rules import problems as prob
 
@@ -98,7 +99,8 @@ def sheltered_places(p) -> int:
 def new_households(pop, actors, kinds, t: int, p, streams, draw_entry_month: bool) -> np.ndarray:
     """Create household heads of the given kinds plus their extra adult members; return the new rows.
 
-    The initial population is there from month 0; inflow arrives at a month drawn on the head.
+    The initial population is there from month 0 (its events carry the set-up year); inflow arrives
+    at a month drawn on the head.
     """
     if len(kinds) == 0:
         return np.empty(0, dtype=np.int64)
@@ -109,7 +111,7 @@ def new_households(pop, actors, kinds, t: int, p, streams, draw_entry_month: boo
         month = MONTHS_PER_YEAR * streams.uniform(ids["head_uid"], t, Event.INFLOW_MONTH)
         values["entry_month"] = month[ids["head_of"]]
     values["desk_draw"] = streams.uniform(ids["uid"], 0, Event.DESK)
-    rows = pop.enter(values, t)
+    rows = pop.enter(values, t if draw_entry_month else INITIAL_YEAR)
     actors.residents.create(rows)
     return rows
 
