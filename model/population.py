@@ -226,13 +226,13 @@ class Population:
     def grant(self, rows, support_bits, year: int, payer=NO_CODE) -> None:
         """Add support that is no activity (guidance, household help); one event per instrument granted."""
         support_bits = np.asarray(support_bits, dtype=np.uint16)
-        before = self.status(rows)
-        self.provisions[rows] |= support_bits
         for instr in Instrument:
             got = (support_bits & (1 << int(instr))) != 0
             if got.any():
                 r = rows[got]
-                self._record(EventKind.START, r, year, self.entry_month[r], before[got], instrument=int(instr),
+                before = self.status(r)
+                self.provisions[r] |= np.uint16(1 << int(instr))
+                self._record(EventKind.START, r, year, self.entry_month[r], before, instrument=int(instr),
                              payer=payer)
 
     def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=0.0) -> None:

@@ -1,0 +1,81 @@
+"""The event history reconciles with the yearly indicators: every move is an event, and vice versa."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import SocialDomainModel
+from model.constants import TRAJECTORY_INSTRUMENTS
+
+
+@pytest.fixture(scope="module", params=["compartmentalised", "integrated", "gradual"])
+def run(request):
+    model = SocialDomainModel(regime=request.param, inhabitants=8000, years=6, rng=17, personas=["myra"])
+    while model.running:
+        model.step()
+    wide = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    wide.index = np.arange(1, len(wide) + 1)
+    yield model, model.events_frame(), wide
+    model.release()
+
+
+def _per_year(events: pd.DataFrame, mask, years) -> pd.Series:
+    return events[mask].groupby("year", observed=True).size().reindex(years, fill_value=0)
+
+
+def test_every_move_to_work_is_an_event_and_every_event_a_move(run):
+    _, ev, wide = run
+    years = wide.index
+    job = ev["event"] == "take_job"
+    for kind in ("regular", "subsidised"):
+        counted = _per_year(ev, job & (ev["status_after"] == f"{kind}_work"), years)
+        assert counted.tolist() == wide[f"outflow_{kind}_work"].astype(int).tolist(), kind
+    sheltered = _per_year(ev, ev["event"] == "to_sheltered", years)
+    assert sheltered.tolist() == wide["outflow_sheltered_work"].astype(int).tolist()
+    moves = _per_year(ev, job | (ev["event"] == "to_sheltered"), years)
+    assert moves.tolist() == wide["outflow_work"].astype(int).tolist()
+    assert moves.sum() > 0
+
+
+def test_entries_exits_and_other_transitions_match_their_counters(run):
+    model, ev, wide = run
+    years = wide.index
+    pairs = {"leave": "exits", "enter": "inflow", "lose_job": "job_losses", "drop_out": "dropouts",
+             "lock_in": "lock_ins", "come_into_sight": None}
+    for event, indicator in pairs.items():
+        counted = _per_year(ev, ev["event"] == event, years)
+        expected = (wide["reached"] + wide["found_in_household"]) if indicator is None else wide[indicator]
+        assert counted.tolist() == expected.astype(int).tolist(), event
+    starts = ev[(ev["event"] == "start") & ev["instrument"].isin([i.name.lower() for i in TRAJECTORY_INSTRUMENTS])]
+    assert _per_year(starts, slice(None), years).tolist() == wide["new_trajectories"].astype(int).tolist()
+    # The set-up year holds the initial population; entered minus left is who is there now.
+    assert (ev["year"] == 0).sum() == model.initial_residents
+    entered = (ev["event"] == "enter").sum()
+    left = (ev["event"] == "leave").sum()
+    assert entered - left == wide["residents"].iloc[-1]
+
+
+def test_statuses_chain_per_resident(run):
+    """Each resident's events form one path: every event starts from the status the previous one ended in."""
+    _, ev, _ = run
+    ev = ev.reset_index().sort_values(["uid", "index"])
+    same = ev["uid"].eq(ev["uid"].shift())
+    prev_after = ev["status_after"].astype(str).shift()
+    broken = ev[same & (ev["status_before"].astype(str) != prev_after)]
+    assert broken.empty, broken.head(10).to_string()
+    assert ev.loc[ev["event"] == "enter", "status_before"].eq("outside").all()
+    assert ev.loc[ev["event"] == "leave", "status_after"].eq("outside").all()
+    assert same.sum() > 1000
+
+
+def test_money_on_start_events_names_its_payer(run):
+    model, ev, _ = run
+    starts = ev[ev["event"] == "start"]
+    assert (starts["payer"] != "").all()
+    if model.funding.regime == "compartmentalised":
+        assert not (starts["payer"] == "pooled").any()
+    if model.funding.regime == "integrated":
+        assert set(starts["payer"]) == {"pooled"}
+    assert (starts["amount"] >= 0).all() and starts["amount"].sum() > 0
