@@ -1,0 +1,72 @@
+"""Tier 1b: the population's named transitions keep its invariants and record one event each."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.constants import ACTIVITY_BITS, Desk, ExitReason, Instrument, Status
+from model.population import Population
+
+FIRM_PLACE = 1 << int(Instrument.SOCIAL_FIRM)
+WORKLIKE = 1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE)
+GUIDANCE = 1 << int(Instrument.GUIDANCE)
+
+
+def _pop(n: int = 4) -> Population:
+    pop = Population(capacity=2)  # grows while entering
+    pop.enter({"uid": np.arange(n), "household": np.arange(n), "on_benefit": np.ones(n, dtype=bool),
+               "desk": np.full(n, Desk.PWET)}, year=0)
+    return pop
+
+
+def test_a_job_from_a_firm_trajectory_ends_benefit_place_and_lock_in():
+    pop = _pop()
+    rows = np.array([0, 1])
+    pop.start(rows, np.array([Instrument.SOCIAL_FIRM, Instrument.MEDIATION]), year=0, firm=np.array([0, -1]))
+    pop.lock_in(rows[:1], year=0)
+    pop.take_job(rows, np.array([Status.SUBSIDISED_WORK, Status.REGULAR_WORK]), year=2, month=np.array([3.0, 6.0]))
+    assert (pop.employment[rows] == [Status.SUBSIDISED_WORK, Status.REGULAR_WORK]).all()
+    assert not pop.on_benefit[rows].any() and (pop.provisions[rows] & ACTIVITY_BITS == 0).all()
+    assert pop.holds(rows, 1 << int(Instrument.WAGE_SUBSIDY)).tolist() == [True, False]
+    assert (pop.firm[rows] == -1).all() and not pop.locked_in[rows].any()
+    assert pop.left_benefit_at[rows].tolist() == [2.25, 2.5] and pop.left_for_work[rows].all()
+    ev = pop.events.frame()
+    assert ev["event"].tolist() == ["enter"] * 4 + ["start", "start", "lock_in", "take_job", "take_job"]
+
+
+def test_losing_a_job_puts_the_resident_back_on_benefit_known_to_the_pwet():
+    pop = _pop(1)
+    pop.take_job(np.array([0]), np.array([Status.SUBSIDISED_WORK]), year=0, month=np.array([0.0]))
+    pop.desk[0] = Desk.WMO
+    pop.lose_job(np.array([0]), year=1, month=np.array([5.0]))
+    assert pop.on_benefit[0] and pop.employment[0] == -1 and pop.provisions[0] == 0
+    assert pop.desk[0] == Desk.PWET | Desk.WMO and not pop.left_for_work[0] and pop.spell_years[0] == 0
+
+
+def test_ending_a_worklike_place_frees_the_firm_place_but_not_other_support():
+    pop = _pop(1)
+    pop.grant(np.array([0]), np.array([GUIDANCE]), year=0)
+    pop.start(np.array([0]), np.array([Instrument.DAY_ACTIVITIES_WORKLIKE]), year=0, firm=np.array([2]))
+    assert pop.status(np.array([0]))[0] == Status.DAY_ACTIVITIES
+    pop.end(np.array([0]), WORKLIKE, year=1)
+    assert pop.firm[0] == -1 and pop.holds(np.array([0]), GUIDANCE)[0]
+    assert pop.status(np.array([0]))[0] == Status.GUIDANCE_ONLY
+
+
+def test_leaving_clears_provisions_and_benefit_and_compaction_keeps_order():
+    pop = _pop(6)
+    pop.leave(np.array([1, 4]), np.array([ExitReason.MOVED, ExitReason.DEATH]), year=0)
+    assert pop.alive_rows().tolist() == [0, 2, 3, 5] and not pop.on_benefit[[1, 4]].any()
+    new_row = pop.compact(pop.alive_rows())
+    assert new_row.tolist() == [0, -1, 1, 2, -1, 3]
+    assert pop.n == 4 and pop.uid[:4].tolist() == [0, 2, 3, 5] and pop.alive[:4].all()
+    rows = pop.enter({"uid": np.array([9])}, year=1)
+    assert rows.tolist() == [4] and not pop.on_benefit[4] and pop.desk[4] == Desk.NONE, "freed rows are reset"
+
+
+def test_joining_a_desk_is_recorded_only_when_it_is_new():
+    pop = _pop(2)
+    pop.join_desk(np.array([0, 1]), Desk.PWET, year=0)
+    pop.join_desk(np.array([0]), Desk.WMO, year=0)
+    ev = pop.events.frame()
+    assert (ev["event"] == "join_desk").sum() == 1 and pop.desk[0] == Desk.PWET | Desk.WMO
