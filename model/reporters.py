@@ -128,21 +128,30 @@ GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regul
 def year_indicators(pop, year, actors, p) -> dict[str, float]:
     """All indicators for the year just simulated (units in ``INDICATORS``)."""
     rows = pop.alive_rows()
+    ind: dict[str, float] = {}
+    _people(pop, rows, year, p, ind)
+    _money(actors, ind)
+    _firm_indicators(actors.firms, ind)
+    _ladder_and_laws(pop, rows, year, p, ind)
+    _spells_and_dynamics(pop, rows, year, ind)
+    _staff(actors, ind)
+    return ind
+
+
+def _people(pop, rows, year, p, ind) -> None:
+    """Stocks by status, flows counted during the year, care clients."""
     status = pop.status(rows)
     prov = pop.provisions[rows]
     on_benefit = pop.on_benefit[rows]
     c = year.counts
-    ind: dict[str, float] = {
-        "residents": float(len(rows)),
-        "inflow": c["inflow"],
-        "exits": c["exits"],
-        **{f"exit_{r.name.lower()}": c[f"exit_{r.name.lower()}"] for r in ExitReason},
-        "benefit_stock": float(on_benefit.sum()),
-        "benefit_mean_spell_months": float(pop.spell_years[rows][on_benefit].mean() * MONTHS_PER_YEAR) if on_benefit.any() else 0.0,
-        "outflow_regular_work": c["outflow_regular_work"],
-        "outflow_subsidised_work": c["outflow_subsidised_work"],
-        "outflow_sheltered_work": c["outflow_sheltered_work"],
-    }
+    ind["residents"] = float(len(rows))
+    for k in ("inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "outflow_regular_work",
+              "outflow_subsidised_work", "outflow_sheltered_work", "care_exits", "dropouts", "lock_ins",
+              "job_losses", "reached", "found_in_household"):
+        ind[k] = c[k]
+    ind["benefit_stock"] = float(on_benefit.sum())
+    ind["benefit_mean_spell_months"] = (float(pop.spell_years[rows][on_benefit].mean() * MONTHS_PER_YEAR)
+                                        if on_benefit.any() else 0.0)
     ind["outflow_work"] = ind["outflow_regular_work"] + ind["outflow_subsidised_work"] + ind["outflow_sheltered_work"]
     for name, st in (("in_regular_work", Status.REGULAR_WORK), ("in_subsidised_work", Status.SUBSIDISED_WORK),
                      ("in_sheltered_work", Status.SHELTERED_WORK), ("in_trajectory", Status.TRAJECTORY),
@@ -152,13 +161,15 @@ def year_indicators(pop, year, actors, p) -> dict[str, float]:
     guided = (prov & (1 << int(Instrument.GUIDANCE))) != 0
     ind["wmo_clients"] = float(((prov & _WMO) != 0).sum())
     ind["guidance_hours"] = float(guided.sum() * p["wmo.guidance_hours"])
-    for k in ("new_traj", "new_traj_wmo_clients"):
-        ind[k.replace("traj", "trajectories")] = c[k]
-    for k in ("care_exits", "dropouts", "lock_ins", "job_losses", "reached", "found_in_household"):
-        ind[k] = c[k]
+    ind["new_trajectories"] = c["new_traj"]
+    ind["new_trajectories_wmo_clients"] = c["new_traj_wmo_clients"]
     care = on_benefit & (pop.wage[rows] < p["wage.care_client_threshold"])
     ind["care_clients_on_benefit"] = float(care.sum())
     ind["care_clients_served_share"] = float(((prov & _SUPPORT) != 0)[care].mean()) if care.any() else 0.0
+
+
+def _money(actors, ind) -> None:
+    """Budgets, spending and overspend per holder, spending per instrument, attributed savings."""
     total = 0.0
     for h, holder in actors.holders.items():
         name = h.name.lower()
@@ -173,14 +184,29 @@ def year_indicators(pop, year, actors, p) -> dict[str, float]:
     ind["savings_benefit_pwet_income"] = actors.holders[Holder.PWET_INCOME].savings["benefit"]
     ind["savings_care_wmo"] = actors.holders[Holder.WMO].savings["care"]
     ind["savings_care_pooled"] = actors.holders[Holder.POOLED].savings["care"]
-    _firm_indicators(actors.firms, ind)
+
+
+def _ladder_and_laws(pop, rows, year, p, ind) -> None:
+    """Participation steps, professionals per multi-problem household, use of both laws."""
+    status = pop.status(rows)
+    prov = pop.provisions[rows]
     steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
     counts = np.bincount(steps, minlength=max(Step) + 1)
     for s in Step:
         ind[f"step_{s.value}"] = float(counts[s] / max(len(rows), 1))
     ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(pop, year, rows, p)
     ind["pooled_share"] = float(year.share)
-    spell = pop.spell_years[rows][on_benefit]
+    pwet = (prov & _PWET_PROVISIONS) != 0
+    wmo = (prov & _WMO) != 0
+    ind["provision_users"] = float((pwet | wmo).sum())
+    ind["multi_law_users"] = float((pwet & wmo).sum())
+    ind["multi_law_share"] = ind["multi_law_users"] / ind["provision_users"] if ind["provision_users"] else 0.0
+
+
+def _spells_and_dynamics(pop, rows, year, ind) -> None:
+    """The stock by elapsed spell and the observed counters the calibration checks."""
+    c = year.counts
+    spell = pop.spell_years[rows][pop.on_benefit[rows]]
     bands = np.searchsorted(np.asarray(STOCK_SPELL_EDGES), spell, side="right")
     for k, label in enumerate(STOCK_SPELL_LABELS):
         ind[f"benefit_stock_spell_{label}"] = float((bands == k).sum())
@@ -188,17 +214,15 @@ def year_indicators(pop, year, actors, p) -> dict[str, float]:
         ind[key] = c[key]
     ind["reintegration_coverage"] = (c["reintegration_served"] / c["benefit_stock_at_allocation"]
                                      if c["benefit_stock_at_allocation"] else 0.0)
-    pwet = (prov & _PWET_PROVISIONS) != 0
-    wmo = (prov & _WMO) != 0
-    ind["provision_users"] = float((pwet | wmo).sum())
-    ind["multi_law_users"] = float((pwet & wmo).sum())
-    ind["multi_law_share"] = ind["multi_law_users"] / ind["provision_users"] if ind["provision_users"] else 0.0
+
+
+def _staff(actors, ind) -> None:
+    """Active workers and their mean caseload per role."""
     for role, team in actors.teams.items():
         name = role.name.lower()
         active = [w.caseload for w in team.workers if w.active]
         ind[f"active_{name}"] = float(len(active))
         ind[f"caseload_{name}"] = float(np.mean(active)) if active else 0.0
-    return ind
 
 
 def _firm_indicators(firms, ind) -> None:
