@@ -67,7 +67,6 @@ class Team:
             raise ValueError(f"a team has one role, not {sorted(roles)}")
         self.workers = workers
         self.role = workers[0].role
-        self.over_capacity = 0  # clients carried above the active workers' limits this year
 
     def __len__(self) -> int:
         return len(self.workers)
@@ -78,11 +77,6 @@ class Team:
             worker.active = i < count
             worker.caseload = 0
 
-    @property
-    def active_count(self) -> int:
-        """Workers active this year."""
-        return sum(w.active for w in self.workers)
-
     def capacity(self) -> int:
         """Clients the active workers can carry together."""
         return sum(w.caseload_limit for w in self.workers if w.active)
@@ -92,13 +86,12 @@ class Team:
         return max(self.capacity() - in_care, 0)
 
     def carry(self, clients: int) -> None:
-        """Spread ``clients`` over the active workers, each up to its limit (the rest is over capacity)."""
+        """Spread ``clients`` over the active workers in turn, each up to its limit."""
         left = int(clients)
         for worker in self.workers:
             if worker.active:
                 worker.caseload = min(worker.caseload_limit, left)
                 left -= worker.caseload
-        self.over_capacity = left
 
     def seen(self, domains) -> tuple[Domain, ...]:
         """The domains among ``domains`` that this role's diagnosis looks at."""
@@ -109,12 +102,14 @@ class Team:
         """Whether this role's diagnosis looks at the domain."""
         return self.workers[0].sees(domain)
 
+    def _allowed(self) -> list[Instrument]:
+        return [i for i in Instrument if self.workers[0].may_deploy(i)]
+
     @property
     def allowed_bits(self) -> int:
         """Bit mask of the instruments this role may deploy."""
-        return bits(self.workers[0].instruments)
+        return bits(self._allowed())
 
     def deployable(self, instruments: np.ndarray) -> np.ndarray:
         """Per element: may this role deploy the instrument?"""
-        allowed = [int(i) for i in self.workers[0].instruments]
-        return np.isin(instruments, allowed)
+        return np.isin(instruments, [int(i) for i in self._allowed()])

@@ -73,3 +73,19 @@ def test_common_random_numbers_give_each_resident_the_same_start_and_inflow():
     new_b = b.pop.uid[n:b.pop.n]
     assert np.array_equal(new_a, new_b) and len(new_a) > 0
     assert np.array_equal(a.pop.motivation[n:a.pop.n], b.pop.motivation[n:b.pop.n])
+
+
+def test_set_regime_is_recorded_in_the_parameters_that_ran():
+    """A manifest written after a mid-run switch says what ran: regime, share and the year it took effect."""
+    model = SocialDomainModel(inhabitants=6000, years=4, rng=8)
+    model.step()
+    model.step()
+    model.set_regime("gradual", pooled_share=0.4)
+    assert model.p["scenario.regime"] == "gradual"
+    assert model.p["scenario.pooled_share"] == 0.4
+    assert model.p["scenario.switch_year"] == 2
+    model.step()
+    assert model.indicators["pooled_share"] == 0.4
+    with pytest.raises(ValueError, match="scenario.pooled_share"):
+        model.set_regime("gradual", pooled_share=1.5)
+    assert model.p["scenario.pooled_share"] == 0.4
