@@ -27,7 +27,7 @@ from scipy.stats import qmc
 
 from analysis.validation import BURN_IN_YEARS, TARGETS
 from model.model import SocialDomainModel
-from model.parameters import PARAMETER_FILE, PARAMETERS
+from model.parameters import PARAMETER_FILE, PARAMETERS, Values, as_values
 
 # path: (low, high) search bounds, inside each parameter's allowed range.
 FREE: dict[str, tuple[float, float]] = {
@@ -80,9 +80,13 @@ def _from_unit(path: str, z: float) -> float:
     return float(lo + (hi - lo) / (1 + np.exp(-z)))
 
 
-def simulate(values: dict[str, float], seeds=SEEDS, overrides: dict | None = None) -> dict[str, float]:
-    """Mean simulated figure per target over the seeds, for the given free-parameter values."""
-    params = {**(overrides or {}), **values, "scenario.regime": "compartmentalised"}
+def simulate(values: dict[str, float], seeds=SEEDS, overrides: dict | Values | None = None) -> dict[str, float]:
+    """Mean simulated figure per target over the seeds, for the given free-parameter values.
+
+    ``overrides`` are the fixed rest: plain overrides (validated here) or ``Values`` (validated
+    already); only the free values and the compartmentalised regime are validated per call.
+    """
+    params = as_values(overrides).with_changes({**values, "scenario.regime": "compartmentalised"})
     per_target: dict[str, list[float]] = {t.name: [] for t in TARGETS}
     for seed in seeds:
         model = SocialDomainModel(params=params, rng=seed)
@@ -112,10 +116,11 @@ def fit(max_evals: int = 300, seeds=SEEDS, overrides: dict | None = None, log=No
     """Sobol design over FREE (plus START), then Nelder-Mead from the best point; returns rounded values and targets."""
     paths = list(FREE)
     count = [0]
+    base = as_values(overrides)  # validated once for the whole fit
 
     def objective(z: np.ndarray) -> float:
         values = {p: _from_unit(p, zi) for p, zi in zip(paths, z, strict=True)}
-        value = loss(simulate(values, seeds, overrides))
+        value = loss(simulate(values, seeds, base))
         count[0] += 1
         if log:
             log(f"eval {count[0]:>4}  loss {value:10.3f}")
@@ -134,7 +139,7 @@ def fit(max_evals: int = 300, seeds=SEEDS, overrides: dict | None = None, log=No
                       options={"maxfev": max(max_evals - len(candidates), 1), "xatol": 1e-3, "fatol": 1e-3,
                                "initial_simplex": simplex})
     fitted = {p: float(f"{_from_unit(p, z):.{SIGNIFICANT}g}") for p, z in zip(paths, result.x, strict=True)}
-    return fitted, simulate(fitted, seeds, overrides)
+    return fitted, simulate(fitted, seeds, base)
 
 
 def _toml_value(value: float) -> str:

@@ -16,10 +16,9 @@ from analysis.compare import compare, format_business_case, format_table, paybac
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.runner import replication_seeds, run_comparison
-from experiments.scenario import resolve_overrides
 from experiments.store import RunFolder, write_manifest
 from model.model import SocialDomainModel
-from model.parameters import PARAMETERS, ParameterError
+from model.parameters import PARAMETERS, InputError, Values, resolve_overrides
 from model.personas import PERSONAS, check_names
 
 REGIMES = PARAMETERS.get("scenario.regime").choices
@@ -117,18 +116,23 @@ def default_regimes(scenario_regime: str) -> list[str]:
     return ["compartmentalised", other]
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def command_values(args: argparse.Namespace) -> Values:
+    """The command's parameter values from --scenario, --set and --years, validated once."""
     extra = {"scenario.years": args.years} if args.years else {}
-    overrides = resolve_overrides(args.scenario, args.set, extra)
-    values = PARAMETERS.resolve(overrides)
+    return resolve_overrides(args.scenario, args.set, extra)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    values = command_values(args)
+    overrides = values.overrides
     regimes = args.regimes or default_regimes(values["scenario.regime"])
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
     out_parent = Path(args.out)
     if out_parent.exists() and not out_parent.is_dir():
-        raise ParameterError(f"--out '{out_parent}' exists and is not a folder")
+        raise InputError(f"--out '{out_parent}' exists and is not a folder")
     started = time.time()
-    frame = run_comparison(overrides, regimes, args.replications, args.seed,
+    frame = run_comparison(values, regimes, args.replications, args.seed,
                            progress=False if args.no_progress else None)
     summaries = run_summaries(frame)
     comparison = compare(summaries, regimes)
@@ -165,13 +169,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    extra = {"scenario.years": args.years} if args.years else {}
-    overrides = resolve_overrides(args.scenario, args.set, extra)
-    overrides["scenario.regime"] = "compartmentalised"
-    values = PARAMETERS.resolve(overrides)
+    values = command_values(args).with_changes({"scenario.regime": "compartmentalised"})
+    overrides = values.overrides
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
-    frame = run_comparison(overrides, ["compartmentalised"], args.replications, args.seed,
+    frame = run_comparison(values, ["compartmentalised"], args.replications, args.seed,
                            progress=False if args.no_progress else None)
     table = validation_table(frame, values["scenario.inhabitants"])
     dynamics = dynamics_table(frame)
@@ -200,11 +202,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if args.strict and not table["holds"].all() else 0
 
 
-def persona_paths(name: str, regimes: list[str], overrides: dict, seed: int) -> dict[str, list[dict]]:
+def persona_paths(name: str, regimes: list[str], values: Values, seed: int) -> dict[str, list[dict]]:
     """Run the municipality once per regime with the persona placed in it; same seed for each."""
     out = {}
     for regime in regimes:
-        model = SocialDomainModel(regime=regime, params=overrides, personas=[name], rng=seed)
+        model = SocialDomainModel(params=values.with_changes({"scenario.regime": regime}), personas=[name], rng=seed)
         while model.running:
             model.step()
         out[regime] = model.persona_paths
@@ -214,9 +216,7 @@ def persona_paths(name: str, regimes: list[str], overrides: dict, seed: int) -> 
 
 def cmd_persona(args: argparse.Namespace) -> int:
     (name,) = check_names([args.name.lower()])
-    extra = {"scenario.years": args.years} if args.years else {}
-    overrides = resolve_overrides(args.scenario, args.set, extra)
-    frame = path_frame(persona_paths(name, args.regimes, overrides, args.seed))
+    frame = path_frame(persona_paths(name, args.regimes, command_values(args), args.seed))
     if args.json:
         print(frame.to_json(orient="records", indent=2))
     else:
@@ -224,25 +224,23 @@ def cmd_persona(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep(args: argparse.Namespace):
-    from experiments.design import load_design
+def _sweep(args: argparse.Namespace, design) -> dict:
     from experiments.sweep import run_sweep, status
 
-    design = load_design(args.design)
     summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
                         progress=False if args.no_progress else None)
     state = status(args.out)
     print(f"sweep '{design.name}' (design {design.digest}) in {args.out}: {state['planned']} planned, "
           f"{state['done']} done, {state['failed']} failed, {state['remaining']} remaining "
           f"(this session: {summary['done']} run, {summary['skipped']} already there, {summary['failed']} failed)")
-    return design, state
+    return state
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from analysis.compare import run_summaries
+    from experiments.design import load_design
     from experiments.sweep import load_sweep
 
-    design, state = _sweep(args)
+    state = _sweep(args, load_design(args.design))
     frame = load_sweep(args.out)
     if len(frame):
         summaries = run_summaries(frame)
@@ -261,12 +259,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from analysis.sensitivity import analyse, format_sensitivity, outcomes_by_point
+    from experiments.design import load_design
     from experiments.sweep import load_sweep
 
-    design, state = _sweep(args)
+    design = load_design(args.design)
+    _sweep(args, design)
     if design.method not in ("sobol", "morris"):
-        raise ParameterError(f"design '{args.design}': sensitivity needs sampler.method 'sobol' or 'morris', "
-                             f"not {design.method!r}")
+        raise InputError(f"design '{args.design}': sensitivity needs sampler.method 'sobol' or 'morris', "
+                         f"not {design.method!r}")
     outcomes = outcomes_by_point(design, load_sweep(args.out))
     table = analyse(design, outcomes)
     text = format_sensitivity(table, design.method)
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
                     "sensitivity": cmd_sensitivity, "params": cmd_params}
         return commands[args.command](args)
-    except ParameterError as exc:
+    except InputError as exc:
         print(f"ontschot: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. head

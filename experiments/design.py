@@ -35,7 +35,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,7 @@ import numpy as np
 
 from analysis.compare import SUMMARIES
 from experiments.runner import replication_seeds
-from experiments.scenario import load_scenario
-from model.parameters import PARAMETERS, ParameterError, check_combinations
+from model.parameters import PARAMETERS, InputError, Values, flatten, load_scenario, read_toml
 
 SAMPLERS = ("factorial", "lhs", "sobol", "morris")
 REGIMES = PARAMETERS.get("scenario.regime").choices
@@ -55,15 +53,23 @@ TOP_KEYS = {"name", "regimes", "replications", "seed", "max_retries", "base", "s
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One planned run: a design point under one regime and one replication seed."""
+    """One planned run: a design point under one regime and one replication seed.
+
+    ``values`` are the run's resolved parameter values, validated when the design was planned; the
+    regime travels in them as ``scenario.regime``.
+    """
 
     run_id: str
     point: int
-    regime: str
     replication: int
     seed: int
-    overrides: dict[str, Any]
+    values: Values
     varied: dict[str, Any]
+
+    @property
+    def regime(self) -> str:
+        """The run's funding regime (``scenario.regime``)."""
+        return self.values.get("scenario.regime")
 
 
 @dataclass
@@ -81,6 +87,7 @@ class Design:
     vary: dict[str, Any]
     outcomes: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
+    _plan: list[RunSpec] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def digest(self) -> str:
@@ -133,23 +140,28 @@ class Design:
                 "bounds": [[0.0, 1.0] if unit else list(b) for b in bounds.values()]}
 
     def plan(self) -> list[RunSpec]:
-        """Every run of the design: points x regimes x replications, each with its run id."""
-        seeds = replication_seeds(self.seed, self.replications)
-        specs = []
-        for i, point in enumerate(self.points()):
-            overrides = {**self.base, **point}
-            for regime in self.regimes:
-                resolved = dict(PARAMETERS.resolve({**overrides, "scenario.regime": regime}))
-                for rep, seed in enumerate(seeds):
-                    specs.append(RunSpec(run_id=run_id(resolved, seed), point=i, regime=regime, replication=rep,
-                                         seed=seed, overrides={**overrides, "scenario.regime": regime},
-                                         varied=point))
-        return specs
+        """Every run of the design: points x regimes x replications, each with its run id and values.
+
+        Each point's values are validated once (with their combinations), then once per regime; the
+        plan is made on first use and kept.
+        """
+        if self._plan is None:
+            seeds = replication_seeds(self.seed, self.replications)
+            specs = []
+            for i, point in enumerate(self.points()):
+                at_point = PARAMETERS.resolve({**self.base, **point})
+                for regime in self.regimes:
+                    values = at_point.with_changes({"scenario.regime": regime})
+                    for rep, seed in enumerate(seeds):
+                        specs.append(RunSpec(run_id=run_id(values, seed), point=i, replication=rep, seed=seed,
+                                             values=values, varied=point))
+            self._plan = specs
+        return self._plan
 
 
 def run_id(resolved: dict[str, Any], seed: int) -> str:
     """Stable id of a run: hash of every resolved parameter value and the seed."""
-    blob = json.dumps({"parameters": resolved, "seed": seed}, sort_keys=True, default=str)
+    blob = json.dumps({"parameters": dict(resolved), "seed": seed}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -157,19 +169,18 @@ def _kind_value(path: str, value: float) -> Any:
     return int(round(value)) if PARAMETERS.get(path).kind == "int" else float(value)
 
 
-def _fail(path: Path, message: str) -> ParameterError:
-    return ParameterError(f"design '{path}': {message}")
+def _fail(path: Path, message: str) -> InputError:
+    return InputError(f"design '{path}': {message}")
 
 
 def load_design(path: str | Path) -> Design:
-    """Read and check a design file; raise ParameterError naming the key, the value and what is allowed."""
+    """Read and check a design file, and plan its runs.
+
+    Raises:
+        InputError: naming the key, the value and what is allowed, before any run starts.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"design file '{path}' does not exist")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(path, f"not valid TOML: {exc}") from None
+    raw = read_toml(path, "design file")
     unknown = sorted(set(raw) - TOP_KEYS)
     if unknown:
         raise _fail(path, f"unknown key(s) {unknown}; allowed: {sorted(TOP_KEYS)}")
@@ -192,7 +203,7 @@ def load_design(path: str | Path) -> Design:
     base: dict[str, Any] = {}
     if "scenario" in base_raw:
         base.update(load_scenario((path.parent / base_raw.pop("scenario")).resolve()))
-    base.update(PARAMETERS.validate(_flatten(base_raw), origin=f"{path} [base]"))
+    base.update(PARAMETERS.validate(flatten(base_raw), origin=f"{path} [base]"))
 
     sampler = dict(raw.get("sampler", {"method": "factorial"}))
     method = sampler.get("method", "factorial")
@@ -247,10 +258,7 @@ def load_design(path: str | Path) -> Design:
                     max_retries=retries, base=base, method=method, sampler=sampler, vary=vary, outcomes=outcomes,
                     source={"regimes": regimes, "replications": replications, "seed": seed, "base": base,
                             "sampler": sampler, "vary": vary, "outcomes": outcomes, "max_retries": retries})
-    # Every point must make a runnable model (combinations checked before anything runs).
-    for point in design.points():
-        for regime in regimes:
-            check_combinations(PARAMETERS.resolve({**base, **point, "scenario.regime": regime}))
+    design.plan()  # every point must make a runnable model: values and combinations checked before anything runs
     return design
 
 
@@ -271,13 +279,3 @@ def _check_sampler(path: Path, method: str, sampler: dict) -> None:
         whole("trajectories", 2)
         whole("levels", 2)
 
-
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    flat = {}
-    for k, v in tree.items():
-        p = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict):
-            flat.update(_flatten(v, p))
-        else:
-            flat[p] = v
-    return flat

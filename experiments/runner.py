@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from model.model import SocialDomainModel
+from model.parameters import PARAMETERS, Values, as_values
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[int]:
@@ -16,9 +17,14 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(root_seed).generate_state(replications, dtype=np.uint32)]
 
 
-def run_one(regime: str, seed: int, overrides: dict[str, Any]) -> pd.DataFrame:
-    """Run one municipality over its horizon; return its tidy yearly frame with run labels."""
-    model = SocialDomainModel(regime=regime, params=overrides, rng=seed)
+def run_values(values: Values, seed: int) -> pd.DataFrame:
+    """Run one municipality over its horizon on resolved values (the regime is ``scenario.regime``).
+
+    Returns:
+        Its tidy yearly frame, labelled with the regime and the seed.
+    """
+    regime = values.get("scenario.regime")
+    model = SocialDomainModel(params=values, rng=seed)
     while model.running:
         model.step()
     frame = model.tidy()
@@ -28,18 +34,27 @@ def run_one(regime: str, seed: int, overrides: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
+def run_one(regime: str, seed: int, overrides: Mapping[str, Any]) -> pd.DataFrame:
+    """One run of ``regime`` from plain overrides (validated here); see ``run_values``."""
+    return run_values(PARAMETERS.resolve({**overrides, "scenario.regime": regime}), seed)
+
+
 def run_comparison(
-    overrides: dict[str, Any],
+    params: Mapping[str, Any],
     regimes: Iterable[str],
     replications: int,
     root_seed: int,
     progress: bool | None = None,
-    on_run: Callable[[str, int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """All regimes x replications, paired by seed; one tidy frame with a ``replication`` column."""
-    regimes = list(regimes)
+    """All regimes x replications, paired by seed; one tidy frame with a ``replication`` column.
+
+    ``params`` is a ``Values`` (used as it is) or plain overrides (validated once here); each regime
+    runs on it with ``scenario.regime`` changed.
+    """
+    values = as_values(params)
+    by_regime = {regime: values.with_changes({"scenario.regime": regime}) for regime in regimes}
     seeds = replication_seeds(root_seed, replications)
-    plan = [(rep, seed, regime) for rep, seed in enumerate(seeds) for regime in regimes]
+    plan = [(rep, seed, regime) for rep, seed in enumerate(seeds) for regime in by_regime]
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
@@ -48,11 +63,9 @@ def run_comparison(
         bar = tqdm(total=len(plan), desc="runs", unit="run", file=sys.stderr)
     frames = []
     for rep, seed, regime in plan:
-        frame = run_one(regime, seed, overrides)
+        frame = run_values(by_regime[regime], seed)
         frame.insert(1, "replication", rep)
         frames.append(frame)
-        if on_run:
-            on_run(regime, rep, seed)
         if bar:
             bar.update(1)
     if bar:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from experiments.design import Design, RunSpec
 from experiments.store import code_version, package_versions
-from model.parameters import ParameterError
+from model.parameters import InputError
 
 MANIFEST = "sweep.json"
 
@@ -38,11 +38,11 @@ def run_file(out: Path, run_id: str) -> Path:
 
 
 def run_task(spec: RunSpec, out: str) -> str:
-    """Run one model and publish its tidy results atomically; return the run id. Executed on a worker."""
-    from experiments.runner import run_one
+    """Run one model on the spec's values and publish its tidy results atomically; return the run id. Executed on a worker."""
+    from experiments.runner import run_values
 
     out_path = Path(out)
-    frame = run_one(spec.regime, spec.seed, spec.overrides)
+    frame = run_values(spec.values, spec.seed)
     frame.insert(0, "run_id", spec.run_id)
     frame.insert(1, "point", spec.point)
     frame.insert(3, "replication", spec.replication)
@@ -62,17 +62,17 @@ def prepare(design: Design, out: Path) -> list[RunSpec]:
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("design_hash") != design.digest:
-            raise ParameterError(
+            raise InputError(
                 f"output folder '{out}' holds another design (hash {manifest.get('design_hash')}, "
                 f"name {manifest.get('design', {}).get('name')!r}); this design has hash {design.digest}: "
                 "choose a new --out folder")
         if manifest.get("planned_run_ids") != [s.run_id for s in unique_runs(plan)]:
-            raise ParameterError(
+            raise InputError(
                 f"output folder '{out}' holds this design run with other parameter values (the model's "
                 "defaults changed since, e.g. a new calibration): its results would mix with new ones; "
                 "choose a new --out folder")
     elif out.exists() and any(out.iterdir()):
-        raise ParameterError(f"output folder '{out}' is not empty and holds no sweep: choose a new --out folder")
+        raise InputError(f"output folder '{out}' is not empty and holds no sweep: choose a new --out folder")
     (out / "runs").mkdir(parents=True, exist_ok=True)
     (out / "failures").mkdir(exist_ok=True)
     if not manifest_path.exists():
@@ -182,7 +182,7 @@ def run_sweep(design: Design, out: str | Path, workers: int | None = None, sched
                     "run_id": run, "attempts": attempts[run], "error": repr(exc),
                     "traceback": "".join(traceback.format_exception(exc)) if exc else "",
                     "spec": {"point": by_id[run].point, "regime": by_id[run].regime, "seed": by_id[run].seed,
-                             "overrides": by_id[run].overrides}})
+                             "overrides": by_id[run].values.overrides}})
                 status = "failed"
             if bar:
                 bar.update(1)

@@ -2,14 +2,20 @@
 
 Values live in ``parameters.toml`` (one table per parameter, keyed by a dotted path such as
 ``benefit.cost_per_year``). Scenario files and ``--set`` flags override values by path; every
-override is validated against the metadata before anything runs.
+override is validated against the metadata before anything runs, once: ``ParameterSet.resolve``
+(or ``resolve_overrides`` for command-line input) gives a ``Values`` mapping that runs use as it
+is, and ``Values.with_changes`` derives another one validating only what changed.
+
+This module imports nothing from the simulation, so input can be checked without loading the model.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +26,15 @@ KINDS = ("float", "int", "choice", "float_list")
 REQUIRED = ("value", "unit", "status", "label", "source", "kind")
 
 
-class ParameterError(ValueError):
-    """A parameter override that is unknown, of the wrong type or out of range."""
+class InputError(ValueError):
+    """Wrong input from the user: an unknown, mistyped or out-of-range parameter, a bad scenario or design file.
+
+    The command line prints it as one line and exits with status 2; any other exception is a bug
+    and surfaces with its traceback.
+    """
+
+
+ParameterError = InputError  # the name the simulation and its tests use; one type
 
 
 @dataclass(frozen=True)
@@ -91,19 +104,43 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1000 else f"{x:g}"
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, dict]:
-    """Find parameter tables (those holding 'value') in the nested TOML tree."""
-    out: dict[str, dict] = {}
+def flatten(tree: Mapping[str, Any], keep: Callable[[dict], bool] | None = None, prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables as one mapping by dotted path: ``{"a": {"b": 1}}`` becomes ``{"a.b": 1}``.
+
+    Args:
+        tree: a parsed TOML document or one of its tables; quoted dotted keys (``"a.b" = 1``) pass as they are.
+        keep: a table for which this is true is a value itself, not walked into (the parameter
+            file's tables, which hold ``value``).
+        prefix: the path of ``tree`` itself.
+
+    Returns:
+        Every leaf value (or kept table) by its dotted path.
+    """
+    flat: dict[str, Any] = {}
     for key, sub in tree.items():
         path = f"{prefix}.{key}" if prefix else key
-        if isinstance(sub, dict) and "value" in sub:
-            out[path] = sub
-        elif isinstance(sub, dict):
-            out.update(_flatten(sub, path))
-    return out
+        if isinstance(sub, dict) and not (keep and keep(sub)):
+            flat.update(flatten(sub, keep, path))
+        else:
+            flat[path] = sub
+    return flat
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """Parse a TOML file; a missing or malformed file is an InputError naming ``what`` it is and where."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what} '{path}' does not exist")
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{what} '{path}' is not valid TOML: {exc}") from None
 
 
 def _build(path: str, raw: dict) -> Parameter:
+    if not isinstance(raw, dict):
+        raise ParameterError(f"parameter '{path}' in {PARAMETER_FILE.name} is not a table with a value")
     missing = [k for k in REQUIRED if k not in raw or raw[k] in ("", None)]
     if missing:
         raise ParameterError(f"parameter '{path}' in {PARAMETER_FILE.name} lacks {', '.join(missing)}")
@@ -139,9 +176,8 @@ class ParameterSet:
     @classmethod
     def load(cls, path: Path = PARAMETER_FILE) -> "ParameterSet":
         """Read and check the parameter file."""
-        with open(path, "rb") as fh:
-            tree = tomllib.load(fh)
-        return cls({p: _build(p, raw) for p, raw in _flatten(tree).items()})
+        tables = flatten(read_toml(path, "parameter file"), keep=lambda table: "value" in table)
+        return cls({p: _build(p, raw) for p, raw in tables.items()})
 
     def __contains__(self, path: str) -> bool:
         return path in self.definitions
@@ -171,48 +207,88 @@ class ParameterSet:
             clean[path] = self.definitions[path].coerce(value, origin)
         return clean
 
-    def resolve(self, overrides: dict[str, Any] | None = None) -> "Values":
-        """Defaults updated with validated overrides, as a read-tracking mapping."""
-        values = {p.path: p.value for p in self}
-        values.update(self.validate(overrides or {}))
-        return Values(values)
+    def resolve(self, overrides: Mapping[str, Any] | None = None, origin: str = "") -> Values:
+        """Defaults updated with validated overrides, combinations checked: the one validation of a run's input.
+
+        Raises:
+            ParameterError: an unknown key, a wrong type, a value out of range, or values that cannot
+                hold together.
+        """
+        return self._assemble(self.validate(overrides or {}, origin))
+
+    def _assemble(self, clean: dict[str, Any]) -> Values:
+        """Defaults updated with overrides that ``validate`` has already coerced; combinations checked."""
+        values = Values({p.path: p.value for p in self})
+        values.update(clean)
+        values.overrides = dict(clean)
+        values._parameters = self
+        check_combinations(values)
+        values.used.clear()  # the check's reads are not the model's
+        return values
 
 
 class Values(dict):
-    """Parameter values by path; remembers which were read (for the 'unused parameter' check)."""
+    """Parameter values by path, validated; remembers which were read (for the 'unused parameter' check).
+
+    Made by ``ParameterSet.resolve``. ``overrides`` holds the values asked for (what a manifest
+    records); ``with_changes`` derives new values without validating the unchanged ones again.
+    ``Values(values)`` is a copy with a fresh read record.
+    """
 
     used: set
+    overrides: dict
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.used = set()
+        source = args[0] if args and isinstance(args[0], Values) else None
+        self.overrides = dict(source.overrides) if source is not None else {}
+        self._parameters = source._parameters if source is not None else None
 
     def __getitem__(self, key):
         self.used.add(key)
         return super().__getitem__(key)
 
+    def __reduce__(self):
+        # Sent to sweep workers: the shipped parameter set travels by reference, not with every run.
+        own = None if self._parameters is PARAMETERS else self._parameters
+        return _rebuild_values, (dict(self), self.overrides, own)
+
+    @property
+    def parameters(self) -> ParameterSet:
+        """The parameter set these values were validated against."""
+        return PARAMETERS if self._parameters is None else self._parameters
+
+    def with_changes(self, changes: Mapping[str, Any], origin: str = "") -> Values:
+        """New values with ``changes`` applied: only the changed keys are validated, then the combinations are checked.
+
+        Raises:
+            ParameterError: a changed key is unknown, mistyped or out of range, or the result cannot hold together.
+        """
+        clean = self.parameters.validate(changes, origin)
+        new = Values(self)
+        new.update(clean)
+        new.overrides.update(clean)
+        check_combinations(new)
+        new.used.clear()
+        return new
+
+
+def _rebuild_values(items: dict[str, Any], overrides: dict[str, Any], parameters: ParameterSet | None) -> Values:
+    values = Values(items)
+    values.overrides = dict(overrides)
+    values._parameters = parameters
+    return values
+
+
+def as_values(params: Mapping[str, Any] | None) -> Values:
+    """``Values`` as they are; a plain mapping of overrides resolved (validated) against the shipped set."""
+    return params if isinstance(params, Values) else PARAMETERS.resolve(params)
+
 
 def kwarg_to_path(name: str) -> str:
     """Model keyword form (``benefit__cost_per_year``) to parameter path (``benefit.cost_per_year``)."""
     return name.replace("__", ".")
-
-
-def load_toml_overrides(path: Path) -> dict[str, Any]:
-    """Read a scenario file: nested tables or dotted keys, flattened to parameter paths."""
-    with open(path, "rb") as fh:
-        tree = tomllib.load(fh)
-    flat: dict[str, Any] = {}
-
-    def walk(node: dict, prefix: str):
-        for k, v in node.items():
-            p = f"{prefix}.{k}" if prefix else k
-            if isinstance(v, dict):
-                walk(v, p)
-            else:
-                flat[p] = v
-
-    walk(tree, "")
-    return flat
 
 
 PARAMETERS = ParameterSet.load()
@@ -235,3 +311,55 @@ def check_combinations(p) -> None:
         )
     if sum(p["population.household_size_probs"]) <= 0:
         raise ParameterError("parameter 'population.household_size_probs' must not be all 0")
+
+
+# ---------------------------------------------------------------- command-line and scenario input
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """Turn ``key=value`` strings into typed, validated overrides (type from the parameter's kind)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ParameterError(f"--set {item!r} is not of the form key=value (e.g. --set benefit.cost_per_year=15000)")
+        key, raw = (x.strip() for x in item.split("=", 1))
+        if key not in PARAMETERS:
+            raise ParameterError(PARAMETERS.unknown_message(key, "--set"))
+        spec = PARAMETERS.get(key)
+        out[key] = spec.coerce(_typed(raw, spec.kind), "--set")
+    return out
+
+
+def _typed(raw: str, kind: str) -> Any:
+    """Best reading of a command-line string for a parameter kind; leaves it a string if it does not read."""
+    if kind == "choice":
+        return raw
+    if kind == "float_list":
+        text = raw if raw.startswith("[") else f"[{raw}]"
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return raw
+    try:
+        return int(raw) if kind == "int" and raw.lstrip("-").isdigit() else float(raw)
+    except ValueError:
+        return raw
+
+
+def load_scenario(path: str | Path) -> dict[str, Any]:
+    """Read and validate a scenario file of overrides keyed by parameter path (tables or dotted keys)."""
+    return PARAMETERS.validate(flatten(read_toml(path, "scenario file")), origin=str(path))
+
+
+def resolve_overrides(scenario: str | Path | None, sets: list[str], extra: dict[str, Any]) -> Values:
+    """A command's parameter values: scenario file, then --set flags, then explicit options.
+
+    Each input is validated once, naming where it came from; the combinations are checked on the
+    result. ``values.overrides`` holds what was asked for.
+    """
+    overrides: dict[str, Any] = {}
+    if scenario:
+        overrides.update(load_scenario(scenario))
+    overrides.update(parse_set(sets))
+    overrides.update(PARAMETERS.validate(extra, origin="command-line option"))
+    return PARAMETERS._assemble(overrides)

@@ -146,3 +146,15 @@ def test_scenario_regime_sets_the_comparison(tmp_path, capsys):
     assert main(["run", "--scenario", str(scenario), "--replications", "2", "--no-progress", "--out",
                  str(tmp_path / "o"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["regimes"] == ["compartmentalised", "gradual"]
+
+
+def test_a_command_validates_each_input_once(tmp_path, capsys, monkeypatch):
+    """The run command resolves its values once; the regimes and their runs use them without checking again."""
+    from model.parameters import Parameter
+
+    checked: list[str] = []
+    real = Parameter.coerce
+    monkeypatch.setattr(Parameter, "coerce", lambda self, v, origin="": checked.append(self.path) or real(self, v, origin))
+    assert main(["run", "--out", str(tmp_path), "--set", "benefit.cost_per_year=15000", *SMALL]) == 0
+    assert checked.count("benefit.cost_per_year") == 1 and checked.count("scenario.years") == 1
+    assert checked.count("scenario.regime") == 2  # once per regime, when it is set

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import ast
+import json
+import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from model.parameters import PARAMETERS, STATUSES, ParameterError, ParameterSet, _build
+from model.parameters import (
+    PARAMETERS,
+    STATUSES,
+    Parameter,
+    ParameterError,
+    ParameterSet,
+    Values,
+    _build,
+    flatten,
+    load_scenario,
+    parse_set,
+    resolve_overrides,
+)
 from tests.conftest import run_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,3 +123,98 @@ def test_every_parameter_path_appears_in_model_code():
     code = "".join(p.read_text() for p in (ROOT / "model").rglob("*.py"))
     missing = [p.path for p in PARAMETERS if not re.search(re.escape(f'"{p.path}"'), code)]
     assert not missing, f"parameters never named in model code: {missing}"
+
+
+# One validation: resolve once, then derive with with_changes (only the changed keys are checked again).
+
+
+def test_resolve_keeps_what_was_asked_for_and_with_changes_derives_new_values():
+    values = PARAMETERS.resolve({"scenario.years": 5})
+    assert isinstance(values, Values) and values.overrides == {"scenario.years": 5}
+    gradual = values.with_changes({"scenario.regime": "gradual"})
+    assert gradual["scenario.regime"] == "gradual" and gradual["scenario.years"] == 5
+    assert values["scenario.regime"] == PARAMETERS.get("scenario.regime").value  # the original is untouched
+    assert gradual.overrides == {"scenario.years": 5, "scenario.regime": "gradual"}
+    assert Values(gradual) == gradual and Values(gradual).overrides == gradual.overrides
+
+
+def test_with_changes_validates_only_the_changed_keys(monkeypatch):
+    values = PARAMETERS.resolve()
+    checked = []
+    real = Parameter.coerce
+    monkeypatch.setattr(Parameter, "coerce", lambda self, v, origin="": checked.append(self.path) or real(self, v, origin))
+    values.with_changes({"scenario.pooled_share": 0.3, "benefit.cost_per_year": 15000})
+    assert sorted(checked) == ["benefit.cost_per_year", "scenario.pooled_share"]
+
+
+def test_with_changes_rejects_a_bad_value_and_rechecks_combinations():
+    values = PARAMETERS.resolve({"scenario.years": 5})
+    with pytest.raises(ParameterError, match="'scenario.pooled_share' = 1.5 .*from 0 to 1"):
+        values.with_changes({"scenario.pooled_share": 1.5})
+    with pytest.raises(ParameterError, match="unknown parameter 'scenario.regim'"):
+        values.with_changes({"scenario.regim": "gradual"})
+    with pytest.raises(ParameterError, match="switch_year"):
+        values.with_changes({"scenario.switch_year": 9})  # allowed on its own, not with 5 years
+    with pytest.raises(ParameterError, match="switch_year"):
+        PARAMETERS.resolve({"scenario.years": 5, "scenario.switch_year": 9})
+
+
+def test_values_start_with_no_reads_and_travel_to_workers_whole():
+    values = PARAMETERS.resolve({"scenario.years": 5}).with_changes({"scenario.regime": "integrated"})
+    assert values.used == set()  # the combination check's reads are not counted as the model's
+    copy = pickle.loads(pickle.dumps(values))
+    assert isinstance(copy, Values) and copy == values and copy.overrides == values.overrides
+    assert copy.parameters is PARAMETERS  # the shipped set travels by reference
+    assert copy.with_changes({"scenario.years": 6})["scenario.years"] == 6
+
+
+def test_one_flattener_reads_parameter_tables_scenarios_and_dotted_keys():
+    tree = {"a": {"b": {"value": 1, "unit": "u"}, "c": {"d": 2}}, "e.f": 3}
+    assert flatten(tree) == {"a.b.value": 1, "a.b.unit": "u", "a.c.d": 2, "e.f": 3}
+    assert flatten(tree, keep=lambda t: "value" in t) == {"a.b": {"value": 1, "unit": "u"}, "a.c.d": 2, "e.f": 3}
+
+
+def test_scenario_files_and_set_flags_are_validated_in_the_parameter_module(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('"scenario.years" = 4\n[scenario]\npooled_share = 0.2\n')
+    assert load_scenario(scenario) == {"scenario.years": 4, "scenario.pooled_share": 0.2}
+    assert parse_set(["population.household_size_probs=0.4,0.3,0.2,0.1", "scenario.years=3"]) == {
+        "population.household_size_probs": [0.4, 0.3, 0.2, 0.1], "scenario.years": 3}
+    values = resolve_overrides(scenario, ["scenario.years=6"], {"scenario.inhabitants": 5000})
+    assert values.overrides == {"scenario.years": 6, "scenario.pooled_share": 0.2, "scenario.inhabitants": 5000}
+    (tmp_path / "broken.toml").write_text("[scenario\n")
+    with pytest.raises(ParameterError, match="scenario file '.*broken.toml' is not valid TOML"):
+        load_scenario(tmp_path / "broken.toml")
+
+
+# The parameter module imports nothing from the simulation (checked in a fresh interpreter).
+IMPORT_PROBE = """
+import json, sys, types
+if sys.argv[1] == "alone":  # the module on its own, without the package's __init__
+    package = types.ModuleType("model")
+    package.__path__ = [sys.argv[2]]
+    sys.modules["model"] = package
+from model.parameters import PARAMETERS, load_scenario, resolve_overrides
+load_scenario(sys.argv[3])
+resolve_overrides(sys.argv[3], ["scenario.years=4"], {})
+print(json.dumps(sorted(m for m in sys.modules if m == "mesa" or m.startswith(("model.", "mesa.")))))
+"""
+
+
+def _modules_loaded_to_validate(how: str) -> list[str]:
+    scenario = ROOT / "experiments" / "scenarios" / "recession.toml"
+    proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE, how, str(ROOT / "model"), str(scenario)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_the_parameter_module_validates_a_scenario_without_the_simulation():
+    assert _modules_loaded_to_validate("alone") == ["model.parameters"]
+
+
+def test_importing_model_parameters_does_not_load_the_simulation():
+    loaded = _modules_loaded_to_validate("package")
+    if "model.model" in loaded and "from model.model import" in (ROOT / "model" / "__init__.py").read_text():
+        pytest.xfail("model/__init__.py imports model.model eagerly; the package must load it lazily")
+    assert "model.model" not in loaded and "mesa" not in loaded, loaded

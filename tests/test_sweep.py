@@ -15,7 +15,7 @@ import pytest
 
 from experiments.design import load_design
 from experiments.sweep import load_sweep, query, run_sweep, status
-from model.parameters import ParameterError
+from model.parameters import Parameter, ParameterError, ParameterSet
 
 TINY = """
 name = "tiny"
@@ -119,20 +119,21 @@ def test_a_failing_run_is_retried_recorded_and_does_not_stop_the_sweep(tmp_path,
 
     import experiments.runner as runner
 
-    real = runner.run_one
+    real = runner.run_values
     calls: dict[tuple, int] = {}
 
-    def flaky(regime, seed, overrides):
-        key = (regime, seed, overrides["scenario.social_firm_places"])
+    def flaky(values, seed):
+        regime = values["scenario.regime"]
+        key = (regime, seed, values["scenario.social_firm_places"])
         calls[key] = calls.get(key, 0) + 1
-        if regime == "integrated" and overrides["scenario.social_firm_places"] == 30:
+        if regime == "integrated" and values["scenario.social_firm_places"] == 30:
             if seed == sorted({k[1] for k in calls})[0]:
                 raise RuntimeError("this run always fails")
             if calls[key] == 1:
                 raise RuntimeError("this run fails once")
-        return real(regime, seed, overrides)
+        return real(values, seed)
 
-    monkeypatch.setattr(runner, "run_one", flaky)
+    monkeypatch.setattr(runner, "run_values", flaky)
     design = load_design(write_design(tmp_path))
     with LocalCluster(n_workers=1, processes=False, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
@@ -233,13 +234,33 @@ def test_sweep_connects_to_an_existing_scheduler_by_address(tmp_path, capsys):
 
 
 def test_resuming_after_the_parameter_defaults_changed_is_refused(tmp_path, monkeypatch):
-    import model.model as mm
+    import model.parameters as mp
 
     design = load_design(write_design(tmp_path, places="[10]"))
     run_sweep(design, tmp_path / "out", workers=1, progress=False)
-    changed = dict(mm.PARAMETERS.definitions)
+    changed = dict(mp.PARAMETERS.definitions)
     old = changed["benefit.cost_per_year"]
     changed["benefit.cost_per_year"] = type(old)(**{**old.__dict__, "value": old.value + 1})
-    monkeypatch.setattr(mm.PARAMETERS, "definitions", changed)
+    monkeypatch.setattr(mp.PARAMETERS, "definitions", changed)
     with pytest.raises(ParameterError, match="other parameter values"):
         run_sweep(load_design(write_design(tmp_path, places="[10]")), tmp_path / "out", workers=1, progress=False)
+
+
+def test_a_planned_run_carries_its_regime_in_its_values_and_is_not_validated_again(tmp_path, monkeypatch):
+    from experiments.sweep import prepare, run_file, run_task
+
+    design = load_design(write_design(tmp_path, places="[10]"))
+    out = tmp_path / "out"
+    spec = next(s for s in prepare(design, out) if s.regime == "integrated")
+    assert spec.values["scenario.regime"] == "integrated" and spec.values.overrides["scenario.regime"] == "integrated"
+
+    def no_validation(*args, **kwargs):
+        raise AssertionError("a planned run was validated again")
+
+    monkeypatch.setattr(ParameterSet, "validate", no_validation)
+    monkeypatch.setattr(Parameter, "coerce", no_validation)
+    run_task(spec, str(out))
+    frame = pd.read_parquet(run_file(out, spec.run_id))
+    assert set(frame["regime"]) == {"integrated"} and set(frame["seed"]) == {spec.seed}
+    assert design.plan() is design.plan()  # planned (and validated) once per design
+
