@@ -263,10 +263,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from experiments.sweep import load_sweep
 
     design = load_design(args.design)
-    _sweep(args, design)
     if design.method not in ("sobol", "morris"):
         raise InputError(f"design '{args.design}': sensitivity needs sampler.method 'sobol' or 'morris', "
                          f"not {design.method!r}")
+    state = _sweep(args, design)
+    if state["remaining"]:
+        raise InputError(f"the sweep in '{args.out}' lacks {state['remaining']} of its {state['planned']} runs "
+                         f"({state['failed']} failed, see failures/): run the same command again to fill them")
     outcomes = outcomes_by_point(design, load_sweep(args.out))
     table = analyse(design, outcomes)
     text = format_sensitivity(table, design.method)
@@ -303,14 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
                     "sensitivity": cmd_sensitivity, "params": cmd_params}
         return commands[args.command](args)
-    except InputError as exc:
+    except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. head
         return 0
-    except ValueError as exc:  # e.g. a sensitivity analysis over an incomplete sweep
-        print(f"ontschot: error: {exc}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":

@@ -184,6 +184,9 @@ def load_design(path: str | Path) -> Design:
     unknown = sorted(set(raw) - TOP_KEYS)
     if unknown:
         raise _fail(path, f"unknown key(s) {unknown}; allowed: {sorted(TOP_KEYS)}")
+    for table in ("base", "sampler", "vary", "outcomes"):
+        if not isinstance(raw.get(table, {}), dict):
+            raise _fail(path, f"{table} = {raw[table]!r} is not allowed: a table [{table}]")
 
     regimes = raw.get("regimes", ["compartmentalised", "integrated"])
     if not isinstance(regimes, list) or not regimes or any(r not in REGIMES for r in regimes) \
@@ -202,7 +205,10 @@ def load_design(path: str | Path) -> Design:
     base_raw = dict(raw.get("base", {}))
     base: dict[str, Any] = {}
     if "scenario" in base_raw:
-        base.update(load_scenario((path.parent / base_raw.pop("scenario")).resolve()))
+        scenario = base_raw.pop("scenario")
+        if not isinstance(scenario, str):
+            raise _fail(path, f"base.scenario = {scenario!r} is not allowed: a path to a scenario file")
+        base.update(load_scenario((path.parent / scenario).resolve()))
     base.update(PARAMETERS.validate(flatten(base_raw), origin=f"{path} [base]"))
 
     sampler = dict(raw.get("sampler", {"method": "factorial"}))
@@ -230,7 +236,10 @@ def load_design(path: str | Path) -> Design:
         elif isinstance(spec, dict):
             if meta.kind not in ("float", "int"):
                 raise _fail(path, f"vary '{key}' is {meta.kind}; a range needs a number parameter (give a list)")
-            lo, hi = spec.get("range", meta.range)
+            bounds = spec.get("range", meta.range)
+            if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+                raise _fail(path, f"vary '{key}' range = {bounds!r} is not allowed: two numbers [lo, hi]")
+            lo, hi = bounds
             for v in (lo, hi):
                 meta.coerce(v, f"{path} [vary] range")
             if not lo < hi:
@@ -247,6 +256,8 @@ def load_design(path: str | Path) -> Design:
 
     outcomes = dict(raw.get("outcomes", {}))
     names = {s.name for s in SUMMARIES}
+    if not isinstance(outcomes.get("indicators", []), list):
+        raise _fail(path, f"outcomes.indicators = {outcomes['indicators']!r} is not allowed: a list of summary names")
     for ind in outcomes.get("indicators", []):
         if ind not in names:
             raise _fail(path, f"outcomes.indicators: {ind!r} is not a summary; allowed: {sorted(names)}")
@@ -269,6 +280,10 @@ def _check_sampler(path: Path, method: str, sampler: dict) -> None:
             raise _fail(path, f"sampler.{key} = {value!r} is not allowed for '{method}': a whole number >= {minimum}")
         return value
 
+    if "seed" in sampler:
+        seed = sampler["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise _fail(path, f"sampler.seed = {seed!r} is not allowed: a whole number from 0 to {2**32 - 1}")
     if method == "lhs":
         whole("samples", 2)
     elif method == "sobol":

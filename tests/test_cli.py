@@ -148,6 +148,20 @@ def test_scenario_regime_sets_the_comparison(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["regimes"] == ["compartmentalised", "gradual"]
 
 
+@pytest.mark.parametrize("error", [ValueError("a bug, not an input error"), RuntimeError("a bug, not an input error")])
+def test_an_unexpected_error_surfaces_with_its_traceback(tmp_path, capsys, monkeypatch, error):
+    import experiments.cli as cli
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(cli, "run_comparison", broken)
+    with pytest.raises(type(error), match="a bug, not an input error"):
+        main(["run", "--out", str(tmp_path), *SMALL])
+    assert "ontschot: error" not in capsys.readouterr().err
+    assert folders(tmp_path) == []
+
+
 def test_a_command_validates_each_input_once(tmp_path, capsys, monkeypatch):
     """The run command resolves its values once; the regimes and their runs use them without checking again."""
     from model.parameters import Parameter

@@ -155,6 +155,12 @@ BAD = {
                                  "sampler.n = 12 is not allowed for 'sobol': a power of two"),
     "list under a range sampler": ('[sampler]\nmethod = "lhs"\nsamples = 4\n[vary]\n"firm.lock_in" = [0.1]\n', "needs a range"),
     "bad regime": ('regimes = ["pooled"]\n[vary]\n"firm.lock_in" = [0.1]\n', "regimes = ['pooled']"),
+    "range not two numbers": ('[sampler]\nmethod = "lhs"\nsamples = 4\n[vary]\n"firm.lock_in" = { range = [0.1] }\n',
+                              "range = [0.1] is not allowed: two numbers"),
+    "vary not a table": ('vary = 3\n', "vary = 3 is not allowed: a table [vary]"),
+    "base scenario not a path": ('[base]\nscenario = 3\n[vary]\n"firm.lock_in" = [0.1]\n', "base.scenario = 3"),
+    "sampler seed not whole": ('[sampler]\nmethod = "lhs"\nsamples = 4\nseed = "x"\n[vary]\n"firm.lock_in" = {}\n',
+                               "sampler.seed = 'x'"),
 }
 
 
@@ -264,3 +270,13 @@ def test_a_planned_run_carries_its_regime_in_its_values_and_is_not_validated_aga
     assert set(frame["regime"]) == {"integrated"} and set(frame["seed"]) == {spec.seed}
     assert design.plan() is design.plan()  # planned (and validated) once per design
 
+
+def test_sensitivity_over_an_incomplete_sweep_is_an_input_error(tmp_path, capsys, monkeypatch):
+    import experiments.cli as cli
+
+    path = tmp_path / "sobol.toml"
+    path.write_text('name = "s"\n[sampler]\nmethod = "sobol"\nn = 4\n[vary]\n"firm.lock_in" = {}\n"work.base_hazard" = {}\n')
+    monkeypatch.setattr(cli, "_sweep", lambda args, design: {"planned": 8, "done": 6, "failed": 2, "remaining": 2})
+    assert cli.main(["sensitivity", str(path), "--out", str(tmp_path / "s"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "lacks 2 of its 8 runs" in err and len(err.strip().splitlines()) == 1
