@@ -261,11 +261,14 @@ class SocialDomainModel(mesa.Model):
         Mesa 3.3.1 keeps every model it has seen in the class-level ``Agent._ids`` registry, so a
         process that runs many models (a sweep worker, the calibration) grows without bound
         (mesa/mesa#3179, fixed upstream in #3180 for Mesa versions that need Python >= 3.12). On
-        those versions the registry is gone and this does nothing.
+        those versions the registry is gone and that part does nothing. The resident agents were
+        kept out of the garbage collector's rescans (``gc.freeze``, see ``Residents``); they are
+        handed back to it here (``gc.unfreeze``), and the next model built collects first.
         """
         registry = getattr(mesa.Agent, "_ids", None)
         if isinstance(registry, dict):
             registry.pop(self, None)
+        Residents.release()
 
     def tidy(self) -> pd.DataFrame:
         """Yearly indicators and group breakdowns as one long frame: year, indicator, group_by, group, value."""
