@@ -121,15 +121,27 @@ class Population:
     def _reserve(self, count: int) -> np.ndarray:
         need = self.n + count
         if need > self._cap:
-            new_cap = max(need, 2 * self._cap)
-            for name, (dtype, shape, fill) in FIELDS.items():
-                grown = np.full((new_cap, *shape), fill, dtype=dtype)
-                grown[: self.n] = getattr(self, name)[: self.n]
-                setattr(self, name, grown)
-            self._cap = new_cap
+            self._resize(max(need, self._cap + self._cap // 4))
         rows = np.arange(self.n, need)
         self.n = need
         return rows
+
+    def _resize(self, capacity: int, keep: np.ndarray | None = None) -> None:
+        """Move every column into arrays of ``capacity`` rows: the first ``n`` rows, or the rows in ``keep``.
+
+        One column at a time, so the memory held on top of the columns is one column's worth.
+        """
+        count = self.n if keep is None else len(keep)
+        for name, (dtype, shape, fill) in FIELDS.items():
+            column = getattr(self, name)
+            moved = np.empty((capacity, *shape), dtype=dtype)
+            if keep is None:
+                moved[:count] = column[:count]
+            else:
+                np.take(column, keep, axis=0, out=moved[:count])
+            moved[count:] = fill
+            setattr(self, name, moved)
+        self._cap = capacity
 
     def alive_rows(self) -> np.ndarray:
         """Indices of residents currently in the modelled population."""
@@ -180,14 +192,22 @@ class Population:
                            month=month, before=before, after=NO_CODE)
 
     def compact(self, keep: np.ndarray) -> np.ndarray:
-        """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped)."""
+        """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped).
+
+        The kept rows keep their order. The arrays shrink with the rows, to a quarter more than
+        the rows kept, when they could hold more than half as many again.
+        """
+        kept = len(keep)
         new_row = np.full(self.n, -1, dtype=np.int64)
-        new_row[keep] = np.arange(len(keep))
-        for name in FIELDS:
-            column = getattr(self, name)
-            column[: len(keep)] = column[keep]
-            column[len(keep): self.n] = FIELDS[name][2]
-        self.n = len(keep)
+        new_row[keep] = np.arange(kept)
+        if self._cap > kept + kept // 2:
+            self._resize(max(kept + kept // 4, 16), keep)
+        else:
+            for name, (_, _, fill) in FIELDS.items():
+                column = getattr(self, name)
+                column[:kept] = np.take(column, keep, axis=0)
+                column[kept: self.n] = fill
+        self.n = kept
         return new_row
 
     # ------------------------------------------------------------------ desks
