@@ -12,8 +12,12 @@ This module imports nothing from the simulation, so input can be checked without
 from __future__ import annotations
 
 import difflib
-import json
 import math
+import numbers
+import os
+import re
+import reprlib
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +28,11 @@ PARAMETER_FILE = Path(__file__).with_name("parameters.toml")
 STATUSES = ("legislated", "published", "calibrated", "assumption", "scenario")
 KINDS = ("float", "int", "choice", "float_list")
 REQUIRED = ("value", "unit", "status", "label", "source", "kind")
+MAX_FILE_BYTES = 1 << 20  # a scenario, design or parameter file: 1 MiB is thousands of times any real one
+MAX_DEPTH = 8  # tables and lists inside each other in such a file (the parameter file needs 4)
+MAX_LIST = 1000  # entries of a list parameter without a fixed length (a yearly path needs at most scenario.years)
+_WHOLE = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)  # ASCII digits only: no '٣', no '1_0', no spaces
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})(?:[eE][+-]?[0-9]{1,4})?", re.ASCII)
 
 
 class InputError(ValueError):
@@ -58,17 +67,23 @@ class Parameter:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         lo, hi = self.range
         what = {"float": "a number", "int": "a whole number", "float_list": "a list of numbers"}[self.kind]
-        each = " each" if self.kind == "float_list" else ""
-        n = f" of length {self.length}" if self.length else ""
-        return f"{what}{n}{each} from {_fmt(lo)} to {_fmt(hi)} ({self.unit})"
+        if self.kind == "float_list":
+            n = f" of length {self.length}" if self.length else f" (1 to {MAX_LIST:,} of them)"
+            return f"{what}{n} each from {_fmt(lo)} to {_fmt(hi)} ({self.unit})"
+        return f"{what} from {_fmt(lo)} to {_fmt(hi)} ({self.unit})"
 
     def coerce(self, value: Any, origin: str = "") -> Any:
-        """Return ``value`` converted to this parameter's kind, or raise ParameterError."""
+        """Return ``value`` converted to this parameter's kind, or raise ParameterError.
+
+        numpy scalars and arrays are taken as the Python numbers, strings and lists they hold (so
+        ``mesa.batch_run`` over ``np.arange`` works); a bool is never a number.
+        """
         where = f" (from {origin})" if origin else ""
+        value = plain(value)
 
         def fail() -> ParameterError:
             return ParameterError(
-                f"parameter '{self.path}' = {value!r}{where} is not allowed: expected {self.describe_allowed()}"
+                f"parameter '{self.path}' = {show(value)}{where} is not allowed: expected {self.describe_allowed()}"
             )
 
         if self.kind == "choice":
@@ -76,16 +91,19 @@ class Parameter:
                 raise fail()
             return value
         if self.kind == "float_list":
-            if not isinstance(value, (list, tuple)) or (self.length and len(value) != self.length) or not value:
+            if not isinstance(value, list) or not value or len(value) != (self.length or len(value)) \
+                    or len(value) > MAX_LIST:
                 raise fail()
-            out = [self._number(v, fail, whole=False) for v in value]
-            return out
+            return [self._number(v, fail, whole=False) for v in value]
         return self._number(value, fail, whole=self.kind == "int")
 
     def _number(self, v: Any, fail, whole: bool):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise fail()
         if isinstance(v, float) and not math.isfinite(v):
+            raise fail()
+        lo, hi = self.range
+        if not lo <= v <= hi:  # compared before converting: an int too large for a float is just out of range
             raise fail()
         if whole:
             if isinstance(v, float):
@@ -94,17 +112,67 @@ class Parameter:
                 v = int(v)
         else:
             v = float(v)
-        lo, hi = self.range
-        if not lo <= v <= hi:
-            raise fail()
         return v
+
+
+def plain(value: Any) -> Any:
+    """Python values for numpy scalars and arrays (``np.int64`` -> ``int``); lists and tuples element by element.
+
+    Other values are returned as they are, so the checks that follow see only Python types.
+    """
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        value = value.tolist()  # np.int64 -> int, np.bool_ -> bool, np.str_ -> str, ndarray -> list
+    if isinstance(value, bool) or type(value) in (int, float, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+_SHOW = reprlib.Repr()  # keyword arguments need Python 3.12
+_SHOW.maxlevel, _SHOW.maxlist, _SHOW.maxtuple, _SHOW.maxdict, _SHOW.maxstring, _SHOW.maxother = 3, 8, 8, 6, 60, 60
+
+
+def show(value: Any) -> str:
+    """A value as it appears in an error message: its repr, shortened, always on one line."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"<a whole number of about {int(abs(value).bit_length() * math.log10(2)) + 1:,} digits>"
+    if isinstance(value, float):
+        return repr(value)
+    try:
+        return _SHOW.repr(value)
+    except ValueError:  # a huge int deep in a list
+        return f"<{type(value).__name__}>"
+
+
+def closest(word: str, options) -> str:
+    """'; did you mean ...?' naming the closest of ``options`` to a misspelt ``word``, or ''."""
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def whole_number(text: str) -> int | None:
+    """A command-line whole number: ASCII digits with an optional sign, else None (no '٣', '1_0', ' 3')."""
+    return int(text) if isinstance(text, str) and _WHOLE.fullmatch(text) else None
+
+
+def decimal_number(text: str) -> float | None:
+    """A command-line number in plain decimal or exponent notation (ASCII), else None (no 'nan', 'inf', '1_0')."""
+    return float(text) if isinstance(text, str) and _DECIMAL.fullmatch(text) else None
 
 
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1000 else f"{x:g}"
 
 
-def flatten(tree: Mapping[str, Any], keep: Callable[[dict], bool] | None = None, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Mapping[str, Any], keep: Callable[[dict], bool] | None = None, prefix: str = "",
+            origin: str = "") -> dict[str, Any]:
     """Nested TOML tables as one mapping by dotted path: ``{"a": {"b": 1}}`` becomes ``{"a.b": 1}``.
 
     Args:
@@ -112,30 +180,91 @@ def flatten(tree: Mapping[str, Any], keep: Callable[[dict], bool] | None = None,
         keep: a table for which this is true is a value itself, not walked into (the parameter
             file's tables, which hold ``value``).
         prefix: the path of ``tree`` itself.
+        origin: where the tree comes from, for the error message.
 
     Returns:
         Every leaf value (or kept table) by its dotted path.
+
+    Raises:
+        InputError: the same path given twice (as a quoted dotted key and in a table).
+
+    An empty table is kept as a value (``{}``), so a stray ``[scenario.typo]`` is checked, not dropped.
     """
     flat: dict[str, Any] = {}
     for key, sub in tree.items():
         path = f"{prefix}.{key}" if prefix else key
-        if isinstance(sub, dict) and not (keep and keep(sub)):
-            flat.update(flatten(sub, keep, path))
-        else:
-            flat[path] = sub
+        walk = isinstance(sub, dict) and sub and not (keep and keep(sub))  # an empty table is a value: checked
+        for leaf, value in (flatten(sub, keep, path, origin).items() if walk else [(path, sub)]):
+            if leaf in flat:
+                where = f" in {origin}" if origin else ""
+                raise InputError(f"'{leaf}' is given twice{where} (as a quoted dotted key and in a table): "
+                                 "keep one")
+            flat[leaf] = value
     return flat
 
 
+def show_path(path: str | Path) -> str:
+    """A file path as it appears in an error message: quoted, shortened, on one line."""
+    return show(os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path))
+
+
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
-    """Parse a TOML file; a missing or malformed file is an InputError naming ``what`` it is and where."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{what} '{path}' does not exist")
+    """Parse a TOML file; any problem with it is an InputError naming ``what`` it is and where.
+
+    Refused: an empty path, a missing, unreadable or non-regular file, one over ``MAX_FILE_BYTES``,
+    text that is not UTF-8 or not TOML, and tables and lists nested more than ``MAX_DEPTH`` deep.
+    """
+    if not str(path).strip():
+        raise InputError(f"{what} path {show_path(path)} is empty: expected the path of a TOML file")
+    shown = f"{what} {show_path(path)}"
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{shown} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"{shown} cannot be read: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL character in the path
+        raise InputError(f"{shown} is not a usable path (it holds a NUL character)") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{shown} is a folder: expected a TOML file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{shown} is not a regular file: expected a TOML file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(f"{shown} has {info.st_size:,} bytes: at most {MAX_FILE_BYTES:,} are allowed")
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{shown} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{shown} has more than {MAX_FILE_BYTES:,} bytes: that many are not allowed")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{shown} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})") from None
+    try:
+        tree = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{what} '{path}' is not valid TOML: {exc}") from None
+        raise InputError(f"{shown} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{shown} nests tables and lists too deeply: at most {MAX_DEPTH} levels are allowed") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise InputError(f"{shown} is not valid TOML: it holds a number too long to read") from None
+    depth = nesting_depth(tree)
+    if depth > MAX_DEPTH:
+        raise InputError(f"{shown} nests tables and lists {depth} levels deep: at most {MAX_DEPTH} are allowed")
+    return tree
+
+
+def nesting_depth(tree: Any) -> int:
+    """How many tables and lists lie inside each other in a parsed TOML document (the document is 1)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 def _build(path: str, raw: dict) -> Parameter:
@@ -176,7 +305,7 @@ class ParameterSet:
     @classmethod
     def load(cls, path: Path = PARAMETER_FILE) -> "ParameterSet":
         """Read and check the parameter file."""
-        tables = flatten(read_toml(path, "parameter file"), keep=lambda table: "value" in table)
+        tables = flatten(read_toml(path, "parameter file"), keep=lambda table: "value" in table, origin=path.name)
         return cls({p: _build(p, raw) for p, raw in tables.items()})
 
     def __contains__(self, path: str) -> bool:
@@ -194,9 +323,8 @@ class ParameterSet:
     def unknown_message(self, path: str, origin: str = "") -> str:
         """The error text for an unknown key, with the closest known keys."""
         where = f" (from {origin})" if origin else ""
-        close = difflib.get_close_matches(path, list(self.definitions), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        return f"unknown parameter '{path}'{where}{hint} (list them with: ontschot params)"
+        shown = show(path)[1:-1] if isinstance(path, str) else show(path)
+        return f"unknown parameter '{shown}'{where}{closest(path, self.definitions)} (list them with: ontschot params)"
 
     def validate(self, overrides: dict[str, Any], origin: str = "") -> dict[str, Any]:
         """Check overrides by path; return them coerced. Raises ParameterError on the first bad one."""
@@ -317,14 +445,21 @@ def check_combinations(p) -> None:
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
-    """Turn ``key=value`` strings into typed, validated overrides (type from the parameter's kind)."""
+    """Turn ``key=value`` strings into typed, validated overrides (type from the parameter's kind).
+
+    Numbers are read strictly (ASCII digits, no ``1_0``, no ``nan``); lists as ``1,2,3`` or
+    ``[1, 2, 3]``. A key given twice is refused rather than the last one silently winning.
+    """
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise ParameterError(f"--set {item!r} is not of the form key=value (e.g. --set benefit.cost_per_year=15000)")
+            raise ParameterError(f"--set {show(item)} is not of the form key=value "
+                                 "(e.g. --set benefit.cost_per_year=15000)")
         key, raw = (x.strip() for x in item.split("=", 1))
         if key not in PARAMETERS:
             raise ParameterError(PARAMETERS.unknown_message(key, "--set"))
+        if key in out:
+            raise ParameterError(f"parameter '{key}' is given twice with --set: give it once")
         spec = PARAMETERS.get(key)
         out[key] = spec.coerce(_typed(raw, spec.kind), "--set")
     return out
@@ -335,31 +470,39 @@ def _typed(raw: str, kind: str) -> Any:
     if kind == "choice":
         return raw
     if kind == "float_list":
-        text = raw if raw.startswith("[") else f"[{raw}]"
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return raw
-    try:
-        return int(raw) if kind == "int" and raw.lstrip("-").isdigit() else float(raw)
-    except ValueError:
-        return raw
+        inner = raw[1:-1] if raw.startswith("[") and raw.endswith("]") else raw
+        parts = [decimal_number(part.strip()) for part in inner.split(",")]
+        return raw if None in parts else parts
+    number = whole_number(raw) if kind == "int" else None
+    if number is None:
+        number = decimal_number(raw)
+    return raw if number is None else number
 
 
 def load_scenario(path: str | Path) -> dict[str, Any]:
-    """Read and validate a scenario file of overrides keyed by parameter path (tables or dotted keys)."""
-    return PARAMETERS.validate(flatten(read_toml(path, "scenario file")), origin=str(path))
+    """Read and validate a scenario file of overrides keyed by parameter path (tables or dotted keys).
+
+    The file's schema is the parameter set itself: every key a parameter path (unknown ones get the
+    closest known paths), every value checked against that parameter's kind and range, no path twice.
+    """
+    origin = str(path)
+    return PARAMETERS.validate(flatten(read_toml(path, "scenario file"), origin=origin), origin=origin)
 
 
 def resolve_overrides(scenario: str | Path | None, sets: list[str], extra: dict[str, Any]) -> Values:
     """A command's parameter values: scenario file, then --set flags, then explicit options.
 
     Each input is validated once, naming where it came from; the combinations are checked on the
-    result. ``values.overrides`` holds what was asked for.
+    result. ``values.overrides`` holds what was asked for. A parameter given both with --set and by
+    an explicit option (``--years``) is refused; --set over a scenario file's value is the documented order.
     """
     overrides: dict[str, Any] = {}
-    if scenario:
+    if scenario is not None:
         overrides.update(load_scenario(scenario))
-    overrides.update(parse_set(sets))
+    sets_clean = parse_set(sets)
+    overrides.update(sets_clean)
+    both = sorted(set(sets_clean) & set(extra))
+    if both:
+        raise ParameterError(f"parameter '{both[0]}' is given both with --set and by its own option: give it once")
     overrides.update(PARAMETERS.validate(extra, origin="command-line option"))
     return PARAMETERS._assemble(overrides)

@@ -20,10 +20,12 @@ from model.parameters import (
     ParameterSet,
     Values,
     _build,
+    decimal_number,
     flatten,
     load_scenario,
     parse_set,
     resolve_overrides,
+    whole_number,
 )
 from tests.conftest import run_model
 
@@ -218,3 +220,102 @@ def test_importing_model_parameters_does_not_load_the_simulation():
     if "model.model" in loaded and "from model.model import" in (ROOT / "model" / "__init__.py").read_text():
         pytest.xfail("model/__init__.py imports model.model eagerly; the package must load it lazily")
     assert "model.model" not in loaded and "mesa" not in loaded, loaded
+
+
+# Input coercion: numpy values are the numbers they hold; files and command-line numbers are read strictly.
+
+
+def test_numpy_scalars_and_arrays_are_accepted_as_the_python_values_they_hold():
+    import numpy as np
+
+    values = PARAMETERS.resolve({"scenario.inhabitants": np.int64(2000), "scenario.pooled_share": np.float32(0.5),
+                                 "scenario.regime": np.str_("gradual"), "scenario.years": np.uint8(3),
+                                 "population.household_size_probs": np.array([0.4, 0.3, 0.2, 0.1])})
+    assert type(values["scenario.inhabitants"]) is int and type(values["scenario.years"]) is int
+    assert type(values["scenario.pooled_share"]) is float and type(values["scenario.regime"]) is str
+    assert values["population.household_size_probs"] == [0.4, 0.3, 0.2, 0.1]
+    assert json.dumps(values.overrides)  # plain Python: manifests and run ids see the same values as for ints
+    with pytest.raises(ParameterError, match="'scenario.inhabitants' = True is not allowed"):
+        PARAMETERS.resolve({"scenario.inhabitants": np.bool_(True)})
+
+
+def test_the_model_takes_numpy_scalars_as_mesa_batch_run_passes_them():
+    import numpy as np
+
+    from model import SocialDomainModel
+
+    model = SocialDomainModel(inhabitants=np.int64(1000), years=np.int64(1), pooled_share=np.float64(0.5),
+                              regime=np.str_("gradual"), rng=np.int64(3), benefit__cost_per_year=np.int32(15000))
+    assert model.p["scenario.inhabitants"] == 1000 and model.p["benefit.cost_per_year"] == 15000.0
+    model.step()
+    assert not model.running
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    (10**5000, "<a whole number of about 5,001 digits>"),  # an int too large for a float is out of range
+    (10**400, "<a whole number of about 401 digits>"),
+    (float("nan"), "nan"),
+    ("x" * 10_000, "..."),  # long values are shortened in the message
+], ids=["5001 digits", "401 digits", "nan", "long text"])
+def test_out_of_range_giants_and_long_values_give_a_short_message(value, fragment):
+    with pytest.raises(ParameterError) as err:
+        PARAMETERS.validate({"benefit.cost_per_year": value})
+    assert fragment in str(err.value) and len(str(err.value)) < 300
+
+
+def test_a_list_parameter_has_a_length_limit():
+    with pytest.raises(ParameterError, match="1 to 1,000 of them"):
+        PARAMETERS.validate({"economy.unemployed_per_vacancy_path": [4.0] * 1001})
+
+
+@pytest.mark.parametrize("text", ["٣", "1_0", " 3", "3 ", "0x10", "1e", "nan", "inf", "-inf", "3.0.0", "", "+", "١٢"])
+def test_command_line_numbers_are_ascii_decimal_only(text):
+    assert whole_number(text) is None
+    if text.strip() == text:  # --set strips the spaces around its value; the options take the text as it is
+        assert decimal_number(text) is None
+        with pytest.raises(ParameterError, match="is not allowed"):
+            parse_set([f"scenario.years={text}"])
+
+
+def test_command_line_lists_and_a_key_given_twice():
+    assert parse_set(["population.household_size_probs=[0.4, 0.3,0.2 , 0.1]"]) == {
+        "population.household_size_probs": [0.4, 0.3, 0.2, 0.1]}
+    with pytest.raises(ParameterError, match="is not allowed"):
+        parse_set(["population.household_size_probs=" + "[" * 5000 + "]" * 5000])
+    with pytest.raises(ParameterError, match="'scenario.years' is given twice with --set"):
+        parse_set(["scenario.years=3", "scenario.years=4"])
+    with pytest.raises(ParameterError, match="'scenario.years' is given both with --set and by its own option"):
+        resolve_overrides(None, ["scenario.years=3"], {"scenario.years": 4})
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b'"scenario.years" = 4\n[scenario]\nyears = 5\n', "'scenario.years' is given twice in"),
+    (b"[scenario]\nyears = 4\n[scenario]\n", "not valid TOML"),
+    (b"[scenario]\nyears = 4\n[scenario.yeras]\n", "unknown parameter 'scenario.yeras'"),
+    (b"\xff\xfe[scenario]\n", "is not UTF-8 text (byte 0xff at position 0)"),
+    (b"a = " + b"[" * 3000 + b"]" * 3000 + b"\n", "nests tables and lists too deeply"),
+    (b"a = " + b"[" * 20 + b"1" + b"]" * 20 + b"\n", "nests tables and lists 21 levels deep: at most 8"),
+    (b"a = " + b"1" * 5000 + b"\n", "holds a number too long to read"),
+    (b"# " + b"x" * (2 << 20) + b"\n", "bytes: at most 1,048,576 are allowed"),
+    (b"[scenario]\nyears = 4.5\n", "'scenario.years' = 4.5 (from"),
+])
+def test_a_bad_scenario_file_is_one_clear_error(tmp_path, content, fragment):
+    path = tmp_path / "s.toml"
+    path.write_bytes(content)
+    with pytest.raises(ParameterError) as err:
+        load_scenario(path)
+    message = str(err.value)
+    assert fragment in message and len(message.splitlines()) == 1 and len(message) < 400
+    assert "s.toml" in message
+
+
+def test_scenario_paths_that_cannot_be_files(tmp_path):
+    cases = {"": "is empty", str(tmp_path): "is a folder", str(tmp_path / ("x" * 5000)): "cannot be read",
+             "a\0b.toml": "holds a NUL character", "/dev/null": "is not a regular file",
+             str(tmp_path / "missing.toml"): "does not exist"}
+    for path, fragment in cases.items():
+        with pytest.raises(ParameterError, match=fragment) as err:
+            load_scenario(path)
+        assert len(str(err.value)) < 400
+    with pytest.raises(ParameterError, match="scenario file path '' is empty"):
+        resolve_overrides("", [], {})  # an empty --scenario is refused, not ignored
