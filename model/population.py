@@ -70,6 +70,11 @@ FIELDS: dict[str, tuple] = {
 }
 
 
+def grown_capacity(need: int, capacity: int) -> int:
+    """Room for ``need`` rows: at least a quarter more than ``capacity``, so growing stays cheap per row."""
+    return max(need, capacity + capacity // 4)
+
+
 class Population:
     """Growable struct-of-arrays for residents, with the named transitions that change them."""
 
@@ -121,7 +126,7 @@ class Population:
     def _reserve(self, count: int) -> np.ndarray:
         need = self.n + count
         if need > self._cap:
-            self._resize(max(need, self._cap + self._cap // 4))
+            self._resize(grown_capacity(need, self._cap))
         rows = np.arange(self.n, need)
         self.n = need
         return rows

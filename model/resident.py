@@ -9,14 +9,20 @@ import numpy as np
 
 from model.constants import DISPLAY_DIGITS, Desk, Disability, Domain, Instrument, Status
 from model.funding import Funding
+from model.population import grown_capacity
 
 
 class Resident(mesa.Agent):
-    """A resident with problems on several life domains; reads its row of ``model.pop``."""
+    """A resident with problems on several life domains; reads its row of ``model.pop``.
 
-    def __init__(self, model: mesa.Model, *, row: int):
-        super().__init__(model)
-        self.row = row
+    Created only by ``Residents``, which keeps the row of each agent (rows move when the
+    population drops the rows of residents who left).
+    """
+
+    @property
+    def row(self) -> int:
+        """The resident's row in ``model.pop``."""
+        return self.model.actors.residents.row_of(self.unique_id)
 
     @property
     def uid(self) -> int:
@@ -120,50 +126,86 @@ class Residents:
 
     def __init__(self, model: mesa.Model):
         self.model = model
-        self.by_row: list[Resident | None] = []
+        self.n = 0  # rows known (the population's rows)
+        self._agent: list[Resident | None] = []  # agent by row; None once the resident left (a list: the
+        # collector must see these references, and it does not look into numpy object arrays)
+        self._id = np.empty(0, dtype=np.int64)  # the agent's unique_id by row; -1 once the resident left
+        self._row = np.empty(0, dtype=np.int32)  # row by unique_id; -1 for other agents and leavers
         if Residents._collect_due:
             Residents._collect_due = False
             gc.collect()
 
     def create(self, rows: np.ndarray) -> None:
         """One agent per new row (rows are appended in order), kept out of the collector's rescans."""
+        count = len(rows)
+        if count == 0:
+            return
+        if rows[0] != self.n or rows[-1] != self.n + count - 1:
+            raise ValueError(f"rows {rows[0]}..{rows[-1]} do not follow the {self.n} rows known")
         model = self.model
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(model, row=row) for row in rows.tolist()]
+            agents = [Resident(model) for _ in range(count)]
         finally:
             if enabled:
                 gc.enable()
         gc.freeze()
-        self.by_row.extend(agents)
+        first, last = agents[0].unique_id, agents[-1].unique_id
+        ids = (np.arange(first, last + 1) if last - first == count - 1  # unique_ids only increase
+               else np.fromiter((a.unique_id for a in agents), dtype=np.int64, count=count))
+        end = self.n + count
+        if end > len(self._id):
+            self._id = _grown(self._id, grown_capacity(end, len(self._id)), -1)
+        self._agent.extend(agents)
+        self._id[self.n: end] = ids
+        if ids[-1] >= len(self._row):
+            self._row = _grown(self._row, grown_capacity(int(ids[-1]) + 1, len(self._row)), -1)
+        self._row[ids] = rows
+        self.n = end
 
     def remove(self, rows: np.ndarray) -> None:
         """Remove the agents of these rows from the model."""
-        agents = self.by_row
+        agents = self._agent
         deregister = self.model.deregister_agent
         for row in rows.tolist():
             deregister(agents[row])
             agents[row] = None
+        self._row[self._id[rows]] = -1
+        self._id[rows] = -1
 
     def remap(self, new_row: np.ndarray) -> None:
         """After the population dropped rows: keep the agents of kept rows, each with its new row."""
-        kept_rows = np.flatnonzero(new_row >= 0)
-        moved = np.flatnonzero(kept_rows != np.arange(len(kept_rows)))
-        by_row = self.by_row
-        kept = by_row[: len(kept_rows)] if not len(moved) else [by_row[old] for old in kept_rows.tolist()]
-        for row in moved.tolist():
-            agent = kept[row]
-            if agent is not None:
-                agent.row = row
-        self.by_row = kept
+        keep = np.flatnonzero(new_row >= 0)
+        kept = len(keep)
+        agents = self._agent
+        self._agent = [agents[row] for row in keep.tolist()]
+        self._id[:kept] = self._id[keep]
+        self._id[kept: self.n] = -1
+        ids = self._id[:kept]
+        present = ids >= 0
+        self._row[ids[present]] = np.flatnonzero(present)
+        self.n = kept
 
     def of(self, row: int) -> Resident | None:
         """The agent of a row (None once the resident has left)."""
-        return self.by_row[row]
+        return self._agent[row]
+
+    def row_of(self, unique_id: int) -> int:
+        """The row of a resident agent, by its Mesa ``unique_id``."""
+        row = int(self._row[unique_id]) if unique_id < len(self._row) else -1
+        if row < 0:
+            raise KeyError(f"no resident agent with unique_id {unique_id}")
+        return row
 
     @staticmethod
     def release() -> None:
         """Give frozen objects back to the collector (``gc.unfreeze``); the next model collects first."""
         gc.unfreeze()
         Residents._collect_due = True
+
+
+def _grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:
+    grown = np.full(capacity, fill, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
