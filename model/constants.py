@@ -10,7 +10,7 @@ from enum import IntEnum, IntFlag
 
 MONTHS_PER_YEAR = 12.0
 PER_10K = 10_000  # inhabitants per staffing / places unit
-COMPACT_WHEN_GONE = 0.5  # drop the rows of residents who left once they are this share of all rows (speed only)
+COMPACT_WHEN_GONE = 0.2  # drop the rows of residents who left once they are this share of all rows (memory; results do not change)
 MORTALITY_REFERENCE_AGE = 40.0  # the age at which demography.mortality_at_40 is stated
 DISPLAY_DIGITS = 3  # rounding of persona tables
 HALF_YEAR = 0.5  # years: the [M16] "first six months" of a benefit spell

@@ -199,14 +199,14 @@ class Population:
     def compact(self, keep: np.ndarray) -> np.ndarray:
         """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped).
 
-        The kept rows keep their order. The arrays shrink with the rows, to a quarter more than
-        the rows kept, when they could hold more than half as many again.
+        The kept rows keep their order. The arrays shrink with the rows, to half as many again as
+        the rows kept, when they could hold more than twice as many.
         """
         kept = len(keep)
         new_row = np.full(self.n, -1, dtype=np.int64)
         new_row[keep] = np.arange(kept)
-        if self._cap > kept + kept // 2:
-            self._resize(max(kept + kept // 4, 16), keep)
+        if self._cap > 2 * kept:
+            self._resize(max(kept + kept // 2, 16), keep)
         else:
             for name, (_, _, fill) in FIELDS.items():
                 column = getattr(self, name)
