@@ -113,6 +113,11 @@ class Residents:
       created (``gc.disable``, re-enabled afterwards if it was on) and then ``gc.freeze()`` moves
       every tracked object to the permanent generation, which collections skip. Agents that
       leave are still freed at once by reference counting (they hold no cycle).
+    * Rows. When the population drops the rows of leavers, the rows of everyone else move. The
+      registry keeps the row of each agent by ``unique_id`` (and the ``unique_id`` of each row) in
+      numpy arrays, so a compaction moves no agent attribute; ``Resident.row`` reads it. The
+      agents themselves are in a list: the collector does not see into numpy object arrays, so a
+      model held from one could never be freed.
 
     What this means for a process: frozen objects, the model's included, are not collected until
     ``gc.unfreeze()``. ``SocialDomainModel.release()`` calls ``Residents.release``, which unfreezes
