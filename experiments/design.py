@@ -42,13 +42,57 @@ from typing import Any
 import numpy as np
 
 from analysis.compare import SUMMARIES
+from experiments.limits import Limits
 from experiments.runner import replication_seeds
-from model.parameters import PARAMETERS, InputError, Values, flatten, load_scenario, read_toml
+from experiments.schema import (
+    SEED_MAX,
+    Choice,
+    Context,
+    List,
+    OneOf,
+    ParameterTable,
+    ParameterValue,
+    Table,
+    Tagged,
+    Text,
+    Whole,
+    check,
+)
+from model.parameters import PARAMETERS, InputError, Values, load_scenario, read_toml, show, show_path
 
 SAMPLERS = ("factorial", "lhs", "sobol", "morris")
+SENSITIVITY_SAMPLERS = ("sobol", "morris")
 REGIMES = PARAMETERS.get("scenario.regime").choices
+SUMMARY_NAMES = tuple(s.name for s in SUMMARIES)
 DEFAULT_RETRIES = 2
-TOP_KEYS = {"name", "regimes", "replications", "seed", "max_retries", "base", "sampler", "vary", "outcomes"}
+DEFAULT_REGIMES = ["compartmentalised", "integrated"]
+SEED = Whole(0, SEED_MAX)
+REGIME_NOTE = "the regimes are set by regimes = [...]"
+
+# The design file's schema: every key, what it allows, which limit bounds it (experiments/schema.py).
+DESIGN = Table({
+    "name": Text("a name"),
+    "regimes": List(Choice(REGIMES), 1, len(REGIMES), distinct=True),
+    "replications": Whole(1, limit="replications"),
+    "seed": SEED,
+    "max_retries": Whole(0, 10),
+    "base": ParameterTable(ParameterValue(), nested=True, refuse_paths={"scenario.regime": REGIME_NOTE},
+                           reserved={"scenario": Text("a path to a scenario file (relative to the design)", 4096)}),
+    "sampler": Tagged("method", "factorial", {
+        "factorial": {},
+        "lhs": {"samples": Whole(2, limit="samples"), "seed": SEED},
+        "sobol": {"n": Whole(2, limit="samples", power_of_two=True), "seed": SEED},
+        "morris": {"trajectories": Whole(2, limit="samples"), "levels": Whole(2, limit="levels", even=True),
+                   "seed": SEED},
+    }, required={"lhs": ("samples",), "sobol": ("n",), "morris": ("trajectories", "levels")}),
+    "vary": ParameterTable(OneOf(((list, List(ParameterValue(), limit="levels", distinct=True)),
+                                  (dict, Table({"range": List(ParameterValue(), 2, 2, what="two values [low, high] of the parameter"),
+                                                "levels": Whole(2, limit="levels")},
+                                               "a table { range = [low, high] } (with levels = N under factorial)")))),
+                           refuse_paths={"scenario.regime": REGIME_NOTE}),
+    "outcomes": Table({"indicators": List(Choice(SUMMARY_NAMES), 1, len(SUMMARY_NAMES), distinct=True),
+                       "difference": List(Choice(REGIMES), 2, 2, distinct=True)}),
+})
 
 
 @dataclass(frozen=True)
@@ -170,102 +214,68 @@ def _kind_value(path: str, value: float) -> Any:
 
 
 def _fail(path: Path, message: str) -> InputError:
-    return InputError(f"design '{path}': {message}")
+    return InputError(f"design {show_path(path)}: {message}")
 
 
-def load_design(path: str | Path) -> Design:
-    """Read and check a design file, and plan its runs.
+def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "sweep") -> Design:
+    """Read and check a design file against ``DESIGN`` and the rules between its fields, and plan its runs.
+
+    Args:
+        path: the design TOML file.
+        limits: size limits in force (default: this machine's, see ``experiments/limits.py``).
+        purpose: "sweep", or "sensitivity" (which needs a Sobol or Morris sampler) — checked here,
+            before anything is created or run.
 
     Raises:
-        InputError: naming the key, the value and what is allowed, before any run starts.
+        InputError: naming the file, the key, the value and what is allowed, before any run starts.
     """
     path = Path(path)
+    limits = limits or Limits()
     raw = read_toml(path, "design file")
-    unknown = sorted(set(raw) - TOP_KEYS)
-    if unknown:
-        raise _fail(path, f"unknown key(s) {unknown}; allowed: {sorted(TOP_KEYS)}")
-    for table in ("base", "sampler", "vary", "outcomes"):
-        if not isinstance(raw.get(table, {}), dict):
-            raise _fail(path, f"{table} = {raw[table]!r} is not allowed: a table [{table}]")
+    ctx = Context(file=f"design {show_path(path)}", limits=limits)
+    doc = check(DESIGN, raw, ctx)
 
-    regimes = raw.get("regimes", ["compartmentalised", "integrated"])
-    if not isinstance(regimes, list) or not regimes or any(r not in REGIMES for r in regimes) \
-            or len(set(regimes)) != len(regimes):
-        raise _fail(path, f"regimes = {regimes!r} is not allowed: a list of distinct names from {list(REGIMES)}")
-    replications = raw.get("replications", 1)
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
-        raise _fail(path, f"replications = {replications!r} is not allowed: a whole number of at least 1")
-    seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise _fail(path, f"seed = {seed!r} is not allowed: a whole number from 0 to {2**32 - 1}")
-    retries = raw.get("max_retries", DEFAULT_RETRIES)
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        raise _fail(path, f"max_retries = {retries!r} is not allowed: a whole number from 0 to 10")
+    regimes = doc.get("regimes", list(DEFAULT_REGIMES))
+    replications = doc.get("replications", 1)
+    seed = doc.get("seed", 0)
+    retries = doc.get("max_retries", DEFAULT_RETRIES)
+    sampler = doc.get("sampler", {"method": "factorial"})
+    method = sampler["method"]
+    if purpose == "sensitivity" and method not in SENSITIVITY_SAMPLERS:
+        raise _fail(path, f"sampler.method = {method!r} is not allowed for sensitivity analysis: expected one of "
+                          f"{', '.join(repr(m) for m in SENSITIVITY_SAMPLERS)}")
 
-    base_raw = dict(raw.get("base", {}))
+    base_doc = doc.get("base", {})
     base: dict[str, Any] = {}
-    if "scenario" in base_raw:
-        scenario = base_raw.pop("scenario")
-        if not isinstance(scenario, str):
-            raise _fail(path, f"base.scenario = {scenario!r} is not allowed: a path to a scenario file")
-        base.update(load_scenario((path.parent / scenario).resolve()))
-    base.update(PARAMETERS.validate(flatten(base_raw), origin=f"{path} [base]"))
+    if "scenario" in base_doc:
+        base.update(load_scenario((path.parent / base_doc["scenario"]).resolve()))
+    base.update({k: v for k, v in base_doc.items() if k != "scenario"})
+    if "scenario.regime" in base:
+        raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {REGIME_NOTE}: "
+                          "remove it from the scenario file or use regimes")
 
-    sampler = dict(raw.get("sampler", {"method": "factorial"}))
-    method = sampler.get("method", "factorial")
-    if method not in SAMPLERS:
-        raise _fail(path, f"sampler.method = {method!r} is not allowed: one of {list(SAMPLERS)}")
-    _check_sampler(path, method, sampler)
-
-    vary_raw = raw.get("vary", {})
-    if not vary_raw:
+    vary_doc = doc.get("vary", {})
+    if not vary_doc:
         raise _fail(path, "[vary] is empty: name at least one parameter to vary")
-    vary: dict[str, Any] = {}
-    for key, spec in vary_raw.items():
-        if key not in PARAMETERS:
-            raise _fail(path, PARAMETERS.unknown_message(key, "[vary]"))
-        meta = PARAMETERS.get(key)
-        if key == "scenario.regime":
-            raise _fail(path, "vary 'scenario.regime' through regimes = [...], not [vary]")
-        if isinstance(spec, list):
-            if method != "factorial":
-                raise _fail(path, f"vary '{key}' is a list, but sampler '{method}' needs a range: {{ range = [lo, hi] }}")
-            if not spec:
-                raise _fail(path, f"vary '{key}' = [] is empty")
-            vary[key] = [meta.coerce(v, f"{path} [vary]") for v in spec]
-        elif isinstance(spec, dict):
-            if meta.kind not in ("float", "int"):
-                raise _fail(path, f"vary '{key}' is {meta.kind}; a range needs a number parameter (give a list)")
-            bounds = spec.get("range", meta.range)
-            if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-                raise _fail(path, f"vary '{key}' range = {bounds!r} is not allowed: two numbers [lo, hi]")
-            lo, hi = bounds
-            for v in (lo, hi):
-                meta.coerce(v, f"{path} [vary] range")
-            if not lo < hi:
-                raise _fail(path, f"vary '{key}' range [{lo}, {hi}] is empty: low must be below high")
-            if method == "factorial":
-                levels = spec.get("levels")
-                if not isinstance(levels, int) or levels < 2:
-                    raise _fail(path, f"vary '{key}': a range under factorial needs levels = N (N >= 2), got {levels!r}")
-                vary[key] = [_kind_value(key, v) for v in np.linspace(lo, hi, levels)]
-            else:
-                vary[key] = {"range": [float(lo), float(hi)]}
-        else:
-            raise _fail(path, f"vary '{key}' = {spec!r} is not allowed: a list of values or {{ range = [lo, hi] }}")
+    fixed = sorted(set(vary_doc) & set(base_doc))
+    if fixed:
+        raise _fail(path, f"'{fixed[0]}' is both fixed in [base] and varied in [vary]: keep one")
+    vary = {key: _vary_entry(path, method, key, spec) for key, spec in vary_doc.items()}
 
-    outcomes = dict(raw.get("outcomes", {}))
-    names = {s.name for s in SUMMARIES}
-    if not isinstance(outcomes.get("indicators", []), list):
-        raise _fail(path, f"outcomes.indicators = {outcomes['indicators']!r} is not allowed: a list of summary names")
-    for ind in outcomes.get("indicators", []):
-        if ind not in names:
-            raise _fail(path, f"outcomes.indicators: {ind!r} is not a summary; allowed: {sorted(names)}")
+    outcomes = doc.get("outcomes", {})
+    if outcomes and method not in SENSITIVITY_SAMPLERS:
+        raise _fail(path, f"[outcomes] is used only by sensitivity analysis (sampler 'sobol' or 'morris'), "
+                          f"not by {method!r}: remove it")
     diff = outcomes.get("difference")
-    if diff is not None and (not isinstance(diff, list) or len(diff) != 2 or any(r not in regimes for r in diff)):
-        raise _fail(path, f"outcomes.difference = {diff!r} is not allowed: two regimes from regimes = {regimes}")
+    if diff is not None and any(r not in regimes for r in diff):
+        raise _fail(path, f"outcomes.difference = {show(diff)} is not allowed: expected two of regimes = {regimes}")
+    if method == "morris":
+        _check_morris_grid(path, vary, sampler["levels"])
 
-    design = Design(name=str(raw.get("name", path.stem)), regimes=regimes, replications=replications, seed=seed,
+    n_points = count_points(method, sampler, vary)
+    limits.runs(n_points * len(regimes) * replications,
+                f"{n_points:,} points x {len(regimes)} regime(s) x {replications:,} replication(s)", ctx.file)
+    design = Design(name=doc.get("name", path.stem), regimes=regimes, replications=replications, seed=seed,
                     max_retries=retries, base=base, method=method, sampler=sampler, vary=vary, outcomes=outcomes,
                     source={"regimes": regimes, "replications": replications, "seed": seed, "base": base,
                             "sampler": sampler, "vary": vary, "outcomes": outcomes, "max_retries": retries})
@@ -273,24 +283,46 @@ def load_design(path: str | Path) -> Design:
     return design
 
 
-def _check_sampler(path: Path, method: str, sampler: dict) -> None:
-    def whole(key: str, minimum: int) -> int:
-        value = sampler.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise _fail(path, f"sampler.{key} = {value!r} is not allowed for '{method}': a whole number >= {minimum}")
-        return value
+def _vary_entry(path: Path, method: str, key: str, spec: Any) -> Any:
+    """One [vary] entry as a list of values (factorial) or ``{"range": [lo, hi]}`` (other samplers)."""
+    meta = PARAMETERS.get(key)
+    where = f'vary."{key}"'
+    if isinstance(spec, list):
+        if method != "factorial":
+            raise _fail(path, f"{where} is a list, but sampler {method!r} needs a range: {{ range = [lo, hi] }} "
+                              "or {} for the parameter's own range")
+        return spec
+    if meta.kind not in ("float", "int"):
+        raise _fail(path, f"{where} is a {meta.kind} parameter: a range needs a number parameter (give a list)")
+    lo, hi = spec.get("range", meta.range)
+    if not lo < hi:
+        raise _fail(path, f"{where}.range = [{lo}, {hi}] is not allowed: expected low below high")
+    if method == "factorial":
+        if "levels" not in spec:
+            raise _fail(path, f"{where}: a range under factorial needs levels = N (N >= 2), or give a list of values")
+        return [_kind_value(key, v) for v in np.linspace(lo, hi, spec["levels"])]
+    if "levels" in spec:
+        raise _fail(path, f"{where}.levels = {show(spec['levels'])} is not allowed: levels apply under factorial "
+                          f"only; sampler {method!r} spreads its own points (remove levels)")
+    return {"range": [float(lo), float(hi)]}
 
-    if "seed" in sampler:
-        seed = sampler["seed"]
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-            raise _fail(path, f"sampler.seed = {seed!r} is not allowed: a whole number from 0 to {2**32 - 1}")
+
+def _check_morris_grid(path: Path, vary: dict[str, Any], levels: int) -> None:
+    """A Morris grid on a whole-number parameter needs a distinct value at every level (else effects divide by 0)."""
+    for key, spec in vary.items():
+        lo, hi = spec["range"]
+        if PARAMETERS.get(key).kind == "int" and hi - lo < levels - 1:
+            raise _fail(path, f'vary."{key}".range = [{lo:g}, {hi:g}] is too narrow for sampler.levels = {levels}: '
+                              f"a whole-number parameter needs at least {levels - 1} between low and high")
+
+
+def count_points(method: str, sampler: dict[str, Any], vary: dict[str, Any]) -> int:
+    """How many design points a sampler makes, computed before sampling (so a huge design is refused cheaply)."""
+    d = len(vary)
+    if method == "factorial":
+        return math.prod(len(v) for v in vary.values())
     if method == "lhs":
-        whole("samples", 2)
-    elif method == "sobol":
-        n = whole("n", 2)
-        if n & (n - 1):
-            raise _fail(path, f"sampler.n = {n} is not allowed for 'sobol': a power of two (e.g. {2 ** round(math.log2(n))})")
-    elif method == "morris":
-        whole("trajectories", 2)
-        whole("levels", 2)
-
+        return sampler["samples"]
+    if method == "sobol":
+        return sampler["n"] * (d + 2)
+    return sampler["trajectories"] * (d + 1)
