@@ -11,12 +11,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import run_summaries
+from model.parameters import InputError
 
 
 def outcomes_by_point(design, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per design point, one column per outcome (mean over replications)."""
     per_run = run_summaries(frame.assign(point=frame["run_id"])).rename(columns={"point": "run_id"})
     per_run = per_run.drop(columns=["regime", "replication", "seed"]).set_index("run_id")
+    if per_run.index.duplicated().any():  # a run counted twice would weigh its point twice: never average it in
+        twice = per_run.index[per_run.index.duplicated()].unique().tolist()
+        raise InputError(f"the sweep's results hold run(s) {twice[:3]} more than once: check the folder with "
+                         "ontschot verify")
     plan = pd.DataFrame([{"point": s.point, "regime": s.regime, "replication": s.replication, "run_id": s.run_id}
                          for s in design.plan()])
     summaries = plan.join(per_run, on="run_id")
@@ -35,7 +40,7 @@ def outcomes_by_point(design, frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(columns).reindex(range(n_points))
     if out.isna().any().any():
         lacking = out.index[out.isna().any(axis=1)].tolist()
-        raise ValueError(f"the sweep lacks results for design points {lacking[:10]}{'...' if len(lacking) > 10 else ''}:"
+        raise InputError(f"the sweep lacks results for design points {lacking[:10]}{'...' if len(lacking) > 10 else ''}:"
                          " run the sweep again to fill them (see failures/)")
     return out
 

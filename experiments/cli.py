@@ -1,7 +1,15 @@
 """The ``ontschot`` command line.
 
-ontschot run      compare funding regimes on a scenario (paired replications)
-ontschot params   list every parameter with unit, range, status and source
+ontschot run          compare funding regimes on a scenario (paired replications)
+ontschot validate     check the compartmentalised baseline against the published figures
+ontschot persona      follow a scripted household under two regimes
+ontschot sweep        run a design file on Dask (resumable)
+ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
+ontschot verify       check a sweep folder's run files without running anything
+ontschot params       list every parameter with unit, range, status and source
+
+Every error in what was asked (a bad option, parameter, file or folder) is one line on stderr,
+``ontschot: error: ...``, with exit status 2 and nothing written; a bug keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,10 +23,11 @@ from pathlib import Path
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
+from experiments.limits import STATED, parse_limits
 from experiments.runner import replication_seeds, run_comparison
-from experiments.store import RunFolder, write_manifest
+from experiments.store import OutputError, RunFolder, check_output_folder, write_manifest
 from model.model import SocialDomainModel
-from model.parameters import PARAMETERS, InputError, Values, resolve_overrides
+from model.parameters import PARAMETERS, InputError, Values, resolve_overrides, show, show_path, whole_number
 from model.personas import PERSONAS, check_names
 
 REGIMES = PARAMETERS.get("scenario.regime").choices
@@ -27,35 +36,53 @@ DEFAULT_SEED = 20261122
 DEFAULT_VALIDATION_REPLICATIONS = 20
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other error: ``ontschot: error: ...``, exit 2."""
+
+    def error(self, message: str):
+        """Print the message on one line (with where to find the usage) and exit with status 2."""
+        text = " ".join(str(message).split())
+        command = self.prog.removeprefix("ontschot").strip()
+        self.exit(2, f"ontschot: error: {f'{command}: ' if command else ''}{text} "
+                     f"(see: {self.prog} --help)\n")
+
+
+def _whole(text: str) -> int:
+    value = whole_number(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not a whole number (ASCII digits)")
+    return value
+
+
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not allowed: must be at least 1")
     return value
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _whole(text)
     if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: from 0 to {2**32 - 1}")
+        raise argparse.ArgumentTypeError(f"{show(text)} is not allowed: from 0 to {2**32 - 1}")
     return value
 
 
 def _regimes(text: str) -> list[str]:
-    names = [t.strip() for t in text.split(",") if t.strip()]
+    names = [t.strip() for t in text.split(",")]
     bad = [n for n in names if n not in REGIMES]
-    if bad or not names:
+    if bad:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not allowed: a comma-separated list of {', '.join(REGIMES)}")
+            f"{show(text)} is not allowed: a comma-separated list of {', '.join(REGIMES)}")
     if len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"{text!r} names a regime twice")
+        raise argparse.ArgumentTypeError(f"{show(text)} names a regime twice")
     return names
+
+
+def _limit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--limit", metavar="NAME=N", action="append", default=[],
+                   help=f"raise a size limit for a bigger machine or a cluster ({', '.join(STATED)}; "
+                        "see experiments/limits.py)")
 
 
 def _scenario_options(p: argparse.ArgumentParser) -> None:
@@ -73,10 +100,10 @@ def _output_options(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ontschot", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="ontschot", description=__doc__, allow_abbrev=False,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="compare funding regimes on a scenario")
+    run = sub.add_parser("run", help="compare funding regimes on a scenario", allow_abbrev=False)
     _scenario_options(run)
     run.add_argument("--regimes", type=_regimes, default=None,
                      help="comma-separated; the first is the baseline (default: compartmentalised and the "
@@ -84,13 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
     _output_options(run, "comparison")
-    val = sub.add_parser("validate", help="check the compartmentalised baseline against the published figures")
+    _limit_option(run)
+    val = sub.add_parser("validate", help="check the compartmentalised baseline against the published figures",
+                         allow_abbrev=False)
     _scenario_options(val)
     val.add_argument("--replications", type=_positive_int, default=DEFAULT_VALIDATION_REPLICATIONS,
                      help=f"replications (default {DEFAULT_VALIDATION_REPLICATIONS})")
     val.add_argument("--strict", action="store_true", help="exit with status 1 when a target misses")
     _output_options(val, "validation")
-    per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed")
+    _limit_option(val)
+    per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed",
+                         allow_abbrev=False)
     per.add_argument("name", help=f"one of {', '.join(PERSONAS)}")
     _scenario_options(per)
     per.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
@@ -98,14 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     per.add_argument("--json", action="store_true", help="the paths as JSON records")
     for name, text in (("sweep", "run a design file on Dask"),
                        ("sensitivity", "Sobol / Morris sensitivity analysis of a design")):
-        sp = sub.add_parser(name, help=text)
+        sp = sub.add_parser(name, help=text, allow_abbrev=False)
         sp.add_argument("design", help="design TOML file (see experiments/designs/)")
         sp.add_argument("--out", required=True, help="sweep folder (re-run the same command to resume)")
         where = sp.add_mutually_exclusive_group()
         where.add_argument("--workers", type=_positive_int, help="local Dask worker processes (default: cores)")
         where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
-    params = sub.add_parser("params", help="list the parameters")
+        _limit_option(sp)
+    ver = sub.add_parser("verify", help="check a sweep folder's run files (readable, run id, hash) without running",
+                         allow_abbrev=False)
+    ver.add_argument("folder", help="sweep folder (the --out of a sweep)")
+    ver.add_argument("--json", action="store_true", help="the report as JSON")
+    params = sub.add_parser("params", help="list the parameters", allow_abbrev=False)
     params.add_argument("--json", action="store_true", help="as JSON")
     return parser
 
@@ -122,15 +158,27 @@ def command_values(args: argparse.Namespace) -> Values:
     return resolve_overrides(args.scenario, args.set, extra)
 
 
+def _write_results(out_parent: Path, label: dict, write) -> Path:
+    """Write a result folder with ``write(folder)``; a file-system error is one line and leaves no folder."""
+    store = RunFolder(out_parent, label)
+    try:
+        with store as folder:
+            write(folder)
+    except OSError as exc:
+        raise OutputError(f"--out {show_path(out_parent)}: the results could not be written "
+                          f"({exc.strerror or exc}); no result folder was left") from None
+    return store.final
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    limits = parse_limits(args.limit)
     values = command_values(args)
     overrides = values.overrides
     regimes = args.regimes or default_regimes(values["scenario.regime"])
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
-    out_parent = Path(args.out)
-    if out_parent.exists() and not out_parent.is_dir():
-        raise InputError(f"--out '{out_parent}' exists and is not a folder")
+    limits.replications(args.replications, len(regimes), values["scenario.years"])
+    out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
     frame = run_comparison(values, regimes, args.replications, args.seed,
                            progress=False if args.no_progress else None)
@@ -139,8 +187,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = payback(frame, regimes)
     table = format_table(comparison, regimes, meta) + "\n" + format_business_case(cases, regimes)
     label = {"overrides": overrides, "regimes": regimes, "replications": args.replications, "seed": args.seed}
-    store = RunFolder(out_parent, label)
-    with store as folder:
+
+    def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
         summaries.to_csv(folder / "summaries.csv", index=False)
         comparison.to_csv(folder / "comparison.csv", index=False)
@@ -157,7 +205,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             parameters=dict(values),
             seconds=round(time.time() - started, 2),
         )
-    final = store.final
+
+    final = _write_results(out_parent, label, write)
     if args.json:
         payload = {"meta": meta, "regimes": regimes, "output": str(final),
                    "comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
@@ -169,10 +218,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    limits = parse_limits(args.limit)
     values = command_values(args).with_changes({"scenario.regime": "compartmentalised"})
     overrides = values.overrides
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
+    limits.replications(args.replications, 1, values["scenario.years"])
+    out_parent = check_output_folder(args.out)
     frame = run_comparison(values, ["compartmentalised"], args.replications, args.seed,
                            progress=False if args.no_progress else None)
     table = validation_table(frame, values["scenario.inhabitants"])
@@ -180,8 +232,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     dropout = firm_dropout_by_disability(frame)
     text = format_validation(table, dynamics, dropout, meta)
     label = {"validate": True, "overrides": overrides, "replications": args.replications, "seed": args.seed}
-    store = RunFolder(Path(args.out), label)
-    with store as folder:
+
+    def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
         table.to_csv(folder / "validation.csv", index=False)
         dynamics.to_csv(folder / "dynamics.csv", index=False)
@@ -190,7 +242,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         write_manifest(folder, kind="validate", replications=args.replications, root_seed=args.seed,
                        replication_seeds=replication_seeds(args.seed, args.replications), overrides=overrides,
                        parameters=dict(values))
-    final = store.final
+
+    final = _write_results(out_parent, label, write)
     if args.json:
         print(json.dumps({"meta": meta, "output": str(final),
                           "targets": json.loads(table.to_json(orient="records")),
@@ -224,23 +277,39 @@ def cmd_persona(args: argparse.Namespace) -> int:
     return 0
 
 
+def _design(args: argparse.Namespace, purpose: str):
+    """The design file checked (schema, rules, limits, the purpose's needs) before anything is created or run."""
+    from experiments.design import load_design
+
+    limits = parse_limits(args.limit)
+    if args.workers is not None:
+        limits.workers(args.workers)
+    return load_design(args.design, limits=limits, purpose=purpose)
+
+
 def _sweep(args: argparse.Namespace, design) -> dict:
     from experiments.sweep import run_sweep, status
 
     summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
                         progress=False if args.no_progress else None)
     state = status(args.out)
+    if "stale_lock" in summary:
+        print(f"took over the lock left by {summary['stale_lock']} (no longer running)")
+    if summary["damaged"] or summary["unplanned"] or summary["recovered"]:
+        print(f"checked the run files already there: {summary['damaged']} damaged and {summary['unplanned']} "
+              f"not of this design set aside in {args.out}/damaged/; {summary['recovered']} found under another "
+              f"name and put back; {summary['repaired']} damaged run(s) run again")
     print(f"sweep '{design.name}' (design {design.digest}) in {args.out}: {state['planned']} planned, "
           f"{state['done']} done, {state['failed']} failed, {state['remaining']} remaining "
-          f"(this session: {summary['done']} run, {summary['skipped']} already there, {summary['failed']} failed)")
+          f"(this session: {summary['done']} run, {summary['skipped']} already there, {summary['failed']} failed, "
+          f"{summary['repaired']} repaired)")
     return state
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from experiments.design import load_design
     from experiments.sweep import load_sweep
 
-    state = _sweep(args, load_design(args.design))
+    state = _sweep(args, _design(args, "sweep"))
     frame = load_sweep(args.out)
     if len(frame):
         summaries = run_summaries(frame)
@@ -250,7 +319,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                                                          "care_clients_served"]].mean().reset_index()
         table = table.join(labels, on="point")
         out = Path(args.out) / "points.csv"
-        table.to_csv(out, index=False)
+        try:
+            table.to_csv(out, index=False)
+        except OSError as exc:
+            raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
+                              f"({exc.strerror or exc}); the runs are saved") from None
         with_names = table.rename(columns=lambda c: c.removeprefix("param:"))
         print(with_names.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print(f"\nPer-point means written to {out}; all runs: experiments.sweep.load_sweep('{args.out}')")
@@ -259,13 +332,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from analysis.sensitivity import analyse, format_sensitivity, outcomes_by_point
-    from experiments.design import load_design
     from experiments.sweep import load_sweep
 
-    design = load_design(args.design)
-    if design.method not in ("sobol", "morris"):
-        raise InputError(f"design '{args.design}': sensitivity needs sampler.method 'sobol' or 'morris', "
-                         f"not {design.method!r}")
+    design = _design(args, "sensitivity")  # a design the analysis cannot use is refused here, before any run
     state = _sweep(args, design)
     if state["remaining"]:
         raise InputError(f"the sweep in '{args.out}' lacks {state['remaining']} of its {state['planned']} runs "
@@ -274,14 +343,39 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     table = analyse(design, outcomes)
     text = format_sensitivity(table, design.method)
     folder = Path(args.out)
-    table.to_csv(folder / "sensitivity.csv", index=False)
-    outcomes.to_csv(folder / "sensitivity_outcomes.csv")
-    (folder / "sensitivity.txt").write_text(text + "\n")
+    try:
+        table.to_csv(folder / "sensitivity.csv", index=False)
+        outcomes.to_csv(folder / "sensitivity_outcomes.csv")
+        (folder / "sensitivity.txt").write_text(text + "\n")
+    except OSError as exc:
+        raise OutputError(f"--out {show_path(folder)}: the sensitivity tables could not be written "
+                          f"({exc.strerror or exc}); the runs are saved: run the same command again") from None
     print(f"\n{design.method.capitalize()} sensitivity, {len(outcomes)} sample points x {len(design.regimes)} "
           f"regime(s) x {design.replications} replication(s) (averaged per point):\n")
     print(text)
     print(f"Stored with the runs in {folder}/ (sensitivity.csv, sensitivity.txt)")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from experiments.lock import describe
+    from experiments.sweep import verify_folder
+
+    report = verify_folder(args.folder)
+    bad = len(report["damaged"]) + len(report["unplanned"])
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 1 if bad else 0
+    print(f"{args.folder}: {report['planned']} planned, {report['sound']} sound, {report['missing']} missing, "
+          f"{len(report['damaged'])} damaged, {len(report['unplanned'])} not of this design, "
+          f"{report['temp_files']} temporary file(s), {report['failures']} recorded failure(s)")
+    for name, problem in {**report["damaged"], **report["unplanned"]}.items():
+        print(f"  runs/{name}: {problem}")
+    if report["lock"]:
+        print(f"  lock file: {describe(report['lock'])}")
+    if bad:
+        print("Run the same sweep command again to set these aside and run them again.")
+    return 1 if bad else 0
 
 
 def cmd_params(args: argparse.Namespace) -> int:
@@ -299,16 +393,24 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def one_line(message: str) -> str:
+    """A message on one line, whatever it holds."""
+    return " ".join(str(message).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
-                    "sensitivity": cmd_sensitivity, "params": cmd_params}
+                    "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
-        print(f"ontschot: error: {exc}", file=sys.stderr)
+        print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("ontschot: interrupted; what was saved stays (a sweep resumes with the same command)", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into e.g. head
         return 0
 

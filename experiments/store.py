@@ -10,17 +10,74 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from model.parameters import InputError, show_path
+
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "seaborn", "matplotlib", "tqdm", "dask", "distributed",
             "SALib", "duckdb")
 ROOT = Path(__file__).resolve().parent.parent
+# Never an output folder: the root, the top-level system folders, and anything inside those the system owns.
+SYSTEM_FOLDERS = ("/", "/home", "/mnt", "/media", "/opt", "/srv", "/var", "/run", "/usr", "/usr/local")
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys",
+                "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/include", "/usr/share")
+
+
+class OutputError(InputError):
+    """The output folder cannot be used: a system folder, not a folder, not writable, or full. One line, exit 2."""
+
+
+def refuse_system_folder(folder: str | Path, what: str = "--out") -> Path:
+    """The folder, resolved; a system folder (``/``, ``/usr``, ``/etc``...) or an unusable path is refused.
+
+    Raises:
+        OutputError: naming the option, the folder and why.
+    """
+    text = os.fspath(folder)
+    if not str(text).strip():
+        raise OutputError(f"{what} '' is not allowed: expected a folder path")
+    try:
+        resolved = Path(folder).resolve()
+    except ValueError:
+        raise OutputError(f"{what} {show_path(folder)} is not allowed: the path holds a NUL character") from None
+    except OSError as exc:
+        raise OutputError(f"{what} {show_path(folder)} is not allowed: {exc.strerror or exc}") from None
+    posix = resolved.as_posix()
+    if posix in SYSTEM_FOLDERS or any(posix == t or posix.startswith(t + "/") for t in SYSTEM_TREES):
+        raise OutputError(f"{what} {show_path(folder)} is not allowed: {show_path(posix)} is a system folder; "
+                          "choose a folder of your own (e.g. outputs/)")
+    return resolved
+
+
+def check_output_folder(folder: str | Path, what: str = "--out") -> Path:
+    """Make sure results can be written under ``folder`` before anything runs: create it, write and remove a probe.
+
+    Raises:
+        OutputError: a system folder, a file in the way, or a folder that cannot be created or written
+            (read-only, no permission, disk full), in one line.
+    """
+    refuse_system_folder(folder, what)
+    path = Path(folder)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise OutputError(f"{what} {show_path(folder)} is not allowed: {show_path(parent)} is a file, "
+                              "not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".ontschot-write-test-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{what} {show_path(folder)} cannot be written: {exc.strerror or exc}") from None
+    return path
 
 
 def code_version() -> dict[str, Any]:
