@@ -248,7 +248,10 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
     base_doc = doc.get("base", {})
     base: dict[str, Any] = {}
     if "scenario" in base_doc:
-        base.update(load_scenario((path.parent / base_doc["scenario"]).resolve()))
+        try:
+            base.update(load_scenario((path.parent / base_doc["scenario"]).resolve()))
+        except InputError as exc:
+            raise _fail(path, f"base.scenario: {exc}") from None
     base.update({k: v for k, v in base_doc.items() if k != "scenario"})
     if "scenario.regime" in base:
         raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {REGIME_NOTE}: "
@@ -279,7 +282,10 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
                     max_retries=retries, base=base, method=method, sampler=sampler, vary=vary, outcomes=outcomes,
                     source={"regimes": regimes, "replications": replications, "seed": seed, "base": base,
                             "sampler": sampler, "vary": vary, "outcomes": outcomes, "max_retries": retries})
-    design.plan()  # every point must make a runnable model: values and combinations checked before anything runs
+    try:
+        design.plan()  # every point must make a runnable model: values and combinations checked before anything runs
+    except InputError as exc:
+        raise _fail(path, f"a design point cannot run: {exc}") from None
     return design
 
 

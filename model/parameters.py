@@ -204,8 +204,9 @@ def flatten(tree: Mapping[str, Any], keep: Callable[[dict], bool] | None = None,
 
 
 def show_path(path: str | Path) -> str:
-    """A file path as it appears in an error message: quoted, shortened, on one line."""
-    return show(os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path))
+    """A file path as it appears in an error message: quoted, whole up to 300 characters, on one line."""
+    text = repr(os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path))
+    return text if len(text) <= 300 else f"{text[:140]}...{text[-140:]}"
 
 
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
