@@ -25,7 +25,7 @@ from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.limits import STATED, parse_limits
 from experiments.runner import replication_seeds, run_comparison
-from experiments.store import OutputError, RunFolder, check_output_folder, write_manifest
+from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, InputError, Values, resolve_overrides, show, show_path, whole_number
 from model.personas import PERSONAS, check_names
@@ -166,7 +166,7 @@ def _write_results(out_parent: Path, label: dict, write) -> Path:
             write(folder)
     except OSError as exc:
         raise OutputError(f"--out {show_path(out_parent)}: the results could not be written "
-                          f"({exc.strerror or exc}); no result folder was left") from None
+                          f"({os_reason(exc)}); no result folder was left") from None
     return store.final
 
 
@@ -323,7 +323,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             table.to_csv(out, index=False)
         except OSError as exc:
             raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
-                              f"({exc.strerror or exc}); the runs are saved") from None
+                              f"({os_reason(exc)}); the runs are saved") from None
         with_names = table.rename(columns=lambda c: c.removeprefix("param:"))
         print(with_names.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print(f"\nPer-point means written to {out}; all runs: experiments.sweep.load_sweep('{args.out}')")
@@ -349,7 +349,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         (folder / "sensitivity.txt").write_text(text + "\n")
     except OSError as exc:
         raise OutputError(f"--out {show_path(folder)}: the sensitivity tables could not be written "
-                          f"({exc.strerror or exc}); the runs are saved: run the same command again") from None
+                          f"({os_reason(exc)}); the runs are saved: run the same command again") from None
     print(f"\n{design.method.capitalize()} sensitivity, {len(outcomes)} sample points x {len(design.regimes)} "
           f"regime(s) x {design.replications} replication(s) (averaged per point):\n")
     print(text)

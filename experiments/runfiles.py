@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.store import os_reason
+
 RUN_ID_KEY = b"ontschot.run_id"
 HASH_KEY = b"ontschot.content_hash"
 MAGIC = b"PAR1"
@@ -101,7 +103,7 @@ def publish(final: Path, blob: bytes) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        reason = exc.strerror or str(exc)
+        reason = os_reason(exc)
         raise StoreWriteError(f"cannot write {final.name} in '{final.parent}': {reason}") from None
 
 
@@ -134,7 +136,7 @@ def check_run(path: Path, run_id: str | None = None, keep_frame: bool = False) -
     try:
         blob = path.read_bytes()
     except OSError as exc:
-        return RunCheck(f"unreadable: {exc.strerror or exc}")
+        return RunCheck(f"unreadable: {os_reason(exc)}")
     if not blob:
         return RunCheck("empty")
     try:

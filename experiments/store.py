@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_FOLDERS = ("/", "/home", "/mnt", "/media", "/opt", "/srv", "/var", "/run", "/usr", "/usr/local")
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/sbin", "/sys",
                 "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/include", "/usr/share")
+
+
+def os_reason(exc: OSError) -> str:
+    """The system's reason for a file-system error in a few words ('No space left on device'), whoever raised it."""
+    found = re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)  # pyarrow puts the errno in its message
+    if found:
+        return os.strerror(int(found.group(1)))
+    if exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split())[:120] or type(exc).__name__
 
 
 class OutputError(InputError):
@@ -76,7 +87,7 @@ def check_output_folder(folder: str | Path, what: str = "--out") -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise OutputError(f"{what} {show_path(folder)} cannot be written: {exc.strerror or exc}") from None
+        raise OutputError(f"{what} {show_path(folder)} cannot be written: {os_reason(exc)}") from None
     return path
 
 

@@ -39,7 +39,7 @@ import pandas as pd
 from experiments.design import Design, RunSpec
 from experiments.lock import LOCK_NAME, FolderLock, describe, read_holder
 from experiments.runfiles import TEMP_SUFFIX, RunCheck, StoreWriteError, check_run, publish, run_file, write_run
-from experiments.store import OutputError, code_version, package_versions, refuse_system_folder
+from experiments.store import OutputError, code_version, os_reason, package_versions, refuse_system_folder
 from model.parameters import InputError, show_path
 
 MANIFEST = "sweep.json"
@@ -247,7 +247,7 @@ class SweepFolder:
             self.out.mkdir(parents=True, exist_ok=True)
             self.lock.acquire()
         except OSError as exc:
-            raise OutputError(f"--out {show_path(self.out)} cannot be written: {exc.strerror or exc}; "
+            raise OutputError(f"--out {show_path(self.out)} cannot be written: {os_reason(exc)}; "
                               "nothing was run") from None
         self.took_over = self.lock.stale
         try:
@@ -266,7 +266,7 @@ class SweepFolder:
             raise OutputError(f"sweep folder {show_path(self.out)}: {exc}; nothing was run") from None
         except OSError as exc:
             self.close()
-            raise OutputError(f"sweep folder {show_path(self.out)} cannot be written: {exc.strerror or exc}; "
+            raise OutputError(f"sweep folder {show_path(self.out)} cannot be written: {os_reason(exc)}; "
                               "nothing was run") from None
         except BaseException:
             self.close()
@@ -282,7 +282,7 @@ class SweepFolder:
         try:
             manifest = json.loads((self.out / MANIFEST).read_text())
         except OSError as exc:
-            raise StoreWriteError(f"cannot read {MANIFEST} in '{self.out}': {exc.strerror or exc}") from None
+            raise StoreWriteError(f"cannot read {MANIFEST} in '{self.out}': {os_reason(exc)}") from None
         manifest["sessions"].append(entry)
         _write_json(self.out / MANIFEST, manifest)
 
@@ -404,7 +404,7 @@ def _forget_failure(out: Path, run: str) -> None:
     try:
         (out / FAILURES / f"{run}.json").unlink(missing_ok=True)
     except OSError as exc:
-        raise StoreWriteError(f"cannot remove failures/{run}.json in '{out}': {exc.strerror or exc}") from None
+        raise StoreWriteError(f"cannot remove failures/{run}.json in '{out}': {os_reason(exc)}") from None
 
 
 def _execute(design: Design, out: Path, todo: list[RunSpec], client, summary: dict, progress: bool | None,

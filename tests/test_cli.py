@@ -172,3 +172,129 @@ def test_a_command_validates_each_input_once(tmp_path, capsys, monkeypatch):
     assert main(["run", "--out", str(tmp_path), "--set", "benefit.cost_per_year=15000", *SMALL]) == 0
     assert checked.count("benefit.cost_per_year") == 1 and checked.count("scenario.years") == 1
     assert checked.count("scenario.regime") == 2  # once per regime, when it is set
+
+
+# One line for every usage error, as for every other input error (issue #10).
+
+
+@pytest.mark.parametrize("argv", [
+    ["nonsense"], [], ["sweep"], ["run", "--bogus"], ["run", "--rep", "3"], ["run", "--years", "٣"],
+    ["run", "--replications", "1_0"], ["run", "--seed", "4294967296"], ["run", "--regimes", "integrated,,gradual"],
+    ["run", "--years"], ["sweep", "d.toml", "--out", "o", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+    ["persona"], ["run", "--set"], ["verify"],
+], ids=lambda a: " ".join(a) or "nothing")
+def test_usage_errors_are_one_line_with_status_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ontschot: error: ") and "--help" in lines[0], err
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--scenario", ""], "scenario file path '' is empty"),
+    (["--set", "scenario.years=3", "--set", "scenario.years=4"], "is given twice with --set"),
+    (["--years", "3", "--set", "scenario.years=4"], "given both with --set and by its own option"),
+    (["--set", "scenario.years=1_0"], "'scenario.years' = '1_0' (from --set)"),
+    (["--replications", "100000000"], "--replications 100,000,000 is not allowed: at most"),
+    (["--limit", "replicatons=5"], "--limit 'replicatons=5' is not allowed"),
+    (["--limit", "replications=0"], "N must be a whole number of at least 1"),
+    (["--out", "/"], "--out '/' is not allowed: '/' is a system folder"),
+    (["--out", "/etc/ontschot"], "is a system folder"),
+])
+def test_more_bad_input_stops_before_anything_runs(tmp_path, capsys, monkeypatch, args, fragment):
+    import experiments.cli as cli
+
+    def no_run(*a, **k):
+        raise AssertionError("nothing may run")
+
+    monkeypatch.setattr(cli, "run_comparison", no_run)
+    assert main(["run", "--out", str(tmp_path / "o"), *args] if "--out" not in args else ["run", *args]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_under_a_file_is_refused_before_the_simulation(tmp_path, capsys, monkeypatch):
+    import experiments.cli as cli
+
+    monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("the simulation must not run"))
+    (tmp_path / "file").write_text("x")
+    assert main(["run", "--out", str(tmp_path / "file" / "sub"), *SMALL]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 12 KiB tmpfs (mounted as root); skipped with the reason where mounting is impossible."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mount)], capture_output=True, text=True)
+    if proc.returncode:
+        pytest.skip(f"cannot mount a size-limited tmpfs here (needs root): {proc.stderr.strip() or proc.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_read_only_out_is_refused_before_the_simulation_and_a_full_one_leaves_no_folder(tiny_disk, capsys,
+                                                                                           monkeypatch):
+    import experiments.cli as cli
+
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    real = cli.run_comparison
+    monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("the simulation must not run"))
+    assert main(["run", "--out", str(tiny_disk / "o"), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be written: Read-only file system" in err and len(err.strip().splitlines()) == 1
+
+    subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
+    monkeypatch.setattr(cli, "run_comparison", real)
+    assert main(["run", "--out", str(tiny_disk), *SMALL]) == 2  # the results do not fit in 12 KiB
+    err = capsys.readouterr().err
+    assert "the results could not be written (No space left on device); no result folder was left" in err
+    assert len(err.strip().splitlines()) == 1 and list(tiny_disk.iterdir()) == []
+
+
+def test_an_unreachable_scheduler_is_one_line_before_anything_is_written(tmp_path, capsys):
+    import socket
+    import time
+
+    from tests.test_store import write_design
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "out"
+    started = time.time()
+    assert main(["sweep", str(write_design(tmp_path)), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and len(err.strip().splitlines()) == 1
+    assert time.time() - started < 10 and not out.exists()
+    assert main(["sweep", str(write_design(tmp_path)), "--out", str(out), "--scheduler", "tcp://nohost",
+                 "--no-progress"]) == 2
+    assert "expected tcp://HOST:PORT" in capsys.readouterr().err
+
+
+def test_too_many_workers_and_a_non_sweep_folder_are_one_line(tmp_path, capsys):
+    from tests.test_store import write_design
+
+    assert main(["sweep", str(write_design(tmp_path)), "--out", str(tmp_path / "o"), "--workers", "100000"]) == 2
+    assert "--workers 100,000 is not allowed: at most" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path)]) == 2
+    assert "is not a sweep folder" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_ctrl_c_is_one_line_with_status_130(tmp_path, capsys, monkeypatch):
+    import experiments.cli as cli
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_comparison", interrupted)
+    assert main(["run", "--out", str(tmp_path), *SMALL]) == 130
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1 and folders(tmp_path) == []
