@@ -28,6 +28,7 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -217,6 +218,13 @@ def _repair(out: Path, planned: list[str], found: dict) -> dict:
     return {"damaged": len(found["damaged"]), "unplanned": len(found["unplanned"]), "recovered": recovered}
 
 
+def _probe(folder: Path) -> None:
+    """Create and remove a file in ``folder`` (raises OSError where that is impossible)."""
+    fd, name = tempfile.mkstemp(prefix=".probe.", suffix=TEMP_SUFFIX, dir=folder)
+    os.close(fd)
+    os.unlink(name)
+
+
 class SweepFolder:
     """An opened sweep folder: locked, manifest written, temporary files removed, every run file checked.
 
@@ -255,8 +263,9 @@ class SweepFolder:
             remove_temp_files(self.out)
             if manifest is None:
                 _write_json(self.out / MANIFEST, _manifest(self.design, self.plan))
-            (self.out / RUNS).mkdir(exist_ok=True)
-            (self.out / FAILURES).mkdir(exist_ok=True)
+            for sub in (RUNS, FAILURES):
+                (self.out / sub).mkdir(exist_ok=True)
+                _probe(self.out / sub)  # a folder that cannot take a file fails now, before any run is computed
             found = inspect_runs(self.out, self.planned)
             self.damaged_ids = {name.removesuffix(".parquet") for name in found["damaged"]}
             self.repair = _repair(self.out, self.planned, found)

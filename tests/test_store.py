@@ -365,6 +365,26 @@ def test_a_full_disk_stops_the_sweep_in_one_line_and_the_same_command_resumes(sm
     assert len(run_files(out)) == 6  # the read-only folder is untouched
 
 
+def test_a_read_only_runs_folder_is_refused_before_any_run_is_computed(reference, tmp_path, capsys, monkeypatch):
+    """Only runs/ cannot be written (a read-only bind mount, as root): found before a run is computed."""
+    import experiments.sweep as sweep
+
+    out = copy_of(reference, tmp_path)
+    run_files(out)[0].unlink()
+    runs = out / "runs"
+    if subprocess.run(["mount", "--bind", str(runs), str(runs)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here (needs root)")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(runs)], check=True)
+        monkeypatch.setattr(sweep, "make_client", lambda *a, **k: pytest.fail("no run may be computed"))
+        assert main(["sweep", str(reference["design"]), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert "Read-only file system" in err and "nothing was run" in err and len(err.strip().splitlines()) == 1
+    finally:
+        subprocess.run(["umount", "-l", str(runs)], check=False)
+    assert not (out / LOCK_NAME).exists() and not temp_files(out)
+
+
 def test_a_disk_full_before_the_manifest_fits_stops_before_anything_runs(small_disk, reference, capsys):
     mount, _ = small_disk
     with open(mount / "filler", "wb", buffering=0) as fh:  # fill the disk to the last byte
