@@ -272,7 +272,7 @@ def test_two_concurrent_sweeps_into_one_folder_the_second_is_refused(tmp_path, c
 def test_a_killed_worker_loses_no_result_and_recomputes_no_saved_run(tmp_path, client):
     from dask.distributed import Client, LocalCluster, get_task_stream
 
-    design = load_design(write_design(tmp_path, inhabitants=4000, years=4, places="[8, 16, 24, 32, 40, 48]"))
+    design = load_design(write_design(tmp_path, places="[8, 16, 24, 32, 40, 48]"))
     run_sweep(design, tmp_path / "reference", client=client, progress=False)
     out = tmp_path / "out"
     saved_before: dict[str, int] = {}

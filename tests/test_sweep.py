@@ -84,11 +84,13 @@ def test_resume_after_killing_the_driver(tmp_path):
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9 of the driver and its worker processes
     proc.wait(timeout=30)
-    done_before = {p.stem for p in (out / "runs").glob("*.parquet")}
+    done_before = {p.stem: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
     assert seen_while_running >= 2, "results are queryable while the sweep runs"
     assert 0 < len(done_before) < len(planned_ids(reference)), "the sweep was interrupted part-way"
     summary = run_sweep(load_design(design_path), out, workers=2, progress=False)
-    assert summary["skipped"] >= len(done_before) and summary["failed"] == 0
+    assert summary["skipped"] == len(done_before) and summary["damaged"] == 0 and summary["failed"] == 0
+    assert summary["done"] == summary["planned"] - len(done_before), "0 runs lost, 0 recomputed"
+    assert {k: (out / "runs" / f"{k}.parquet").stat().st_mtime_ns for k in done_before} == done_before
     files = sorted(p.stem for p in (out / "runs").glob("*.parquet"))
     assert files == sorted(planned_ids(reference)), "every planned run exactly once"
     pd.testing.assert_frame_equal(sorted_frame(out), sorted_frame(reference))
