@@ -372,7 +372,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for name, problem in {**report["damaged"], **report["unplanned"]}.items():
         print(f"  runs/{name}: {problem}")
     if report["lock"]:
-        print(f"  lock file: {describe(report['lock'])}")
+        state = "running" if report["lock_held"] else "stale: its holder is gone; the next sweep takes it over"
+        print(f"  lock file: {describe(report['lock'])} ({state})")
     if bad:
         print("Run the same sweep command again to set these aside and run them again.")
     return 1 if bad else 0

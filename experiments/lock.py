@@ -44,6 +44,26 @@ def read_holder(folder: Path) -> dict | None:
         return None
 
 
+def holder_alive(folder: Path) -> bool | None:
+    """Whether the lock file's holder still holds it (None: no lock file). Read-only: creates nothing."""
+    import fcntl
+
+    try:
+        fd = os.open(Path(folder) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False  # nobody holds it: a lock left by a process that is gone
+    except BlockingIOError:
+        return True
+    except OSError:
+        holder = read_holder(folder) or {}
+        return holder.get("host") == socket.gethostname() and _alive(int(holder.get("pid") or 0))
+    finally:
+        os.close(fd)
+
+
 def describe(holder: dict | None) -> str:
     """'pid 123 on host h since 2026-...' for messages."""
     if not holder:

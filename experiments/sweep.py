@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from experiments.design import Design, RunSpec
-from experiments.lock import LOCK_NAME, FolderLock, describe, read_holder
+from experiments.lock import LOCK_NAME, FolderLock, describe, holder_alive, read_holder
 from experiments.runfiles import TEMP_SUFFIX, RunCheck, StoreWriteError, check_run, publish, run_file, write_run
 from experiments.store import OutputError, code_version, os_reason, package_versions, refuse_system_folder
 from model.parameters import InputError, show_path
@@ -566,7 +566,7 @@ def verify_folder(out: str | Path) -> dict:
     Returns:
         ``planned``, ``sound``, ``missing`` (counts), ``damaged`` and ``unplanned`` ({file: problem}),
         ``temp_files`` (left by interrupted writes), ``failures`` (recorded failed runs), ``lock``
-        (the holder named by the lock file, if any).
+        (the holder named by the lock file, if any) and ``lock_held`` (whether it still runs).
 
     Raises:
         InputError: the folder is not a sweep folder.
@@ -583,4 +583,4 @@ def verify_folder(out: str | Path) -> dict:
     failures = {p.stem for p in (out / FAILURES).glob("*.json")} - found["sound"] if (out / FAILURES).is_dir() else set()
     return {"planned": len(planned), "sound": len(found["sound"]), "missing": len(set(planned) - found["sound"]),
             "damaged": found["damaged"], "unplanned": found["unplanned"], "temp_files": temp,
-            "failures": len(failures), "lock": read_holder(out)}
+            "failures": len(failures), "lock": read_holder(out), "lock_held": holder_alive(out)}

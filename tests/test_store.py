@@ -242,10 +242,15 @@ def test_a_second_live_sweep_is_refused_and_a_dead_holders_lock_is_taken_over(tm
         err = capsys.readouterr().err
         assert f"is in use by pid {holder.pid} on host {socket.gethostname()!r}" in err
         assert len(err.strip().splitlines()) == 1 and not (out / "sweep.json").exists()
+        assert main(["verify", str(out)]) == 2  # not a sweep folder yet: the holder has only locked it
+        capsys.readouterr()
+        from experiments.lock import holder_alive
+
+        assert holder_alive(out) is True
     finally:
         holder.kill()  # kill -9: the lock file stays, its holder is gone
         holder.wait(timeout=30)
-    assert (out / LOCK_NAME).exists()
+    assert (out / LOCK_NAME).exists() and holder_alive(out) is False
     summary = run_sweep(load_design(design_path), out, client=client, progress=False)
     assert summary["done"] == 4 and f"pid {holder.pid}" in summary["stale_lock"]
     assert not (out / LOCK_NAME).exists()
