@@ -306,7 +306,11 @@ def _vary_entry(path: Path, method: str, key: str, spec: Any) -> Any:
     if method == "factorial":
         if "levels" not in spec:
             raise _fail(path, f"{where}: a range under factorial needs levels = N (N >= 2), or give a list of values")
-        return [_kind_value(key, v) for v in np.linspace(lo, hi, spec["levels"])]
+        values = [_kind_value(key, v) for v in np.linspace(lo, hi, spec["levels"])]
+        if len(set(values)) < len(values):
+            raise _fail(path, f"{where}: range [{lo}, {hi}] has no {spec['levels']} distinct whole-number levels "
+                              f"(it gives {values}): use fewer levels or give a list")
+        return values
     if "levels" in spec:
         raise _fail(path, f"{where}.levels = {show(spec['levels'])} is not allowed: levels apply under factorial "
                           f"only; sampler {method!r} spreads its own points (remove levels)")

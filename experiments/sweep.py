@@ -447,7 +447,10 @@ def _execute(design: Design, out: Path, todo: list[RunSpec], client, summary: di
             in_flight.pop(key, None)
             run = key.split("-")[1]
             finished = future.status == "finished"
-            exc = None if finished else future.exception()
+            try:
+                exc = None if finished else future.exception()
+            except Exception as cancelled:  # e.g. cancelled by a scheduler that went away: a failed attempt
+                exc = cancelled
             future.release()  # saved (or failed): nothing keeps it on a worker, so a dead worker costs nothing done
             del future
             if finished:

@@ -81,6 +81,8 @@ CASES = {
     "base and vary both": ('[base]\n"firm.lock_in" = 0.2\n' + VARY, "is both fixed in [base] and varied in [vary]"),
     "regime in base": ('[base]\n"scenario.regime" = "gradual"\n' + VARY, "the regimes are set by regimes = [...]"),
     "combination that cannot hold": ('[base]\n"scenario.years" = 3\n"scenario.switch_year" = 9\n' + VARY, "switch_year"),
+    "whole-number levels that repeat": ('[vary]\n"scenario.social_firms" = { range = [0, 2], levels = 5 }\n',
+                                        "has no 5 distinct whole-number levels"),
     "morris odd levels": (MORRIS.replace("levels = 4", "levels = 3") + RANGE, "sampler.levels = 3 is not allowed"),
     "morris grid too narrow": (MORRIS.replace("levels = 4", "levels = 6") + '[vary]\n"scenario.social_firms" = { range = [0, 2] }\n',
                                "too narrow for sampler.levels = 6"),
