@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import logging
 import os
 import socket
 import sys
@@ -49,11 +50,16 @@ CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up
 __all__ = ["run_sweep", "load_sweep", "query", "status", "verify_folder", "prepare", "run_file", "run_task"]
 
 
-def run_task(spec: RunSpec, out: str) -> str:
-    """Run one model on the spec's values and publish its tidy results atomically; return the run id. Executed on a worker.
+WRITE_FAILED = "write-failed"
 
-    Raises:
-        StoreWriteError: the run file could not be written (the sweep stops rather than retrying).
+
+def run_task(spec: RunSpec, out: str) -> str | tuple[str, str]:
+    """Run one model on the spec's values and publish its tidy results atomically. Executed on a worker.
+
+    Returns:
+        The run id; or ``(WRITE_FAILED, reason)`` when the run file could not be written (disk full,
+        read-only, permissions) — returned, not raised, so the sweep stops with one line rather than
+        a worker's error log and retries.
     """
     from experiments.runner import run_values
 
@@ -63,7 +69,10 @@ def run_task(spec: RunSpec, out: str) -> str:
     frame.insert(3, "replication", spec.replication)
     for key, value in spec.varied.items():
         frame[f"param:{key}"] = value
-    write_run(Path(out), spec.run_id, frame)
+    try:
+        write_run(Path(out), spec.run_id, frame)
+    except StoreWriteError as exc:
+        return WRITE_FAILED, str(exc)
     return spec.run_id
 
 
@@ -346,7 +355,8 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address="127.0.0.1:0")
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                           silence_logs=logging.ERROR)  # a worker restarting or a cancelled task is not the user's news
     return Client(cluster), cluster
 
 
@@ -449,10 +459,13 @@ def _execute(design: Design, out: Path, todo: list[RunSpec], client, summary: di
             finished = future.status == "finished"
             try:
                 exc = None if finished else future.exception()
+                result = future.result() if finished else None
             except Exception as cancelled:  # e.g. cancelled by a scheduler that went away: a failed attempt
-                exc = cancelled
+                finished, exc, result = False, cancelled, None
             future.release()  # saved (or failed): nothing keeps it on a worker, so a dead worker costs nothing done
             del future
+            if isinstance(result, tuple) and result and result[0] == WRITE_FAILED:
+                raise StoreWriteError(result[1])
             if finished:
                 summary["done"] += 1
                 summary["repaired"] += run in damaged_ids

@@ -1,0 +1,367 @@
+"""The hostile-user and flaky-machine campaign of issue #10, re-runnable: ``python -m tests.hostile_campaign``.
+
+Not collected by pytest (a few minutes, needs root for the tmpfs parts); the test files hold the
+fast guards. It prints one table:
+
+- bad inputs: every parameter given bad ``--set`` values of its kind, the fuzz generators of
+  ``tests/test_fuzz_inputs.py`` over several seeds, and the malformed designs of
+  ``tests/test_design_schema.py`` — counting tracebacks, silent acceptances (an input that reached
+  the simulation), non-2 exits, messages of more than one line, and anything written;
+- kills: ``kill -9`` of a sweep driver at random moments (and in its first milliseconds), each
+  resumed by the next launch, counting runs lost and runs computed again;
+- worker deaths: Dask workers killed during a sweep, counting saved runs executed again;
+- corrupt files: run files truncated, emptied, overwritten, bit-flipped or swapped, then verified
+  and repaired by a resume;
+- a full and a read-only disk (tmpfs), and two sweeps started on one folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+EXE = Path(sys.executable).with_name("ontschot")
+
+
+def bad_inputs(work: Path, seeds: int) -> dict:
+    """Run every generated bad input in-process with the simulation trapped; tally what went wrong."""
+    import experiments.cli as cli
+    import experiments.sweep as sweep
+    from model.parameters import PARAMETERS
+    from tests import test_design_schema as schema_cases
+    from tests import test_fuzz_inputs as fuzz
+
+    def accepted(*args, **kwargs):
+        raise AssertionError("SILENTLY ACCEPTED")
+
+    saved = cli.run_comparison, cli.persona_paths, sweep.run_sweep
+    cli.run_comparison = cli.persona_paths = sweep.run_sweep = accepted
+    try:
+        return _tally(cases_for(PARAMETERS, fuzz, schema_cases, seeds), work, fuzz)
+    finally:
+        cli.run_comparison, cli.persona_paths, sweep.run_sweep = saved
+
+
+def cases_for(PARAMETERS, fuzz, schema_cases, seeds: int) -> list[tuple[str, object]]:
+    """Every bad input of the campaign."""
+    cases: list[tuple[str, object]] = []
+    for path in sorted(PARAMETERS.definitions):  # every parameter, bad values of its kind
+        spec = PARAMETERS.get(path)
+        if spec.kind == "choice":
+            values = ["", "x", spec.choices[0].upper(), spec.choices[0] + " x", "1", "['a']"]
+        elif spec.kind == "float_list":
+            lo, hi = spec.range
+            n = spec.length or 2
+            values = [",".join([repr(hi + 1)] * n), ",".join([repr(lo - 1)] * n), "a,b", "", "[[1]]", "1,,2",
+                      ",".join(["nan"] * n), ",".join(["1e999"] * n)] + ([",".join(["0.1"] * (n + 1))] if spec.length
+                                                                       else [",".join(["1"] * 1001)])
+        else:
+            lo, hi = spec.range
+            values = [repr(lo - 1 - abs(lo)), repr(hi + 1 + abs(hi)), "9" * 400, "-" + "9" * 5000] + \
+                fuzz.NOT_NUMBERS + ([f"{lo}.5"] if spec.kind == "int" else [])
+        cases += [("argv", ["run", "--set", f"{path}={v}"]) for v in values]
+    for seed in range(seeds):
+        fuzz.SEED = 7000 + seed
+        cases += fuzz.generated_inputs()
+    for body, _ in schema_cases.CASES.values():
+        cases.append(("design", 'name = "bad"\n' + body))
+    return cases
+
+
+def _tally(cases: list[tuple[str, object]], work: Path, fuzz) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    tally = {"inputs": len(cases), "tracebacks": 0, "silent acceptances": 0, "not exit 2": 0, "not one line": 0,
+             "wrote something": 0}
+    examples = []
+
+    class NoCapture:  # fuzz._one reads stderr through pytest's capsys; here stderr is redirected instead
+        @staticmethod
+        def readouterr():
+            return types.SimpleNamespace(err="")
+
+    for i, (kind, payload) in enumerate(cases):
+        case = work / f"case{i}"
+        case.mkdir()
+        stream = io.StringIO()
+        with contextlib.redirect_stderr(stream), contextlib.redirect_stdout(io.StringIO()):
+            code, _, problem = fuzz._one(kind, payload, case, NoCapture)
+        err = stream.getvalue()
+        lines = err.strip().splitlines()
+        written = [p.name for p in case.iterdir() if p.name not in ("s.toml", "d.toml")]
+        fault = False
+        if problem and problem.startswith("TRACEBACK"):
+            tally["tracebacks"] += 1
+            fault = True
+        elif problem:
+            tally["silent acceptances"] += 1
+            fault = True
+        if code != 2:
+            tally["not exit 2"] += 1
+            fault = True
+        if len(lines) != 1 or not lines[0].startswith("ontschot: error: "):
+            tally["not one line"] += 1
+            fault = True
+        if written:
+            tally["wrote something"] += 1
+            fault = True
+        if fault and len(examples) < 5:
+            examples.append((kind, repr(payload)[:120], problem, err[:200]))
+        shutil.rmtree(case)
+    tally["examples"] = examples
+    return tally
+
+
+DESIGN = """
+name = "campaign"
+regimes = ["compartmentalised", "integrated"]
+replications = {reps}
+seed = 11
+[base]
+"scenario.inhabitants" = {inhabitants}
+"scenario.years" = {years}
+[vary]
+"scenario.social_firm_places" = {places}
+"""
+
+
+def _design(folder: Path, reps=2, inhabitants=6000, years=6, places=12) -> Path:
+    path = folder / f"design-{reps}-{inhabitants}-{years}-{places}.toml"
+    path.write_text(DESIGN.format(reps=reps, inhabitants=inhabitants, years=years,
+                                  places=json.dumps(list(range(4, 4 + 4 * places, 4)))))
+    return path
+
+
+def _files(out: Path) -> dict[str, int]:
+    runs = out / "runs"
+    return {p.stem: p.stat().st_mtime_ns for p in runs.glob("*.parquet")} if runs.is_dir() else {}
+
+
+def _launch(design: Path, out: Path, workers: int = 2) -> subprocess.Popen:
+    return subprocess.Popen([str(EXE), "sweep", str(design), "--out", str(out), "--workers", str(workers),
+                             "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _frame(out: Path):
+    from experiments.sweep import load_sweep
+
+    frame = load_sweep(out)
+    return frame.sort_values(["run_id", "group_by", "group", "indicator", "year"]).reset_index(drop=True)
+
+
+def kills(work: Path, n_kills: int, n_early: int, rng: random.Random) -> dict:
+    """kill -9 of the driver (and its workers) at random moments, each resumed by the next launch."""
+    import pandas as pd
+
+    from experiments.design import load_design
+    from experiments.sweep import run_sweep
+
+    design = _design(work)
+    reference = work / "reference"
+    run_sweep(load_design(design), reference, workers=2, progress=False)
+    out = work / "killed"
+    lost = recomputed = survived = 0
+    for _ in range(n_kills):
+        before = _files(out)
+        proc = _launch(design, out)
+        time.sleep(rng.uniform(0.05, 7.0))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        after = _files(out)
+        lost += sum(1 for k in before if k not in after)
+        recomputed += sum(1 for k, t in before.items() if after.get(k, t) != t)
+        survived += 1
+    before = _files(out)
+    proc = _launch(design, out)
+    assert proc.wait() == 0, proc.stderr.read()
+    after = _files(out)
+    lost += sum(1 for k in before if k not in after)
+    recomputed += sum(1 for k, t in before.items() if after.get(k, t) != t)
+    try:
+        pd.testing.assert_frame_equal(_frame(out), _frame(reference))
+        same = True
+    except AssertionError:
+        same = False
+    early_ok = 0
+    small = _design(work, places=2)
+    for k in range(n_early):  # the first milliseconds: kill as soon as the folder appears
+        early = work / f"early-{k}"
+        proc = _launch(small, early, workers=1)
+        deadline = time.time() + 60
+        while not early.exists() and time.time() < deadline:
+            time.sleep(0.0002)
+        time.sleep(rng.uniform(0, 0.02))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        early_ok += _launch(small, early, workers=1).wait() == 0
+    return {"kills": n_kills, "survived": survived, "runs lost": lost, "runs recomputed": recomputed,
+            "resumed equals uninterrupted": same, "first-ms kills": n_early, "first-ms kills resumed": early_ok}
+
+
+def worker_deaths(work: Path, n_kills: int) -> dict:
+    """Kill Dask workers during a 120-run sweep; count saved runs executed again."""
+    from dask.distributed import Client, LocalCluster, get_task_stream
+
+    from experiments.design import load_design
+    from experiments.sweep import run_sweep
+
+    design = load_design(_design(work, reps=5, inhabitants=3000, years=3, places=12))  # 12 x 2 x 5 = 120 runs
+    out = work / "workers"
+    killed: list[int] = []
+    saved_at_kill: dict[str, int] = {}
+
+    def kill(run_id, state, client):
+        done = len(_files(out))
+        if len(killed) < n_kills and done >= (len(killed) + 1) * 120 // (n_kills + 1):
+            saved_at_kill.update(_files(out))
+            victim = sorted(client.run(os.getpid).values())[len(killed) % 2]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as stream:
+            summary = run_sweep(design, out, client=client, progress=False, on_result=kill)
+    keys = [t["key"] for t in stream.data]
+    after = _files(out)
+    return {"planned": summary["planned"], "workers killed": len(killed), "done": summary["done"],
+            "saved runs executed again": len(keys) - len(set(keys)) +
+            sum(1 for k, t in saved_at_kill.items() if after.get(k) != t),
+            "runs lost": summary["planned"] - len(after)}
+
+
+def corrupt(work: Path, n: int, rng: random.Random) -> dict:
+    """Damage run files five ways, verify, resume, compare."""
+    from experiments.cli import main
+    from experiments.design import load_design
+    from experiments.sweep import run_sweep, verify_folder
+
+    design = _design(work, inhabitants=3000, years=3)
+    out = work / "corrupt"
+    run_sweep(load_design(design), out, workers=2, progress=False)
+    reference = _frame(out)
+    files = sorted((out / "runs").glob("*.parquet"))
+    victims = rng.sample(files, n)
+    for k, path in enumerate(victims):
+        blob = path.read_bytes()
+        how = k % 5
+        if how == 0:
+            path.write_bytes(blob[: rng.randrange(1, len(blob) - 1)])
+        elif how == 1:
+            path.write_bytes(b"")
+        elif how == 2:
+            path.write_bytes(os.urandom(len(blob)))
+        elif how == 3:
+            b = bytearray(blob)
+            b[rng.randrange(4, len(b) // 2)] ^= 1 << rng.randrange(8)
+            path.write_bytes(bytes(b))
+        else:
+            other = rng.choice([f for f in files if f not in victims])
+            shutil.copy(other, path)
+    found = verify_folder(out)
+    with open(os.devnull, "w") as null:
+        stdout, sys.stdout = sys.stdout, null
+        try:
+            code = main(["verify", str(out)])
+        finally:
+            sys.stdout = stdout
+    summary = run_sweep(load_design(design), out, workers=2, progress=False)
+    after = verify_folder(out)
+    return {"damaged": n, "found by verify": len(found["damaged"]), "verify exit": code,
+            "repaired on resume": summary["repaired"], "sound after": after["sound"], "planned": after["planned"],
+            "equals reference": _frame(out).equals(reference)}
+
+
+def disks(work: Path) -> dict:
+    """A tmpfs that fills mid-sweep, then grows; then read-only."""
+    from experiments.runfiles import check_run
+
+    mount = work / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mount)]).returncode:
+        return {"skipped": "cannot mount a tmpfs (needs root)"}
+    try:
+        design = _design(work, inhabitants=3000, years=3)
+        out = mount / "s"
+        full = subprocess.run([str(EXE), "sweep", str(design), "--out", str(out), "--workers", "1", "--no-progress"],
+                              capture_output=True, text=True)
+        saved = list((out / "runs").glob("*.parquet"))
+        sound = sum(check_run(p).ok for p in saved)
+        temps = list(out.rglob("*.tmp"))
+        subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
+        resumed = subprocess.run([str(EXE), "sweep", str(design), "--out", str(out), "--workers", "1",
+                                  "--no-progress"], capture_output=True, text=True)
+        for p in sorted((out / "runs").glob("*.parquet"))[:3]:
+            p.unlink()
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        started = time.time()
+        ro = subprocess.run([str(EXE), "sweep", str(design), "--out", str(out), "--workers", "1", "--no-progress"],
+                            capture_output=True, text=True)
+        ro_seconds = time.time() - started
+        return {"full: exit": full.returncode, "full: stderr lines": len(full.stderr.strip().splitlines()),
+                "full: saved and sound": sound, "full: saved": len(saved),
+                "full: temp files left": len(temps), "resume: exit": resumed.returncode,
+                "read-only: exit": ro.returncode, "read-only: stderr lines": len(ro.stderr.strip().splitlines()),
+                "read-only: seconds to refuse": round(ro_seconds, 1), "read-only: message": ro.stderr.strip()[:160]}
+    finally:
+        subprocess.run(["umount", "-l", str(mount)])
+
+
+def concurrent(work: Path) -> dict:
+    """Two sweeps launched on one folder, half a second apart."""
+    design = _design(work, inhabitants=4000, years=4, places=4)
+    out = work / "twice"
+    first = _launch(design, out, workers=1)
+    time.sleep(0.5)
+    while not (out / "sweep.json").exists():
+        time.sleep(0.01)
+    second = _launch(design, out, workers=1)
+    second_code = second.wait()
+    assert first.wait() == 0
+    sessions = json.loads((out / "sweep.json").read_text())["sessions"]
+    return {"second exit": second_code, "second message": second.stderr.read().strip()[:140],
+            "runs computed": sum(s["done"] for s in sessions), "planned": sessions[0]["planned"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=5, help="fuzz seeds (each ~310 inputs)")
+    parser.add_argument("--kills", type=int, default=12)
+    parser.add_argument("--early-kills", type=int, default=5)
+    parser.add_argument("--worker-kills", type=int, default=3)
+    parser.add_argument("--corrupt", type=int, default=20)
+    args = parser.parse_args()
+    rng = random.Random(20261201)
+    work = Path(tempfile.mkdtemp(prefix="hostile-"))
+    steps = {
+        "bad inputs": lambda: bad_inputs(work / "inputs", args.seeds),
+        "driver kills": lambda: kills(work / "kills", args.kills, args.early_kills, rng),
+        "worker deaths": lambda: worker_deaths(work / "workers", args.worker_kills),
+        "corrupt run files": lambda: corrupt(work / "corrupt", args.corrupt, rng),
+        "full and read-only disks": lambda: disks(work / "disks"),
+        "two sweeps on one folder": lambda: concurrent(work / "concurrent"),
+    }
+    for folder in ("inputs", "kills", "workers", "corrupt", "disks", "concurrent"):
+        (work / folder).mkdir()
+    for name, step in steps.items():
+        started = time.time()
+        result = step()
+        print(f"{name} ({time.time() - started:.0f} s): {json.dumps(result, default=str)}", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
