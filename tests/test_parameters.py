@@ -251,6 +251,18 @@ def test_the_model_takes_numpy_scalars_as_mesa_batch_run_passes_them():
     assert not model.running
 
 
+def test_mesa_batch_run_over_np_arange():
+    import mesa
+    import numpy as np
+
+    from model import SocialDomainModel
+
+    rows = mesa.batch_run(SocialDomainModel, parameters={"inhabitants": np.arange(1000, 3000, 1000), "years": 1,
+                                                          "rng": 5}, number_processes=1, iterations=1, max_steps=1,
+                          display_progress=False)
+    assert sorted({r["inhabitants"] for r in rows}) == [1000, 2000]
+
+
 @pytest.mark.parametrize(("value", "fragment"), [
     (10**5000, "<a whole number of about 5,001 digits>"),  # an int too large for a float is out of range
     (10**400, "<a whole number of about 401 digits>"),
