@@ -50,16 +50,12 @@ CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up
 __all__ = ["run_sweep", "load_sweep", "query", "status", "verify_folder", "prepare", "run_file", "run_task"]
 
 
-WRITE_FAILED = "write-failed"
+def run_task(spec: RunSpec, out: str) -> str:
+    """Run one model on the spec's values and publish its tidy results atomically; return the run id. Executed on a worker.
 
-
-def run_task(spec: RunSpec, out: str) -> str | tuple[str, str]:
-    """Run one model on the spec's values and publish its tidy results atomically. Executed on a worker.
-
-    Returns:
-        The run id; or ``(WRITE_FAILED, reason)`` when the run file could not be written (disk full,
-        read-only, permissions) — returned, not raised, so the sweep stops with one line rather than
-        a worker's error log and retries.
+    Raises:
+        StoreWriteError: the run file could not be written (disk full, read-only, permissions); the
+            sweep stops on it rather than retrying.
     """
     from experiments.runner import run_values
 
@@ -69,11 +65,28 @@ def run_task(spec: RunSpec, out: str) -> str | tuple[str, str]:
     frame.insert(3, "replication", spec.replication)
     for key, value in spec.varied.items():
         frame[f"param:{key}"] = value
-    try:
-        write_run(Path(out), spec.run_id, frame)
-    except StoreWriteError as exc:
-        return WRITE_FAILED, str(exc)
+    write_run(Path(out), spec.run_id, frame)
     return spec.run_id
+
+
+def quiet_store_errors():
+    """A Dask worker plugin: a StoreWriteError is the driver's one line to tell, not a worker's error log as well.
+
+    Other task errors (a run that raises) are still logged by the worker, and stored in failures/.
+    """
+    from distributed import WorkerPlugin
+
+    class QuietStoreErrors(WorkerPlugin):
+        name = "ontschot-quiet-store-errors"
+
+        def setup(self, worker) -> None:
+            logging.getLogger("distributed.worker").addFilter(_not_a_store_error)
+
+    return QuietStoreErrors()
+
+
+def _not_a_store_error(record: logging.LogRecord) -> bool:
+    return "StoreWriteError" not in record.getMessage()
 
 
 def unique_runs(plan: list[RunSpec]) -> list[RunSpec]:
@@ -357,7 +370,9 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
                            silence_logs=logging.ERROR)  # a worker restarting or a cancelled task is not the user's news
-    return Client(cluster), cluster
+    client = Client(cluster)
+    client.register_plugin(quiet_store_errors())
+    return client, cluster
 
 
 def _threads(client) -> int:
@@ -456,16 +471,13 @@ def _execute(design: Design, out: Path, todo: list[RunSpec], client, summary: di
             key = future.key
             in_flight.pop(key, None)
             run = key.split("-")[1]
-            finished = future.status == "finished"
+            finished = future.status == "finished"  # the run id is not gathered: the file on disk is the result
             try:
                 exc = None if finished else future.exception()
-                result = future.result() if finished else None
             except Exception as cancelled:  # e.g. cancelled by a scheduler that went away: a failed attempt
-                finished, exc, result = False, cancelled, None
+                exc = cancelled
             future.release()  # saved (or failed): nothing keeps it on a worker, so a dead worker costs nothing done
             del future
-            if isinstance(result, tuple) and result and result[0] == WRITE_FAILED:
-                raise StoreWriteError(result[1])
             if finished:
                 summary["done"] += 1
                 summary["repaired"] += run in damaged_ids
