@@ -47,11 +47,39 @@ SUMMARIES = (
     Summary("spend_participation", "spend_pwet_participation", "sum", "EUR m", "  P-wet participation", MILLION),
     Summary("spend_wmo", "spend_wmo", "sum", "EUR m", "  Wmo", MILLION),
     Summary("spend_pooled", "spend_pooled", "sum", "EUR m", "  Pooled desk", MILLION),
+    Summary("spend_rights_benefit", "spend_benefits", "sum", "EUR m",
+            "  by kind: benefits (a right: the household's norm)", MILLION),
+    Summary("spend_rights_wmo", "spend_wmo_support", "sum", "EUR m",
+            "  by kind: Wmo support (a right after assessment)", MILLION),
+    Summary("spend_instruments", "spend_reintegration", "sum", "EUR m",
+            "  by kind: re-integration instruments, wage subsidy, sheltered work", MILLION),
+    Summary("spend_contracts", "firm_contract_income", "sum", "EUR m", "  by kind: social-firm places bought", MILLION),
+    Summary("spend_staff", "spend_instrument_case_management", "sum", "EUR m", "  by kind: staff", MILLION),
+    Summary("own_result_total", "own_result_total", "sum", "EUR m",
+            "Municipality's own result (grants - spending, horizon)", MILLION),
+    Summary("own_result_income", "own_result_pwet_income", "sum", "EUR m", "  P-wet income (BUIG grant + safety net)",
+            MILLION),
+    Summary("own_result_participation", "own_result_pwet_participation", "sum", "EUR m", "  P-wet participation",
+            MILLION),
+    Summary("own_result_wmo", "own_result_wmo", "sum", "EUR m", "  Wmo", MILLION),
+    Summary("own_result_pooled", "own_result_pooled", "sum", "EUR m", "  Pooled desk", MILLION),
+    Summary("benefit_units_end", "benefit_units", "last", "households", "Benefits (households), final year"),
+    Summary("wmo_waiting", "wmo_waiting", "mean", "persons", "Eligible Wmo applicants waiting (yearly mean)"),
+    Summary("firm_result", "firm_result", "sum", "EUR m", "Social firms' own result (horizon)", MILLION),
     Summary("overspend", "overspend_total", "sum", "EUR m", "Overspend above budgets (horizon total)", MILLION),
     Summary("savings_benefit", "savings_benefit_pwet_income", "sum", "EUR m",
             "Benefits not paid after moves to work (P-wet income)", MILLION),
     Summary("savings_care", "savings_care_total", "sum", "EUR m", "Wmo care no longer needed (Wmo or pooled)", MILLION),
 )
+
+
+# Spending by what the law makes of it: rights (benefits, Wmo support after assessment) and instruments.
+# Social-firm places are booked on the firm instruments; their contracts are shown apart (firm_contract_income).
+SPENDING_KINDS = {
+    "spend_benefits": ("benefit",),
+    "spend_wmo_support": ("day_activities_worklike", "day_activities", "guidance", "household_help"),
+    "spend_reintegration": ("mediation", "job_coaching", "wage_subsidy", "sheltered_work", "social_firm", "training"),
+}
 
 
 def _overall(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,6 +95,8 @@ def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
     wide["overspend_total"] = wide[[c for c in wide.columns if c.startswith("overspend_")]].sum(axis=1)
     wide["came_into_sight"] = wide["reached"] + wide["found_in_household"]
     wide["savings_care_total"] = wide["savings_care_wmo"] + wide["savings_care_pooled"]
+    for group, instruments in SPENDING_KINDS.items():
+        wide[group] = sum(wide[f"spend_instrument_{i}"] for i in instruments)
     grouped = wide.groupby(level=keys)
     out = {}
     for s in SUMMARIES:
@@ -102,26 +132,34 @@ def compare(summaries: pd.DataFrame, regimes: list[str]) -> pd.DataFrame:
 
 
 def payback(frame: pd.DataFrame, regimes: list[str]) -> dict[str, dict]:
-    """Business case per budget holder: paired difference in spending per holder, and the payback year.
+    """Business case per budget holder on the municipality's own result (grants minus spending) against the baseline.
 
-    The payback year is the first year from which the mean cumulative municipal spending under the
-    regime stays at or below the baseline's, or None when that does not happen within the horizon.
+    Per holder: the paired difference in spending and in own result over the horizon. The payback
+    year is the first year from which the mean cumulative own result under the regime stays at or
+    above the baseline's, or None when that does not happen within the horizon.
     """
     whole = _overall(frame)
-    spend = whole[whole["indicator"].str.startswith("spend_") & ~whole["indicator"].str.startswith("spend_instrument")]
-    wide = spend.pivot_table(index=["regime", "replication", "year"], columns="indicator", values="value")
+    money = whole[(whole["indicator"].str.startswith("spend_") & ~whole["indicator"].str.startswith("spend_instrument"))
+                  | whole["indicator"].str.startswith("own_result_")]
+    wide = money.pivot_table(index=["regime", "replication", "year"], columns="indicator", values="value")
     base = wide.loc[regimes[0]]
     result = {}
     for r in regimes[1:]:
         diff = (wide.loc[r] - base).dropna()
-        cum = diff["spend_total"].groupby(level="replication").cumsum().groupby(level="year").mean()
-        ok = (cum <= 0)[::-1].cummin()[::-1]
+        cum = diff["own_result_total"].groupby(level="replication").cumsum().groupby(level="year").mean()
+        ok = (cum >= 0)[::-1].cummin()[::-1]
         year = int(ok.idxmax()) if ok.any() else None
-        holders = {c.removeprefix("spend_"): float(diff[c].groupby(level="replication").sum().mean() / MILLION)
-                   for c in diff.columns if c != "spend_total"}
-        result[r] = {"payback_year": year, "spend_difference_by_holder_eur_m": holders,
-                     "cumulative_difference_by_year_eur_m": {int(y): float(v / MILLION) for y, v in cum.items()}}
+        result[r] = {"payback_year": year, "spend_difference_by_holder_eur_m": _by_holder(diff, "spend_"),
+                     "own_result_difference_by_holder_eur_m": _by_holder(diff, "own_result_"),
+                     "cumulative_own_result_difference_by_year_eur_m": {int(y): float(v / MILLION)
+                                                                        for y, v in cum.items()}}
     return result
+
+
+def _by_holder(diff: pd.DataFrame, prefix: str) -> dict[str, float]:
+    """Horizon total of the paired difference per holder (EUR million), from columns ``<prefix><holder>``."""
+    return {c.removeprefix(prefix): float(diff[c].groupby(level="replication").sum().mean() / MILLION)
+            for c in diff.columns if c.startswith(prefix) and not c.endswith("_total")}
 
 
 def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> str:
@@ -158,9 +196,11 @@ def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> st
 
 def format_business_case(cases: dict[str, dict], regimes: list[str]) -> str:
     """Who pays, who saves and when it pays back, per regime against the baseline."""
-    lines = ["", f"Business case against {regimes[0]} (EUR million over the horizon, paired mean; + = spends more):"]
+    lines = ["", f"Business case against {regimes[0]} (EUR million over the horizon, paired mean):"]
     for r, case in cases.items():
-        parts = ", ".join(f"{h} {v:+.2f}" for h, v in case["spend_difference_by_holder_eur_m"].items())
+        spend = ", ".join(f"{h} {v:+.2f}" for h, v in case["spend_difference_by_holder_eur_m"].items())
+        own = ", ".join(f"{h} {v:+.2f}" for h, v in case["own_result_difference_by_holder_eur_m"].items())
         when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
-        lines.append(f"  {r}: {parts}; pays back: {when}")
+        lines.append(f"  {r}: spending (+ = spends more): {spend}")
+        lines.append(f"  {' ' * len(r)}  own result (+ = better for the municipality): {own}; pays back: {when}")
     return "\n".join(lines)

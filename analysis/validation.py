@@ -18,7 +18,6 @@ from scipy import stats
 
 BURN_IN_YEARS = 2
 CONFIDENCE = 0.95
-MONTHS = 12.0
 
 
 @dataclass(frozen=True)
@@ -82,11 +81,9 @@ def care_client_share(w: pd.DataFrame, inhabitants: int) -> float:
     return _ratio(w["care_clients_on_benefit"], w["benefit_stock"])
 
 
-def benefit_cost_per_recipient(w: pd.DataFrame, inhabitants: int) -> float:
-    """Benefit spending per average recipient-year (EUR)."""
-    mean_stock = (w["benefit_stock"] + w["benefit_stock"].shift(1)) / 2
-    keep = mean_stock.notna()
-    return _ratio(w["spend_instrument_benefit"][keep], mean_stock[keep])
+def benefit_cost_per_unit(w: pd.DataFrame, inhabitants: int) -> float:
+    """Benefit spending per year of a benefit unit (single or couple) on benefit (EUR)."""
+    return _ratio(w["spend_instrument_benefit"], w["benefit_unit_years"])
 
 
 def trajectory_cost(w: pd.DataFrame, inhabitants: int) -> float:
@@ -96,8 +93,8 @@ def trajectory_cost(w: pd.DataFrame, inhabitants: int) -> float:
 
 
 def stock_per_inhabitant(w: pd.DataFrame, inhabitants: int) -> float:
-    """Benefit stock per inhabitant (mean over years)."""
-    return float(w["benefit_stock"].mean()) / inhabitants
+    """Benefits (benefit units: a single person or a couple) per inhabitant (mean over years)."""
+    return float(w["benefit_units"].mean()) / inhabitants
 
 
 def wmo_per_inhabitant(w: pd.DataFrame, inhabitants: int) -> float:
@@ -121,12 +118,14 @@ TARGETS = (
            "'about a third': +/-8 points", reintegration_coverage),
     Target("care_clients", "Care clients in the benefit stock", "[M16]", 0.50, 0.10, "share",
            "'almost half': +/-10 points", care_client_share),
-    Target("benefit_cost", "Benefit spending per recipient-year", "[M16][R12]", 14000.0, 1000.0, "EUR",
-           "EUR 14,000 [M16] to 15,000 [R12]: the tolerance spans both", benefit_cost_per_recipient),
+    Target("benefit_cost", "Cost of one benefit per year (per benefit unit)", "[M16][R12]", 14000.0, 1000.0, "EUR",
+           "EUR 14,000 [M16] to 15,000 [R12] for one benefit (a single person or a couple, the household norm "
+           "of the Participatiewet): the tolerance spans both", benefit_cost_per_unit),
     Target("trajectory_cost", "Re-integration spending per trajectory started", "[M16]", 5000.0, 1500.0, "EUR",
            "average activation trajectory EUR 5,000; +/-30% since instruments differ in price", trajectory_cost),
-    Target("stock_per_inhabitant", "Benefit stock per inhabitant", "[M16]", 0.027, 0.004, "share",
-           "463,000 / 17 million; +/-15% for local variation", stock_per_inhabitant),
+    Target("stock_per_inhabitant", "Benefits (households) per inhabitant", "[M16]", 0.027, 0.004, "share",
+           "463,000 / 17 million, read as benefits (one per benefit unit); +/-15% for local variation",
+           stock_per_inhabitant),
     Target("wmo_per_inhabitant", "Working-age Wmo activity/guidance clients per inhabitant", "[BK18]", 0.0062, 0.002,
            "share", "68 of about 11,000 in one small municipality: +/-0.002", wmo_per_inhabitant),
 )

@@ -19,6 +19,12 @@ class BudgetHolder(mesa.Agent):
         self.committed = 0.0
         self.spent = np.zeros(N_INSTRUMENTS)
         self.savings = {"benefit": 0.0, "care": 0.0}
+        self.grant = 0.0  # the yearly grant behind this budget (EUR), fixed when the run starts
+        self.compensation = 0.0  # safety-net compensation received this year (EUR)
+
+    def set_grant(self, amount: float) -> None:
+        """Fix the yearly grant behind this budget (the state's grant does not follow the own spending)."""
+        self.grant = float(amount)
 
     def open_year(self, budget: float, staff_cost: float = 0.0) -> None:
         """Set this year's budget (plus the staff it pays) and clear the ledger; staff costs are booked at once."""
@@ -27,15 +33,34 @@ class BudgetHolder(mesa.Agent):
         self.spent = np.zeros(N_INSTRUMENTS)
         self.spent[Instrument.CASE_MANAGEMENT] = staff_cost
         self.savings = {"benefit": 0.0, "care": 0.0}
+        self.compensation = 0.0
+
+    def book_contract(self, instrument: Instrument, amount: float) -> None:
+        """Book a contract paid whether used or not (social-firm places bought for the year)."""
+        self.commit(amount)
+        self.spent[instrument] += amount
+
+    def receive_compensation(self, amount: float) -> None:
+        """Safety-net compensation from the state for this year (EUR)."""
+        self.compensation += float(amount)
+
+    @property
+    def own_result(self) -> float:
+        """Budget plus compensation minus spending this year (EUR; negative = a deficit for the municipality)."""
+        return self.budget + self.compensation - self.total
 
     @property
     def remaining(self) -> float:
         """Budget not yet committed this year (EUR)."""
         return self.budget - self.committed
 
-    def select(self, priority: np.ndarray, cost: np.ndarray, room: int) -> np.ndarray:
-        """Whom to fund: candidates in priority order while the money left and the caseload room last."""
-        return alloc.select_within_limits(priority, cost, self.remaining, room)
+    def select(self, priority: np.ndarray, cost: np.ndarray, room: int, entitled: bool = False) -> np.ndarray:
+        """Whom to fund: candidates in priority order while the money left and the caseload room last.
+
+        For an entitlement (Wmo custom support after assessment) money does not limit who is served:
+        only the room to assess does; spending above the budget is recorded as overspend.
+        """
+        return alloc.select_within_limits(priority, cost, np.inf if entitled else self.remaining, room)
 
     def commit(self, amount: float) -> None:
         """Reserve money for an allocation decision."""

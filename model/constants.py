@@ -162,6 +162,14 @@ class Desk(IntFlag):
     WMO = 2  # Wmo consultant / neighbourhood team
 
 
+class Member(IntEnum):
+    """A resident's place in the household: the benefit unit is the head and the partner; housemates have their own."""
+
+    HEAD = 0
+    PARTNER = 1
+    HOUSEMATE = 2  # an adult child or other adult: a cost-sharer, not part of the head's benefit unit
+
+
 class Disability(IntEnum):
     """Dominant disability type, for group outcomes."""
 
@@ -247,3 +255,4 @@ class Event(IntEnum):
     LOCK_IN = 106
     LVB_STAY = 107
     TO_SHELTERED = 109
+    INFLOW_PARTNER = 58

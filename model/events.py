@@ -34,6 +34,8 @@ class EventKind(IntEnum):
     TAKE_JOB = 8  # moved into regular or subsidised work
     TO_SHELTERED = 9  # moved into sheltered work
     LOSE_JOB = 10  # a job ended: back on benefit
+    JOIN_CLAIM = 11  # joined the household's benefit as a co-claimant (a partner without income)
+    LEAVE_BENEFIT = 12  # the household's income reached its norm (a partner's job): benefit ends, resident stays
 
 
 COLUMNS = {

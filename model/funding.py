@@ -64,15 +64,16 @@ class Prices:
     """Yearly prices of the instruments (EUR) from the parameter set."""
 
     def __init__(self, p):
-        price = np.zeros(N_INSTRUMENTS)
-        price[Instrument.BENEFIT] = p["benefit.cost_per_year"]
+        price = np.zeros(N_INSTRUMENTS)  # the benefit follows the household's norm (entitlement.py), not a price
         price[Instrument.MEDIATION] = p["pwet.mediation_cost"]
         price[Instrument.JOB_COACHING] = p["work.job_coaching_cost"]
         price[Instrument.WAGE_SUBSIDY] = p["work.minimum_wage_cost"]  # times (1 - wage value) per resident
         price[Instrument.SHELTERED_WORK] = p["pwet.sheltered_cost"]
-        price[Instrument.SOCIAL_FIRM] = p["firm.place_price"]
+        # At a social firm the place is bought by contract (phases/opening.py); a participant adds guidance.
+        firm_guidance = p["firm.guidance_hours"] * p["wmo.hourly_rate"]
+        price[Instrument.SOCIAL_FIRM] = firm_guidance
         price[Instrument.TRAINING] = p["pwet.training_cost"]
-        price[Instrument.DAY_ACTIVITIES_WORKLIKE] = p["wmo.worklike_cost"]
+        price[Instrument.DAY_ACTIVITIES_WORKLIKE] = firm_guidance
         price[Instrument.DAY_ACTIVITIES] = p["wmo.day_activities_cost"]
         price[Instrument.GUIDANCE] = p["wmo.guidance_hours"] * p["wmo.hourly_rate"]
         price[Instrument.HOUSEHOLD_HELP] = p["wmo.household_help_cost"]

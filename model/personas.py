@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.constants import Desk, Domain
+from model.constants import Desk, Domain, Member
 from model.parameters import ParameterError
 from model.rules import problems as prob
 
@@ -57,7 +57,9 @@ def persona_columns(name: str, index: int, first_uid: int, household: int, p, de
     disability = prob.disability_type(sev, p["problems.disability_threshold"])
     sev[:, Domain.WORK_INCOME] = prob.work_income_severity(np.zeros(n, dtype=bool), wage)
     uid = first_uid + np.arange(n)
-    return {
+    member = np.array([Member.HEAD if k == 0 else Member.PARTNER if m.get("partner", False) else Member.HOUSEMATE
+                       for k, m in enumerate(members)], dtype=np.int8)
+    return {"member": member, "unit": np.where(member == Member.HOUSEMATE, uid, uid[0]),
         "uid": uid, "household": np.full(n, household), "age": [m["age"] for m in members], "sev": sev,
         "wage": wage, "motivation": [m["motivation"] for m in members],
         "discrimination": [m.get("attributes_discrimination", False) for m in members],

@@ -27,6 +27,7 @@ from model.constants import (
     Desk,
     Disability,
     Instrument,
+    Member,
     Status,
     bits,
 )
@@ -44,6 +45,8 @@ FIELDS: dict[str, tuple] = {
     "alive": (np.bool_, (), False),
     "age": (np.float64, (), 0.0),
     "household": (np.int64, (), -1),
+    "member": (np.int8, (), Member.HEAD),  # head, partner or housemate
+    "unit": (np.int64, (), -1),  # benefit unit (bijstandseenheid): the head's uid for head and partner, else own uid
     "sev": (np.float64, (N_DOMAINS,), 0.0),
     "wage": (np.float64, (), 0.0),
     "motivation": (np.float64, (), 0.0),
@@ -82,6 +85,8 @@ class Population:
     alive: np.ndarray
     age: np.ndarray
     household: np.ndarray
+    member: np.ndarray
+    unit: np.ndarray
     sev: np.ndarray
     wage: np.ndarray
     motivation: np.ndarray
@@ -216,14 +221,28 @@ class Population:
         return new_row
 
     # ------------------------------------------------------------------ desks
-    def come_into_sight(self, rows, desk, month, year: int) -> None:
-        """A hidden resident becomes known: on benefit unless in work, a new spell from ``month``."""
+    def come_into_sight(self, rows, desk, month, year: int, entitled=True) -> None:
+        """A hidden resident becomes known: on benefit when entitled and not in work, a new spell from ``month``."""
         before = self.status(rows)
-        self.on_benefit[rows] = self.employment[rows] < 0
+        self.on_benefit[rows] = (self.employment[rows] < 0) & entitled
         self.desk[rows] = desk
         self.spell_years[rows] = 0.0
         self.entry_month[rows] = month
         self._record(EventKind.COME_INTO_SIGHT, rows, year, month, before)
+
+    def join_claim(self, rows, year: int, month) -> None:
+        """Residents without income join their household's benefit as co-claimants (known to the P-wet)."""
+        before = self.status(rows)
+        self.on_benefit[rows] = True
+        self.desk[rows] |= Desk.PWET
+        self.spell_years[rows] = 0.0
+        self._record(EventKind.JOIN_CLAIM, rows, year, month, before)
+
+    def leave_benefit(self, rows, year: int, month) -> None:
+        """Benefit ends because the household's income reached its norm; the resident stays in the population."""
+        before = self.status(rows)
+        self.on_benefit[rows] = False
+        self._record(EventKind.LEAVE_BENEFIT, rows, year, month, before)
 
     def join_desk(self, rows, desk: Desk, year: int) -> None:
         """Residents become known to another desk too (the event is recorded only where it is new)."""

@@ -115,6 +115,21 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "provision_users": ("persons", "residents holding any provision of either law (not the benefit)"),
     "multi_law_users": ("persons", "residents holding provisions of both the P-wet and the Wmo"),
     "multi_law_share": ("share", "share of provision users with provisions of both laws"),
+    **{f"grant_{h.name.lower()}": ("EUR", f"grant behind the budget of {h.name.lower()} this year") for h in Holder},
+    **{f"own_result_{h.name.lower()}": ("EUR", f"budget plus safety-net compensation minus spending of {h.name.lower()}")
+       for h in Holder},
+    "own_result_total": ("EUR", "the municipality's own result in the social domain (all holders)"),
+    "vangnet_compensation": ("EUR", "safety-net compensation of a deficit on the benefit grant (art. 74)"),
+    "benefit_units": ("households", "benefit units (single or couple) receiving a benefit at year end"),
+    "benefit_cost_per_unit": ("EUR per unit-year", "benefit spending per year of a benefit unit on benefit"),
+    "benefit_unit_years": ("unit-years", "years on benefit of the benefit units this year"),
+    "benefit_units_at_allocation": ("households", "benefit units receiving a benefit when instruments were allocated"),
+    "wmo_granted": ("persons", "Wmo support granted after assessment this year"),
+    "wmo_waiting": ("persons", "eligible Wmo applicants not yet assessed at year end (waiting)"),
+    "wmo_wait_months": ("months", "mean months from report to provision of the support granted this year"),
+    "firm_contract_income": ("EUR", "social-firm places bought by the municipality this year (paid filled or not)"),
+    "firm_result": ("EUR", "social firms' own result: contracts plus sales minus running costs"),
+    "firms_open": ("firms", "social firms still open at year end"),
     **{f"caseload_{r.name.lower()}": ("clients per FTE", f"mean caseload of an active {r.name.lower().replace('_', ' ')}")
        for r in Role},
     **{f"active_{r.name.lower()}": ("FTE", f"active {r.name.lower().replace('_', ' ')}s this year") for r in Role},
@@ -130,7 +145,7 @@ def year_indicators(pop, year, actors, p) -> dict[str, float]:
     rows = pop.alive_rows()
     ind: dict[str, float] = {}
     _people(pop, rows, year, p, ind)
-    _money(actors, ind)
+    _money(actors, year.counts, ind)
     _firm_indicators(actors.firms, ind)
     _ladder_and_laws(pop, rows, year, p, ind)
     _spells_and_dynamics(pop, rows, year, ind)
@@ -163,27 +178,44 @@ def _people(pop, rows, year, p, ind) -> None:
     ind["guidance_hours"] = float(guided.sum() * p["wmo.guidance_hours"])
     ind["new_trajectories"] = c["new_traj"]
     ind["new_trajectories_wmo_clients"] = c["new_traj_wmo_clients"]
+    ind["benefit_units"] = float(len(np.unique(pop.unit[rows][on_benefit])))
+    ind["benefit_units_at_allocation"] = c["benefit_units_at_allocation"]
+    ind["benefit_unit_years"] = c["benefit_unit_years"]
+    ind["wmo_granted"] = c["wmo_granted"]
+    ind["wmo_waiting"] = c["wmo_waiting"]
+    ind["wmo_wait_months"] = c["wmo_wait_months"] / c["wmo_granted"] if c["wmo_granted"] else 0.0
     care = on_benefit & (pop.wage[rows] < p["wage.care_client_threshold"])
     ind["care_clients_on_benefit"] = float(care.sum())
     ind["care_clients_served_share"] = float(((prov & _SUPPORT) != 0)[care].mean()) if care.any() else 0.0
 
 
-def _money(actors, ind) -> None:
-    """Budgets, spending and overspend per holder, spending per instrument, attributed savings."""
+def _money(actors, counts, ind) -> None:
+    """Budgets, grants, spending, overspend and own result per holder, spending per instrument, attributed savings."""
     total = 0.0
     for h, holder in actors.holders.items():
         name = h.name.lower()
         ind[f"budget_{name}"] = holder.budget
+        ind[f"grant_{name}"] = holder.grant
         ind[f"spend_{name}"] = holder.total
         ind[f"overspend_{name}"] = holder.overspend
+        ind[f"own_result_{name}"] = holder.own_result
         total += holder.total
     ind["spend_total"] = total
+    ind["own_result_total"] = sum(holder.own_result for holder in actors.holders.values())
+    unit_years = counts["benefit_unit_years"]
+    ind["benefit_cost_per_unit"] = by_instrument_benefit(actors) / unit_years if unit_years else 0.0
+    ind["vangnet_compensation"] = actors.holders[Holder.PWET_INCOME].compensation
     by_instrument = sum(holder.spent for holder in actors.holders.values())
     for i in Instrument:
         ind[f"spend_instrument_{i.name.lower()}"] = float(by_instrument[i])
     ind["savings_benefit_pwet_income"] = actors.holders[Holder.PWET_INCOME].savings["benefit"]
     ind["savings_care_wmo"] = actors.holders[Holder.WMO].savings["care"]
     ind["savings_care_pooled"] = actors.holders[Holder.POOLED].savings["care"]
+
+
+def by_instrument_benefit(actors) -> float:
+    """Benefit spending this year over all holders (EUR)."""
+    return float(sum(holder.spent[Instrument.BENEFIT] for holder in actors.holders.values()))
 
 
 def _ladder_and_laws(pop, rows, year, p, ind) -> None:
@@ -233,6 +265,9 @@ def _firm_indicators(firms, ind) -> None:
     ind["firm_occupied"] = float(occupied)
     ind["firm_utilisation"] = occupied / places if places else 0.0
     ind["firm_revenue"] = sum(f.revenue for f in firms)
+    ind["firm_contract_income"] = sum(f.contract_income for f in firms)
+    ind["firm_result"] = sum(f.result for f in firms)
+    ind["firms_open"] = float(sum(f.open for f in firms))
 
 
 def _professionals(pop, year, rows, p) -> tuple[float, float]:

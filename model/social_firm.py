@@ -1,4 +1,10 @@
-"""SocialFirm agent: places bought per funding stream, its lock-in decision, its occupation and revenue [SR]."""
+"""SocialFirm agent: places bought per funding stream, its lock-in decision, its occupation, revenue and result [SR].
+
+The municipality buys places per stream for the year, paid whether filled or not, plus guidance per
+participant (booked on the participant). The firm's own result: place contracts plus sales from its
+clients' and regular staff's work minus its running costs; a firm that loses money for
+``firm.close_after_loss_years`` years in a row closes.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,11 @@ class SocialFirm(mesa.Agent):
         self.lock_in = lock_in
         self.occupied = 0
         self.occupied_by = {h: 0 for h in Holder}
-        self.revenue = 0.0
+        self.revenue = 0.0  # sales from client work this year
+        self.contract_income = 0.0  # places bought by the municipality this year
+        self.result = 0.0
+        self.loss_years = 0
+        self.open = places > 0
 
     def free_places(self, stream: Holder | None, occupied: int, occupied_by_stream: int) -> int:
         """Places a funding stream may still fill: under partitions only those it bought; the pooled desk any [SR]."""
@@ -41,8 +51,22 @@ class SocialFirm(mesa.Agent):
         """Occupied share of the places (0-1)."""
         return self.occupied / self.places if self.places else 0.0
 
-    def book_year(self, occupied_by: dict, productivity_sum: float, revenue_per_place: float) -> None:
-        """Store this year's occupation by paying stream and the revenue from client work."""
+    def sell_places(self, amount: float) -> None:
+        """This year's income from the places the municipality bought (EUR)."""
+        self.contract_income = float(amount)
+
+    def book_year(self, occupied_by: dict, productivity_sum: float, p) -> None:
+        """Store this year's occupation by paying stream, revenue and result; close after too many loss years."""
         self.occupied_by = dict(occupied_by)
         self.occupied = sum(occupied_by.values())
-        self.revenue = productivity_sum * revenue_per_place
+        self.revenue = productivity_sum * p["firm.revenue_per_productive_place"]
+        self.result = self.contract_income + self.revenue + p["firm.own_sales"] - p["firm.fixed_costs"]
+        self.loss_years = self.loss_years + 1 if self.result < 0 else 0
+        limit = p["firm.close_after_loss_years"]
+        if self.open and limit and self.loss_years >= limit:
+            self.close()
+
+    def close(self) -> None:
+        """The firm stops: no places from now on (its clients' places end at the next review)."""
+        self.open = False
+        self.places = self.pwet_places = self.wmo_places = 0

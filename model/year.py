@@ -24,7 +24,8 @@ OBSERVED_COUNTS = (
 COUNTERS = (
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
-    "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", *OBSERVED_COUNTS,
+    "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
+    "wmo_waiting", "wmo_wait_months", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
 )
 
 
@@ -57,6 +58,8 @@ class YearState:
     outflow: list[np.ndarray] = field(default_factory=list)  # rows that moved into work this year
     leaving: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # other-income exits
     resident_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # EUR booked per row this year
+    benefit_monthly: np.ndarray = field(default_factory=lambda: np.zeros(0))  # net benefit per row at allocation
+    support_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month Wmo support granted this year starts
     cost_by_instrument: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def track(self, rows_in_use: int) -> None:
@@ -67,6 +70,8 @@ class YearState:
         for name in ("job_coaching", "regie", "light", "firm_started", "firm_dropped"):
             setattr(self, name, np.zeros(n, dtype=bool))
         self.resident_cost = np.zeros(n)
+        self.benefit_monthly = np.zeros(n)
+        self.support_from = np.zeros(n)
 
     def add(self, counter: str, value: float) -> None:
         """Add to a declared counter."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import SocialDomainModel
-from model.constants import ACTIVITY_BITS, N_INSTRUMENTS, Holder, Instrument, Status
+from model.constants import ACTIVITY_BITS, N_INSTRUMENTS, Holder, Instrument, Member, Status
 from model.parameters import PARAMETERS, ParameterError, check_combinations
 from model.resident import Resident
 from tests.conftest import SMALL
@@ -71,7 +71,22 @@ def check_year(model: SocialDomainModel) -> None:
     assert np.isclose(ledger.sum(), ind["spend_total"])
     assert np.isclose(sum(ind[f"spend_instrument_{i.name.lower()}"] for i in Instrument), ind["spend_total"])
     staff = ledger[:, Instrument.CASE_MANAGEMENT].sum()
-    assert np.isclose(year.resident_cost.sum() + staff, ind["spend_total"])
+    contracts = sum(f.contract_income for f in model.firms)  # social-firm places bought, filled or not
+    assert np.isclose(contracts, ind["firm_contract_income"])
+    assert np.isclose(year.resident_cost.sum() + staff + contracts, ind["spend_total"])
+    # Grants and own results add up: own result = budget + safety net - spending, per holder and in total.
+    for h, holder in model.holders.items():
+        name = h.name.lower()
+        assert np.isclose(ind[f"own_result_{name}"], ind[f"budget_{name}"] + holder.compensation - ind[f"spend_{name}"])
+    assert np.isclose(ind["own_result_total"], sum(ind[f"own_result_{h.name.lower()}"] for h in Holder))
+    # Benefit units: partners share one unit; nobody is in two units; a unit holds at most a head and a partner.
+    unit = pop.unit[rows]
+    _, per_unit = np.unique(unit, return_counts=True)
+    assert per_unit.max() <= 2
+    pairs = np.unique(np.stack([unit, pop.household[rows]]), axis=1)
+    assert pairs.shape[1] == len(np.unique(unit)), "a unit's members live in one household"
+    heads = pop.member[rows] == Member.HEAD
+    assert np.array_equal(np.sort(unit[heads]), np.sort(pop.uid[rows][heads])), "a head's unit is its own uid"
     assert (ledger >= 0).all()
     # Budgets never silently negative: any spending above the budget is reported as overspend.
     for h, holder in model.holders.items():
@@ -103,14 +118,17 @@ def test_invariants_hold_over_a_long_default_run(regime):
     assert model.year == 15
 
 
-def test_tight_budget_allocates_nothing_new_but_records_commitments():
+def test_tight_budget_stops_trajectories_but_not_wmo_rights():
+    """Re-integration is discretionary: no money, no trajectory. Wmo support is a right: served, overspend recorded."""
     model = SocialDomainModel(inhabitants=SMALL, years=2, rng=5, params={"pwet.reintegration_per_recipient": 0.0,
                                                                          "wmo.budget_per_inhabitant": 0.0})
     model.step()
     check_year(model)
     assert model.indicators["new_trajectories"] == 0
-    assert model.indicators["wmo_clients"] == 0
     assert model.indicators["spend_instrument_mediation"] == 0
+    assert model.indicators["wmo_clients"] > 0 and model.indicators["wmo_granted"] > 0
+    assert model.indicators["overspend_wmo"] == pytest.approx(model.indicators["spend_wmo"] - model.indicators["budget_wmo"])
+    assert model.indicators["overspend_wmo"] > 0
 
 
 def test_income_overspend_is_recorded_when_the_stock_grows():
@@ -144,5 +162,6 @@ def test_group_breakdowns_add_up_to_the_totals():
         for kind in ("regular", "subsidised", "sheltered"):
             assert sums[f"outflow_{kind}_work"] == total[f"outflow_{kind}_work"]
         assert sums["wmo_clients"] == total["wmo_clients"]
-        assert sums["spend"] == pytest.approx(total["spend_total"] - total["spend_instrument_case_management"])
+        assert sums["spend"] == pytest.approx(total["spend_total"] - total["spend_instrument_case_management"]
+                                              - total["firm_contract_income"])
         assert sum(sums[f"step_{k}"] for k in range(1, 7)) == total["residents"]

@@ -107,7 +107,6 @@ def test_retirement_removes_the_resident_and_its_agent():
 def test_a_job_ends_benefit_and_trajectory_and_is_dated():
     world = tiny([{"wage": 1.0, "on_benefit": True, "desk": Desk.PWET, "provisions": MEDIATION}],
                  overrides={"work.base_hazard": 5.0, "benefit.first_year_exit_boost": 3.0})
-    world.year.track(world.pop.n)
     outcomes.run(*world.inputs)
     pop = world.pop
     assert pop.employment[0] == Status.REGULAR_WORK and not pop.on_benefit[0] and pop.provisions[0] == 0
@@ -118,13 +117,13 @@ def test_a_job_ends_benefit_and_trajectory_and_is_dated():
 
 def test_a_year_on_benefit_is_booked_on_the_income_budget():
     world = tiny([{"on_benefit": True, "desk": Desk.PWET}, {}])
-    world.year.track(world.pop.n)
     world.year.benefit_before = world.pop.on_benefit[: world.pop.n].copy()
     world.year.provisions_before = world.pop.provisions[: world.pop.n].copy()
     accounting.run(*world.inputs)
     income = world.actors.holders[Holder.PWET_INCOME]
-    assert income.spent[Instrument.BENEFIT] == pytest.approx(world.p["benefit.cost_per_year"])
-    assert world.year.resident_cost.tolist() == pytest.approx([world.p["benefit.cost_per_year"], 0.0])
+    single = 0.70 * world.p["benefit.couple_norm"] * 12 * world.p["benefit.gross_up"]  # art. 21(a): 70%, gross
+    assert income.spent[Instrument.BENEFIT] == pytest.approx(single)
+    assert world.year.resident_cost.tolist() == pytest.approx([single, 0.0])
 
 
 def test_the_firm_locks_in_a_productive_client_at_the_planned_end():
@@ -133,7 +132,6 @@ def test_the_firm_locks_in_a_productive_client_at_the_planned_end():
     world = tiny([client], overrides={"firm.lock_in": 1.0})
     world.actors.firms[0].lock_in = 1.0
     world.pop.trajectory_years[0] = world.p["firm.trajectory_years"] - 1
-    world.year.track(world.pop.n)
     rows = world.rows()
     review.trajectory_ends(world.pop, rows, np.zeros(1, dtype=bool), world.year, world.funding, world.actors,
                            world.p, world.streams)
@@ -142,7 +140,6 @@ def test_the_firm_locks_in_a_productive_client_at_the_planned_end():
     no_lock = tiny([client])
     no_lock.actors.firms[0].lock_in = 0.0
     no_lock.pop.trajectory_years[0] = no_lock.p["firm.trajectory_years"] - 1
-    no_lock.year.track(no_lock.pop.n)
     review.trajectory_ends(no_lock.pop, rows, np.zeros(1, dtype=bool), no_lock.year, no_lock.funding,
                            no_lock.actors, no_lock.p, no_lock.streams)
     assert not no_lock.pop.holds(rows, FIRM_PLACE)[0] and no_lock.pop.firm[0] == -1

@@ -9,6 +9,7 @@ from model.constants import N_DOMAINS, Disability, Domain, Instrument, Status, S
 from model.parameters import PARAMETERS
 from model.random_streams import Streams
 from model.rules import allocation as alloc
+from model.rules import benefit as ben
 from model.rules import demography as demo
 from model.rules import dynamics as dyn
 from model.rules import outcomes as out
@@ -181,3 +182,28 @@ def test_households_leave_the_social_domain_together():
 def test_coordinated_households_go_first():
     key = alloc.coordinated_first(np.array([5.0, -3.0, 1.0]), np.array([False, True, False]))
     assert np.argmax(key) == 1 and key[0] > key[2]
+
+
+def test_cost_sharer_norm_follows_article_22a():
+    """Named year 2015: 70% of the couple norm alone, 50% each for two, 43.3% each for three adults (art. 22a)."""
+    couple = P["benefit.couple_norm"]
+    age = np.array([40.0, 40.0, 40.0, 30.0, 19.0])
+    household = np.array([0, 1, 1, 2, 2])
+    sharers = ben.cost_sharers(household, age, P["benefit.cost_sharer_min_age"])
+    assert sharers.tolist() == [1, 2, 2, 1, 1]
+    norm = ben.person_norm(age, sharers, P)
+    assert norm[0] == pytest.approx(0.70 * couple) and norm[1] == pytest.approx(0.50 * couple)
+    assert norm[4] == P["benefit.youth_norm"], "an 18-20-year-old has the youth norm and is no cost-sharer"
+    three = ben.person_norm(np.full(3, 30.0), np.full(3, 3.0), P)
+    assert three[0] == pytest.approx(1.3 / 3 * couple)
+    # A couple with one partner under 21: the youth amount plus half the couple norm = 923.47 (art. 20(1)(c), 2015).
+    youth_partner = ben.person_norm(np.array([19.0]), np.array([1.0]), P)[0]
+    assert youth_partner + 0.5 * couple == pytest.approx(923.47, abs=0.01)
+
+
+def test_income_counts_against_the_norm_and_the_safety_net_compensates_large_deficits():
+    assert ben.unit_benefit(np.array([1000.0, 1000.0]), np.array([400.0, 1200.0])).tolist() == [600.0, 0.0]
+    args = (P["grant.vangnet_threshold"], P["grant.vangnet_full_from"], P["grant.vangnet_partial_share"])
+    assert ben.safety_net(50.0, 1000.0, *args) == 0.0
+    assert ben.safety_net(100.0, 1000.0, *args) == pytest.approx(0.5 * 25.0)
+    assert ben.safety_net(200.0, 1000.0, *args) == pytest.approx(0.5 * 50.0 + 75.0)

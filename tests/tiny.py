@@ -60,8 +60,9 @@ def tiny(residents: list[dict], *, share: float = 0.0, overrides: dict | None = 
     for k, r in enumerate(residents):
         for domain, value in r.get("sev", {}).items():
             sev[k, domain] = value
-    values.update({"uid": np.arange(n), "household": np.array([r.get("household", k) for k, r in
-                                                                enumerate(residents)]), "sev": sev})
+    per = {name: np.array([r.get(name, k) for k, r in enumerate(residents)]) for name in ("household", "unit")}
+    values.update({"uid": np.arange(n), "sev": sev, "member": np.array([r.get("member", 0) for r in residents]),
+                   **per})
     rows = pop.enter(values, -1)
     pop.next_uid, pop.next_household = n, n
     residents_registry = Residents(host)
@@ -78,4 +79,5 @@ def tiny(residents: list[dict], *, share: float = 0.0, overrides: dict | None = 
                     sheltered_places=sheltered_places)
     funding = Funding(regime="gradual", pooled_share=share, switch_year=0, prices=Prices(p))
     year = YearState(index=0, share=share, slack=4.0)
+    year.track(pop.n)  # as after demography: the year's population is complete
     return Tiny(pop, year, funding, actors, p, Streams(key), host)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import entitlement
 from model.constants import BLOCKING_DOMAINS, DAY_BITS, MONTHS_PER_YEAR, Desk, Event, Role
 from model.events import EventKind
 from model.rules import problems as prob
@@ -25,6 +26,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     known = pop.desk[rows] != Desk.NONE
     pop.join_desk(rows[handled & known], BOTH_DESKS, year.index)
     _referrals(pop, rows, handled, year, actors, p, streams)
+    entitlement.sync_claims(pop, rows, year, p)
 
 
 def _come_into_sight(pop, rows, handled, year, p, streams) -> None:
@@ -44,7 +46,9 @@ def _come_into_sight(pop, rows, handled, year, p, streams) -> None:
     come_in = reached | found
     r = rows[come_in]
     month = MONTHS_PER_YEAR * streams.uniform(pop.uid[r], t, Event.REACH_MONTH)
-    pop.come_into_sight(r, np.where(handled[come_in], BOTH_DESKS, Desk.PWET), month, t)
+    # The entitlement test: a benefit only when the household's income is below its norm.
+    entitled = entitlement.population_benefit(pop, rows, p)[come_in] > 0
+    pop.come_into_sight(r, np.where(handled[come_in], BOTH_DESKS, Desk.PWET), month, t, entitled)
     year.add("reached", reached.sum())
     year.add("found_in_household", found.sum())
 

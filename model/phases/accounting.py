@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import entitlement
 from model.constants import (
+    FIRM_BITS,
     LUMP_SUM_INSTRUMENTS,
     MONTHS_PER_YEAR,
     N_HOLDERS,
@@ -19,7 +21,9 @@ from model.constants import (
     Holder,
     Instrument,
 )
+from model.events import EventKind
 from model.phases import demography
+from model.rules import benefit as ben
 from model.rules import outcomes as out
 
 NOT_MONTHLY = (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT, Instrument.JOB_COACHING)
@@ -31,7 +35,8 @@ def run(pop, year, funding, actors, p, streams) -> None:
     handled = year.handled(pop.desk_draw[rows])
     leaving = np.isin(rows, year.leaving)
     benefit_after = pop.on_benefit[rows] & ~leaving
-    cost = resident_costs(pop, rows, year, funding, leaving, benefit_after)
+    yearly_benefit = _yearly_benefit(pop, rows, year, benefit_after, p)
+    cost = resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_benefit)
     payer = np.empty((len(rows), N_INSTRUMENTS), dtype=np.int64)
     for i in Instrument:
         # Staff costs were booked when the year opened; no resident pays them (their column is 0).
@@ -42,15 +47,31 @@ def run(pop, year, funding, actors, p, streams) -> None:
         holder.book(ledger[h])
     year.resident_cost[rows] = cost.sum(axis=1)
     year.cost_by_instrument = cost.sum(axis=0)
-    attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after)
+    attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after, yearly_benefit)
+    _safety_net(actors.holders[Holder.PWET_INCOME], p)
     if len(year.leaving):
         demography.remove(pop, year.leaving, np.full(len(year.leaving), ExitReason.OTHER_INCOME), year, actors,
                           month=year.month[year.leaving])
     book_firms(pop, year, actors, p)
 
 
-def resident_costs(pop, rows, year, funding, leaving, benefit_after) -> np.ndarray:
-    """EUR per resident and instrument this year."""
+def _yearly_benefit(pop, rows, year, benefit_after, p) -> np.ndarray:
+    """EUR per year of each resident's benefit: as at allocation, or as now for those who came on it since."""
+    now = entitlement.population_benefit(pop, rows, p)
+    at_allocation = year.benefit_monthly[rows]
+    monthly = np.where(benefit_after & ((at_allocation <= 0) | ~year.benefit_before[rows]), now, at_allocation)
+    return entitlement.yearly_cost(monthly, p)
+
+
+def _safety_net(income, p) -> None:
+    """The state compensates a large deficit on the benefit grant (vangnetregeling, art. 74)."""
+    deficit = income.total - income.budget
+    income.receive_compensation(ben.safety_net(deficit, income.budget, p["grant.vangnet_threshold"],
+                                               p["grant.vangnet_full_from"], p["grant.vangnet_partial_share"]))
+
+
+def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_benefit) -> np.ndarray:
+    """EUR per resident and instrument this year (Wmo support granted this year runs from its assessment)."""
     t0 = pop.entry_month[rows]
     month = year.month[rows]
     before_prov = year.provisions_before[rows]
@@ -59,7 +80,12 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after) -> np.ndarr
     prices = funding.prices
     cost = np.zeros((len(rows), N_INSTRUMENTS))
     ben_months = out.months_in_state(year.benefit_before[rows], benefit_after, month, t0, MONTHS_PER_YEAR)
-    cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * prices[Instrument.BENEFIT]
+    cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * yearly_benefit
+    _, inv = np.unique(pop.unit[rows], return_inverse=True)
+    unit_months = np.zeros(inv.max() + 1 if len(inv) else 0)
+    np.maximum.at(unit_months, inv, ben_months)
+    year.add("benefit_unit_years", unit_months.sum() / MONTHS_PER_YEAR)
+    support_start = np.maximum(t0, year.support_from[rows])
     started_now = pop.activity_start_year[rows] == year.index
     for i in Instrument:
         if i in NOT_MONTHLY:
@@ -68,13 +94,14 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after) -> np.ndarr
         if i in LUMP_SUM_INSTRUMENTS:  # the whole price in the year the trajectory starts
             cost[:, i] = ((before_prov & bit) != 0) * started_now * prices[i]
             continue
-        m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, t0, MONTHS_PER_YEAR)
+        start = support_start if bit & WMO_BITS else t0
+        m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, start, MONTHS_PER_YEAR)
         cost[:, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows])
     cost[:, Instrument.JOB_COACHING] = year.job_coaching[rows] * prices[Instrument.JOB_COACHING]
     return cost
 
 
-def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after) -> None:
+def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after, yearly_benefit) -> None:
     """Benefits not paid to those who left for work; Wmo care no longer needed after a care exit."""
     t0 = pop.entry_month[rows]
     month = year.month[rows]
@@ -82,7 +109,7 @@ def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefi
     off_months = out.months_in_state(~year.benefit_before[rows], ~benefit_after, month, t0, MONTHS_PER_YEAR)
     off_months = np.where(pop.left_for_work[rows] & employed, off_months, 0.0)
     actors.holders[Holder.PWET_INCOME].attribute_saving(
-        "benefit", (off_months / MONTHS_PER_YEAR * funding.prices[Instrument.BENEFIT]).sum())
+        "benefit", (off_months / MONTHS_PER_YEAR * yearly_benefit).sum())
     after_prov = pop.provisions[rows].copy()
     after_prov[leaving] = 0
     no_wmo = (after_prov & WMO_BITS) == 0
@@ -104,4 +131,6 @@ def book_firms(pop, year, actors, p) -> None:
         at = firm == f.index
         by = {Holder.PWET_PARTICIPATION: int((at & pwet_paid).sum()), Holder.WMO: int((at & wmo_paid).sum()),
               Holder.POOLED: int((at & handled).sum())}
-        f.book_year(by, float(pop.wage[rows][at].sum()), p["firm.revenue_per_productive_place"])
+        f.book_year(by, float(pop.wage[rows][at].sum()), p)
+        if not f.open and at.any():  # a closed firm's clients lose their place at the end of the year
+            pop.end(rows[at], FIRM_BITS, year.index, EventKind.END, MONTHS_PER_YEAR)

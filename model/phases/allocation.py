@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import entitlement
 from model.constants import (
     ACTIVITY_BITS,
     BLOCKING_DOMAINS,
+    DAY_INSTRUMENTS,
     FIRM_INSTRUMENTS,
     GUIDANCE_BIT,
     LUMP_SUM_INSTRUMENTS,
@@ -40,9 +42,9 @@ HOUSEHOLD_HELP_BIT = 1 << int(Instrument.HOUSEHOLD_HELP)
 
 def run(pop, year, funding, actors, p, streams) -> None:
     """Review, continuing contracts, sheltered work, then the law-based desks and the pooled desk."""
-    year.track(pop.n)
     year.benefit_before = pop.on_benefit[: pop.n].copy()
     rows = pop.alive_rows()
+    year.benefit_monthly[rows] = entitlement.population_benefit(pop, rows, p)
     handled = year.handled(pop.desk_draw[rows])
     review.trajectory_ends(pop, rows, handled, year, funding, actors, p, streams)
     review.care_exits(pop, rows, year, funding, p)
@@ -54,6 +56,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())
+    year.add("benefit_units_at_allocation", len(np.unique(pop.unit[rows][on_benefit])))
     year.add("reintegration_served", (on_benefit & pop.holds(rows, TRAJ_BITS)).sum())
     _carry_caseloads(pop, rows, handled, actors)
 
@@ -170,7 +173,7 @@ def wmo_package(pop, rows, day_allowed: np.ndarray, team, p) -> tuple[np.ndarray
 
 
 def allocate_wmo(pop, rows, year, funding, actors, p, streams) -> None:
-    """Partitioned Wmo: consultants grant support by need to residents who applied to the Wmo [M16]."""
+    """Partitioned Wmo: consultants assess applicants; every eligible one assessed gets support, budget or not [Wmo 2015 art. 2.3.5]."""
     team = actors.teams[Role.WMO_CONSULTANT]
     room = team.room(int(pop.holds(rows, WMO_BITS).sum()))
     sr = prob.self_reliance(pop.sev[rows])
@@ -181,21 +184,37 @@ def allocate_wmo(pop, rows, year, funding, actors, p, streams) -> None:
         return
     r = rows[idx]
     support, day = wmo_package(pop, r, ~pop.holds(r, TRAJ_BITS), team, p)
-    frac = year_fraction(pop, r)
+    frac = assessed_fraction(pop, r, year, p)
     prices = funding.prices
     cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
     holder = actors.holders[Holder.WMO]
     need = 1.0 - sr[idx]
-    chosen = holder.select(need, cost, room)
+    chosen = holder.select(need, cost, room, entitled=True)
+    year.add("wmo_waiting", (~chosen).sum())
     r, support, day, need, frac = r[chosen], support[chosen], day[chosen], need[chosen], frac[chosen]
     # Referral to a work-like place at the social firm stagnates under partitions [SR].
     refer = day & (streams.uniform(pop.uid[r], year.index, Event.FIRM_REFERRAL) < p["firm.wmo_referral_partitioned"])
     firm = alloc.assign_slots(refer, need, firm_slots(pop, year, actors, Holder.WMO))
     day_instr = np.where(firm >= 0, Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
-    pop.grant(r, support, year.index, payer=Holder.WMO)
+    grant_support(pop, r, support, year, p, Holder.WMO)
     amount = (prices.provision_cost(support, pop.wage[r]) + day * prices[day_instr]) * frac
     start(pop, r[day], day_instr[day].astype(np.int8), year, firm[day], Holder.WMO, (prices[day_instr] * frac)[day])
     holder.commit(float(amount.sum()))
+
+
+def assessed_fraction(pop, rows, year, p) -> np.ndarray:
+    """Part of the year Wmo support granted now is held: from the assessment, which takes time [Wmo 2015 art. 2.3.2]."""
+    begins = np.minimum(pop.entry_month[rows] + p["wmo.assessment_months"], MONTHS_PER_YEAR)
+    return (MONTHS_PER_YEAR - begins) / MONTHS_PER_YEAR
+
+
+def grant_support(pop, rows, support, year, p, payer) -> None:
+    """Grant Wmo support from the month its assessment ends; the wait is an output."""
+    begins = np.minimum(pop.entry_month[rows] + p["wmo.assessment_months"], MONTHS_PER_YEAR)
+    year.support_from[rows] = begins
+    year.add("wmo_granted", len(rows))
+    year.add("wmo_wait_months", (begins - pop.entry_month[rows]).sum())
+    pop.grant(rows, support, year.index, payer=payer)
 
 
 def allocate_integrated(pop, rows, year, funding, actors, p) -> None:
@@ -215,10 +234,13 @@ def allocate_integrated(pop, rows, year, funding, actors, p) -> None:
         return
     r = rows[idx]
     package = integrated_package(pop, r, year, funding, team, p)
+    benefit = entitlement.yearly_cost(year.benefit_monthly[r], p)
     priority = alloc.coordinated_first(alloc.integrated_priority(
-        package["gain"], pop.on_benefit[r], 1.0 - sr[idx], package["cost"], p), year.regie[r])
+        package["gain"], pop.on_benefit[r], benefit, 1.0 - sr[idx], package["cost"], p), year.regie[r])
     holder = actors.holders[Holder.POOLED]
     chosen = holder.select(priority, package["cost"], room)
+    eligible = (sr[idx] < p["wmo.need_threshold"]) & ~chosen & ~pop.holds(r, WMO_BITS)
+    entitled_support(pop, r[eligible], 1.0 - sr[idx][eligible], room - int(chosen.sum()), year, funding, actors, p)
     r, core, extra, priority = r[chosen], package["core"][chosen], package["extra"][chosen], priority[chosen]
     frac = package["frac"][chosen]
     year.light[r[package["light"][chosen]]] = True
@@ -231,9 +253,29 @@ def allocate_integrated(pop, rows, year, funding, actors, p) -> None:
     year.add("new_traj", is_traj.sum())
     prices = funding.prices
     core_cost = prices[core] * prices.charged(core, frac)
-    pop.grant(r, extra, year.index, payer=Holder.POOLED)
+    wmo = (extra != 0) | np.isin(core, DAY_INSTRUMENTS)
+    grant_support(pop, r[wmo], extra[wmo], year, p, Holder.POOLED)
     start(pop, r, core, year, np.where(np.isin(core, FIRM_INSTRUMENTS), firm, -1), Holder.POOLED, core_cost)
     holder.commit(float((core_cost + prices.provision_cost(extra, pop.wage[r]) * frac).sum()))
+
+
+def entitled_support(pop, r, need, room, year, funding, actors, p) -> None:
+    """Under pooling too, a Wmo-eligible resident whom the desk's package did not reach gets Wmo support (a right)."""
+    if len(r) == 0:
+        return
+    team = actors.teams[Role.GENERALIST]
+    support, day = wmo_package(pop, r, ~pop.holds(r, TRAJ_BITS), team, p)
+    frac = assessed_fraction(pop, r, year, p)
+    prices = funding.prices
+    cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
+    holder = actors.holders[Holder.POOLED]
+    chosen = holder.select(need, cost, room, entitled=True)
+    year.add("wmo_waiting", (~chosen).sum())
+    r, support, day, cost = r[chosen], support[chosen], day[chosen], cost[chosen]
+    grant_support(pop, r, support, year, p, Holder.POOLED)
+    start(pop, r[day], np.full(int(day.sum()), Instrument.DAY_ACTIVITIES, dtype=np.int8), year, None, Holder.POOLED,
+          (prices[Instrument.DAY_ACTIVITIES] * frac[chosen])[day])
+    holder.commit(float(cost.sum()))
 
 
 def integrated_package(pop, r, year, funding, team, p) -> dict[str, np.ndarray]:

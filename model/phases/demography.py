@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import entitlement
 from model.constants import (
     MONTHS_PER_YEAR,
     N_DOMAINS,
@@ -19,6 +20,7 @@ from model.constants import (
     ExitReason,
     Instrument,
     Kind,
+    Member,
     Status,
 )
 from model.events import INITIAL_YEAR
@@ -44,6 +46,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
                             np.full(n_wmo, Kind.INFLOW_WMO, dtype=np.int8)])
     new = new_households(pop, actors, kinds, year.index, p, streams, draw_entry_month=True)
     year.add("inflow", len(new))
+    year.track(pop.n)  # the year's population is complete: the per-row marks start here
 
 
 def exit_reasons(pop, rows, t: int, p, streams) -> np.ndarray:
@@ -106,7 +109,9 @@ def new_households(pop, actors, kinds, t: int, p, streams, draw_entry_month: boo
         return np.empty(0, dtype=np.int64)
     ids = _household_ids(pop, kinds, t, p, streams)
     values = _profiles(ids, t, p, streams)
-    values.update(_positions(ids["kind"], values, p, streams.uniform(ids["uid"], t, Event.INFLOW_TAKE_UP)))
+    head_kind = ids["kind"][ids["head_pos"]][ids["head_of"]]
+    values.update(_positions(ids["kind"], head_kind, values, p, streams.uniform(ids["uid"], t, Event.INFLOW_TAKE_UP)))
+    _claim_as_a_household(ids, values, p)
     if draw_entry_month:
         month = MONTHS_PER_YEAR * streams.uniform(ids["head_uid"], t, Event.INFLOW_MONTH)
         values["entry_month"] = month[ids["head_of"]]
@@ -130,8 +135,14 @@ def _household_ids(pop, kinds, t, p, streams) -> dict[str, np.ndarray]:
     is_head[head_pos] = True
     head_of = np.repeat(np.arange(n_heads), size)
     kind = np.where(is_head, kinds[head_of], Kind.MEMBER).astype(np.int8)
+    # The second adult is the head's partner (one benefit unit) or a housemate (a unit of its own).
+    has_partner = streams.uniform(uid[head_pos], t, Event.INFLOW_PARTNER) < p["population.partner_share"]
+    position = np.arange(total) - head_pos[head_of]
+    member = np.where(is_head, Member.HEAD, Member.HOUSEMATE)
+    member = np.where((position == 1) & has_partner[head_of], Member.PARTNER, member).astype(np.int8)
+    unit = np.where(member == Member.HOUSEMATE, uid, uid[head_pos][head_of])
     return {"uid": uid, "household": first_household + head_of, "head_pos": head_pos, "head_of": head_of,
-            "head_uid": uid[head_pos], "is_head": is_head, "kind": kind}
+            "head_uid": uid[head_pos], "is_head": is_head, "kind": kind, "member": member, "unit": unit}
 
 
 def _profiles(ids, t, p, streams) -> dict[str, np.ndarray]:
@@ -161,13 +172,28 @@ def _profiles(ids, t, p, streams) -> dict[str, np.ndarray]:
         uid, t, Event.INFLOW_MOTIVATION)
     discrimination = (age >= p["firm.older_age_min"]) & (
         streams.uniform(uid, t, Event.INFLOW_DISCRIMINATION) < p["firm.discrimination_share"])
-    return {"uid": uid, "household": ids["household"], "age": age, "sev": sev, "wage": wage,
+    return {"uid": uid, "household": ids["household"], "member": ids["member"], "unit": ids["unit"], "age": age,
+            "sev": sev, "wage": wage,
             "motivation": motivation, "discrimination": discrimination,
             "disability": prob.disability_type(sev, p["problems.disability_threshold"]),
             "spell": -p["benefit.initial_mean_spell_years"] * np.log(streams.uniform(uid, t, Event.INFLOW_SPELL))}
 
 
-def _positions(kind, values, p, u_take_up) -> dict[str, np.ndarray]:
+def _claim_as_a_household(ids, values, p) -> None:
+    """A head's claim is the unit's: a partner without work is a co-claimant; a unit above its norm gets nothing."""
+    partner = values["member"] == Member.PARTNER
+    employed = values["employment"] >= 0
+    head_claims = values["on_benefit"][ids["head_pos"]][ids["head_of"]]
+    co_claimant = partner & ~employed & head_claims
+    values["on_benefit"] = values["on_benefit"] | co_claimant
+    values["desk"] = np.where(co_claimant, values["desk"] | Desk.PWET, values["desk"])
+    head_spell = values["spell_years"][ids["head_pos"]][ids["head_of"]]
+    values["spell_years"] = np.where(co_claimant, head_spell, values["spell_years"])
+    entitled = entitlement.monthly_benefit(values["household"], values["unit"], values["age"], employed, p) > 0
+    values["on_benefit"] = values["on_benefit"] & entitled
+
+
+def _positions(kind, head_kind, values, p, u_take_up) -> dict[str, np.ndarray]:
     """Benefit, desk, work and clocks by kind; reports apply or not [M16: ~40% of reports do not apply]."""
     wage, spell = values["wage"], values.pop("spell")
     load = prob.problem_load(values["sev"])
@@ -179,8 +205,10 @@ def _positions(kind, values, p, u_take_up) -> dict[str, np.ndarray]:
     supported = kind == Kind.STOCK_SUPPORTED
     employment[supported] = np.where(wage[supported] >= p["wage.subsidy_min"], Status.SUBSIDISED_WORK,
                                      Status.SHELTERED_WORK)
+    # The partner of a head in the benefit stock has no job: the household is on benefit together.
+    benefit_partner = (values["member"] == Member.PARTNER) & (head_kind == Kind.STOCK_BENEFIT)
     member_works = (kind == Kind.MEMBER) & (load < p["population.member_in_work_severity"]) & (
-        wage >= p["wage.regular_min"])
+        wage >= p["wage.regular_min"]) & ~benefit_partner
     employment[member_works] = Status.REGULAR_WORK
     employed = employment >= 0
     long_out = (kind == Kind.STOCK_BENEFIT) | (kind == Kind.STOCK_WMO) | (kind == Kind.STOCK_HIDDEN) | (

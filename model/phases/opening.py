@@ -1,10 +1,17 @@
-"""Open the year: budgets of each holder, the staff of the structure in force, and their cost."""
+"""Open the year: grants and budgets of each holder, the staff of the structure in force, firm contracts.
+
+The state's grants are fixed when the run starts and do not follow the municipality's own stock:
+the BUIG for benefits and wage-cost subsidies (Participatiewet art. 69, set by the state's
+distribution model), the participation budget, and the Wmo budget. A pooled share s of the
+participation and Wmo budgets goes to the transformation desk.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.constants import N_HOLDERS, Holder, Role
+from model import entitlement
+from model.constants import N_HOLDERS, Holder, Instrument, Role, Status
 
 STAFF_HOLDER = {Role.CLIENT_MANAGER: Holder.PWET_PARTICIPATION, Role.WMO_CONSULTANT: Holder.WMO,
                 Role.GENERALIST: Holder.POOLED, Role.REGISSEUR: Holder.POOLED}
@@ -16,20 +23,51 @@ def run(pop, year, funding, actors, p, streams) -> None:
     s = year.share
     alive = pop.alive_rows()
     year.start_residents = len(alive)
-    stock = int(pop.on_benefit[alive].sum())
-    participation = p["pwet.reintegration_per_recipient"] * stock
-    wmo = p["wmo.budget_per_inhabitant"] * p["scenario.inhabitants"]
+    holders = actors.holders
+    if year.index == 0:
+        fix_grants(pop, alive, holders, funding, p)
     staff_cost = np.zeros(N_HOLDERS)
     for role, team in actors.teams.items():
         active = round(((1 - s) if role in PARTITIONED_ROLES else s) * len(team))
         team.activate(active)
         year.active_staff[role] = active
         staff_cost[STAFF_HOLDER[role]] += active * p["staff.salary"]
+    participation = holders[Holder.PWET_PARTICIPATION].grant
+    wmo = holders[Holder.WMO].grant
     budgets = {
-        Holder.PWET_INCOME: p["benefit.cost_per_year"] * stock,
+        Holder.PWET_INCOME: holders[Holder.PWET_INCOME].grant,
         Holder.PWET_PARTICIPATION: (1 - s) * participation,
         Holder.WMO: (1 - s) * wmo,
         Holder.POOLED: s * (participation + wmo),
     }
-    for h, holder in actors.holders.items():
+    for h, holder in holders.items():
         holder.open_year(budgets[h], staff_cost=staff_cost[h])
+    buy_firm_places(actors, s, p)
+
+
+def fix_grants(pop, alive, holders, funding, p) -> None:
+    """The grants of the run, from the municipality at the start: benefits and subsidies, participation, Wmo."""
+    on_benefit = pop.on_benefit[alive]
+    benefits = entitlement.yearly_cost(entitlement.population_benefit(pop, alive, p), p)[on_benefit].sum()
+    subsidised = pop.employment[alive] == Status.SUBSIDISED_WORK
+    subsidies = np.sum(funding.prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[alive])[subsidised])
+    holders[Holder.PWET_INCOME].set_grant(p["grant.buig_factor"] * (benefits + subsidies))
+    holders[Holder.PWET_PARTICIPATION].set_grant(p["pwet.reintegration_per_recipient"] * on_benefit.sum())
+    holders[Holder.WMO].set_grant(p["wmo.budget_per_inhabitant"] * p["scenario.inhabitants"])
+
+
+def buy_firm_places(actors, share: float, p) -> None:
+    """Each stream buys its social-firm places for the year, paid whether filled or not [SR]; the desk buys its share."""
+    holders = actors.holders
+    for firm in actors.firms:
+        pwet = round((1 - share) * firm.pwet_places)
+        wmo = round((1 - share) * firm.wmo_places)
+        pooled = firm.places - pwet - wmo
+        contracts = {
+            Holder.PWET_PARTICIPATION: (Instrument.SOCIAL_FIRM, pwet * p["firm.place_price"]),
+            Holder.WMO: (Instrument.DAY_ACTIVITIES_WORKLIKE, wmo * p["wmo.worklike_cost"]),
+            Holder.POOLED: (Instrument.SOCIAL_FIRM, pooled * p["firm.place_price"]),
+        }
+        for h, (instrument, amount) in contracts.items():
+            holders[h].book_contract(instrument, amount)
+        firm.sell_places(sum(amount for _, amount in contracts.values()))

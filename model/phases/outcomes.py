@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import entitlement
 from model.constants import (
     ACTIVITY_BITS,
     BLOCKING_DOMAINS,
@@ -51,6 +52,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     year.date(rows[moved], month[moved])
     observe(pop, rows, year, job, other, drop, loss, month, t0)
     _apply(pop, rows, year, job, kind, drop, loss, month)
+    entitlement.sync_claims(pop, pop.alive_rows(), year, p)  # a partner's job or job loss changes the claim
     year.leaving = rows[other]
     pop.add_time(rows, frac, job, loss)
 

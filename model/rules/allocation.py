@@ -44,11 +44,14 @@ def integrated_instrument(wage: np.ndarray, p) -> np.ndarray:
     return out
 
 
-def integrated_priority(p_gain: np.ndarray, on_benefit: np.ndarray, need: np.ndarray, cost: np.ndarray, p) -> np.ndarray:
-    """Integrated desk: expected benefit saving over its horizon minus cost, plus weighted need (EUR) [SR wrong pocket]."""
-    benefit = p["benefit.cost_per_year"]
+def integrated_priority(p_gain: np.ndarray, on_benefit: np.ndarray, benefit: np.ndarray, need: np.ndarray,
+                        cost: np.ndarray, p) -> np.ndarray:
+    """Integrated desk: expected saving on the resident's own benefit over its horizon minus cost, plus weighted need (EUR) [SR].
+
+    Need is weighted in benefit-years of the published mean cost of a benefit [M16].
+    """
     saving = p_gain * on_benefit * benefit * p["integrated.saving_horizon_years"]
-    return saving - cost + p["integrated.need_weight"] * need * benefit
+    return saving - cost + p["integrated.need_weight"] * need * p["benefit.cost_per_year"]
 
 
 def assign_slots(wants: np.ndarray, priority: np.ndarray, free_slots: np.ndarray) -> np.ndarray:

@@ -1,0 +1,62 @@
+"""The entitlement test: what each resident's benefit unit may receive, and keeping claims in line with it.
+
+The benefit unit (bijstandseenheid) is the head and the partner; a housemate is a unit of its
+own and a cost-sharer of the others. A unit's benefit tops its income up to its norm
+(``rules/benefit.py``); the benefit is shared by the unit's members without work. Jobs pay the net
+minimum wage for ``work.hours_share`` of full time; the couple norm is 100% of the net minimum
+wage (Participatiewet art. 21), so a full-time job lifts a couple above its norm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.constants import MONTHS_PER_YEAR, Member
+from model.rules import benefit as ben
+
+
+def monthly_benefit(household, unit, age, employed, p) -> np.ndarray:
+    """Net benefit per month each resident receives as a member of its unit (0 in work or above the norm)."""
+    employed = np.asarray(employed, dtype=bool)
+    if len(unit) == 0:
+        return np.zeros(0)
+    norm = ben.person_norm(age, ben.cost_sharers(household, age, p["benefit.cost_sharer_min_age"]), p)
+    _, inv = np.unique(unit, return_inverse=True)
+    unit_norm = np.bincount(inv, weights=norm)
+    earnings = np.bincount(inv, weights=employed * p["work.hours_share"] * p["benefit.couple_norm"])
+    idle_norm = np.bincount(inv, weights=np.where(employed, 0.0, norm))[inv]
+    top_up = ben.unit_benefit(unit_norm, earnings)[inv]
+    share = np.divide(norm, idle_norm, out=np.zeros(len(norm)), where=idle_norm > 0)
+    return np.where(employed, 0.0, top_up * share)
+
+
+def yearly_cost(monthly: np.ndarray, p) -> np.ndarray:
+    """Municipal cost of a year of benefit: net benefit plus the wage tax and premiums paid on it (art. 19(4))."""
+    return monthly * MONTHS_PER_YEAR * p["benefit.gross_up"]
+
+
+def population_benefit(pop, rows, p) -> np.ndarray:
+    """``monthly_benefit`` for the residents in ``rows`` (all of a household's members must be among them)."""
+    return monthly_benefit(pop.household[rows], pop.unit[rows], pop.age[rows], pop.employment[rows] >= 0, p)
+
+
+def sync_claims(pop, rows, year, p) -> None:
+    """Claims follow the household: members without income join a unit's running claim; a unit above its norm leaves.
+
+    Dated at the month of the unit's own transition this year (a job, a job loss), else at the start.
+    """
+    monthly = population_benefit(pop, rows, p)
+    unit = pop.unit[rows]
+    on_benefit = pop.on_benefit[rows]
+    _, inv = np.unique(unit, return_inverse=True)
+    claim_running = np.bincount(inv, weights=on_benefit)[inv] > 0
+    month = year.month[rows]
+    first = np.full(inv.max() + 1 if len(inv) else 0, MONTHS_PER_YEAR)
+    np.minimum.at(first, inv, month)
+    month = np.where(year.moved[rows], month, np.minimum(first[inv], MONTHS_PER_YEAR))
+    leave = on_benefit & (monthly <= 0)
+    join = ~on_benefit & (pop.employment[rows] < 0) & claim_running & (monthly > 0) & (
+        pop.member[rows] != Member.HOUSEMATE)
+    pop.leave_benefit(rows[leave], year.index, month[leave])
+    pop.join_claim(rows[join], year.index, month[join])
+    year.date(rows[leave | join], month[leave | join])
