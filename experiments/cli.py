@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
@@ -110,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "scenario's regime, or integrated)")
     run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
+    run.add_argument("--events", action="store_true",
+                     help="also store every resident's transitions as events.parquet (synthetic microdata)")
     _output_options(run, "comparison")
     _limit_option(run)
     val = sub.add_parser("validate", help="check the compartmentalised baseline against the published figures",
@@ -180,8 +184,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     limits.replications(args.replications, len(regimes), values["scenario.years"])
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
+    events: list | None = [] if args.events else None
     frame = run_comparison(values, regimes, args.replications, args.seed,
-                           progress=False if args.no_progress else None)
+                           progress=False if args.no_progress else None, events=events)
     summaries = run_summaries(frame)
     comparison = compare(summaries, regimes)
     cases = payback(frame, regimes)
@@ -190,6 +195,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
+        if events is not None:
+            pd.concat(events, ignore_index=True).to_parquet(folder / "events.parquet", index=False)
         summaries.to_csv(folder / "summaries.csv", index=False)
         comparison.to_csv(folder / "comparison.csv", index=False)
         (folder / "comparison.txt").write_text(table + "\n")

@@ -17,8 +17,13 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(root_seed).generate_state(replications, dtype=np.uint32)]
 
 
-def run_values(values: Values, seed: int) -> pd.DataFrame:
+def run_values(values: Values, seed: int, events: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """Run one municipality over its horizon on resolved values (the regime is ``scenario.regime``).
+
+    Args:
+        values: resolved parameter values.
+        seed: the run's seed.
+        events: when given, the run's event history (labelled with regime and seed) is appended to it.
 
     Returns:
         Its tidy yearly frame, labelled with the regime and the seed.
@@ -28,6 +33,11 @@ def run_values(values: Values, seed: int) -> pd.DataFrame:
     while model.running:
         model.step()
     frame = model.tidy()
+    if events is not None:
+        history = model.events_frame()
+        history.insert(0, "seed", seed)
+        history.insert(0, "regime", regime)
+        events.append(history)
     model.release()
     frame.insert(0, "seed", seed)
     frame.insert(0, "regime", regime)
@@ -45,11 +55,13 @@ def run_comparison(
     replications: int,
     root_seed: int,
     progress: bool | None = None,
+    events: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """All regimes x replications, paired by seed; one tidy frame with a ``replication`` column.
 
     ``params`` is a ``Values`` (used as it is) or plain overrides (validated once here); each regime
-    runs on it with ``scenario.regime`` changed.
+    runs on it with ``scenario.regime`` changed. With ``events`` (a list), each run's event history
+    is appended to it, with a ``replication`` column.
     """
     values = as_values(params)
     by_regime = {regime: values.with_changes({"scenario.regime": regime}) for regime in regimes}
@@ -63,8 +75,10 @@ def run_comparison(
         bar = tqdm(total=len(plan), desc="runs", unit="run", file=sys.stderr)
     frames = []
     for rep, seed, regime in plan:
-        frame = run_values(by_regime[regime], seed)
+        frame = run_values(by_regime[regime], seed, events)
         frame.insert(1, "replication", rep)
+        if events is not None:
+            events[-1].insert(1, "replication", rep)
         frames.append(frame)
         if bar:
             bar.update(1)

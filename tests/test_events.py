@@ -79,3 +79,25 @@ def test_money_on_start_events_names_its_payer(run):
     if model.funding.regime == "integrated":
         assert set(starts["payer"]) == {"pooled"}
     assert (starts["amount"] >= 0).all() and starts["amount"].sum() > 0
+
+
+def test_run_events_writes_microdata_that_duckdb_reconciles_with_the_results(tmp_path):
+    """``ontschot run --events`` stores events.parquet; a DuckDB query of moves to work equals the stored outflow."""
+    import duckdb
+
+    from experiments.cli import main
+
+    assert main(["run", "--events", "--replications", "2", "--years", "3", "--set", "scenario.inhabitants=4000",
+                 "--out", str(tmp_path), "--no-progress"]) == 0
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    events, results = folder / "events.parquet", folder / "results.parquet"
+    moves = duckdb.sql(f"""
+        select regime, replication, year, count(*) as n from '{events}'
+        where event in ('take_job', 'to_sheltered') group by all""").df()
+    stored = duckdb.sql(f"""
+        select regime, replication, year, value as n from '{results}'
+        where indicator = 'outflow_work' and group_by = 'all' and value > 0""").df()
+    keys = ["regime", "replication", "year"]
+    merged = moves.merge(stored, on=keys, how="outer", suffixes=("_events", "_results")).fillna(0)
+    assert len(merged) > 0
+    assert (merged["n_events"] == merged["n_results"]).all(), merged
