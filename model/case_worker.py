@@ -12,6 +12,7 @@ import mesa
 import numpy as np
 
 from model.constants import (
+    BLOCKING_DOMAINS,
     PWET_INSTRUMENTS,
     PWET_VIEW,
     WMO_INSTRUMENTS,
@@ -28,6 +29,13 @@ VIEWS = {
     Role.GENERALIST: tuple(Domain),
     Role.REGISSEUR: tuple(Domain),
 }
+# A client manager's diagnosis as a scenario choice (staff.client_manager_view): distance to work only
+# (the single-domain diagnosis of [M16][R12]), work plus the problems that block work, or every domain.
+CLIENT_MANAGER_VIEWS = {
+    "work_only": PWET_VIEW,
+    "work_and_blocking": PWET_VIEW + BLOCKING_DOMAINS,
+    "all_domains": tuple(Domain),
+}
 _ANY_PROVISION = tuple(i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT))
 INSTRUMENTS = {
     Role.CLIENT_MANAGER: PWET_INSTRUMENTS,
@@ -40,11 +48,11 @@ INSTRUMENTS = {
 class CaseWorker(mesa.Agent):
     """One FTE of a role. Active in a year when its structure (partitioned or pooled) is in force."""
 
-    def __init__(self, model: mesa.Model, *, role: Role, caseload_limit: int):
+    def __init__(self, model: mesa.Model, *, role: Role, caseload_limit: int, domains_seen: tuple | None = None):
         super().__init__(model)
         self.role = role
         self.caseload_limit = caseload_limit
-        self.domains_seen = VIEWS[role]
+        self.domains_seen = VIEWS[role] if domains_seen is None else tuple(domains_seen)
         self.instruments = INSTRUMENTS[role]
         self.active = False
         self.caseload = 0

@@ -21,7 +21,7 @@ import pandas as pd
 
 from model.actors import Actors
 from model.budget_holder import BudgetHolder
-from model.case_worker import CaseWorker, Team
+from model.case_worker import CLIENT_MANAGER_VIEWS, CaseWorker, Team
 from model.constants import COMPACT_WHEN_GONE, PER_10K, Event, ExitReason, Holder, Role
 from model.events import INITIAL_YEAR
 from model.funding import Funding, Prices
@@ -170,7 +170,8 @@ class SocialDomainModel(mesa.Model):
     # ------------------------------------------------------------------ building
     def _teams(self) -> dict[Role, Team]:
         per = self.p["scenario.inhabitants"] / PER_10K
-        return {role: Team([CaseWorker(self, role=role, caseload_limit=self.p[cap])
+        views = {Role.CLIENT_MANAGER: CLIENT_MANAGER_VIEWS[self.p["staff.client_manager_view"]]}
+        return {role: Team([CaseWorker(self, role=role, caseload_limit=self.p[cap], domains_seen=views.get(role))
                             for _ in range(max(1, round(self.p[fte] * per)))])
                 for role, (fte, cap) in STAFFING.items()}
 

@@ -111,3 +111,14 @@ def test_duration_dependence_lowers_outflow_for_the_long_term_unemployed():
     long.step()
     assert long.indicators["outflow_regular_work"] < short.indicators["outflow_regular_work"]
     assert long.indicators["leavers_for_work"] < short.indicators["leavers_for_work"]
+
+
+def test_widening_the_client_managers_view_refers_more_clients_to_the_wmo():
+    """Agents decide: a scenario that widens the client manager's diagnosis changes who reaches the Wmo."""
+    def wmo_referrals(view: str) -> int:
+        model = run_model(years=3, params={"staff.client_manager_view": view, "pwet.wmo_self_referral": 0.0})
+        ev = model.events_frame()
+        return int(((ev["event"] == "join_desk") & (ev["year"] >= 1)).sum())
+
+    assert wmo_referrals("work_only") == 0
+    assert wmo_referrals("work_and_blocking") > 0
