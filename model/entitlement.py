@@ -58,5 +58,6 @@ def sync_claims(pop, rows, year, p) -> None:
     join = ~on_benefit & (pop.employment[rows] < 0) & claim_running & (monthly > 0) & (
         pop.member[rows] != Member.HOUSEMATE)
     pop.leave_benefit(rows[leave], year.index, month[leave])
+    year.add("leavers_for_work", leave.sum())  # the household's earnings ended the benefit: an exit through work
     pop.join_claim(rows[join], year.index, month[join])
     year.date(rows[leave | join], month[leave | join])
