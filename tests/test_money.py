@@ -86,7 +86,7 @@ def test_an_eligible_wmo_client_is_served_even_when_the_budget_is_spent():
 
 def test_the_benefit_grant_is_fixed_and_the_safety_net_pays_part_of_a_large_deficit():
     """A grant below the own spending (BUIG set by the state's model) is a deficit; above 7.5% the vangnet pays part."""
-    low = SocialDomainModel(inhabitants=6000, years=3, rng=4, params={"grant.buig_factor": 0.8})
+    low = SocialDomainModel(inhabitants=6000, years=3, rng=4, params={"grant.buig_factor": 0.6})
     grants = []
     for _ in range(3):
         low.step()

@@ -62,7 +62,7 @@ def test_a_target_far_off_is_reported_as_a_miss():
 
 def test_validate_command_prints_holds_and_misses_and_strict_fails_on_a_miss(tmp_path, capsys):
     args = ["validate", "--set", "scenario.inhabitants=5000", "--years", "5", "--replications", "2", "--no-progress",
-            "--out", str(tmp_path), "--set", "benefit.cost_per_year=12000"]
+            "--out", str(tmp_path), "--set", "benefit.gross_up=1.0"]
     assert main(args + ["--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     cost = next(t for t in payload["targets"] if t["target"] == "benefit_cost")
