@@ -31,7 +31,7 @@ from model.parameters import PARAMETER_FILE, PARAMETERS, Values, as_values
 
 # path: (low, high) search bounds, inside each parameter's allowed range.
 FREE: dict[str, tuple[float, float]] = {
-    "work.base_hazard": (0.2, 3.0),
+    "work.base_hazard": (0.2, 5.0),
     "work.duration_effect": (0.02, 0.5),
     "benefit.other_exit_rate": (0.03, 0.3),
     "benefit.first_year_exit_boost": (1.0, 6.0),
