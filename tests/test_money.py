@@ -110,3 +110,17 @@ def test_partners_of_benefit_heads_are_co_claimants_not_second_benefits():
     assert both.any()
     units_on = len(np.unique(pop.unit[rows][pop.on_benefit[rows]]))
     assert units_on < pop.on_benefit[rows].sum(), "a couple is one benefit"
+
+
+@pytest.mark.parametrize(("key", "value", "allowed"), [
+    ("benefit.couple_norm", "a lot", "a number from 1,000 to 2,500"),
+    ("grant.buig_factor", 3.0, "from 0.5 to 1.5"),
+    ("firm.close_after_loss_years", 1.5, "a whole number"),
+    ("staff.client_manager_view", "everything", "one of 'work_only'"),
+])
+def test_a_bad_norm_grant_or_contract_value_is_refused_naming_key_value_and_range(key, value, allowed):
+    from model.parameters import ParameterError
+
+    with pytest.raises(ParameterError) as err:
+        SocialDomainModel(params={key: value})
+    assert key in str(err.value) and repr(value) in str(err.value) and allowed in str(err.value)
