@@ -181,7 +181,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     regimes = args.regimes or default_regimes(values["scenario.regime"])
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
-    limits.replications(args.replications, len(regimes), values["scenario.years"])
+    limits.replications(args.replications, len(regimes), values["scenario.years"],
+                        events_of=values["scenario.inhabitants"] if args.events else 0)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
     events: list | None = [] if args.events else None

@@ -9,7 +9,8 @@ bigger machine or a real cluster.
 name                    stated maximum   memory per unit
 ======================  ===============  ===========================================================
 replications            10,000           ``run``/``validate`` keep every run's yearly results: 64 KiB
-                                         per run-year (33 KiB measured at 30,000 inhabitants, x2)
+                                         per run-year (38 KiB measured at 30,000 inhabitants, x1.7);
+                                         with ``--events`` also 10 bytes per inhabitant-year (5 measured)
 runs (planned)          200,000          the sweep driver plans every run and Dask tracks each: 16 KiB
 workers                 128              a local worker process with a model loaded: 512 MiB
 levels                  1,000            (no memory term) points per range under factorial; Morris grid
@@ -29,6 +30,7 @@ MIB = KIB * KIB
 GIB = MIB * KIB
 STATED = {"replications": 10_000, "runs": 200_000, "workers": 128, "levels": 1_000, "samples": 100_000}
 BYTES_PER_RUN_YEAR = 64 * KIB
+EVENT_BYTES_PER_INHABITANT_YEAR = 10
 BYTES_PER_PLANNED_RUN = 16 * KIB
 BYTES_PER_WORKER = 512 * MIB
 MEMORY_SHARE = 0.25  # of the machine's memory, for what a driver holds (results, the plan)
@@ -88,10 +90,18 @@ class Limits:
             raise InputError(f"{what}{extra} is not allowed: at most {limit:,} ({why}; "
                              f"raise it with --limit {name}=N on a bigger machine or a cluster)")
 
-    def replications(self, replications: int, regimes: int, years: int) -> None:
-        """Check a ``run``/``validate`` command: every run's yearly results are held in memory."""
-        limit, why = self.value("replications", BYTES_PER_RUN_YEAR * max(1, regimes) * max(1, years),
-                                unit=f"{_size(BYTES_PER_RUN_YEAR)} per run-year")
+    def replications(self, replications: int, regimes: int, years: int, events_of: int = 0) -> None:
+        """Check a ``run``/``validate`` command: every run's yearly results (and events) are held in memory.
+
+        Args:
+            replications: asked for.
+            regimes: run per replication.
+            years: the horizon.
+            events_of: inhabitants whose event history is kept too (``run --events``), else 0.
+        """
+        per_run_year = BYTES_PER_RUN_YEAR + EVENT_BYTES_PER_INHABITANT_YEAR * events_of
+        unit = f"{_size(per_run_year)} per run-year" + (" with events" if events_of else "")
+        limit, why = self.value("replications", per_run_year * max(1, regimes) * max(1, years), unit=unit)
         if replications > limit:
             raise InputError(f"--replications {replications:,} is not allowed: at most {limit:,} with {regimes} "
                              f"regime(s) over {years} years ({why}; raise it with --limit replications=N)")
