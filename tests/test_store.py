@@ -29,33 +29,10 @@ from experiments.lock import LOCK_NAME
 from experiments.runfiles import HASH_KEY, RUN_ID_KEY, _data_pages, check_run
 from experiments.sweep import load_sweep, query, run_sweep, verify_folder
 from model.parameters import InputError
+from tests.test_sweep import sorted_frame, write_design
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = Path(sys.executable).with_name("ontschot")
-TINY = """
-name = "tiny"
-regimes = ["compartmentalised", "integrated"]
-replications = 2
-seed = 3
-[base]
-"scenario.inhabitants" = {inhabitants}
-"scenario.years" = {years}
-[vary]
-"scenario.social_firm_places" = {places}
-"""
-
-
-def write_design(folder: Path, inhabitants=3000, years=3, places="[10, 30]", name="design.toml") -> Path:
-    path = folder / name
-    path.write_text(TINY.format(inhabitants=inhabitants, years=years, places=places))
-    return path
-
-
-def sorted_frame(out: Path) -> pd.DataFrame:
-    frame = load_sweep(out)
-    return frame.sort_values(["run_id", "group_by", "group", "indicator", "year"]).reset_index(drop=True)
-
-
 def run_files(out: Path) -> list[Path]:
     return sorted((out / "runs").glob("*.parquet"))
 
