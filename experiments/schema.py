@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,20 +49,20 @@ def key_path(parent: str, name: str) -> str:
     return f"{parent}.{part}" if parent else part
 
 
-class Field:
-    """One value in a schema: what it allows, and how it is read."""
+class Field(ABC):
+    """One value in a schema: what it allows, and how it is read (each kind of field defines both)."""
 
+    @abstractmethod
     def allowed(self, ctx: Context) -> str:
         """What the field accepts, in words."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self, value: Any, key: str, ctx: Context, parameter: Parameter | None = None) -> Any:
         """The value, checked (and converted where a kind asks for it).
 
         Raises:
             InputError: naming ``key``, the value and ``allowed``.
         """
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
