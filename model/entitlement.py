@@ -43,7 +43,8 @@ def population_benefit(pop, rows, p) -> np.ndarray:
 def sync_claims(pop, rows, year, p) -> None:
     """Claims follow the household: members without income join a unit's running claim; a unit above its norm leaves.
 
-    Dated at the month of the unit's own transition this year (a job, a job loss), else at the start.
+    Dated at the month of the unit's first transition this year (a job, a job loss), else at the end of the
+    year (the change then takes effect from the next year).
     """
     monthly = population_benefit(pop, rows, p)
     unit = pop.unit[rows]
@@ -53,7 +54,7 @@ def sync_claims(pop, rows, year, p) -> None:
     month = year.month[rows]
     first = np.full(inv.max() + 1 if len(inv) else 0, MONTHS_PER_YEAR)
     np.minimum.at(first, inv, month)
-    month = np.where(year.moved[rows], month, np.minimum(first[inv], MONTHS_PER_YEAR))
+    month = np.where(year.moved[rows], month, first[inv])
     leave = on_benefit & (monthly <= 0)
     join = ~on_benefit & (pop.employment[rows] < 0) & claim_running & (monthly > 0) & (
         pop.member[rows] != Member.HOUSEMATE)
