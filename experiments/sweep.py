@@ -72,7 +72,7 @@ def run_task(spec: RunSpec, out: str) -> str:
 def quiet_store_errors():
     """A Dask worker plugin: a StoreWriteError is the driver's one line to tell, not a worker's error log as well.
 
-    Other task errors (a run that raises) are still logged by the worker, and stored in failures/.
+    Other task errors (a run that raises) are stored in failures/ (the local cluster logs only critical errors).
     """
     from distributed import WorkerPlugin
 
@@ -369,7 +369,9 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
     cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                           silence_logs=logging.ERROR)  # a worker restarting or a cancelled task is not the user's news
+                           # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts down
+                           # after a stop are not the user's news; a run that raises is stored in failures/.
+                           silence_logs=logging.CRITICAL)
     client = Client(cluster)
     client.register_plugin(quiet_store_errors())
     return client, cluster
