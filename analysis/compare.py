@@ -106,7 +106,8 @@ def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index()
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
+def t_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t interval of paired values (over replications); NaN bounds for fewer than two."""
     n = len(values)
     mean = float(np.mean(values))
     if n < 2:
@@ -123,10 +124,10 @@ def compare(summaries: pd.DataFrame, regimes: list[str]) -> pd.DataFrame:
     for s in SUMMARIES:
         row = {"summary": s.name, "label": s.label, "unit": s.unit}
         for r in regimes:
-            row[f"{r}_mean"], row[f"{r}_lo"], row[f"{r}_hi"] = _interval(by[r][s.name].to_numpy())
+            row[f"{r}_mean"], row[f"{r}_lo"], row[f"{r}_hi"] = t_interval(by[r][s.name].to_numpy())
         for r in regimes[1:]:
             diff = (by[r][s.name] - by[base][s.name]).dropna().to_numpy()
-            row[f"diff_{r}"], row[f"diff_{r}_lo"], row[f"diff_{r}_hi"] = _interval(diff)
+            row[f"diff_{r}"], row[f"diff_{r}_lo"], row[f"diff_{r}_hi"] = t_interval(diff)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,6 +1,7 @@
 """The ``ontschot`` command line.
 
-ontschot run          compare funding regimes on a scenario (paired replications)
+ontschot run          compare funding regimes on a scenario (paired replications), with the decomposition
+ontschot explain      decompose a regime difference into pooling the money and each practice lever
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
 ontschot sweep        run a design file on Dask (resumable)
@@ -25,6 +26,7 @@ import pandas as pd
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
+from experiments.explain import arm_values, coalition_design, format_decomposition, practice_bundle, run_decomposition
 from experiments.limits import STATED, parse_limits
 from experiments.runner import replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
@@ -95,6 +97,14 @@ def _scenario_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
 
 
+def _practice_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--practices", metavar="FILE|none", default=None,
+                   help="practice bundle for the non-compartmentalised arm(s): a TOML file of practice.* levers, "
+                        "or none to compare the funding alone (default: experiments/scenarios/pooling_practices.toml)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="local Dask worker processes for the decomposition's runs (default: cores)")
+
+
 def _output_options(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--out", default="outputs", help="parent folder for results (default: outputs)")
     p.add_argument("--json", action="store_true", help=f"print the {what} as JSON on stdout")
@@ -114,8 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
     run.add_argument("--events", action="store_true",
                      help="also store every resident's transitions as events.parquet (synthetic microdata)")
+    _practice_options(run)
+    run.add_argument("--no-explain", action="store_true",
+                     help="skip the decomposition of the difference (runs every combination of the players)")
     _output_options(run, "comparison")
     _limit_option(run)
+    exp = sub.add_parser("explain", help="decompose a regime difference into pooling the money and each practice",
+                         allow_abbrev=False)
+    _scenario_options(exp)
+    exp.add_argument("--regime", choices=[r for r in REGIMES if r != "compartmentalised"], default="integrated",
+                     help="the alternative funding regime, compared with compartmentalised (default integrated)")
+    exp.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
+                     help=f"paired replications per coalition (default {DEFAULT_REPLICATIONS})")
+    _practice_options(exp)
+    _output_options(exp, "decomposition")
+    _limit_option(exp)
     val = sub.add_parser("validate", help="check the compartmentalised baseline against the published figures",
                          allow_abbrev=False)
     _scenario_options(val)
@@ -183,16 +206,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             "replications": args.replications, "seed": args.seed}
     limits.replications(args.replications, len(regimes), values["scenario.years"],
                         events_of=values["scenario.inhabitants"] if args.events else 0)
+    bundle, bundle_name = practice_bundle(args.practices)
+    arms = arm_values(values, regimes, bundle)
+    explained = None if args.no_explain or len(regimes) < 2 else coalition_design(
+        arms[regimes[0]], arms[regimes[1]], args.replications, args.seed)
+    if explained is not None:
+        limits.runs(len(explained[0].plan()), f"the decomposition's {len(explained[0].plan()):,} runs", "ontschot run")
+    if args.workers is not None:
+        limits.workers(args.workers)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
     events: list | None = [] if args.events else None
-    frame = run_comparison(values, regimes, args.replications, args.seed,
-                           progress=False if args.no_progress else None, events=events)
+    progress = False if args.no_progress else None
+    frame = run_comparison(values, regimes, args.replications, args.seed, progress=progress, events=events, arms=arms)
     summaries = run_summaries(frame)
     comparison = compare(summaries, regimes)
     cases = payback(frame, regimes)
-    table = format_table(comparison, regimes, meta) + "\n" + format_business_case(cases, regimes)
-    label = {"overrides": overrides, "regimes": regimes, "replications": args.replications, "seed": args.seed}
+    table = (format_table(comparison, regimes, meta) + f"\nPractice bundle in the {', '.join(regimes[1:])} arm(s): "
+             f"{bundle_name}" + _show_bundle(bundle) + "\n" + format_business_case(cases, regimes))
+    decomposition = None
+    if explained is not None:
+        decomposition = run_decomposition(*explained, out_parent, workers=args.workers, progress=progress)
+        table += "\n\n" + format_decomposition(decomposition["table"], explained[1],
+                                                f"{regimes[1]} minus {regimes[0]}")
+    label = {"overrides": overrides, "regimes": regimes, "replications": args.replications, "seed": args.seed,
+             "practices": bundle}
 
     def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
@@ -202,9 +240,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         comparison.to_csv(folder / "comparison.csv", index=False)
         (folder / "comparison.txt").write_text(table + "\n")
         (folder / "business_case.json").write_text(json.dumps(cases, indent=2))
+        if decomposition is not None:
+            _write_decomposition(folder, decomposition)
         write_manifest(
             folder,
             regimes=regimes,
+            practices={"bundle": bundle_name, "levers": bundle},
+            decomposition_sweep=str(decomposition["folder"]) if decomposition else None,
             replications=args.replications,
             root_seed=args.seed,
             replication_seeds=replication_seeds(args.seed, args.replications),
@@ -222,6 +264,55 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(table)
         print(f"\nResults written to {final}/")
+    return 0
+
+
+def _show_bundle(bundle: dict) -> str:
+    return "" if not bundle else " (" + ", ".join(f"{k.removeprefix('practice.')} = {v}" for k, v in bundle.items()) + ")"
+
+
+def _write_decomposition(folder: Path, decomposition: dict) -> None:
+    decomposition["table"].to_csv(folder / "decomposition.csv", index=False)
+    decomposition["per_replication"].to_csv(folder / "decomposition_replications.csv", index=False)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    limits = parse_limits(args.limit)
+    values = command_values(args)
+    regimes = ["compartmentalised", args.regime]
+    bundle, bundle_name = practice_bundle(args.practices)
+    arms = arm_values(values, regimes, bundle)
+    design, found = coalition_design(arms[regimes[0]], arms[regimes[1]], args.replications, args.seed)
+    limits.runs(len(design.plan()), f"the decomposition's {len(design.plan()):,} runs", "ontschot explain")
+    if args.workers is not None:
+        limits.workers(args.workers)
+    out_parent = check_output_folder(args.out)
+    started = time.time()
+    result = run_decomposition(design, found, out_parent, workers=args.workers,
+                               progress=False if args.no_progress else None)
+    text = format_decomposition(result["table"], found, f"{args.regime} minus compartmentalised; practice bundle "
+                                                        f"{bundle_name}{_show_bundle(bundle)}")
+    label = {"overrides": values.overrides, "regime": args.regime, "practices": bundle,
+             "replications": args.replications, "seed": args.seed, "explain": True}
+
+    def write(folder: Path) -> None:
+        _write_decomposition(folder, result)
+        (folder / "decomposition.txt").write_text(text + "\n")
+        write_manifest(folder, regimes=regimes, replications=args.replications, root_seed=args.seed,
+                       replication_seeds=replication_seeds(args.seed, args.replications), scenario_file=args.scenario,
+                       overrides=values.overrides, practices={"bundle": bundle_name, "levers": bundle},
+                       players=[{"name": p.name, "key": p.key, "baseline": p.baseline, "alternative": p.alternative}
+                                for p in found],
+                       decomposition_sweep=str(result["folder"]), parameters=dict(arms[regimes[1]]),
+                       seconds=round(time.time() - started, 2))
+
+    final = _write_results(out_parent, label, write)
+    if args.json:
+        print(json.dumps({"output": str(final), "players": [p.name for p in found],
+                          "decomposition": json.loads(result["table"].to_json(orient="records"))}, indent=2))
+    else:
+        print(text)
+        print(f"\nDecomposition written to {final}/ (coalition runs: {result['folder']}/)")
     return 0
 
 
@@ -411,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"run": cmd_run, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
+        commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
                     "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback

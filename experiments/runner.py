@@ -56,15 +56,18 @@ def run_comparison(
     root_seed: int,
     progress: bool | None = None,
     events: list[pd.DataFrame] | None = None,
+    arms: Mapping[str, Values] | None = None,
 ) -> pd.DataFrame:
     """All regimes x replications, paired by seed; one tidy frame with a ``replication`` column.
 
     ``params`` is a ``Values`` (used as it is) or plain overrides (validated once here); each regime
     runs on it with ``scenario.regime`` changed. With ``events`` (a list), each run's event history
-    is appended to it, with a ``replication`` column.
+    is appended to it, with a ``replication`` column. ``arms`` (regime -> values, from
+    ``experiments.explain.arm_values``) gives a regime its own values, e.g. with a practice bundle.
     """
     values = as_values(params)
-    by_regime = {regime: values.with_changes({"scenario.regime": regime}) for regime in regimes}
+    by_regime = {regime: (arms or {}).get(regime) or values.with_changes({"scenario.regime": regime})
+                 for regime in regimes}
     seeds = replication_seeds(root_seed, replications)
     plan = [(rep, seed, regime) for rep, seed in enumerate(seeds) for regime in by_regime]
     show = sys.stderr.isatty() if progress is None else progress

@@ -69,20 +69,23 @@ class CaseWorker(mesa.Agent):
 class Team:
     """The case workers of one role: their joint view, instruments, capacity and caseloads."""
 
-    def __init__(self, workers: list[CaseWorker]):
+    def __init__(self, workers: list[CaseWorker], staffed: int | None = None):
+        """``staffed`` (default: all) is the posts actually filled; a role with none keeps one idle worker for its view."""
         roles = {w.role for w in workers}
         if len(roles) != 1:
             raise ValueError(f"a team has one role, not {sorted(roles)}")
         self.workers = workers
         self.role = workers[0].role
+        self.staffed = len(workers) if staffed is None else min(int(staffed), len(workers))
 
     def __len__(self) -> int:
-        return len(self.workers)
+        """Posts filled (FTE)."""
+        return self.staffed
 
     def activate(self, count: int) -> None:
         """The first ``count`` workers are active this year; caseloads start empty."""
         for i, worker in enumerate(self.workers):
-            worker.active = i < count
+            worker.active = i < min(count, self.staffed)
             worker.caseload = 0
 
     def capacity(self) -> int:

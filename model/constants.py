@@ -256,3 +256,5 @@ class Event(IntEnum):
     LVB_STAY = 107
     TO_SHELTERED = 109
     INFLOW_PARTNER = 58
+    TRIAGE = 120
+    HOUSEHOLD_INTAKE = 121

@@ -29,6 +29,7 @@ class Funding:
         self.regime = regime
         self.pooled_share = pooled_share
         self.switch_year = switch_year
+        self.desk_households = np.empty(0, dtype=np.int64)  # households the transformation desk serves (gradual)
 
     def share_for_year(self, year: int) -> float:
         """Pooled share in force in ``year``: 0 before the switch year, then the regime's share."""

@@ -40,7 +40,7 @@ STAFFING = {  # role: (FTE per 10,000 inhabitants, caseload limit)
     Role.CLIENT_MANAGER: ("staff.client_managers_per_10k", "staff.client_manager_caseload"),
     Role.WMO_CONSULTANT: ("staff.wmo_consultants_per_10k", "staff.wmo_consultant_caseload"),
     Role.GENERALIST: ("staff.generalists_per_10k", "staff.generalist_caseload"),
-    Role.REGISSEUR: ("staff.regisseurs_per_10k", "staff.regisseur_caseload"),
+    Role.REGISSEUR: ("practice.regisseurs_per_10k", "staff.regisseur_caseload"),
 }
 
 
@@ -76,7 +76,7 @@ class SocialDomainModel(mesa.Model):
                 ``PARAMETERS.resolve`` (validated already, used as it is).
             personas: scripted residents to place and follow (keys of ``model/personas.toml``).
             rng: seed (int) for the model's generator; the common-random-number key is drawn from it.
-            **parameter_kwargs: overrides in keyword form, ``benefit__cost_per_year=15000``.
+            **parameter_kwargs: overrides in keyword form, ``staff__salary=15000``.
 
         Raises:
             ParameterError: an unknown key, a wrong type, a value out of range, or a combination
@@ -171,9 +171,14 @@ class SocialDomainModel(mesa.Model):
     def _teams(self) -> dict[Role, Team]:
         per = self.p["scenario.inhabitants"] / PER_10K
         views = {Role.CLIENT_MANAGER: CLIENT_MANAGER_VIEWS[self.p["staff.client_manager_view"]]}
-        return {role: Team([CaseWorker(self, role=role, caseload_limit=self.p[cap], domains_seen=views.get(role))
-                            for _ in range(max(1, round(self.p[fte] * per)))])
-                for role, (fte, cap) in STAFFING.items()}
+        teams = {}
+        for role, (fte, cap) in STAFFING.items():
+            # At least one post of a staffed role, even in a small municipality; none when its FTE is 0.
+            posts = max(1, round(self.p[fte] * per)) if self.p[fte] > 0 else 0
+            workers = [CaseWorker(self, role=role, caseload_limit=self.p[cap], domains_seen=views.get(role))
+                       for _ in range(max(posts, 1))]
+            teams[role] = Team(workers, staffed=posts)
+        return teams
 
     def _firms(self) -> list[SocialFirm]:
         p = self.p

@@ -1,7 +1,7 @@
 """The parameter set: every behavioural number as data with unit, range, status and source.
 
 Values live in ``parameters.toml`` (one table per parameter, keyed by a dotted path such as
-``benefit.cost_per_year``). Scenario files and ``--set`` flags override values by path; every
+``staff.salary``). Scenario files and ``--set`` flags override values by path; every
 override is validated against the metadata before anything runs, once: ``ParameterSet.resolve``
 (or ``resolve_overrides`` for command-line input) gives a ``Values`` mapping that runs use as it
 is, and ``Values.with_changes`` derives another one validating only what changed.
@@ -416,7 +416,7 @@ def as_values(params: Mapping[str, Any] | None) -> Values:
 
 
 def kwarg_to_path(name: str) -> str:
-    """Model keyword form (``benefit__cost_per_year``) to parameter path (``benefit.cost_per_year``)."""
+    """Model keyword form (``staff__salary``) to parameter path (``staff.salary``)."""
     return name.replace("__", ".")
 
 
@@ -455,7 +455,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
     for item in items:
         if "=" not in item:
             raise ParameterError(f"--set {show(item)} is not of the form key=value "
-                                 "(e.g. --set benefit.cost_per_year=15000)")
+                                 "(e.g. --set staff.salary=65000)")
         key, raw = (x.strip() for x in item.split("=", 1))
         if key not in PARAMETERS:
             raise ParameterError(PARAMETERS.unknown_message(key, "--set"))

@@ -25,7 +25,7 @@ COUNTERS = (
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
-    "wmo_waiting", "wmo_wait_months", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
+    "wmo_waiting", "wmo_wait_months", "triaged", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
 )
 
 
@@ -46,6 +46,7 @@ class YearState:
     counts: dict[str, float] = field(default_factory=_zero_counts)
     start_residents: int = 0
     active_staff: dict[Role, int] = field(default_factory=dict)
+    triage_room: int = 0  # light-problem cases the neighbourhood team's generalists can take this year
     moved: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # a dated transition this year
     month: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month of that transition (12 if none)
     benefit_before: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # on benefit at allocation

@@ -21,7 +21,7 @@ def folders(parent: Path) -> list[Path]:
 
 
 def test_run_prints_the_comparison_and_stores_results(tmp_path, capsys):
-    assert main(["run", "--out", str(tmp_path), *SMALL]) == 0
+    assert main(["run", "--no-explain", "--out", str(tmp_path), *SMALL]) == 0
     text = capsys.readouterr().out
     assert "Outflow to paid work" in text and "diff integrated" in text and "pays back" in text
     (folder,) = folders(tmp_path)
@@ -39,7 +39,7 @@ def test_run_prints_the_comparison_and_stores_results(tmp_path, capsys):
 
 
 def test_json_output_is_the_same_comparison(tmp_path, capsys):
-    assert main(["run", "--out", str(tmp_path), "--json", *SMALL]) == 0
+    assert main(["run", "--no-explain", "--out", str(tmp_path), "--json", *SMALL]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["regimes"] == ["compartmentalised", "integrated"]
     stored = pd.read_csv(Path(payload["output"]) / "comparison.csv")
@@ -48,9 +48,9 @@ def test_json_output_is_the_same_comparison(tmp_path, capsys):
 
 
 def test_same_command_same_numbers_and_never_overwrites(tmp_path, capsys):
-    main(["run", "--out", str(tmp_path), "--json", *SMALL])
+    main(["run", "--no-explain", "--out", str(tmp_path), "--json", *SMALL])
     first = json.loads(capsys.readouterr().out)
-    main(["run", "--out", str(tmp_path), "--json", *SMALL])
+    main(["run", "--no-explain", "--out", str(tmp_path), "--json", *SMALL])
     second = json.loads(capsys.readouterr().out)
     assert first["output"] != second["output"] and len(folders(tmp_path)) == 2
     assert first["comparison"] == second["comparison"]
@@ -58,23 +58,23 @@ def test_same_command_same_numbers_and_never_overwrites(tmp_path, capsys):
 
 def test_scenario_file_and_three_regimes(tmp_path, capsys):
     scenario = tmp_path / "desk.toml"
-    scenario.write_text('[scenario]\ninhabitants = 4000\npooled_share = 0.1\n\n[benefit]\ncost_per_year = 15000\n')
+    scenario.write_text('[scenario]\ninhabitants = 4000\npooled_share = 0.1\n\n[staff]\nsalary = 65000\n')
     out = tmp_path / "out"
-    code = main(["run", "--scenario", str(scenario), "--regimes", "compartmentalised,gradual,integrated",
+    code = main(["run", "--no-explain", "--scenario", str(scenario), "--regimes", "compartmentalised,gradual,integrated",
                  "--years", "2", "--replications", "2", "--no-progress", "--out", str(out), "--json"])
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
     assert "diff_gradual" in payload["comparison"][0] and "diff_integrated" in payload["comparison"][0]
     manifest = json.loads((Path(payload["output"]) / "manifest.json").read_text())
-    assert manifest["parameters"]["benefit.cost_per_year"] == 15000
+    assert manifest["parameters"]["staff.salary"] == 65000
     assert manifest["parameters"]["scenario.pooled_share"] == 0.1
 
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--set", "benefit.cost_per_yr=15000"], "unknown parameter 'benefit.cost_per_yr' (from --set); did you mean"),
-        (["--set", "benefit.cost_per_year=lots"], "'benefit.cost_per_year' = 'lots' (from --set) is not allowed: expected a number"),
+        (["--set", "staff.salry=65000"], "unknown parameter 'staff.salry' (from --set); did you mean"),
+        (["--set", "staff.salary=lots"], "'staff.salary' = 'lots' (from --set) is not allowed: expected a number"),
         (["--set", "scenario.pooled_share=1.5"], "'scenario.pooled_share' = 1.5 (from --set) is not allowed: expected a number from 0 to 1"),
         (["--set", "scenario.regime=pooled"], "expected one of 'compartmentalised', 'integrated', 'gradual'"),
         (["--set", "nonsense"], "not of the form key=value"),
@@ -87,7 +87,7 @@ def test_bad_input_stops_before_anything_runs(tmp_path, capsys, args, fragment):
     out.mkdir()
     (out / "earlier").mkdir()
     (out / "earlier" / "keep.txt").write_text("earlier result")
-    assert main(["run", "--out", str(out), *args]) == 2
+    assert main(["run", "--no-explain", "--out", str(out), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert fragment in err and len(err.splitlines()) == 1
     assert folders(out) == [out / "earlier"] and (out / "earlier" / "keep.txt").read_text() == "earlier result"
@@ -95,10 +95,10 @@ def test_bad_input_stops_before_anything_runs(tmp_path, capsys, args, fragment):
 
 def test_bad_scenario_file_names_the_file_key_and_value(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text("[benefit]\ncost_per_year = -3\n")
-    assert main(["run", "--scenario", str(bad), "--out", str(tmp_path / "o")]) == 2
+    bad.write_text("[staff]\nsalary = -3\n")
+    assert main(["run", "--no-explain", "--scenario", str(bad), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "'benefit.cost_per_year' = -3 (from " in err and "bad.toml" in err and "from 12,000 to 16,000" in err
+    assert "'staff.salary' = -3 (from " in err and "bad.toml" in err and "from 40,000 to 120,000" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -106,7 +106,7 @@ def test_bad_scenario_file_names_the_file_key_and_value(tmp_path, capsys):
                                   ["--seed", "-4"], ["--years", "x"]])
 def test_bad_options_are_usage_errors(args, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["run", *args])
+        main(["run", "--no-explain", *args])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert args[1] in err and ("is not allowed" in err or "not a whole number" in err)
@@ -122,18 +122,18 @@ def test_a_failing_run_leaves_no_folder(tmp_path):
 
 def test_installed_command_runs(tmp_path):
     exe = Path(sys.executable).with_name("ontschot")
-    proc = subprocess.run([str(exe), "run", "--out", str(tmp_path), *SMALL], capture_output=True, text=True,
+    proc = subprocess.run([str(exe), "run", "--no-explain", "--out", str(tmp_path), *SMALL], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "Municipal spending" in proc.stdout
     params = subprocess.run([str(exe), "params", "--json"], capture_output=True, text=True, timeout=60)
-    assert any(p["path"] == "benefit.cost_per_year" for p in json.loads(params.stdout))
+    assert any(p["path"] == "staff.salary" for p in json.loads(params.stdout))
 
 
 @pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "experiments" / "scenarios").glob("*.toml")),
                          ids=lambda p: p.name)
 def test_shipped_scenarios_validate_and_run(path, tmp_path, capsys):
-    code = main(["run", "--scenario", str(path), "--set", "scenario.inhabitants=3000", "--replications", "2",
+    code = main(["run", "--no-explain", "--scenario", str(path), "--set", "scenario.inhabitants=3000", "--replications", "2",
                  "--no-progress", "--out", str(tmp_path), "--json"])
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
@@ -143,7 +143,7 @@ def test_shipped_scenarios_validate_and_run(path, tmp_path, capsys):
 def test_scenario_regime_sets_the_comparison(tmp_path, capsys):
     scenario = tmp_path / "desk.toml"
     scenario.write_text('[scenario]\nregime = "gradual"\npooled_share = 0.2\ninhabitants = 3000\nyears = 2\n')
-    assert main(["run", "--scenario", str(scenario), "--replications", "2", "--no-progress", "--out",
+    assert main(["run", "--no-explain", "--scenario", str(scenario), "--replications", "2", "--no-progress", "--out",
                  str(tmp_path / "o"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["regimes"] == ["compartmentalised", "gradual"]
 
@@ -157,7 +157,7 @@ def test_an_unexpected_error_surfaces_with_its_traceback(tmp_path, capsys, monke
 
     monkeypatch.setattr(cli, "run_comparison", broken)
     with pytest.raises(type(error), match="a bug, not an input error"):
-        main(["run", "--out", str(tmp_path), *SMALL])
+        main(["run", "--no-explain", "--out", str(tmp_path), *SMALL])
     assert "ontschot: error" not in capsys.readouterr().err
     assert folders(tmp_path) == []
 
@@ -169,8 +169,8 @@ def test_a_command_validates_each_input_once(tmp_path, capsys, monkeypatch):
     checked: list[str] = []
     real = Parameter.coerce
     monkeypatch.setattr(Parameter, "coerce", lambda self, v, origin="": checked.append(self.path) or real(self, v, origin))
-    assert main(["run", "--out", str(tmp_path), "--set", "benefit.cost_per_year=15000", *SMALL]) == 0
-    assert checked.count("benefit.cost_per_year") == 1 and checked.count("scenario.years") == 1
+    assert main(["run", "--no-explain", "--out", str(tmp_path), "--set", "staff.salary=65000", *SMALL]) == 0
+    assert checked.count("staff.salary") == 1 and checked.count("scenario.years") == 1
     assert checked.count("scenario.regime") == 2  # once per regime, when it is set
 
 
@@ -212,7 +212,7 @@ def test_more_bad_input_stops_before_anything_runs(tmp_path, capsys, monkeypatch
         raise AssertionError("nothing may run")
 
     monkeypatch.setattr(cli, "run_comparison", no_run)
-    assert main(["run", "--out", str(tmp_path / "o"), *args] if "--out" not in args else ["run", *args]) == 2
+    assert main(["run", "--no-explain", "--out", str(tmp_path / "o"), *args] if "--out" not in args else ["run", *args]) == 2
     err = capsys.readouterr().err
     assert fragment in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "o").exists()
@@ -223,7 +223,7 @@ def test_out_under_a_file_is_refused_before_the_simulation(tmp_path, capsys, mon
 
     monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("the simulation must not run"))
     (tmp_path / "file").write_text("x")
-    assert main(["run", "--out", str(tmp_path / "file" / "sub"), *SMALL]) == 2
+    assert main(["run", "--no-explain", "--out", str(tmp_path / "file" / "sub"), *SMALL]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
@@ -248,13 +248,13 @@ def test_a_read_only_out_is_refused_before_the_simulation_and_a_full_one_leaves_
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
     real = cli.run_comparison
     monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("the simulation must not run"))
-    assert main(["run", "--out", str(tiny_disk / "o"), *SMALL]) == 2
+    assert main(["run", "--no-explain", "--out", str(tiny_disk / "o"), *SMALL]) == 2
     err = capsys.readouterr().err
     assert "cannot be written: Read-only file system" in err and len(err.strip().splitlines()) == 1
 
     subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
     monkeypatch.setattr(cli, "run_comparison", real)
-    assert main(["run", "--out", str(tiny_disk), *SMALL]) == 2  # the results do not fit in 12 KiB
+    assert main(["run", "--no-explain", "--out", str(tiny_disk), *SMALL]) == 2  # the results do not fit in 12 KiB
     err = capsys.readouterr().err
     assert "the results could not be written (No space left on device); no result folder was left" in err
     assert len(err.strip().splitlines()) == 1 and list(tiny_disk.iterdir()) == []
@@ -298,5 +298,5 @@ def test_ctrl_c_is_one_line_with_status_130(tmp_path, capsys, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "run_comparison", interrupted)
-    assert main(["run", "--out", str(tmp_path), *SMALL]) == 130
+    assert main(["run", "--no-explain", "--out", str(tmp_path), *SMALL]) == 130
     assert len(capsys.readouterr().err.strip().splitlines()) == 1 and folders(tmp_path) == []

@@ -87,7 +87,7 @@ def test_run_events_writes_microdata_that_duckdb_reconciles_with_the_results(tmp
 
     from experiments.cli import main
 
-    assert main(["run", "--events", "--replications", "2", "--years", "3", "--set", "scenario.inhabitants=4000",
+    assert main(["run", "--no-explain", "--events", "--replications", "2", "--years", "3", "--set", "scenario.inhabitants=4000",
                  "--out", str(tmp_path), "--no-progress"]) == 0
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     events, results = folder / "events.parquet", folder / "results.parquet"

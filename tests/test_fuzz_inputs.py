@@ -210,7 +210,7 @@ def _one(kind: str, payload, work: Path, capsys) -> tuple[int | None, str, str |
         argv = [*payload, "--out", str(out), "--no-progress"] if "--out" not in payload else [*payload, "--no-progress"]
     elif kind == "scenario":
         (work / "s.toml").write_bytes(payload)
-        argv = ["run", "--scenario", str(work / "s.toml"), "--out", str(out), "--no-progress"]
+        argv = ["run", "--no-explain", "--scenario", str(work / "s.toml"), "--out", str(out), "--no-progress"]
     else:
         (work / "d.toml").write_text(payload)
         argv = ["sweep", str(work / "d.toml"), "--out", str(out), "--workers", "1", "--no-progress"]

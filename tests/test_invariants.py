@@ -13,11 +13,12 @@ from tests.conftest import SMALL
 
 # Parameters drawn at random within their allowed ranges for the invariant checks.
 VARIED = [
-    "scenario.pooled_share", "scenario.social_firm_places", "scenario.social_firms", "benefit.cost_per_year",
+    "scenario.pooled_share", "scenario.social_firm_places", "scenario.social_firms", "staff.salary",
     "benefit.other_exit_rate", "work.base_hazard", "work.duration_effect", "work.job_loss_base",
     "firm.lock_in", "firm.dropout_base", "pwet.reintegration_per_recipient", "wmo.budget_per_inhabitant",
     "dynamics.household_spillover", "dynamics.noise_sd", "access.reach_base", "inflow.non_take_up",
-    "staff.client_managers_per_10k", "staff.generalists_per_10k", "economy.job_elasticity",
+    "staff.client_managers_per_10k", "staff.generalists_per_10k", "economy.job_elasticity", "practice.outreach",
+    "practice.household_intake", "practice.generalist_triage", "practice.regisseurs_per_10k",
 ]
 
 

@@ -64,4 +64,4 @@ def test_a_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     params = subprocess.run([str(venv / "bin" / "ontschot"), "params", "--json"], cwd=work, capture_output=True,
                             text=True, timeout=120)
     assert params.returncode == 0, params.stderr
-    assert any(p["path"] == "benefit.cost_per_year" for p in json.loads(params.stdout))
+    assert any(p["path"] == "staff.salary" for p in json.loads(params.stdout))

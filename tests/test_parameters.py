@@ -79,9 +79,9 @@ def test_parameter_file_loads_the_same_twice():
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"benefit.cost_per_yer": 15000}, "unknown parameter 'benefit.cost_per_yer'; did you mean 'benefit.cost_per_year'"),
-        ({"benefit.cost_per_year": "a lot"}, "parameter 'benefit.cost_per_year' = 'a lot'"),
-        ({"benefit.cost_per_year": 99.0}, "from 12,000 to 16,000"),
+        ({"staff.salry": 15000}, "unknown parameter 'staff.salry'; did you mean 'staff.salary'"),
+        ({"staff.salary": "a lot"}, "parameter 'staff.salary' = 'a lot'"),
+        ({"staff.salary": 99.0}, "from 40,000 to 120,000"),
         ({"scenario.years": 2.5}, "a whole number"),
         ({"scenario.regime": "pooled"}, "one of 'compartmentalised', 'integrated', 'gradual'"),
         ({"scenario.pooled_share": True}, "scenario.pooled_share"),
@@ -145,8 +145,8 @@ def test_with_changes_validates_only_the_changed_keys(monkeypatch):
     checked = []
     real = Parameter.coerce
     monkeypatch.setattr(Parameter, "coerce", lambda self, v, origin="": checked.append(self.path) or real(self, v, origin))
-    values.with_changes({"scenario.pooled_share": 0.3, "benefit.cost_per_year": 15000})
-    assert sorted(checked) == ["benefit.cost_per_year", "scenario.pooled_share"]
+    values.with_changes({"scenario.pooled_share": 0.3, "staff.salary": 65000})
+    assert sorted(checked) == ["scenario.pooled_share", "staff.salary"]
 
 
 def test_with_changes_rejects_a_bad_value_and_rechecks_combinations():
@@ -245,8 +245,8 @@ def test_the_model_takes_numpy_scalars_as_mesa_batch_run_passes_them():
     from model import SocialDomainModel
 
     model = SocialDomainModel(inhabitants=np.int64(1000), years=np.int64(1), pooled_share=np.float64(0.5),
-                              regime=np.str_("gradual"), rng=np.int64(3), benefit__cost_per_year=np.int32(15000))
-    assert model.p["scenario.inhabitants"] == 1000 and model.p["benefit.cost_per_year"] == 15000.0
+                              regime=np.str_("gradual"), rng=np.int64(3), staff__salary=np.int32(65000))
+    assert model.p["scenario.inhabitants"] == 1000 and model.p["staff.salary"] == 65000.0
     model.step()
     assert not model.running
 
@@ -271,7 +271,7 @@ def test_mesa_batch_run_over_np_arange():
 ], ids=["5001 digits", "401 digits", "nan", "long text"])
 def test_out_of_range_giants_and_long_values_give_a_short_message(value, fragment):
     with pytest.raises(ParameterError) as err:
-        PARAMETERS.validate({"benefit.cost_per_year": value})
+        PARAMETERS.validate({"staff.salary": value})
     assert fragment in str(err.value) and len(str(err.value)) < 300
 
 

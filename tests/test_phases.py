@@ -69,16 +69,46 @@ def test_outreach_brings_a_hidden_resident_in_need_into_sight():
 
 
 def test_a_household_intake_finds_the_hidden_member_of_a_known_household():
-    """[R12] A generalist's intake sees every member; a hidden member with problems comes into sight."""
+    """[R12] A household intake sees every member, under any funding; without one, the hidden member stays hidden."""
     hidden = {"household": 0, "sev": {Domain.MENTAL: SEVERE, Domain.ADDICTION: SEVERE, Domain.DEBTS: SEVERE}}
     known = {"household": 0, "on_benefit": True, "desk": Desk.PWET}
-    overrides = {"access.reach_base": 0.0, "access.outreach_gain": 0.0, "integrated.household_find": 1.0}
-    pooled = tiny([known, hidden], share=1.0, overrides=overrides)
-    access.run(*pooled.inputs)
-    assert pooled.year.counts["found_in_household"] == 1 and pooled.pop.desk[1] == Desk.PWET | Desk.WMO
-    partitioned = tiny([known, hidden], share=0.0, overrides=overrides)
+    found = {"access.reach_base": 0.0, "practice.outreach": 0.0, "practice.household_intake": 1.0,
+             "access.household_find": 1.0}
+    partitioned = tiny([known, hidden], share=0.0, overrides=found)
     access.run(*partitioned.inputs)
-    assert partitioned.year.counts["found_in_household"] == 0 and partitioned.pop.desk[1] == Desk.NONE
+    assert partitioned.year.counts["found_in_household"] == 1
+    # The household intake covers both laws: both members are known to both desks.
+    assert partitioned.pop.desk[0] == Desk.PWET | Desk.WMO and partitioned.pop.desk[1] == Desk.PWET | Desk.WMO
+    pooled = tiny([known, hidden], share=1.0, overrides={**found, "practice.household_intake": 0.0})
+    access.run(*pooled.inputs)
+    assert pooled.year.counts["found_in_household"] == 0 and pooled.pop.desk[1] == Desk.NONE
+    assert pooled.pop.desk[0] == Desk.PWET  # pooled money alone does not make an intake cover both laws
+
+
+def test_outreach_is_a_practice_not_a_funding_regime():
+    """Outreach reaches a hidden resident in need under partitions too; without it the base reach only."""
+    hidden = {"sev": {Domain.MENTAL: SEVERE, Domain.DEBTS: SEVERE, Domain.ISOLATION: SEVERE}}
+    reached = tiny([hidden], share=0.0, overrides={"access.reach_base": 0.0, "practice.outreach": 1.0})
+    access.run(*reached.inputs)
+    assert reached.year.counts["reached"] == 1
+    pooled = tiny([hidden], share=1.0, overrides={"access.reach_base": 0.0, "practice.outreach": 0.0})
+    access.run(*pooled.inputs)
+    assert pooled.year.counts["reached"] == 0
+
+
+def test_generalist_triage_handles_light_problems_under_partitions():
+    """A neighbourhood team's generalist handles one severe blocking problem directly; two are referred on."""
+    light = {"on_benefit": True, "desk": Desk.PWET, "sev": {Domain.DEBTS: SEVERE}}
+    heavy = {"on_benefit": True, "desk": Desk.PWET, "sev": {Domain.DEBTS: SEVERE, Domain.MENTAL: SEVERE}}
+    world = tiny([light, heavy], share=0.0, overrides={"practice.generalist_triage": 1.0,
+                                                       "access.refer_from_severe_count": 2})
+    world.year.triage_room = 5
+    access.run(*world.inputs)
+    assert world.year.light.tolist() == [True, False] and world.year.counts["triaged"] == 1
+    none = tiny([light], share=0.0, overrides={"practice.generalist_triage": 0.0})
+    none.year.triage_room = 5
+    access.run(*none.inputs)
+    assert not none.year.light.any()
 
 
 def test_a_client_manager_who_sees_debts_refers_the_client_to_the_wmo():

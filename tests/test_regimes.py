@@ -89,3 +89,19 @@ def test_set_regime_is_recorded_in_the_parameters_that_ran():
     with pytest.raises(ValueError, match="scenario.pooled_share"):
         model.set_regime("gradual", pooled_share=1.5)
     assert model.p["scenario.pooled_share"] == 0.4
+
+
+def test_the_transformation_desk_takes_the_households_with_the_most_problems():
+    """Gradual funding is a desk with its own rule [SR], not a lottery: its households carry more severe problems."""
+    from model.constants import Domain
+    from model.rules import problems as prob
+
+    model = run_model(years=2, regime="gradual", pooled_share=0.2, inhabitants=10000)
+    pop, rows = model.pop, model.pop.alive_rows()
+    known = pop.desk[rows] != 0
+    handled = model.year_state.handled(pop.desk_draw[rows])
+    severe = prob.count_severe(pop.sev[rows], tuple(Domain)[1:], model.p["problems.severe_threshold"])
+    assert handled.any()
+    assert severe[handled].mean() > 1.5 * severe[known & ~handled].mean()
+    households = np.unique(pop.household[rows][known])
+    assert np.isclose(len(np.unique(pop.household[rows][handled])), 0.2 * len(households), rtol=0.1)

@@ -63,8 +63,13 @@ def test_pwet_instrument_leaves_care_clients_out():
 
 
 def test_integrated_instrument_serves_care_clients_with_worklike_day_activities():
-    got = alloc.integrated_instrument(np.array([0.1, 0.5, 0.95]), P)
-    assert got.tolist() == [Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.SOCIAL_FIRM, Instrument.MEDIATION]
+    wage = np.array([0.1, P["wage.care_client_threshold"] - 0.01, 0.6, 0.95])
+    got = alloc.integrated_instrument(wage, P)
+    assert got.tolist() == [Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES_WORKLIKE,
+                            Instrument.SOCIAL_FIRM, Instrument.MEDIATION]
+    # Where the P-wet desk offers an instrument, the pooled desk offers the same one.
+    pwet = alloc.pwet_instrument(wage, P)
+    assert (got[pwet != alloc.NONE] == pwet[pwet != alloc.NONE]).all()
 
 
 def test_assign_slots_gives_places_to_the_best_first():
@@ -101,7 +106,7 @@ def test_psychiatric_dropout_higher_and_guidance_lowers_it():
 
 def test_lock_in_grows_with_productivity_and_is_curbed_by_monitoring():
     li = out.lock_in_probability(np.array([0.2, 0.9, 0.9]), np.array([False, False, True]), P["firm.lock_in"],
-                                 P["integrated.lock_in_reduction"])
+                                 P["desk.lock_in_reduction"])
     assert li[1] > li[0] and li[2] < li[1]
 
 
@@ -207,3 +212,37 @@ def test_income_counts_against_the_norm_and_the_safety_net_compensates_large_def
     assert ben.safety_net(50.0, 1000.0, *args) == 0.0
     assert ben.safety_net(100.0, 1000.0, *args) == pytest.approx(0.5 * 25.0)
     assert ben.safety_net(200.0, 1000.0, *args) == pytest.approx(0.5 * 50.0 + 75.0)
+
+
+def test_the_transformation_desk_keeps_its_households_then_takes_the_heaviest():
+    weight = np.array([1.0, 5.0, 3.0, 5.0, 0.0])
+    lottery = np.array([0.1, 0.9, 0.2, 0.3, 0.0])
+    candidate = np.array([True, True, True, True, False])
+    kept = np.array([True, False, False, False, False])
+    # Kept first, then the heaviest; never a household no desk knows.
+    assert alloc.desk_households(weight, lottery, candidate, kept, 3).tolist() == [True, True, False, True, False]
+    # A tie in weight goes to the lower lottery draw.
+    assert alloc.desk_households(weight, lottery, candidate, np.zeros(5, bool), 1).tolist() == [
+        False, False, False, True, False]
+    # A desk whose share fell keeps its heaviest households.
+    assert alloc.desk_households(weight, lottery, candidate, candidate, 1).tolist() == [
+        False, False, False, True, False]
+
+
+def test_the_desk_objective_presets_rank_as_named():
+    gain = np.array([0.5, 0.5, 0.1])
+    benefit = np.array([15000.0, 15000.0, 15000.0])
+    subsidy = np.array([0.0, 20000.0, 0.0])  # the second leads to a subsidised job costing more than the benefit
+    care = np.array([0.0, 0.0, 30000.0])  # the third's day care ends with a job
+    need = np.array([0.2, 0.3, 0.9])
+    cost = np.array([1000.0, 1000.0, 1000.0])
+    horizon = 2.0
+    money = alloc.desk_priority("all-budgets", gain, benefit, subsidy, care, need, cost, horizon)
+    assert np.allclose(money, gain * (benefit - subsidy + care) * horizon - cost)
+    single = alloc.desk_priority("benefit-savings", gain, benefit, subsidy, care, need, cost, horizon)
+    assert np.allclose(single, gain * benefit * horizon - cost)  # neither the subsidy nor the care counts
+    assert np.argsort(-money).tolist() == [0, 2, 1] and np.argsort(-single).tolist() == [0, 1, 2]
+    first = alloc.desk_priority("need-first", gain, benefit, subsidy, care, need, cost, horizon)
+    assert np.argsort(-first).tolist() == [2, 1, 0]
+    with pytest.raises(ValueError, match="desk_objective"):
+        alloc.desk_priority("cheapest", gain, benefit, subsidy, care, need, cost, horizon)

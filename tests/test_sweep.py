@@ -15,7 +15,7 @@ import pytest
 
 from experiments.design import load_design
 from experiments.sweep import load_sweep, query, run_sweep, status
-from model.parameters import Parameter, ParameterError, ParameterSet
+from model.parameters import PARAMETERS, Parameter, ParameterError, ParameterSet
 
 TINY = """
 name = "tiny"
@@ -183,7 +183,12 @@ def test_shipped_designs_validate():
     grid = load_design(root / "pooled_share_by_firm_places.toml")
     assert len(grid.plan()) == 5 * 4 * 4
     sobol = load_design(root / "sobol_outflow_difference.toml")
-    assert sobol.method == "sobol" and len(sobol.points()) == 32 * (4 + 2)
+    assert sobol.method == "sobol" and len(sobol.points()) == 32 * (7 + 2)
+    # The researcher's design covers every numeric practice lever.
+    numeric = [p.path for p in PARAMETERS if p.path.startswith("practice.") and p.kind in ("float", "int")]
+    assert set(numeric) <= set(sobol.vary)
+    objective = load_design(root / "desk_objective_by_regime.toml")
+    assert len(objective.plan()) == 3 * 3 * 4
 
 
 def test_sensitivity_ranks_parameters_from_stored_runs(tmp_path, capsys):
@@ -228,8 +233,8 @@ def test_resuming_after_the_parameter_defaults_changed_is_refused(tmp_path, monk
     design = load_design(write_design(tmp_path, places="[10]"))
     run_sweep(design, tmp_path / "out", workers=1, progress=False)
     changed = dict(mp.PARAMETERS.definitions)
-    old = changed["benefit.cost_per_year"]
-    changed["benefit.cost_per_year"] = type(old)(**{**old.__dict__, "value": old.value + 1})
+    old = changed["staff.salary"]
+    changed["staff.salary"] = type(old)(**{**old.__dict__, "value": old.value + 1})
     monkeypatch.setattr(mp.PARAMETERS, "definitions", changed)
     with pytest.raises(ParameterError, match="other parameter values"):
         run_sweep(load_design(write_design(tmp_path, places="[10]")), tmp_path / "out", workers=1, progress=False)

@@ -1,8 +1,11 @@
-"""Access: who comes into sight and which desks know them.
+"""Access: who the transformation desk takes on, who comes into sight, and which desks know them.
 
-Hidden residents come into sight (outreach); a generalist's household intake finds hidden members
-of known households [R12]; under partitions a benefit client may apply to the Wmo on own initiative,
-and moving from Wmo day activities towards work needs a new P-wet intake [BK18][FW19].
+Under gradual funding the transformation desk takes on the households its rule selects [SR]; hidden
+residents come into sight (base reach plus outreach, a practice); a household intake finds hidden
+members of known households [R12] (a practice); a neighbourhood team's generalists handle light
+problems directly (triage, a practice); under partitions a benefit client may apply to the Wmo on own
+initiative, and moving from Wmo day activities towards work needs a new P-wet intake [BK18][FW19].
+Practices work under any funding; only who pays and which desk decides follows the funding.
 """
 
 from __future__ import annotations
@@ -10,39 +13,89 @@ from __future__ import annotations
 import numpy as np
 
 from model import entitlement
-from model.constants import BLOCKING_DOMAINS, DAY_BITS, MONTHS_PER_YEAR, Desk, Event, Role
+from model.constants import BLOCKING_DOMAINS, DAY_BITS, MONTHS_PER_YEAR, Desk, Domain, Event, Role
 from model.events import EventKind
+from model.rules import allocation as alloc
 from model.rules import problems as prob
 
 BOTH_DESKS = Desk.PWET | Desk.WMO
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
-    """Outreach and household intake first, then referrals between the laws' desks."""
+    """The desk's households, outreach and household intake, referrals between the laws' desks, then triage."""
     rows = pop.alive_rows()
+    select_desk_households(pop, rows, year, funding, p, streams)
     handled = year.handled(pop.desk_draw[rows])
-    _come_into_sight(pop, rows, handled, year, p, streams)
-    # Handled residents are known to the one household intake, i.e. to both laws.
-    known = pop.desk[rows] != Desk.NONE
-    pop.join_desk(rows[handled & known], BOTH_DESKS, year.index)
+    intake = household_intake(pop, rows, year, p, streams)
+    _come_into_sight(pop, rows, handled, intake, year, p, streams)
+    # A household intake covers every domain and both laws: its residents are known to both desks.
+    pop.join_desk(rows[intake & (pop.desk[rows] != Desk.NONE)], BOTH_DESKS, year.index)
     _referrals(pop, rows, handled, year, actors, p, streams)
     entitlement.sync_claims(pop, rows, year, p)
+    triage(pop, rows[~handled], year, p, streams)
 
 
-def _come_into_sight(pop, rows, handled, year, p, streams) -> None:
+def select_desk_households(pop, rows, year, funding, p, streams) -> None:
+    """Under gradual funding (0 < s < 1) the transformation desk takes on the households its rule selects [SR].
+
+    The desk keeps the households it has and takes on known households with the most severe problems
+    across domains first (a lottery breaks ties) until it serves a share s of the known households;
+    ``desk_draw`` then reads 0 inside the desk and 1 outside, so ``year.handled`` selects them. At
+    s = 0 and s = 1 the draw is left as it is: nobody or everybody is handled, exactly the pure regimes.
+    """
+    s = year.share
+    if not 0.0 < s < 1.0:
+        funding.desk_households = np.empty(0, dtype=np.int64)
+        return
+    hh = pop.household[rows]
+    known = pop.desk[rows] != Desk.NONE
+    severe = prob.count_severe(pop.sev[rows], tuple(Domain)[1:], p["problems.severe_threshold"])
+    households, inv = np.unique(hh, return_inverse=True)
+    weight = np.bincount(inv, weights=severe * known, minlength=len(households))
+    candidate = np.bincount(inv, weights=known, minlength=len(households)) > 0
+    lottery = np.ones(len(households))
+    np.minimum.at(lottery, inv, streams.uniform(pop.uid[rows], 0, Event.DESK))
+    kept = np.isin(households, funding.desk_households) & candidate
+    chosen = alloc.desk_households(weight, lottery, candidate, kept, round(s * candidate.sum()))
+    funding.desk_households = households[chosen]
+    pop.desk_draw[rows] = np.where(chosen[inv], 0.0, 1.0)
+    year.add("desk_households", chosen.sum())
+
+
+def triage(pop, rows, year, p, streams) -> None:
+    """A neighbourhood team's generalist handles light problems of known residents directly, while its caseload lasts [R12].
+
+    Light: at least one severe blocking problem, fewer than the number at which a generalist refers
+    on. The pooled desk triages its own residents in its package (phases/allocation.py).
+    """
+    if year.triage_room <= 0 or len(rows) == 0:
+        return
+    blocking = prob.count_severe(pop.sev[rows], BLOCKING_DOMAINS, p["problems.severe_threshold"])
+    light = (pop.desk[rows] != Desk.NONE) & (blocking > 0) & (blocking < p["access.refer_from_severe_count"])
+    light &= streams.uniform(pop.uid[rows], year.index, Event.TRIAGE) < p["practice.generalist_triage"]
+    idx = np.flatnonzero(light)[: year.triage_room]
+    year.light[rows[idx]] = True
+    year.add("triaged", len(idx))
+
+
+def household_intake(pop, rows, year, p, streams) -> np.ndarray:
+    """Which residents' households get a household intake this year (a practice, ``practice.household_intake``)."""
+    known_hh = np.unique(pop.household[rows][pop.desk[rows] != Desk.NONE])
+    chosen = known_hh[streams.uniform(known_hh, year.index, Event.HOUSEHOLD_INTAKE) < p["practice.household_intake"]]
+    return np.isin(pop.household[rows], chosen)
+
+
+def _come_into_sight(pop, rows, handled, intake, year, p, streams) -> None:
     """Outreach reaches hidden residents in need; a household intake sees every member of a known household."""
     t, uid = year.index, pop.uid[rows]
     load = prob.problem_load(pop.sev[rows])
     hidden = (pop.desk[rows] == Desk.NONE) & ~pop.on_benefit[rows] & (pop.employment[rows] < 0) & (
         pop.provisions[rows] == 0)
     need = load >= p["access.hidden_need"]
-    p_reach = p["access.reach_base"] + p["access.outreach_gain"] * handled
+    p_reach = p["access.reach_base"] + p["practice.outreach"]
     reached = hidden & need & (streams.uniform(uid, t, Event.REACH) < p_reach)
-    known = pop.desk[rows] != Desk.NONE
-    hh = pop.household[rows]
-    known_hh = np.isin(hh, hh[known & handled])
-    found = hidden & need & handled & known_hh & ~reached & (
-        streams.uniform(uid, t, Event.HOUSEHOLD_FIND) < p["integrated.household_find"])
+    found = hidden & need & intake & ~reached & (
+        streams.uniform(uid, t, Event.HOUSEHOLD_FIND) < p["access.household_find"])
     come_in = reached | found
     r = rows[come_in]
     month = MONTHS_PER_YEAR * streams.uniform(pop.uid[r], t, Event.REACH_MONTH)

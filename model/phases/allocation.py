@@ -14,6 +14,7 @@ from model import entitlement
 from model.constants import (
     ACTIVITY_BITS,
     BLOCKING_DOMAINS,
+    DAY_BITS,
     DAY_INSTRUMENTS,
     FIRM_INSTRUMENTS,
     GUIDANCE_BIT,
@@ -38,6 +39,7 @@ from model.rules import problems as prob
 FIRM_PAID_BY = {Holder.PWET_PARTICIPATION: 1 << int(Instrument.SOCIAL_FIRM),
                 Holder.WMO: 1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE)}
 HOUSEHOLD_HELP_BIT = 1 << int(Instrument.HOUSEHOLD_HELP)
+CARE_A_JOB_ENDS = DAY_BITS | GUIDANCE_BIT  # day activities and guidance stop with work; household help does not
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
@@ -49,10 +51,11 @@ def run(pop, year, funding, actors, p, streams) -> None:
     review.trajectory_ends(pop, rows, handled, year, funding, actors, p, streams)
     review.care_exits(pop, rows, year, funding, p)
     commit_continuing(pop, rows, handled, funding, actors, year_fraction(pop, rows))
+    assign_regie(pop, rows, year, actors, p)  # a practice: regisseurs coordinate under any funding
     allocate_sheltered(pop, rows, handled, year, funding, actors, p)
     allocate_pwet(pop, rows[~handled], year, funding, actors, p)
     allocate_wmo(pop, rows[~handled], year, funding, actors, p, streams)
-    allocate_integrated(pop, rows[handled], year, funding, actors, p)
+    allocate_integrated(pop, rows[handled], year, funding, actors, p, streams)
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())
@@ -145,7 +148,7 @@ def allocate_pwet(pop, rows, year, funding, actors, p) -> None:
         return
     r, instr = rows[idx], instr[idx]
     frac = year_fraction(pop, r)
-    priority = alloc.pwet_priority(pop.wage[r], pop.years_out[r], p)
+    priority = alloc.coordinated_first(alloc.pwet_priority(pop.wage[r], pop.years_out[r], p), year.regie[r])
     holder = actors.holders[Holder.PWET_PARTICIPATION]
     prices = funding.prices
     chosen = holder.select(priority, prices[instr] * prices.charged(instr, frac), room)
@@ -189,7 +192,7 @@ def allocate_wmo(pop, rows, year, funding, actors, p, streams) -> None:
     cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
     holder = actors.holders[Holder.WMO]
     need = 1.0 - sr[idx]
-    chosen = holder.select(need, cost, room, entitled=True)
+    chosen = holder.select(alloc.coordinated_first(need, year.regie[r]), cost, room, entitled=True)
     year.add("wmo_waiting", (~chosen).sum())
     r, support, day, need, frac = r[chosen], support[chosen], day[chosen], need[chosen], frac[chosen]
     # Referral to a work-like place at the social firm stagnates under partitions [SR].
@@ -217,29 +220,27 @@ def grant_support(pop, rows, support, year, p, payer) -> None:
     pop.grant(rows, support, year.index, payer=payer)
 
 
-def allocate_integrated(pop, rows, year, funding, actors, p) -> None:
+def allocate_integrated(pop, rows, year, funding, actors, p, streams) -> None:
     """Pooled desk: one household intake, all domains, instruments of both laws combined, judged on total cost [R12][SR]."""
     if len(rows) == 0:
         return
     team = actors.teams[Role.GENERALIST]
     room = team.room(int(pop.holds(rows, ACTIVITY_BITS | WMO_BITS).sum()))
     sr = prob.self_reliance(pop.sev[rows])
-    known = pop.desk[rows] != Desk.NONE
-    cand = known & (pop.employment[rows] < 0) & (pop.on_benefit[rows] | (sr < p["wmo.need_threshold"])) & (
-        ~pop.holds(rows, ACTIVITY_BITS))
+    # The desk serves each resident under the laws it knows them by (a household intake: both).
+    wmo_eligible = ((pop.desk[rows] & Desk.WMO) != 0) & (sr < p["wmo.need_threshold"])
+    benefit_client = ((pop.desk[rows] & Desk.PWET) != 0) & pop.on_benefit[rows]
+    cand = (pop.employment[rows] < 0) & (benefit_client | wmo_eligible) & ~pop.holds(rows, ACTIVITY_BITS)
     cand &= team.deployable(alloc.integrated_instrument(pop.wage[rows], p))
-    assign_regie(pop, rows, year, actors, p)
     idx = np.flatnonzero(cand)
     if len(idx) == 0:
         return
     r = rows[idx]
-    package = integrated_package(pop, r, year, funding, team, p)
-    benefit = entitlement.yearly_cost(year.benefit_monthly[r], p)
-    priority = alloc.coordinated_first(alloc.integrated_priority(
-        package["gain"], pop.on_benefit[r], benefit, 1.0 - sr[idx], package["cost"], p), year.regie[r])
+    package = integrated_package(pop, r, year, funding, team, p, streams)
+    priority = alloc.coordinated_first(desk_priority(pop, r, year, funding, package, 1.0 - sr[idx], p), year.regie[r])
     holder = actors.holders[Holder.POOLED]
     chosen = holder.select(priority, package["cost"], room)
-    eligible = (sr[idx] < p["wmo.need_threshold"]) & ~chosen & ~pop.holds(r, WMO_BITS)
+    eligible = wmo_eligible[idx] & ~chosen & ~pop.holds(r, WMO_BITS)
     entitled_support(pop, r[eligible], 1.0 - sr[idx][eligible], room - int(chosen.sum()), year, funding, actors, p)
     r, core, extra, priority = r[chosen], package["core"][chosen], package["extra"][chosen], priority[chosen]
     frac = package["frac"][chosen]
@@ -278,16 +279,30 @@ def entitled_support(pop, r, need, room, year, funding, actors, p) -> None:
     holder.commit(float(cost.sum()))
 
 
-def integrated_package(pop, r, year, funding, team, p) -> dict[str, np.ndarray]:
+def desk_priority(pop, r, year, funding, package, need, p) -> np.ndarray:
+    """The pooled desk's ranking of its candidates under its objective, in money across the budgets [SR]."""
+    prices = funding.prices
+    on_benefit = pop.on_benefit[r]
+    benefit = entitlement.yearly_cost(year.benefit_monthly[r], p) * on_benefit
+    subsidised = on_benefit & (package["core"] == Instrument.SOCIAL_FIRM)  # the job it leads to is subsidised
+    subsidy = np.where(subsidised, prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[r]), 0.0)
+    care = prices.provision_cost(pop.provisions[r] & np.uint16(CARE_A_JOB_ENDS), pop.wage[r])
+    return alloc.desk_priority(p["practice.desk_objective"], package["gain"], benefit, subsidy, care, need,
+                               package["cost"], p["desk.saving_horizon_years"])
+
+
+def integrated_package(pop, r, year, funding, team, p, streams) -> dict[str, np.ndarray]:
     """The household package seen from all domains: core instrument, guidance and help, cost, and job-chance gain."""
     wage = pop.wage[r]
     core = alloc.integrated_instrument(wage, p)
     severe = p["problems.severe_threshold"]
     blocking = prob.count_severe(pop.sev[r], team.seen(BLOCKING_DOMAINS), severe)
     has_guidance = pop.holds(r, GUIDANCE_BIT)
-    # The generalist handles light problems directly and refers on only heavier ones [R12].
-    refer = blocking >= p["integrated.referral_severe_count"]
-    light = (blocking > 0) & ~refer
+    # With triage the generalist handles light problems directly and refers on only heavier ones [R12];
+    # without it every severe blocking problem is referred to guidance.
+    triaged = streams.uniform(pop.uid[r], year.index, Event.TRIAGE) < p["practice.generalist_triage"]
+    light = (blocking > 0) & (blocking < p["access.refer_from_severe_count"]) & triaged
+    refer = (blocking > 0) & ~light
     needs_help = (pop.sev[r, Domain.PHYSICAL] >= severe) & ~pop.holds(r, HOUSEHOLD_HELP_BIT)
     extra = ((refer & ~has_guidance) * GUIDANCE_BIT | needs_help * HOUSEHOLD_HELP_BIT).astype(np.uint16)
     extra &= np.uint16(team.allowed_bits)
@@ -307,17 +322,24 @@ def integrated_package(pop, r, year, funding, team, p) -> dict[str, np.ndarray]:
 
 
 def assign_regie(pop, rows, year, actors, p) -> None:
-    """Regisseurs coordinate the heaviest multi-problem households, up to their caseload [R12]."""
+    """Regisseurs coordinate the heaviest known multi-problem households, up to their caseload [R12].
+
+    A practice under any funding: coordinated households go first in every desk's queue (a mandate);
+    only a pooled desk can also pay across the laws for them.
+    """
     team = actors.teams[Role.REGISSEUR]
     cap = team.capacity()
     if cap == 0 or len(rows) == 0:
         return
     domains = team.seen(tuple(Domain)[1:])
-    severe = prob.count_severe(pop.sev[rows], domains, p["problems.severe_threshold"])
+    known = pop.desk[rows] != Desk.NONE
+    severe = prob.count_severe(pop.sev[rows], domains, p["problems.severe_threshold"]) * known
     hh, inv = np.unique(pop.household[rows], return_inverse=True)
     per_hh = np.bincount(inv, weights=severe)
     mp = np.flatnonzero(per_hh >= p["problems.multi_problem_count"])
     chosen_hh = mp[np.argsort(-per_hh[mp], kind="stable")][:cap]
-    year.regie[rows[np.isin(inv, chosen_hh)]] = True
+    coordinated = rows[np.isin(inv, chosen_hh) & known]
+    year.regie[coordinated] = True
+    year.add("coordinated", len(coordinated))
     team.carry(len(chosen_hh))
 

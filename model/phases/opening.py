@@ -13,13 +13,15 @@ import numpy as np
 from model import entitlement
 from model.constants import N_HOLDERS, Holder, Instrument, Role, Status
 
-STAFF_HOLDER = {Role.CLIENT_MANAGER: Holder.PWET_PARTICIPATION, Role.WMO_CONSULTANT: Holder.WMO,
-                Role.GENERALIST: Holder.POOLED, Role.REGISSEUR: Holder.POOLED}
 PARTITIONED_ROLES = (Role.CLIENT_MANAGER, Role.WMO_CONSULTANT)
+# Staff working for the whole municipality, not for one desk: paid by the pooled desk for its share,
+# by the Wmo for the rest (neighbourhood teams and coordination are Wmo-funded under partitions [M16]).
+LAW_HOLDER = {Role.CLIENT_MANAGER: Holder.PWET_PARTICIPATION, Role.WMO_CONSULTANT: Holder.WMO,
+              Role.GENERALIST: Holder.WMO, Role.REGISSEUR: Holder.WMO}
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
-    """Partitioned staff work for the unpooled part, generalists and regisseurs for the pooled part; budgets split alike."""
+    """Staff of the structure and practices in force; budgets split between the law-based desks and the pooled desk."""
     s = year.share
     alive = pop.alive_rows()
     year.start_residents = len(alive)
@@ -28,10 +30,15 @@ def run(pop, year, funding, actors, p, streams) -> None:
         fix_grants(pop, alive, holders, funding, p)
     staff_cost = np.zeros(N_HOLDERS)
     for role, team in actors.teams.items():
-        active = round(((1 - s) if role in PARTITIONED_ROLES else s) * len(team))
-        team.activate(active)
-        year.active_staff[role] = active
-        staff_cost[STAFF_HOLDER[role]] += active * p["staff.salary"]
+        pooled, law = staff_split(role, len(team), s, p)
+        if role == Role.GENERALIST:  # the desk's generalists are its team; the rest triage (phases/access.py)
+            team.activate(pooled)
+            year.triage_room = law * p["staff.generalist_caseload"]
+        else:
+            team.activate(pooled + law)
+        year.active_staff[role] = pooled + law
+        staff_cost[Holder.POOLED] += pooled * p["staff.salary"]
+        staff_cost[LAW_HOLDER[role]] += law * p["staff.salary"]
     participation = holders[Holder.PWET_PARTICIPATION].grant
     wmo = holders[Holder.WMO].grant
     budgets = {
@@ -43,6 +50,21 @@ def run(pop, year, funding, actors, p, streams) -> None:
     for h, holder in holders.items():
         holder.open_year(budgets[h], staff_cost=staff_cost[h])
     buy_firm_places(actors, s, p)
+
+
+def staff_split(role: Role, size: int, share: float, p) -> tuple[int, int]:
+    """Active FTE of a role working for the pooled desk and for the law-based side.
+
+    Client managers and Wmo consultants work for the unpooled part; generalists staff the pooled desk
+    and, with generalist triage, a neighbourhood team for the rest in proportion to the triage share;
+    regisseurs (a practice) coordinate households under any funding, split by the pooled share.
+    """
+    if role in PARTITIONED_ROLES:
+        return 0, round((1 - share) * size)
+    pooled = round(share * size)
+    if role == Role.GENERALIST:
+        return pooled, round((1 - share) * p["practice.generalist_triage"] * size)
+    return pooled, size - pooled
 
 
 def fix_grants(pop, alive, holders, funding, p) -> None:

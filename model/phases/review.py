@@ -57,7 +57,7 @@ def _lock_in_chance(pop, rows, handled, actors, p) -> np.ndarray:
     for f in actors.firms:
         at = firm == f.index
         if at.any():
-            chance[at] = f.lock_in_chance(pop.wage[rows][at], handled[at], p["integrated.lock_in_reduction"])
+            chance[at] = f.lock_in_chance(pop.wage[rows][at], handled[at], p["desk.lock_in_reduction"])
     return chance
 
 

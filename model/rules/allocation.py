@@ -37,21 +37,59 @@ def pwet_instrument(wage: np.ndarray, p) -> np.ndarray:
 
 
 def integrated_instrument(wage: np.ndarray, p) -> np.ndarray:
-    """Integrated package core by wage value: mediation, firm trajectory, or work-like day activities for care clients."""
-    out = np.full(len(wage), Instrument.DAY_ACTIVITIES_WORKLIKE, dtype=np.int8)
-    out[wage >= p["wage.subsidy_min"]] = Instrument.SOCIAL_FIRM
-    out[wage >= p["wage.regular_min"]] = Instrument.MEDIATION
-    return out
+    """Pooled desk's core instrument: the P-wet's own choice by distance to work, else work-like day activities.
 
-
-def integrated_priority(p_gain: np.ndarray, on_benefit: np.ndarray, benefit: np.ndarray, need: np.ndarray,
-                        cost: np.ndarray, p) -> np.ndarray:
-    """Integrated desk: expected saving on the resident's own benefit over its horizon minus cost, plus weighted need (EUR) [SR].
-
-    Need is weighted in benefit-years of the published mean cost of a benefit [M16].
+    The same professional rule as the law-based desk (``pwet_instrument``), so pooling changes who
+    pays and decides, not the instrument; care clients, whom the P-wet does not serve, get work-like
+    day activities at the firm, a Wmo provision the pooled desk can pay from the same pot.
     """
-    saving = p_gain * on_benefit * benefit * p["integrated.saving_horizon_years"]
-    return saving - cost + p["integrated.need_weight"] * need * p["benefit.cost_per_year"]
+    core = pwet_instrument(wage, p)
+    return np.where(core == NONE, Instrument.DAY_ACTIVITIES_WORKLIKE, core).astype(np.int8)
+
+
+def money_value(p_gain: np.ndarray, benefit_saving: np.ndarray, care_avoided: np.ndarray, cost: np.ndarray,
+                horizon: float) -> np.ndarray:
+    """Expected money across all budgets (EUR): yearly savings times the job-chance gain over the horizon, minus cost.
+
+    ``benefit_saving``: the benefit a job ends, net of the wage-cost subsidy that job costs;
+    ``care_avoided``: the Wmo care a job ends. A contracted firm place is paid for anyway [SR], so
+    ``cost`` counts only what the package adds (guidance, lump sums), not the place.
+    """
+    return p_gain * (benefit_saving + care_avoided) * horizon - cost
+
+
+def desk_priority(objective: str, p_gain: np.ndarray, benefit: np.ndarray, subsidy: np.ndarray,
+                  care: np.ndarray, need: np.ndarray, cost: np.ndarray, horizon: float) -> np.ndarray:
+    """The pooled desk's ranking under its objective (a policy choice, ``practice.desk_objective``) [SR].
+
+    all-budgets: money across every budget (benefit net of subsidy, Wmo care avoided, minus cost);
+    benefit-savings: the benefit alone, as a single pocket would count it; need-first: the greatest
+    need first, money across all budgets breaking ties (returned as a rank, higher first).
+    """
+    if objective == "benefit-savings":
+        return money_value(p_gain, benefit, np.zeros_like(benefit), cost, horizon)
+    money = money_value(p_gain, benefit - subsidy, care, cost, horizon)
+    if objective == "all-budgets":
+        return money
+    if objective != "need-first":
+        raise ValueError(f"practice.desk_objective = {objective!r}: expected all-budgets, benefit-savings or need-first")
+    rank = np.empty(len(need))
+    rank[np.lexsort((money, need))] = np.arange(len(need))
+    return rank
+
+
+def desk_households(weight: np.ndarray, lottery: np.ndarray, candidate: np.ndarray, kept: np.ndarray,
+                    capacity: int) -> np.ndarray:
+    """Households the transformation desk serves: those it has, then the heaviest candidates, up to ``capacity`` [SR].
+
+    ``weight``: severe problems across domains and members; ties go by ``lottery`` (lowest first).
+    When the desk already has more than ``capacity`` (its share fell), it keeps its heaviest.
+    """
+    order = np.lexsort((lottery, -weight, ~kept))  # kept first, then heaviest, then lottery
+    order = order[candidate[order]][: max(capacity, 0)]
+    chosen = np.zeros(len(weight), dtype=bool)
+    chosen[order] = True
+    return chosen
 
 
 def assign_slots(wants: np.ndarray, priority: np.ndarray, free_slots: np.ndarray) -> np.ndarray:
