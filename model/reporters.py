@@ -126,6 +126,8 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "multi_law_share": ("share", "share of provision users with provisions of both laws"),
     "multi_law_share_partitioned": ("share", "share of provision users with provisions of both laws, law-based desks"),
     "multi_law_share_pooled": ("share", "share of provision users with provisions of both laws, transformation desk"),
+    "multi_law_share_incl_benefit": ("share", "share of users of either law, the benefit counted as a P-wet provision, "
+                                              "who use both laws"),
     **{f"grant_{h.name.lower()}": ("EUR", f"grant behind the budget of {h.name.lower()} this year") for h in Holder},
     **{f"own_result_{h.name.lower()}": ("EUR", f"budget plus safety-net compensation minus spending of {h.name.lower()}")
        for h in Holder},
@@ -249,6 +251,8 @@ def _ladder_and_laws(pop, rows, year, p, ind) -> None:
     handled = year.handled(pop.desk_draw[rows])
     ind["multi_law_share_partitioned"] = _share(pwet & wmo & ~handled, (pwet | wmo) & ~handled)
     ind["multi_law_share_pooled"] = _share(pwet & wmo & handled, (pwet | wmo) & handled)
+    pwet_or_benefit = pwet | pop.on_benefit[rows]
+    ind["multi_law_share_incl_benefit"] = _share(pwet_or_benefit & wmo, pwet_or_benefit | wmo)
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from model.constants import (
 )
 from model.phases import access, allocation, dynamics
 from model.rules import dynamics as dyn
+from model.rules import problems as prob
 from model.year import YearState
 from tests.tiny import tiny
 
@@ -102,8 +103,16 @@ def test_the_ladder_moves_up_with_activity_down_with_inactivity_and_work_sets_it
 
 def test_worklike_day_activities_sustain_a_higher_step_than_recreational_ones():
     status = np.full(2, Status.DAY_ACTIVITIES)
-    level = dyn.ladder_level(status, np.array([True, False]), np.zeros(2, dtype=bool), np.zeros(2, dtype=bool))
+    label = prob.participation_step(status, np.zeros(2), 0.5)
+    level = dyn.ladder_level(label, status, np.array([True, False]), np.zeros(2, dtype=bool))
     assert level.tolist() == [Step.UNPAID_WORK, Step.ORGANISED_ACTIVITY]
+
+
+def test_guidance_brings_an_isolated_resident_to_social_contacts():
+    status = np.full(2, Status.GUIDANCE_ONLY)
+    label = prob.participation_step(status, np.ones(2), 0.5)
+    level = dyn.ladder_level(label, status, np.zeros(2, dtype=bool), np.array([True, False]))
+    assert level.tolist() == [Step.SOCIAL_CONTACTS, Step.ISOLATED]
 
 
 # ---------------------------------------------------------------- the ladder as state

@@ -53,8 +53,8 @@ def review_ladder(pop, rows, year, p, streams) -> None:
     status = pop.status(rows)
     worklike = pop.holds(rows, WORKLIKE_BIT)
     guided = pop.holds(rows, GUIDANCE_BIT)
-    isolated = pop.sev[rows, Domain.ISOLATION] >= p["dynamics.isolation_step_threshold"]
-    level = dyn.ladder_level(status, worklike, guided, isolated)
+    label = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
+    level = dyn.ladder_level(label, status, worklike, guided)
     unplaced = pop.step[rows] == UNPLACED
     pop.place_on_ladder(rows[unplaced], level[unplaced])
     placed = ~unplaced

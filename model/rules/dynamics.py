@@ -72,14 +72,10 @@ def wage_value_change(wage: np.ndarray, old_sev: np.ndarray, new_sev: np.ndarray
     return np.clip(wage + practice + health, 0.0, 1.0)
 
 
-def ladder_level(status: np.ndarray, worklike: np.ndarray, guided: np.ndarray, isolated: np.ndarray) -> np.ndarray:
-    """The participation step a position sustains: paid work 6, supported work 5, a trajectory or work-like day activities 4, other day activities 3, social contacts (or guidance) 2, isolated 1 [M16]."""
-    level = np.where(isolated & ~guided, Step.ISOLATED, Step.SOCIAL_CONTACTS)
-    day = np.where(worklike, Step.UNPAID_WORK, Step.ORGANISED_ACTIVITY)
-    level = np.where(status == Status.DAY_ACTIVITIES, day, level)
-    level = np.where(status == Status.TRAJECTORY, Step.UNPAID_WORK, level)
-    level = np.where((status == Status.SUBSIDISED_WORK) | (status == Status.SHELTERED_WORK), Step.SUPPORTED_WORK, level)
-    return np.where(status == Status.REGULAR_WORK, Step.PAID_WORK, level).astype(np.int8)
+def ladder_level(label: np.ndarray, status: np.ndarray, worklike: np.ndarray, guided: np.ndarray) -> np.ndarray:
+    """The step a position sustains: its status label (``problems.participation_step``), work-like day activities as unpaid work, guidance out of isolation [M16]."""
+    level = np.where((status == Status.DAY_ACTIVITIES) & worklike, Step.UNPAID_WORK, label)
+    return np.where(guided & (level == Step.ISOLATED), Step.SOCIAL_CONTACTS, level).astype(np.int8)
 
 
 def ladder_up_chance(worklike_or_firm: np.ndarray, trajectory: np.ndarray, day_activity: np.ndarray,
