@@ -22,6 +22,7 @@ from model.constants import (
     Step,
 )
 from model.phases import access, allocation, dynamics
+from model.population import Population
 from model.rules import dynamics as dyn
 from model.rules import problems as prob
 from model.year import YearState
@@ -221,3 +222,37 @@ def test_a_wmo_client_on_benefit_gets_a_pwet_trajectory_and_each_law_pays_its_ow
     assert world.year.counts["new_traj_wmo_clients"] == 1
     assert world.funding.payer_of(Instrument.GUIDANCE, False) == Holder.WMO
     assert world.funding.payer_of(Instrument.MEDIATION, False) == Holder.PWET_PARTICIPATION
+
+
+# ---------------------------------------------------------------- the population's transitions
+def _pop_at_firm(n: int = 2) -> Population:
+    pop = Population(capacity=2)
+    pop.enter({"uid": np.arange(n), "household": np.arange(n), "on_benefit": np.ones(n, dtype=bool),
+               "desk": np.full(n, Desk.PWET | Desk.WMO)}, year=0)
+    pop.start(np.arange(n), np.full(n, Instrument.DAY_ACTIVITIES_WORKLIKE), year=0, firm=np.full(n, 3))
+    return pop
+
+
+def test_continuing_at_the_firm_swaps_the_instrument_and_keeps_the_place():
+    pop = _pop_at_firm(1)
+    pop.trajectory_years[0] = 2.0
+    pop.continue_at_firm(np.array([0]), year=4, payer=Holder.POOLED)
+    assert pop.provisions[0] == FIRM_PLACE and pop.firm[0] == 3
+    assert pop.trajectory_years[0] == 0 and pop.activity_start_year[0] == 4
+    last = pop.events.frame().iloc[-1]
+    assert (last["event"], last["instrument"], last["status_after"]) == ("start", "social_firm", "trajectory")
+
+
+def test_a_pending_intake_lapses_with_the_day_activity_and_steps_are_recorded():
+    pop = _pop_at_firm(2)
+    rows = np.array([0, 1])
+    pop.refer_to_intake(rows, np.array([1.5, 1.5]), year=0, month=np.array([3.0, 4.0]))
+    pop.end(rows[:1], DAY_BITS, year=1)
+    assert pop.intake[rows].tolist() == [Intake.NONE, Intake.WAITING] and np.isnan(pop.intake_due[0])
+    pop.take_intake(rows[1:], Desk.PWET, year=2)
+    assert pop.intake[1] == Intake.TAKEN
+    pop.place_on_ladder(rows, np.array([Step.ORGANISED_ACTIVITY, Step.ORGANISED_ACTIVITY]))
+    pop.move_on_ladder(rows, np.array([Step.UNPAID_WORK, Step.SOCIAL_CONTACTS]), year=2)
+    ev = pop.events.frame()
+    assert ev["event"].tolist()[-3:] == ["intake", "step_up", "step_down"]
+    assert ev["step"].tolist()[-2:] == [Step.UNPAID_WORK, Step.SOCIAL_CONTACTS]
