@@ -88,9 +88,11 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "firm_occupied": ("places", "social-firm places occupied at year end"),
     "firm_utilisation": ("share", "occupied share of social-firm places at year end"),
     "firm_revenue": ("EUR", "social firms' own revenue from client work this year"),
-    **{f"step_{s.value}": ("share", f"share of residents on participation step {s.value} ({s.name.lower()})")
+    **{f"step_{s.value}": ("share", f"share of residents on participation step {s.value} ({s.name.lower()}), "
+                                    "as set at this year's ladder review")
        for s in Step},
-    **{f"residents_step_{s.value}": ("persons", f"residents on participation step {s.value} ({s.name.lower()})")
+    **{f"residents_step_{s.value}": ("persons", f"residents on participation step {s.value} ({s.name.lower()}), "
+                                                "as set at this year's ladder review")
        for s in Step},
     "ladder_moves_up": ("persons", "residents who moved up the participation ladder at this year's review"),
     "ladder_moves_down": ("persons", "residents who moved down the participation ladder at this year's review"),

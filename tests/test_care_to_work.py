@@ -256,3 +256,29 @@ def test_a_pending_intake_lapses_with_the_day_activity_and_steps_are_recorded():
     ev = pop.events.frame()
     assert ev["event"].tolist()[-3:] == ["intake", "step_up", "step_down"]
     assert ev["step"].tolist()[-2:] == [Step.UNPAID_WORK, Step.SOCIAL_CONTACTS]
+
+
+def test_a_benefit_client_in_a_trajectory_gets_wmo_guidance_through_a_separate_wmo_intake():
+    """Under partitions the benefit client applies to the Wmo; the Wmo pays the guidance, the trajectory stays the P-wet's."""
+    problems = {d: 0.9 for d in (Domain.MENTAL, Domain.DEBTS, Domain.ISOLATION, Domain.HOUSEHOLD, Domain.ADDICTION)}
+    world = tiny([{"wage": 0.6, "on_benefit": True, "desk": Desk.PWET, "provisions": FIRM_PLACE, "firm": 0,
+                   "sev": problems}], overrides={"pwet.wmo_self_referral": 1.0})
+    access.run(*world.inputs)
+    assert world.pop.desk[0] == Desk.PWET | Desk.WMO and _events(world, "join_desk")["uid"].tolist() == [0]
+    allocation.run(*world.inputs)
+    assert world.pop.holds(world.rows(), GUIDANCE)[0] and world.pop.holds(world.rows(), FIRM_PLACE)[0]
+    assert _events(world, "start").set_index("instrument").loc["guidance", "payer"] == "wmo"
+    assert not world.pop.holds(world.rows(), DAY_BITS)[0], "no day activities beside a trajectory"
+
+
+def test_with_a_transformation_desk_its_residents_continue_and_the_others_need_an_intake():
+    """Gradual (share 0.5): the desk's resident continues at the firm, the law-based desks' resident is referred."""
+    ready = {**LVB_AT_FIRM, "wage": 0.45}
+    overrides = {**QUIET, "pwet.cross_law_intake_prob": 1.0}
+    world = tiny([{**ready, "desk_draw": 0.2}, {**ready, "desk_draw": 0.8}], share=0.5, overrides=overrides,
+                 sheltered_places=0)
+    world.pop.step[:2] = Step.UNPAID_WORK
+    _year(world, 0)
+    assert world.pop.holds(world.rows(), FIRM_PLACE).tolist() == [True, False]
+    assert world.pop.intake[:2].tolist() == [Intake.NONE, Intake.WAITING]
+    assert world.year.counts["care_to_work"] == 1 and world.year.counts["cross_law_referrals"] == 1
