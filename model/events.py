@@ -1,8 +1,8 @@
 """The event history: every named transition of a resident, kept in columnar buffers.
 
 One row per resident per transition: who (uid, household), when (year index and month), what
-(the event), the status before and after, the participation step after (0 before the resident is
-first placed on the ladder), the instrument concerned, the budget holder that pays and the amount
+(the event), the status before and after, the participation step after (-1 on leaving, 0 before
+the first ladder review), the instrument concerned, the budget holder that pays and the amount
 committed where money moves. ``Population``'s transitions are the only writers.
 Researchers read it as synthetic microdata (``ontschot run --events`` writes ``events.parquet``);
 the yearly indicators are reconciled with it in ``tests/test_events.py``.
@@ -37,11 +37,12 @@ class EventKind(IntEnum):
     LOSE_JOB = 10  # a job ended: back on benefit
     JOIN_CLAIM = 11  # joined the household's benefit as a co-claimant (a partner without income)
     LEAVE_BENEFIT = 12  # the household's income reached its norm (a partner's job): benefit ends, resident stays
-    REFERRAL = 13  # referred to another law's intake under partitions; waits for it
-    INTAKE = 14  # the cross-law intake took place: on the other law's list
-    FELL_THROUGH = 15  # the referral was lost between the desks
-    STEP_UP = 16  # moved up the participation ladder at the yearly review
-    STEP_DOWN = 17  # moved down the participation ladder at the yearly review
+    # Codes need not be contiguous (``_names`` maps each code to its name).
+    REFERRAL = 20  # referred to another law's intake under partitions; waits for it
+    INTAKE = 21  # the cross-law intake took place: on the other law's list
+    FELL_THROUGH = 22  # the referral was lost between the desks
+    STEP_UP = 23  # moved up the participation ladder at the yearly review
+    STEP_DOWN = 24  # moved down the participation ladder at the yearly review
 
 
 COLUMNS = {
@@ -95,6 +96,8 @@ class EventLog:
 
 
 def _names(codes: pd.Series, enum: type[IntEnum], missing: str = "") -> pd.Categorical:
-    labels = [missing] + [m.name.lower() for m in enum]
-    index = codes.to_numpy().astype(np.int64) + 1  # NO_CODE -> 0
-    return pd.Categorical.from_codes(index, categories=labels)
+    members = sorted(enum, key=int)
+    labels = [missing] + [m.name.lower() for m in members]
+    position = np.zeros(int(members[-1]) + 2, dtype=np.int64)  # code + 1 -> category; NO_CODE -> 0
+    position[[int(m) + 1 for m in members]] = np.arange(1, len(members) + 1)
+    return pd.Categorical.from_codes(position[codes.to_numpy().astype(np.int64) + 1], categories=labels)

@@ -7,9 +7,8 @@ holds its row index here.
 
 The transitions below (``enter``, ``leave``, ``come_into_sight``, ``start``, ``take_job`` ...) are
 the only writers of resident state. Each keeps the invariants (nobody in work and on benefit at
-once, a firm place only with a firm instrument, a lock-in only in a trajectory, a cross-law intake
-only beside a Wmo day activity) and records one event per resident in the event history
-(``events.py``), with the resident's participation step after it. Rows of residents who left are dropped
+once, a firm place only with a firm instrument, a lock-in only in a trajectory) and records one
+event per resident in the event history (``events.py``). Rows of residents who left are dropped
 by ``compact``; the rows of everyone else keep their order.
 """
 
@@ -190,7 +189,7 @@ class Population:
                            before=before, after=self.status(rows), step=self.step[rows], **extra)
 
     def _drop_lapsed_intakes(self, rows) -> None:
-        """A cross-law intake lapses with the Wmo day activity it would move on from."""
+        """A cross-law intake lapses with the Wmo day activity it would move on from (an invariant: none without one)."""
         lapsed = rows[(self.provisions[rows] & DAY_BITS) == 0]
         self.intake[lapsed] = Intake.NONE
         self.intake_due[lapsed] = np.nan
@@ -209,14 +208,15 @@ class Population:
     def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
         """Residents leave the population (retirement, moving, death, recovery, other income)."""
         before = self.status(rows)
+        self.intake[rows] = Intake.NONE
+        self.intake_due[rows] = np.nan
         self.alive[rows] = False
         self.exit_reason[rows] = reasons
         self.provisions[rows] = 0
         self.firm[rows] = NO_FIRM
         self.on_benefit[rows] = False
-        self._drop_lapsed_intakes(rows)
         self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
-                           month=month, before=before, after=NO_CODE, step=self.step[rows])
+                           month=month, before=before, after=NO_CODE)
 
     def compact(self, keep: np.ndarray) -> np.ndarray:
         """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped).

@@ -25,11 +25,11 @@ LADDER_COUNTS = ("ladder_moves_up", "ladder_moves_down", "care_to_work", "cross_
                  "cross_law_fell_through")
 # Every counter a phase may add to in a year; adding to any other name is an error.
 COUNTERS = (
+    *LADDER_COUNTS,
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
     "wmo_waiting", "wmo_wait_months", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
-    *LADDER_COUNTS,
 )
 
 
