@@ -41,6 +41,17 @@ class Step(IntEnum):
     PAID_WORK = 6
 
 
+UNPLACED = 0  # participation step of a resident not yet placed on the ladder (placed at the next dynamics phase)
+
+
+class Intake(IntEnum):
+    """A resident's pending move to another law's desk under partitions (a cross-law intake) [BK18][FW19]."""
+
+    NONE = 0
+    WAITING = 1  # referred; the intake takes place at ``Population.intake_due``
+    TAKEN = 2  # the intake took place: on the client manager's list while the Wmo place continues
+
+
 class Domain(IntEnum):
     """Life domains on which a resident has a problem severity in [0, 1]."""
 
@@ -71,6 +82,8 @@ ACTIVITY_DOMAINS = (Domain.ISOLATION, Domain.MENTAL)
 GUIDANCE_DOMAINS = (Domain.DEBTS, Domain.HOUSEHOLD, Domain.ADDICTION, Domain.MENTAL)
 WORK_GAIN_DOMAINS = (Domain.MENTAL, Domain.PHYSICAL, Domain.ISOLATION, Domain.DEBTS)
 INACTIVITY_DOMAINS = (Domain.MENTAL, Domain.PHYSICAL, Domain.ISOLATION)
+# Domains whose severity lowers wage value (health and LVB), at creation and as health changes [M16].
+WAGE_DOMAINS = (*HEALTH_DOMAINS, Domain.INTELLECTUAL)
 
 
 class Instrument(IntEnum):
@@ -122,6 +135,8 @@ WMO_BITS = bits(WMO_INSTRUMENTS)
 FIRM_BITS = bits(FIRM_INSTRUMENTS)
 ACTIVITY_BITS = TRAJ_BITS | DAY_BITS  # a trajectory or a day activity: at most one at a time
 GUIDANCE_BIT = bits([Instrument.GUIDANCE])
+WORKLIKE_BIT = bits([Instrument.DAY_ACTIVITIES_WORKLIKE])
+FIRM_TRAJECTORY_BIT = bits([Instrument.SOCIAL_FIRM])
 # Bought per trajectory, paid in full when it starts ([M16] EUR 5,000 per activation trajectory,
 # [BK18] EUR 3,000 per job-coaching trajectory); everything else is paid per month held.
 LUMP_SUM_INSTRUMENTS = (Instrument.MEDIATION, Instrument.TRAINING, Instrument.JOB_COACHING)
@@ -255,6 +270,9 @@ class Event(IntEnum):
     LOCK_IN = 106
     LVB_STAY = 107
     TO_SHELTERED = 109
+    INTAKE_MONTH = 96  # month of a referral to a cross-law intake
+    FALL_THROUGH = 97  # a referral between the laws' desks is lost
+    LADDER = 98  # a move on the participation ladder
     INFLOW_PARTNER = 58
     TRIAGE = 120
     HOUSEHOLD_INTAKE = 121

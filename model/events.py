@@ -1,8 +1,9 @@
 """The event history: every named transition of a resident, kept in columnar buffers.
 
 One row per resident per transition: who (uid, household), when (year index and month), what
-(the event), the status before and after, the instrument concerned, the budget holder that pays
-and the amount committed where money moves. ``Population``'s transitions are the only writers.
+(the event), the status before and after, the participation step after (-1 on leaving, 0 before
+the first ladder review), the instrument concerned, the budget holder that pays and the amount
+committed where money moves. ``Population``'s transitions are the only writers.
 Researchers read it as synthetic microdata (``ontschot run --events`` writes ``events.parquet``);
 the yearly indicators are reconciled with it in ``tests/test_events.py``.
 """
@@ -36,11 +37,17 @@ class EventKind(IntEnum):
     LOSE_JOB = 10  # a job ended: back on benefit
     JOIN_CLAIM = 11  # joined the household's benefit as a co-claimant (a partner without income)
     LEAVE_BENEFIT = 12  # the household's income reached its norm (a partner's job): benefit ends, resident stays
+    # Codes need not be contiguous (``_names`` maps each code to its name).
+    REFERRAL = 20  # referred to another law's intake under partitions; waits for it
+    INTAKE = 21  # the cross-law intake took place: on the other law's list
+    FELL_THROUGH = 22  # the referral was lost between the desks
+    STEP_UP = 23  # moved up the participation ladder at the yearly review
+    STEP_DOWN = 24  # moved down the participation ladder at the yearly review
 
 
 COLUMNS = {
     "uid": np.int64, "household": np.int64, "year": np.int16, "month": np.float32, "event": np.int8,
-    "status_before": np.int8, "status_after": np.int8, "instrument": np.int8, "payer": np.int8,
+    "status_before": np.int8, "status_after": np.int8, "step": np.int8, "instrument": np.int8, "payer": np.int8,
     "amount": np.float64,
 }
 
@@ -52,7 +59,7 @@ class EventLog:
         self._chunks: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
         self.size = 0
 
-    def record(self, event: EventKind, *, uid, household, year: int, month, before, after,
+    def record(self, event: EventKind, *, uid, household, year: int, month, before, after, step=NO_CODE,
                instrument=NO_CODE, payer=NO_CODE, amount=0.0) -> None:
         """Append one event per element of ``uid``; scalars are broadcast."""
         uid = np.asarray(uid)
@@ -60,7 +67,7 @@ class EventLog:
         if n == 0:
             return
         values = {"uid": uid, "household": household, "year": year, "month": month, "event": int(event),
-                  "status_before": before, "status_after": after, "instrument": instrument, "payer": payer,
+                  "status_before": before, "status_after": after, "step": step, "instrument": instrument, "payer": payer,
                   "amount": amount}
         for name, dtype in COLUMNS.items():
             self._chunks[name].append(np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,)).copy())
@@ -89,6 +96,8 @@ class EventLog:
 
 
 def _names(codes: pd.Series, enum: type[IntEnum], missing: str = "") -> pd.Categorical:
-    labels = [missing] + [m.name.lower() for m in enum]
-    index = codes.to_numpy().astype(np.int64) + 1  # NO_CODE -> 0
-    return pd.Categorical.from_codes(index, categories=labels)
+    members = sorted(enum, key=int)
+    labels = [missing] + [m.name.lower() for m in members]
+    position = np.zeros(int(members[-1]) + 2, dtype=np.int64)  # code + 1 -> category; NO_CODE -> 0
+    position[[int(m) + 1 for m in members]] = np.arange(1, len(members) + 1)
+    return pd.Categorical.from_codes(position[codes.to_numpy().astype(np.int64) + 1], categories=labels)

@@ -23,10 +23,13 @@ from model.constants import (
     MONTHS_PER_YEAR,
     N_DOMAINS,
     TRAJ_BITS,
+    UNPLACED,
     WMO_BITS,
+    WORKLIKE_BIT,
     Desk,
     Disability,
     Instrument,
+    Intake,
     Member,
     Status,
     bits,
@@ -70,6 +73,9 @@ FIELDS: dict[str, tuple] = {
     "desk_draw": (np.float64, (), 1.0),  # fixed draw: the transformation desk handles those below the share
     "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
     "exit_reason": (np.int8, (), -1),
+    "step": (np.int8, (), UNPLACED),  # participation step 1-6 (constants.Step); UNPLACED until the first review
+    "intake": (np.int8, (), Intake.NONE),  # a pending cross-law intake under partitions (constants.Intake)
+    "intake_due": (np.float64, (), np.nan),  # time (years) at which a WAITING intake takes place
 }
 
 
@@ -110,6 +116,9 @@ class Population:
     desk_draw: np.ndarray
     persona: np.ndarray
     exit_reason: np.ndarray
+    step: np.ndarray
+    intake: np.ndarray
+    intake_due: np.ndarray
 
     def __init__(self, capacity: int = 1024, events: EventLog | None = None):
         self.n = 0
@@ -177,7 +186,13 @@ class Population:
 
     def _record(self, event: EventKind, rows, year: int, month, before, **extra) -> None:
         self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
-                           before=before, after=self.status(rows), **extra)
+                           before=before, after=self.status(rows), step=self.step[rows], **extra)
+
+    def _drop_lapsed_intakes(self, rows) -> None:
+        """A cross-law intake lapses with the Wmo day activity it would move on from (an invariant: none without one)."""
+        lapsed = rows[(self.provisions[rows] & DAY_BITS) == 0]
+        self.intake[lapsed] = Intake.NONE
+        self.intake_due[lapsed] = np.nan
 
     # ------------------------------------------------------------------ entering and leaving
     def enter(self, values: dict[str, np.ndarray], year: int) -> np.ndarray:
@@ -193,6 +208,8 @@ class Population:
     def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
         """Residents leave the population (retirement, moving, death, recovery, other income)."""
         before = self.status(rows)
+        self.intake[rows] = Intake.NONE
+        self.intake_due[rows] = np.nan
         self.alive[rows] = False
         self.exit_reason[rows] = reasons
         self.provisions[rows] = 0
@@ -286,7 +303,20 @@ class Population:
         left = self.provisions[rows]
         self.firm[rows[(left & FIRM_BITS) == 0]] = NO_FIRM
         self.locked_in[rows[(left & TRAJ_BITS) == 0]] = False
+        self._drop_lapsed_intakes(rows)
         self._record(event, rows, year, month, before)
+
+    def continue_at_firm(self, rows, year: int, payer=NO_CODE) -> None:
+        """Work-like day activities at a social firm continue as a firm trajectory in the same place, no new intake."""
+        before = self.status(rows)
+        self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(WORKLIKE_BIT))) | np.uint16(
+            1 << int(Instrument.SOCIAL_FIRM))
+        self.trajectory_years[rows] = 0.0
+        self.locked_in[rows] = False
+        self.activity_start_year[rows] = year
+        self._drop_lapsed_intakes(rows)
+        self._record(EventKind.START, rows, year, self.entry_month[rows], before, instrument=Instrument.SOCIAL_FIRM,
+                     payer=payer)
 
     def lock_in(self, rows, year: int) -> None:
         """The firm keeps these clients in their trajectory past its planned end."""
@@ -320,6 +350,7 @@ class Population:
         self.years_out[rows] = 0.0
         self.spell_years[rows] = 0.0
         self.years_in_work[rows] = 0.0
+        self._drop_lapsed_intakes(rows)
         self._record(EventKind.TAKE_JOB, rows, year, month, before,
                      instrument=np.where(kind == Status.SUBSIDISED_WORK, Instrument.WAGE_SUBSIDY, NO_CODE))
 
@@ -331,6 +362,7 @@ class Population:
         self.firm[rows] = NO_FIRM
         self.locked_in[rows] = False
         self._leave_benefit_for_work(rows, year, month)
+        self._drop_lapsed_intakes(rows)
         self._record(EventKind.TO_SHELTERED, rows, year, month, before, instrument=Instrument.SHELTERED_WORK)
 
     def lose_job(self, rows, year: int, month) -> None:
@@ -343,6 +375,40 @@ class Population:
         self.desk[rows] |= Desk.PWET
         self.spell_years[rows] = 0.0
         self._record(EventKind.LOSE_JOB, rows, year, month, before)
+
+    # ------------------------------------------------------------------ cross-law intakes (partitions)
+    def refer_to_intake(self, rows, due, year: int, month) -> None:
+        """Referred to a P-wet intake from a Wmo day activity; the intake takes place at ``due`` (years) [BK18][FW19]."""
+        self.intake[rows] = Intake.WAITING
+        self.intake_due[rows] = due
+        self._record(EventKind.REFERRAL, rows, year, month, self.status(rows))
+
+    def take_intake(self, rows, desk: Desk, year: int) -> None:
+        """The intake takes place: the resident is on the other desk's list while the Wmo place continues."""
+        self.intake[rows] = Intake.TAKEN
+        self.intake_due[rows] = np.nan
+        self.desk[rows] |= desk
+        self._record(EventKind.INTAKE, rows, year, 0.0, self.status(rows))
+
+    def fall_through(self, rows, year: int) -> None:
+        """The referral is lost between the desks; the resident stays where it was."""
+        self.intake[rows] = Intake.NONE
+        self.intake_due[rows] = np.nan
+        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self.status(rows))
+
+    # ------------------------------------------------------------------ participation ladder
+    def place_on_ladder(self, rows, steps) -> None:
+        """First placement of residents on the participation ladder (no move, so no event)."""
+        self.step[rows] = steps
+
+    def move_on_ladder(self, rows, steps, year: int) -> None:
+        """New participation steps from the yearly review; one event per resident whose step changed."""
+        steps = np.asarray(steps, dtype=np.int8)
+        up, down = steps > self.step[rows], steps < self.step[rows]
+        for event, moved in ((EventKind.STEP_UP, up), (EventKind.STEP_DOWN, down)):
+            r = rows[moved]
+            self.step[r] = steps[moved]
+            self._record(event, r, year, 0.0, self.status(r))
 
     # ------------------------------------------------------------------ time and problems
     def age_one_year(self, rows) -> None:

@@ -27,17 +27,17 @@ from model.constants import (
     WMO_INSTRUMENTS,
     Desk,
     Disability,
-    Domain,
     ExitReason,
     Holder,
     Instrument,
+    Intake,
     Role,
     Status,
     Step,
     bits,
 )
 from model.rules import problems as prob
-from model.year import OBSERVED_COUNTS
+from model.year import LADDER_COUNTS, OBSERVED_COUNTS
 
 _TRAJ, _DAY, _WMO = bits(TRAJECTORY_INSTRUMENTS), bits(DAY_INSTRUMENTS), bits(WMO_INSTRUMENTS)
 _PROVIDERS = [i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.WAGE_SUBSIDY,
@@ -88,8 +88,19 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "firm_occupied": ("places", "social-firm places occupied at year end"),
     "firm_utilisation": ("share", "occupied share of social-firm places at year end"),
     "firm_revenue": ("EUR", "social firms' own revenue from client work this year"),
-    **{f"step_{s.value}": ("share", f"share of residents on participation step {s.value} ({s.name.lower()})")
+    **{f"step_{s.value}": ("share", f"share of residents on participation step {s.value} ({s.name.lower()}), "
+                                    "as set at this year's ladder review")
        for s in Step},
+    **{f"residents_step_{s.value}": ("persons", f"residents on participation step {s.value} ({s.name.lower()}), "
+                                                "as set at this year's ladder review")
+       for s in Step},
+    "ladder_moves_up": ("persons", "residents who moved up the participation ladder at this year's review"),
+    "ladder_moves_down": ("persons", "residents who moved down the participation ladder at this year's review"),
+    "care_to_work": ("persons", "Wmo day-activity clients who moved on to a re-integration trajectory this year"),
+    "cross_law_referrals": ("persons", "Wmo clients referred to a P-wet intake this year (partitions)"),
+    "cross_law_intakes": ("persons", "cross-law P-wet intakes that took place this year (partitions)"),
+    "cross_law_fell_through": ("persons", "referrals to a P-wet intake lost between the desks this year (partitions)"),
+    "cross_law_waiting": ("persons", "Wmo clients waiting for a P-wet intake at year end (partitions)"),
     "multi_problem_households": ("households", "known households with several severe problems"),
     "professionals_per_mp_household": ("professionals", "mean number of professionals per multi-problem household"),
     "pooled_share": ("share", "pooled share in force this year"),
@@ -115,6 +126,10 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "provision_users": ("persons", "residents holding any provision of either law (not the benefit)"),
     "multi_law_users": ("persons", "residents holding provisions of both the P-wet and the Wmo"),
     "multi_law_share": ("share", "share of provision users with provisions of both laws"),
+    "multi_law_share_partitioned": ("share", "share of provision users with provisions of both laws, law-based desks"),
+    "multi_law_share_pooled": ("share", "share of provision users with provisions of both laws, transformation desk"),
+    "multi_law_share_incl_benefit": ("share", "share of users of either law, the benefit counted as a P-wet provision, "
+                                              "who use both laws"),
     **{f"grant_{h.name.lower()}": ("EUR", f"grant behind the budget of {h.name.lower()} this year") for h in Holder},
     **{f"own_result_{h.name.lower()}": ("EUR", f"budget plus safety-net compensation minus spending of {h.name.lower()}")
        for h in Holder},
@@ -219,20 +234,33 @@ def by_instrument_benefit(actors) -> float:
 
 
 def _ladder_and_laws(pop, rows, year, p, ind) -> None:
-    """Participation steps, professionals per multi-problem household, use of both laws."""
-    status = pop.status(rows)
+    """Participation steps (the residents' ladder state) and moves, professionals per multi-problem household, use of both laws."""
     prov = pop.provisions[rows]
-    steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
-    counts = np.bincount(steps, minlength=max(Step) + 1)
+    counts = np.bincount(pop.step[rows], minlength=max(Step) + 1)
     for s in Step:
         ind[f"step_{s.value}"] = float(counts[s] / max(len(rows), 1))
+        ind[f"residents_step_{s.value}"] = float(counts[s])
+    for key in LADDER_COUNTS:
+        ind[key] = year.counts[key]
+    ind["cross_law_waiting"] = float((pop.intake[rows] == Intake.WAITING).sum())
     ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(pop, year, rows, p)
     ind["pooled_share"] = float(year.share)
     pwet = (prov & _PWET_PROVISIONS) != 0
     wmo = (prov & _WMO) != 0
     ind["provision_users"] = float((pwet | wmo).sum())
     ind["multi_law_users"] = float((pwet & wmo).sum())
-    ind["multi_law_share"] = ind["multi_law_users"] / ind["provision_users"] if ind["provision_users"] else 0.0
+    ind["multi_law_share"] = _share(pwet & wmo, pwet | wmo)
+    handled = year.handled(pop.desk_draw[rows])
+    ind["multi_law_share_partitioned"] = _share(pwet & wmo & ~handled, (pwet | wmo) & ~handled)
+    ind["multi_law_share_pooled"] = _share(pwet & wmo & handled, (pwet | wmo) & handled)
+    pwet_or_benefit = pwet | pop.on_benefit[rows]
+    ind["multi_law_share_incl_benefit"] = _share(pwet_or_benefit & wmo, pwet_or_benefit | wmo)
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> float:
+    """Share of ``whole`` that is also in ``part`` (0 when ``whole`` is empty)."""
+    n = int(whole.sum())
+    return float(part.sum()) / n if n else 0.0
 
 
 def _spells_and_dynamics(pop, rows, year, ind) -> None:
@@ -327,7 +355,7 @@ def group_records(pop, year, p) -> list[tuple]:
         outflow[r] = True
     outflow = outflow[rows]
     employment = pop.employment[rows]
-    steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
+    steps = pop.step[rows]
     values = {
         "residents": np.ones(len(rows), dtype=bool),
         "benefit_stock": pop.on_benefit[rows],

@@ -20,8 +20,12 @@ OBSERVED_COUNTS = (
     "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
     *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS),
 )
+# Moves on the participation ladder and the care-to-work route, copied into the indicators as they are.
+LADDER_COUNTS = ("ladder_moves_up", "ladder_moves_down", "care_to_work", "cross_law_referrals", "cross_law_intakes",
+                 "cross_law_fell_through")
 # Every counter a phase may add to in a year; adding to any other name is an error.
 COUNTERS = (
+    *LADDER_COUNTS,
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",

@@ -43,7 +43,9 @@ def test_entries_exits_and_other_transitions_match_their_counters(run):
     model, ev, wide = run
     years = wide.index
     pairs = {"leave": "exits", "enter": "inflow", "lose_job": "job_losses", "drop_out": "dropouts",
-             "lock_in": "lock_ins", "come_into_sight": None}
+             "lock_in": "lock_ins", "come_into_sight": None, "step_up": "ladder_moves_up",
+             "step_down": "ladder_moves_down", "referral": "cross_law_referrals", "intake": "cross_law_intakes",
+             "fell_through": "cross_law_fell_through"}
     for event, indicator in pairs.items():
         counted = _per_year(ev, ev["event"] == event, years)
         expected = (wide["reached"] + wide["found_in_household"]) if indicator is None else wide[indicator]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from model import SocialDomainModel
-from model.constants import DYNAMIC_DOMAINS, Domain
+from model.constants import DYNAMIC_DOMAINS, PWET_INSTRUMENTS, WMO_INSTRUMENTS, Domain
 from model.rules import problems as prob
 from tests.conftest import run_model
 
@@ -33,9 +33,14 @@ def test_under_partitions_reintegration_goes_to_high_wage_value(paired_runs):
     assert top_share_of_traj > top_share_of_stock
 
 
-def test_under_partitions_wmo_clients_never_enter_a_pwet_trajectory(paired_runs):
+def test_under_partitions_each_law_pays_only_its_own_instruments(paired_runs):
+    """The wrong-pocket restriction: Wmo clients may hold P-wet instruments, but each law's budget pays its own."""
+    pwet = {i.name.lower() for i in PWET_INSTRUMENTS}
+    wmo = {i.name.lower() for i in WMO_INSTRUMENTS}
     for m in paired_runs["compartmentalised"]:
-        assert m.datacollector.get_model_vars_dataframe()["new_trajectories_wmo_clients"].sum() == 0
+        starts = m.events_frame().query("event == 'start'")
+        assert set(starts.loc[starts["instrument"].isin(pwet), "payer"]) <= {"pwet_participation"}
+        assert set(starts.loc[starts["instrument"].isin(wmo), "payer"]) == {"wmo"}
     assert sum(m.datacollector.get_model_vars_dataframe()["new_trajectories_wmo_clients"].sum()
                for m in paired_runs["integrated"]) > 0
 

@@ -38,13 +38,14 @@ def test_the_client_manager_creams_the_client_closest_to_work():
     assert world.pop.firm[1] == 0 and world.year.firm_started[1]
 
 
-def test_a_wmo_client_never_enters_a_pwet_trajectory_under_partitions():
+def test_a_wmo_client_on_benefit_may_enter_a_pwet_trajectory_under_partitions():
+    """Both laws under partitions (tests/test_care_to_work.py has the payers): guidance is no bar to a trajectory."""
     needs_care = {d: SEVERE for d in (Domain.MENTAL, Domain.DEBTS, Domain.ISOLATION, Domain.HOUSEHOLD)}
     world = tiny([{"wage": 0.95, "on_benefit": True, "desk": Desk.PWET | Desk.WMO, "provisions": GUIDANCE,
                    "sev": needs_care}])
     allocation.run(*world.inputs)
     assert world.pop.holds(world.rows(), GUIDANCE).all(), "still a Wmo client"
-    assert not world.pop.holds(world.rows(), MEDIATION | FIRM_PLACE).any()
+    assert world.pop.holds(world.rows(), MEDIATION).all()
 
 
 def test_the_pooled_desk_places_a_care_client_in_worklike_day_activities_at_the_firm():

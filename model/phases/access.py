@@ -4,8 +4,8 @@ Under gradual funding the transformation desk takes on the households its rule s
 residents come into sight (base reach plus outreach, a practice); a household intake finds hidden
 members of known households [R12] (a practice); a neighbourhood team's generalists handle light
 problems directly (triage, a practice); under partitions a benefit client may apply to the Wmo on own
-initiative, and moving from Wmo day activities towards work needs a new P-wet intake [BK18][FW19].
-Practices work under any funding; only who pays and which desk decides follows the funding.
+initiative, and moving from a Wmo place at a social firm towards work needs a new P-wet intake
+[BK18][FW19]. Practices work under any funding; only who pays and which desk decides follows the funding.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from model import entitlement
-from model.constants import BLOCKING_DOMAINS, DAY_BITS, MONTHS_PER_YEAR, Desk, Domain, Event, Role
-from model.events import EventKind
+from model.constants import BLOCKING_DOMAINS, MONTHS_PER_YEAR, Desk, Domain, Event, Intake, Role
+from model.phases import review
 from model.rules import allocation as alloc
 from model.rules import problems as prob
 
@@ -120,9 +120,27 @@ def _referrals(pop, rows, handled, year, actors, p, streams) -> None:
         seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
         refer |= ~handled & on_benefit & seen_problem & ((pop.desk[rows] & Desk.PWET) != 0)
     pop.join_desk(rows[refer], Desk.WMO, t)
-    # Moving from Wmo day activities towards work needs a new P-wet intake [BK18][FW19].
-    cross = ~handled & pop.holds(rows, DAY_BITS) & on_benefit & (
-        streams.uniform(uid, t, Event.CROSS_INTAKE) < p["pwet.cross_law_intake_prob"])
-    c = rows[cross]
-    pop.end(c, DAY_BITS, t, EventKind.END)
-    pop.join_desk(c, Desk.PWET, t)
+    _cross_law_intakes(pop, rows, handled, year, p, streams)
+
+
+def _cross_law_intakes(pop, rows, handled, year, p, streams) -> None:
+    """Under partitions moving from a Wmo place at a social firm to a P-wet trajectory needs a new intake: a referral, a wait, a chance of falling through [BK18][FW19].
+
+    Intakes due by this year's allocation take place (the client manager may then offer a
+    trajectory, ``allocation.allocate_pwet``) or the referral is lost; then ready Wmo clients on
+    benefit are referred, each with a yearly chance, at a month of the year.
+    """
+    t, uid = year.index, pop.uid[rows]
+    due = ~handled & (pop.intake[rows] == Intake.WAITING) & (pop.intake_due[rows] <= t)
+    lost = due & (streams.uniform(uid, t, Event.FALL_THROUGH) < p["pwet.cross_law_fall_through"])
+    pop.fall_through(rows[lost], t)
+    pop.take_intake(rows[due & ~lost], Desk.PWET, t)
+    year.add("cross_law_fell_through", lost.sum())
+    year.add("cross_law_intakes", (due & ~lost).sum())
+    refer = ~handled & ~lost & pop.on_benefit[rows] & (pop.intake[rows] == Intake.NONE) & review.ready_for_work(
+        pop, rows, p) & (streams.uniform(uid, t, Event.CROSS_INTAKE) < p["pwet.cross_law_intake_prob"])
+    r = rows[refer]
+    t0 = pop.entry_month[r]
+    month = t0 + (MONTHS_PER_YEAR - t0) * streams.uniform(pop.uid[r], t, Event.INTAKE_MONTH)
+    pop.refer_to_intake(r, t + (month + p["pwet.cross_law_intake_months"]) / MONTHS_PER_YEAR, t, month)
+    year.add("cross_law_referrals", len(r))

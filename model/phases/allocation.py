@@ -1,6 +1,6 @@
 """Allocation: instruments within budgets and caseloads.
 
-First the review (``review.py``): planned ends, lock-in, care exits. Then provisions that continue
+First the review (``review.py``): planned ends, lock-in, care to work under pooling, care exits. Then provisions that continue
 from last year are committed as contracts; then sheltered work; then, for residents of the
 law-based desks, the P-wet (creaming by outflow chance [M16]) and the Wmo (by need [M16]); then,
 for residents of the pooled desk, one household package across both laws [R12][SR].
@@ -28,6 +28,7 @@ from model.constants import (
     Event,
     Holder,
     Instrument,
+    Intake,
     Role,
 )
 from model.funding import UNPRICED
@@ -49,6 +50,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     year.benefit_monthly[rows] = entitlement.population_benefit(pop, rows, p)
     handled = year.handled(pop.desk_draw[rows])
     review.trajectory_ends(pop, rows, handled, year, funding, actors, p, streams)
+    review.care_to_work(pop, rows, handled, year, funding, p)
     review.care_exits(pop, rows, year, funding, p)
     commit_continuing(pop, rows, handled, funding, actors, year_fraction(pop, rows))
     assign_regie(pop, rows, year, actors, p)  # a practice: regisseurs coordinate under any funding
@@ -135,12 +137,15 @@ def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
 
 
 def allocate_pwet(pop, rows, year, funding, actors, p) -> None:
-    """Partitioned P-wet: client managers serve benefit clients known to them, best outflow chance first [M16]."""
+    """Partitioned P-wet: client managers serve benefit clients known to them, Wmo clients too, best outflow chance first [M16]."""
     team = actors.teams[Role.CLIENT_MANAGER]
     room = team.room(int(pop.holds(rows, TRAJ_BITS).sum()))
     known = (pop.desk[rows] & Desk.PWET) != 0
-    # Wmo clients are not on a client manager's list: they never enter a P-wet trajectory here.
-    cand = known & pop.on_benefit[rows] & (pop.employment[rows] < 0) & ~pop.holds(rows, ACTIVITY_BITS | WMO_BITS)
+    # Wmo guidance or household help is no bar: each law's desk serves its own clients and pays its own
+    # instruments. A day activity and a trajectory are not held at once: a Wmo day-activity client
+    # is a candidate only after a cross-law intake (access._cross_law_intakes).
+    listed = (pop.intake[rows] == Intake.TAKEN) & pop.holds(rows, DAY_BITS)
+    cand = known & pop.on_benefit[rows] & (pop.employment[rows] < 0) & (~pop.holds(rows, ACTIVITY_BITS) | listed)
     instr = alloc.pwet_instrument(pop.wage[rows], p)
     cand &= (instr != alloc.NONE) & team.deployable(instr)
     idx = np.flatnonzero(cand)
@@ -153,6 +158,10 @@ def allocate_pwet(pop, rows, year, funding, actors, p) -> None:
     prices = funding.prices
     chosen = holder.select(priority, prices[instr] * prices.charged(instr, frac), room)
     r, instr, priority, frac = r[chosen], instr[chosen], priority[chosen], frac[chosen]
+    moving = pop.intake[r] == Intake.TAKEN
+    year.add("new_traj_wmo_clients", pop.holds(r, WMO_BITS).sum())
+    year.add("care_to_work", moving.sum())
+    pop.end(r[moving], DAY_BITS, year.index)  # the Wmo place ends as the P-wet trajectory starts
     wants = instr == Instrument.SOCIAL_FIRM
     firm = alloc.assign_slots(wants, priority, firm_slots(pop, year, actors, Holder.PWET_PARTICIPATION))
     instr = np.where(wants & (firm < 0), Instrument.TRAINING, instr).astype(np.int8)

@@ -1,4 +1,4 @@
-"""The review at the start of allocation: planned trajectory ends, lock-in, moves to sheltered work, care exits.
+"""The review at the start of allocation: planned trajectory ends, lock-in, moves to sheltered work, care to work, care exits.
 
 Part of the allocation phase (``allocation.run`` calls it first): what ends frees budget and places.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.constants import TRAJ_BITS, WMO_BITS, Disability, Domain, Event, Instrument, Status
+from model.constants import TRAJ_BITS, WMO_BITS, WORKLIKE_BIT, Disability, Domain, Event, Instrument, Status
 from model.rules import problems as prob
 
 AT_FIRM_BIT = 1 << int(Instrument.SOCIAL_FIRM)
@@ -69,6 +69,24 @@ def move_to_sheltered(pop, rows, year) -> None:
     year.date(rows, month)
     year.outflow.append(rows)
     year.add("outflow_sheltered_work", len(rows))
+
+
+def ready_for_work(pop, rows, p) -> np.ndarray:
+    """Work-like day activities at a social firm, wage value in the subsidy band, on the step of unpaid work: a re-integration candidate [SR][BK18]."""
+    return (pop.holds(rows, WORKLIKE_BIT) & (pop.firm[rows] >= 0) & (pop.employment[rows] < 0)
+            & (pop.wage[rows] >= p["wage.subsidy_min"]) & (pop.step[rows] >= p["ladder.ready_step"]))
+
+
+def care_to_work(pop, rows, handled, year, funding, p) -> None:
+    """Pooled desk: a ready work-like day-activity client continues in the same firm place as a re-integration trajectory, no new intake [BK18][SR].
+
+    Under partitions the same move needs a P-wet intake first (``access._cross_law_intakes``).
+    """
+    r = rows[handled & ready_for_work(pop, rows, p)]
+    pop.continue_at_firm(r, year.index, payer=funding.payer_of(Instrument.SOCIAL_FIRM, True))
+    year.add("new_traj", len(r))
+    year.add("new_traj_wmo_clients", len(r))
+    year.add("care_to_work", len(r))
 
 
 def care_exits(pop, rows, year, funding, p) -> None:

@@ -1,4 +1,4 @@
-"""Problem dynamics: work and activity heal, inactivity harms, households share their burden."""
+"""Problem dynamics: work and activity heal, inactivity harms, households share their burden; wage value and the participation ladder follow."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from model.constants import (
     GUIDANCE_DOMAINS,
     INACTIVITY_DOMAINS,
     N_DOMAINS,
+    WAGE_DOMAINS,
     WORK_GAIN_DOMAINS,
+    Status,
+    Step,
 )
 
 
@@ -55,7 +58,38 @@ def severity_change(sev: np.ndarray, working: np.ndarray, active: np.ndarray, gu
     return np.clip(sev + delta, 0.0, 1.0)
 
 
-def wage_value_change(wage: np.ndarray, active: np.ndarray, p) -> np.ndarray:
-    """Wage value grows while working or in a trajectory and erodes while inactive [SR][R12]."""
-    change = np.where(active, p["wage.learning"], -p["wage.decay"])
-    return np.clip(wage + change, 0.0, 1.0)
+def health_burden(sev: np.ndarray) -> np.ndarray:
+    """Mean severity over the health and LVB domains: what lowers wage value [M16] (as in ``problems.wage_value``)."""
+    return sev[:, list(WAGE_DOMAINS)].mean(axis=1)
+
+
+def wage_value_change(wage: np.ndarray, old_sev: np.ndarray, new_sev: np.ndarray, working: np.ndarray,
+                      trajectory: np.ndarray, worklike: np.ndarray, day_activity: np.ndarray, p) -> np.ndarray:
+    """Wage value grows in work and trajectories [SR], less in work-like day activities, holds in other day activities, erodes while inactive [R12], and follows health [M16]."""
+    practice = np.select([working | trajectory, worklike, day_activity],
+                         [p["wage.learning"], p["wage.learning_worklike"], 0.0], -p["wage.decay"])
+    health = -p["wage.health_tracking"] * p["wage.severity_weight"] * (health_burden(new_sev) - health_burden(old_sev))
+    return np.clip(wage + practice + health, 0.0, 1.0)
+
+
+def ladder_level(label: np.ndarray, status: np.ndarray, worklike: np.ndarray, guided: np.ndarray) -> np.ndarray:
+    """The step a position sustains: its status label (``problems.participation_step``), work-like day activities as unpaid work, guidance out of isolation [M16]."""
+    level = np.where((status == Status.DAY_ACTIVITIES) & worklike, Step.UNPAID_WORK, label)
+    return np.where(guided & (level == Step.ISOLATED), Step.SOCIAL_CONTACTS, level).astype(np.int8)
+
+
+def ladder_up_chance(worklike_or_firm: np.ndarray, trajectory: np.ndarray, day_activity: np.ndarray,
+                     guided: np.ndarray, p) -> np.ndarray:
+    """Yearly chance of a step up: work-like day activities and firm places most, then trajectories, then other day activities; guidance adds its own chance."""
+    activity = np.select([worklike_or_firm, trajectory, day_activity],
+                         [p["ladder.up_worklike"], p["ladder.up_trajectory"], p["ladder.up_day_activities"]], 0.0)
+    return 1.0 - (1.0 - activity) * (1.0 - guided * p["ladder.up_guidance"])
+
+
+def ladder_move(step: np.ndarray, level: np.ndarray, employed: np.ndarray, up_chance: np.ndarray,
+                down_chance: float, u: np.ndarray) -> np.ndarray:
+    """Paid work sets the step; out of it the step is at most unpaid work and moves one step a year towards what the position sustains, by chance."""
+    capped = np.where(employed, level, np.minimum(step, Step.UNPAID_WORK))
+    up = ~employed & (capped < level) & (u < up_chance)
+    down = ~employed & (capped > level) & (u < down_chance)
+    return (capped + up.astype(np.int8) - down.astype(np.int8)).astype(np.int8)
