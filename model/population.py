@@ -70,6 +70,7 @@ FIELDS: dict[str, tuple] = {
     "other_income_since": (np.float64, (), np.nan),  # time (years) the current other-income period began
     "left_for_other": (np.bool_, (), False),  # left benefit for other income in this run and not back on it
     "left_other_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to other income
+    "work_end_seen": (np.bool_, (), False),  # the first job end after the last move from benefit to work has happened
     "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
     "desk_draw": (np.float64, (), 1.0),  # fixed draw: the transformation desk handles those below the share
     "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
@@ -114,6 +115,7 @@ class Population:
     other_income_since: np.ndarray
     left_for_other: np.ndarray
     left_other_at: np.ndarray
+    work_end_seen: np.ndarray
     activity_start_year: np.ndarray
     desk_draw: np.ndarray
     persona: np.ndarray
@@ -317,6 +319,7 @@ class Population:
     def _leave_benefit_for_work(self, rows, year: int, month) -> None:
         was = self.on_benefit[rows]
         self.left_for_work[rows] = was | self.left_for_work[rows]
+        self.work_end_seen[rows[was]] = False
         self.left_benefit_at[rows[was]] = year + np.broadcast_to(month, rows.shape)[was] / MONTHS_PER_YEAR
         self.on_benefit[rows] = False
 
@@ -352,6 +355,7 @@ class Population:
         claims = np.ones(len(rows), dtype=bool) if to_benefit is None else np.asarray(to_benefit, dtype=bool)
         self.employment[rows] = NOT_EMPLOYED
         self.provisions[rows] &= np.invert(np.uint16(SUBSIDY_BIT))
+        self.work_end_seen[rows[self.left_for_work[rows]]] = True
         back, other = rows[claims], rows[~claims]
         self.on_benefit[back] = True
         self._back_on_benefit(back)

@@ -114,8 +114,9 @@ INDICATORS: dict[str, tuple[str, str]] = {
        for m in WORK_END_WINDOWS},
     "returns_to_benefit": ("persons", "residents on other income whose income ended and who claimed benefit again"),
     "hire_year_losses": ("persons", "jobs lost in the year they were taken"),
-    "exit_year_returns": ("persons", "returns to benefit in the year of the exit to other income"),
-    "on_other_income": ("persons", "residents off benefit on other income at year end (status other income or a Wmo provision)"),
+    "returns_in_exit_year": ("persons", "returns to benefit in the year of the exit to other income"),
+    "on_other_income": ("persons", "residents off benefit on other income at year end (with or without a Wmo provision)"),
+    "other_income_only": ("persons", "residents on other income holding no provision at year end (status other income)"),
     "work_spells_ended": ("spells", "jobs that ended this year (to benefit or to other income)"),
     "work_spell_years_sum": ("years", "summed length of the jobs that ended this year"),
     "firm_trajectories_ended": ("trajectories", "social-firm trajectories that ended this year (work, drop-out, end)"),
@@ -177,6 +178,7 @@ def _people(pop, rows, year, p, ind) -> None:
         ind[k] = c[k]
     ind["benefit_stock"] = float(on_benefit.sum())
     ind["on_other_income"] = float(pop.other_income[rows].sum())
+    ind["other_income_only"] = float((status == Status.OTHER_INCOME).sum())
     ind["benefit_mean_spell_months"] = (float(pop.spell_years[rows][on_benefit].mean() * MONTHS_PER_YEAR)
                                         if on_benefit.any() else 0.0)
     ind["outflow_work"] = ind["outflow_regular_work"] + ind["outflow_subsidised_work"] + ind["outflow_sheltered_work"]
@@ -338,7 +340,8 @@ def group_records(pop, year, p) -> list[tuple]:
     for r in year.outflow:
         outflow[r] = True
     outflow = outflow[rows]
-    employment = pop.employment[rows]
+    # The work taken this year, also when the job ended before the year did.
+    employment = np.where(year.hired_kind[rows] >= 0, year.hired_kind[rows], pop.employment[rows])
     steps = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
     values = {
         "residents": np.ones(len(rows), dtype=bool),

@@ -224,4 +224,6 @@ def _positions(kind, head_kind, values, p, u_take_up) -> dict[str, np.ndarray]:
     values["sev"][:, Domain.WORK_INCOME] = prob.work_income_severity(employment == Status.REGULAR_WORK, wage)
     return {"employment": employment, "provisions": provisions, "on_benefit": on_benefit, "desk": desk,
             "years_out": np.where(long_out, spell, 0.0),
+            # Members already in work hold an established job, not one that just began (job loss falls with tenure).
+            "years_in_work": np.where(employed, p["work.initial_tenure_years"], 0.0),
             "spell_years": np.where(kind == Kind.STOCK_BENEFIT, spell, 0.0)}

@@ -49,8 +49,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     month = t0 + (MONTHS_PER_YEAR - t0) * streams.uniform(uid, t, Event.JOB_MONTH)
     guided = pop.holds(rows, GUIDANCE_BIT) | year.regie[rows] | year.light[rows]
     hazard, regular_ok, subsidy_ok = job_hazard(pop, rows, guided, year, p)
-    # Residents on other income are followed for their return to benefit only (no job search modelled).
-    job = (pop.employment[rows] < 0) & ~pop.other_income[rows] & (regular_ok | subsidy_ok) & (
+    job = (pop.employment[rows] < 0) & (regular_ok | subsidy_ok) & (
         streams.uniform(uid, t, Event.JOB) < out.hazard_to_probability(hazard * frac))
     kind = np.where(regular_ok, Status.REGULAR_WORK, Status.SUBSIDISED_WORK)
     other = _other_exits(pop, rows, unit, job, frac, t, p, streams)
@@ -178,6 +177,7 @@ def _apply(pop, rows, year, job, kind, other, drop, loss, back, month, ended: En
     sub = j[kinds == Status.SUBSIDISED_WORK]
     year.job_coaching[sub] = True
     year.outflow.append(j)
+    year.hired_kind[j] = kinds
     year.add("outflow_regular_work", (kinds == Status.REGULAR_WORK).sum())
     year.add("outflow_subsidised_work", len(sub))
     o = rows[other]
@@ -200,7 +200,7 @@ def _apply(pop, rows, year, job, kind, other, drop, loss, back, month, ended: En
     pop.return_to_benefit(q, year.index, ended.month[ended.quick])
     year.second_month[q] = ended.month[ended.quick]
     year.add("returns_to_benefit", len(b) + len(q))
-    year.add("exit_year_returns", len(q))
+    year.add("returns_in_exit_year", len(q))
 
 
 def observe(pop, rows, year, job, other, drop, month, t0, ended: Ended) -> None:
@@ -235,10 +235,11 @@ def _observe_returns(pop, rows, year, job, from_benefit, month, elapsed, ended: 
     hire = ended.hire_loss
     since_work = np.where(hire, (ended.month - month) / MONTHS_PER_YEAR, now - pop.left_benefit_at[rows])
     after_work = np.where(hire, job & from_benefit, pop.left_for_work[rows])
+    unseen_end = np.where(hire, job & from_benefit, pop.left_for_work[rows] & ~pop.work_end_seen[rows])
     quick = ended.quick
     after_other = (~hire & pop.left_for_other[rows]) | quick
     since_other = np.where(quick, (ended.month - month) / MONTHS_PER_YEAR, now - pop.left_other_at[rows])
-    first_end = (ended.loss | hire) & after_work
+    first_end = (ended.loss | hire) & unseen_end
     for m in WORK_END_WINDOWS:
         year.add(f"work_ends_within_{m}m", (first_end & (since_work <= m / MONTHS_PER_YEAR)).sum())
     returned = ((ended.loss | hire) & ended.to_benefit) | ended.back
