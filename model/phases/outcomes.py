@@ -59,7 +59,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
         streams.uniform(uid, t, Event.DROPOUT) < out.dropout_probability(pop.disability[rows], guided, p) * frac)
     loss = _employed(pop, rows) & (streams.uniform(uid, t, Event.JOB_LOSS) < _job_loss_chance(
         pop, rows, pop.years_in_work[rows], frac, pop.employment[rows], p))
-    back = _returns(pop, rows, unit, drop, t0, frac, t, p, streams)
+    back = _returns(pop, rows, unit, job | drop, t0, frac, t, p, streams)
     month = np.where(back, t0 + (MONTHS_PER_YEAR - t0) * streams.uniform(unit, t, Event.RETURN_MONTH), month)
     # A job taken this year may end before the year does: tenure 0 at the hire month [CBS24].
     after_hire = (MONTHS_PER_YEAR - month) / MONTHS_PER_YEAR
@@ -106,10 +106,10 @@ def _other_exits(pop, rows, unit, job, frac, t, p, streams) -> np.ndarray:
     return can & (np.bincount(inv, weights=hit)[inv] > 0)
 
 
-def _returns(pop, rows, unit, drop, t0, frac, t, p, streams) -> np.ndarray:
+def _returns(pop, rows, unit, moved, t0, frac, t, p, streams) -> np.ndarray:
     """Residents on other income whose income ends and whose household is below its norm claim again [DIV19]."""
     since = t + t0 / MONTHS_PER_YEAR - pop.other_income_since[rows]
-    ends = pop.other_income[rows] & ~drop & (
+    ends = pop.other_income[rows] & ~moved & (
         streams.uniform(unit, t, Event.RETURN) < out.return_probability(np.maximum(since, 0.0), frac, p))
     alive = pop.alive_rows()
     entitled = entitlement.population_benefit(pop, alive, p)[np.searchsorted(alive, rows)] > 0
