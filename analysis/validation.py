@@ -35,7 +35,12 @@ class Target:
 
 
 def _outflow(w: pd.DataFrame) -> pd.Series:
-    return w["leavers_for_work"] + w["exit_other_income"] + w["benefit_exits_demographic"]
+    return w["leavers_for_work"] + w["leavers_for_other_income"] + w["benefit_exits_demographic"]
+
+
+def _exits_to_jobs(w: pd.DataFrame) -> pd.Series:
+    """Moves from benefit into regular or subsidised work (the exits whose returns and retention are followed)."""
+    return w[[c for c in w.columns if c.startswith("exits_work_spell_")]].sum(axis=1)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> float:
@@ -102,6 +107,23 @@ def wmo_per_inhabitant(w: pd.DataFrame, inhabitants: int) -> float:
     return float(w["wmo_clients"].mean()) / inhabitants
 
 
+def returns_after_work_within_year(w: pd.DataFrame, inhabitants: int) -> float:
+    """Share of exits from benefit to a job followed by a return to benefit within a year (flows over the same years)."""
+    return _ratio(w["returns_within_1y"], _exits_to_jobs(w))
+
+
+def returns_after_any_exit_within_year(w: pd.DataFrame, inhabitants: int) -> float:
+    """Share of exits from benefit (to a job or to other income) followed by a return within a year."""
+    return _ratio(w["returns_within_1y"] + w["returns_other_within_1y"],
+                  _exits_to_jobs(w) + w["leavers_for_other_income"])
+
+
+def work_kept_18_months(w: pd.DataFrame, inhabitants: int) -> float:
+    """Share of exits from benefit to a job whose job lasted 18 months without a break (1 - first ends within 18 months)."""
+    ended = _ratio(w["work_ends_within_18m"], _exits_to_jobs(w))
+    return 1.0 - ended
+
+
 TARGETS = (
     Target("outflow_rate", "Yearly outflow from the benefit stock", "[FW19]", 0.30, 0.05, "share",
            "'about 30%': +/-5 points covers the rounding of 'about' and year-to-year variation", outflow_rate),
@@ -128,6 +150,18 @@ TARGETS = (
            stock_per_inhabitant),
     Target("wmo_per_inhabitant", "Working-age Wmo activity/guidance clients per inhabitant", "[BK18]", 0.0062, 0.002,
            "share", "68 of about 11,000 in one small municipality: +/-0.002", wmo_per_inhabitant),
+    Target("returns_work_1y", "Exits to work back on benefit within a year", "[DIV19][CBS24]", 0.12, 0.05, "share",
+           "16% of exits to work back on benefit after a year (Divosa benchmark, 2013-mid 2018) and 9% back after "
+           "18 months of the 2021 cohort of full exits to employment (CBS): 0.12 +/-0.05 spans both",
+           returns_after_work_within_year),
+    Target("returns_all_1y", "Exits (work or other income) back within a year", "[DIV19]", 0.20, 0.05, "share",
+           "20% of all who left benefit were back after a year (14% after half a year; Divosa benchmark, 180 "
+           "municipalities, 2013-mid 2018); +/-5 points for the cycle (31% of the 2013 leavers were back within two "
+           "years, 19% of the 2017 leavers)", returns_after_any_exit_within_year),
+    Target("work_kept_18m", "Exits to a job still in work without a break after 18 months", "[CBS24]", 0.51, 0.08,
+           "share", "25,000 of the 49,000 who left benefit for a job in 2021 worked in employment without a break and "
+           "without benefit for 18 months (CBS); +/-8 points for a single cohort in a tight labour market",
+           work_kept_18_months),
 )
 
 
@@ -177,13 +211,29 @@ def dynamics_table(frame: pd.DataFrame) -> pd.DataFrame:
         **{f"stock share, spell {b} years": share("benefit_stock_spell_", b) for b in ("lt1", "1to2", "2to5", "gt5")},
         **{f"exits to work, spell {b} years (share)": share("exits_work_spell_", b) for b in ("lt1", "1to3", "gt3")},
         **{f"other exits, spell {b} years (share)": share("exits_other_spell_", b) for b in ("lt1", "1to3", "gt3")},
-        "returns to benefit within 1 year, per move to work": lambda w: _ratio(w["returns_within_1y"], w["leavers_for_work"]),
-        "returns to benefit within 5 years, per move to work": lambda w: _ratio(w["returns_within_5y"], w["leavers_for_work"]),
-        "mean length of jobs ending in a return (years)": lambda w: _ratio(w["work_spell_years_sum"], w["work_spells_ended"]),
+        **{f"returns to benefit within {k} year(s), per exit to a job [DIV19]": _share_of_job_exits(f"returns_within_{k}y")
+           for k in (1, 2, 5)},
+        **{f"returns within {k} year(s), per exit to other income": _share_of_other_exits(f"returns_other_within_{k}y")
+           for k in (1, 2, 5)},
+        **{f"jobs kept without a break {m} months after leaving benefit [CBS24]": _kept(m) for m in (6, 12, 18)},
+        "mean length of jobs that ended (years)": lambda w: _ratio(w["work_spell_years_sum"], w["work_spells_ended"]),
+        "residents on other income (share of residents)": lambda w: _ratio(w["on_other_income"], w["residents"]),
         "residents with provisions of both laws (share of users)": lambda w: float(w["multi_law_share"].mean()),
     }
     rows = [{"figure": k, **dict(zip(("mean", "lo", "hi"), mean_of(fn), strict=True))} for k, fn in items.items()]
     return pd.DataFrame(rows)
+
+
+def _share_of_job_exits(column: str) -> Callable[[pd.DataFrame], float]:
+    return lambda w: _ratio(w[column], _exits_to_jobs(w))
+
+
+def _share_of_other_exits(column: str) -> Callable[[pd.DataFrame], float]:
+    return lambda w: _ratio(w[column], w["leavers_for_other_income"])
+
+
+def _kept(months: int) -> Callable[[pd.DataFrame], float]:
+    return lambda w: 1.0 - _ratio(w[f"work_ends_within_{months}m"], _exits_to_jobs(w))
 
 
 def firm_dropout_by_disability(frame: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,7 @@ class Status(IntEnum):
     GUIDANCE_ONLY = 5  # Wmo guidance or household help, no activity
     BENEFIT_NO_SUPPORT = 6  # social assistance without any instrument
     NOT_IN_SIGHT = 7  # has problems, not known to any desk (non-take-up)
+    OTHER_INCOME = 8  # off benefit with an income of its own or the household's (partner, WW, another benefit); no claim
 
 
 
@@ -210,7 +211,7 @@ class ExitReason(IntEnum):
     MOVED = 1
     DEATH = 2
     RECOVERED = 3  # stable in regular work without problems: out of the social domain
-    OTHER_INCOME = 4  # left benefit for another reason (partner income, other benefit)
+    OTHER_INCOME = 4  # on other income past the return horizon: out of the social domain (benefit.return_horizon_years)
 
 
 # Spell bands (years) for the dynamics the calibration checks (issue: calibration and validation).
@@ -218,7 +219,8 @@ STOCK_SPELL_EDGES = (1.0, 2.0, 5.0)
 STOCK_SPELL_LABELS = ("lt1", "1to2", "2to5", "gt5")
 EXIT_SPELL_EDGES = (1.0, 3.0)
 EXIT_SPELL_LABELS = ("lt1", "1to3", "gt3")
-RETURN_WINDOWS = (1.0, 5.0)  # years after leaving benefit
+RETURN_WINDOWS = (1.0, 2.0, 5.0)  # years after leaving benefit
+WORK_END_WINDOWS = (6, 12, 18)  # months after leaving benefit for a job: the [CBS24] cohort's checkpoints
 
 AGE_BANDS = ((18, 27), (27, 45), (45, 55), (55, 200))
 AGE_BAND_LABELS = ("18-26", "27-44", "45-54", "55+")
@@ -273,6 +275,12 @@ class Event(IntEnum):
     INTAKE_MONTH = 96  # month of a referral to a cross-law intake
     FALL_THROUGH = 97  # a referral between the laws' desks is lost
     LADDER = 98  # a move on the participation ladder
+    RETURN = 110  # the other income ends (return to benefit when entitled)
+    RETURN_MONTH = 111
+    LOSS_TO_BENEFIT = 112  # a job loser claims at once (else other income first)
+    HIRE_YEAR_LOSS = 113  # a job lost in the year of hiring
+    OTHER_EXIT_MONTH = 114
+    EXIT_YEAR_RETURN = 115  # a return in the year of the exit to other income
     INFLOW_PARTNER = 58
     TRIAGE = 120
     HOUSEHOLD_INTAKE = 121

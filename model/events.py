@@ -25,7 +25,7 @@ class EventKind(IntEnum):
     """What happened to a resident."""
 
     ENTER = 0  # came into the modelled population (initial stock, inflow, persona)
-    LEAVE = 1  # left the population (retirement, moving, death, recovery, other income)
+    LEAVE = 1  # left the population (retirement, moving, death, recovery, past the other-income horizon)
     COME_INTO_SIGHT = 2  # a hidden resident became known to a desk
     JOIN_DESK = 3  # became known to another law's desk (self-referral, household intake, cross-law intake)
     START = 4  # started an instrument
@@ -37,6 +37,8 @@ class EventKind(IntEnum):
     LOSE_JOB = 10  # a job ended: back on benefit
     JOIN_CLAIM = 11  # joined the household's benefit as a co-claimant (a partner without income)
     LEAVE_BENEFIT = 12  # the household's income reached its norm (a partner's job): benefit ends, resident stays
+    TO_OTHER_INCOME = 13  # left benefit for other income (partner income, another benefit): stays, no claim
+    RETURN_TO_BENEFIT = 14  # the other income ended and the household is below its norm: a new claim at the P-wet desk
     # Codes need not be contiguous (``_names`` maps each code to its name).
     REFERRAL = 20  # referred to another law's intake under partitions; waits for it
     INTAKE = 21  # the cross-law intake took place: on the other law's list

@@ -5,8 +5,8 @@ cost more than the whole model year is allowed to (``benchmarks/bench_model_year
 ``Resident`` agents stay the identity that personas, the page and data collection use; each
 holds its row index here.
 
-The transitions below (``enter``, ``leave``, ``come_into_sight``, ``start``, ``take_job`` ...) are
-the only writers of resident state. Each keeps the invariants (nobody in work and on benefit at
+The transitions below (``enter``, ``leave``, ``come_into_sight``, ``start``, ``take_job``,
+``leave_for_other_income``, ``return_to_benefit`` ...) are the only writers of resident state. Each keeps the invariants (nobody in work and on benefit at
 once, a firm place only with a firm instrument, a lock-in only in a trajectory) and records one
 event per resident in the event history (``events.py``). Rows of residents who left are dropped
 by ``compact``; the rows of everyone else keep their order.
@@ -69,6 +69,11 @@ FIELDS: dict[str, tuple] = {
     "left_for_work": (np.bool_, (), False),  # left benefit for work in this run and not back on it
     "care_saving": (np.float64, (), 0.0),  # EUR/year of Wmo care no longer needed since a care exit
     "left_benefit_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to work
+    "other_income": (np.bool_, (), False),  # off benefit on an income of its own or the household's: no claim
+    "other_income_since": (np.float64, (), np.nan),  # time (years) the current other-income period began
+    "left_for_other": (np.bool_, (), False),  # left benefit for other income in this run and not back on it
+    "left_other_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to other income
+    "work_end_seen": (np.bool_, (), False),  # the first job end after the last move from benefit to work has happened
     "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
     "desk_draw": (np.float64, (), 1.0),  # fixed draw: the transformation desk handles those below the share
     "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
@@ -112,6 +117,11 @@ class Population:
     left_for_work: np.ndarray
     care_saving: np.ndarray
     left_benefit_at: np.ndarray
+    other_income: np.ndarray
+    other_income_since: np.ndarray
+    left_for_other: np.ndarray
+    left_other_at: np.ndarray
+    work_end_seen: np.ndarray
     activity_start_year: np.ndarray
     desk_draw: np.ndarray
     persona: np.ndarray
@@ -173,7 +183,8 @@ class Population:
     def status(self, rows) -> np.ndarray:
         """Primary status from employment, provisions and benefit (exactly one per resident)."""
         prov = self.provisions[rows]
-        status = np.where(self.on_benefit[rows], Status.BENEFIT_NO_SUPPORT, Status.NOT_IN_SIGHT)
+        status = np.where(self.on_benefit[rows], Status.BENEFIT_NO_SUPPORT,
+                          np.where(self.other_income[rows], Status.OTHER_INCOME, Status.NOT_IN_SIGHT))
         status = np.where((prov & SUPPORT_ONLY_BITS) != 0, Status.GUIDANCE_ONLY, status)
         status = np.where((prov & DAY_BITS) != 0, Status.DAY_ACTIVITIES, status)
         status = np.where((prov & TRAJ_BITS) != 0, Status.TRAJECTORY, status)
@@ -215,6 +226,7 @@ class Population:
         self.provisions[rows] = 0
         self.firm[rows] = NO_FIRM
         self.on_benefit[rows] = False
+        self.other_income[rows] = False
         self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
                            month=month, before=before, after=NO_CODE)
 
@@ -242,6 +254,7 @@ class Population:
         """A hidden resident becomes known: on benefit when entitled and not in work, a new spell from ``month``."""
         before = self.status(rows)
         self.on_benefit[rows] = (self.employment[rows] < 0) & entitled
+        self._back_on_benefit(rows[self.on_benefit[rows]])
         self.desk[rows] = desk
         self.spell_years[rows] = 0.0
         self.entry_month[rows] = month
@@ -251,6 +264,7 @@ class Population:
         """Residents without income join their household's benefit as co-claimants (known to the P-wet)."""
         before = self.status(rows)
         self.on_benefit[rows] = True
+        self._back_on_benefit(rows)
         self.desk[rows] |= Desk.PWET
         self.spell_years[rows] = 0.0
         self._record(EventKind.JOIN_CLAIM, rows, year, month, before)
@@ -335,6 +349,7 @@ class Population:
     def _leave_benefit_for_work(self, rows, year: int, month) -> None:
         was = self.on_benefit[rows]
         self.left_for_work[rows] = was | self.left_for_work[rows]
+        self.work_end_seen[rows[was]] = False
         self.left_benefit_at[rows[was]] = year + np.broadcast_to(month, rows.shape)[was] / MONTHS_PER_YEAR
         self.on_benefit[rows] = False
 
@@ -342,6 +357,7 @@ class Population:
         """Into regular or subsidised work (``kind`` per resident): activities end, benefit ends, clocks reset."""
         before = self.status(rows)
         self.employment[rows] = kind
+        self.other_income[rows] = False
         self._leave_benefit_for_work(rows, year, month)
         self.provisions[rows] &= np.invert(np.uint16(ACTIVITY_BITS))
         self.provisions[rows[kind == Status.SUBSIDISED_WORK]] |= np.uint16(SUBSIDY_BIT)
@@ -365,16 +381,51 @@ class Population:
         self._drop_lapsed_intakes(rows)
         self._record(EventKind.TO_SHELTERED, rows, year, month, before, instrument=Instrument.SHELTERED_WORK)
 
-    def lose_job(self, rows, year: int, month) -> None:
-        """A job ends: back on benefit, known to the P-wet, a new spell [FW19 returns]."""
+    def lose_job(self, rows, year: int, month, to_benefit=None) -> None:
+        """A job ends: back on benefit where ``to_benefit`` (a new spell, known to the P-wet), else other income (WW, the household's)."""
         before = self.status(rows)
+        claims = np.ones(len(rows), dtype=bool) if to_benefit is None else np.asarray(to_benefit, dtype=bool)
         self.employment[rows] = NOT_EMPLOYED
         self.provisions[rows] &= np.invert(np.uint16(SUBSIDY_BIT))
+        self.work_end_seen[rows[self.left_for_work[rows]]] = True
+        back, other = rows[claims], rows[~claims]
+        self.on_benefit[back] = True
+        self._back_on_benefit(back)
+        self.desk[back] |= Desk.PWET
+        self.spell_years[back] = 0.0
+        self.other_income[other] = True
+        self.other_income_since[other] = year + np.broadcast_to(month, rows.shape)[~claims] / MONTHS_PER_YEAR
+        self._record(EventKind.LOSE_JOB, rows, year, month, before)
+
+    def leave_for_other_income(self, rows, year: int, month) -> None:
+        """Benefit ends for other income (partner income, another benefit): the resident stays, no claim; P-wet trajectories end."""
+        before = self.status(rows)
+        when = year + np.broadcast_to(month, rows.shape) / MONTHS_PER_YEAR
+        self.on_benefit[rows] = False
+        self.other_income[rows] = True
+        self.other_income_since[rows] = when
+        self.left_for_other[rows] = True
+        self.left_other_at[rows] = when
+        self.provisions[rows] &= np.invert(np.uint16(TRAJ_BITS))
+        left = self.provisions[rows]
+        self.firm[rows[(left & FIRM_BITS) == 0]] = NO_FIRM
+        self.locked_in[rows] = False
+        self._record(EventKind.TO_OTHER_INCOME, rows, year, month, before)
+
+    def return_to_benefit(self, rows, year: int, month) -> None:
+        """The other income ended and the household is below its norm: a new claim at the P-wet desk, a new spell."""
+        before = self.status(rows)
         self.on_benefit[rows] = True
-        self.left_for_work[rows] = False
+        self._back_on_benefit(rows)
         self.desk[rows] |= Desk.PWET
         self.spell_years[rows] = 0.0
-        self._record(EventKind.LOSE_JOB, rows, year, month, before)
+        self._record(EventKind.RETURN_TO_BENEFIT, rows, year, month, before)
+
+    def _back_on_benefit(self, rows) -> None:
+        """Whoever comes (back) on benefit has no other income and no open exit any more."""
+        self.other_income[rows] = False
+        self.left_for_work[rows] = False
+        self.left_for_other[rows] = False
 
     # ------------------------------------------------------------------ cross-law intakes (partitions)
     def refer_to_intake(self, rows, due, year: int, month) -> None:
@@ -421,9 +472,12 @@ class Population:
         self.sev[rows] = sev
         self.wage[rows] = wage
 
-    def add_time(self, rows, frac, hired, lost) -> None:
-        """Clocks: time in work, out of work and on benefit, for the part of the year each was present."""
+    def add_time(self, rows, frac, hired, lost, hired_frac=0.0) -> None:
+        """Clocks: time in work, out of work and on benefit, for the part of the year each was present.
+
+        Those hired this year and still in work get the part of the year after the hire (``hired_frac``).
+        """
         employed = self.employment[rows] >= 0
-        self.years_in_work[rows] += np.where(employed & ~hired, frac, 0.0)
+        self.years_in_work[rows] += np.where(employed & ~hired, frac, np.where(employed & hired, hired_frac, 0.0))
         self.years_out[rows] += np.where(~employed, frac, 0.0)
         self.spell_years[rows] += np.where(self.on_benefit[rows] & ~lost, frac, 0.0)

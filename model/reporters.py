@@ -25,6 +25,7 @@ from model.constants import (
     WAGE_BAND_EDGES,
     WAGE_BAND_LABELS,
     WMO_INSTRUMENTS,
+    WORK_END_WINDOWS,
     Desk,
     Disability,
     ExitReason,
@@ -71,7 +72,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "care_exits": ("persons", "Wmo support ended this year because self-reliance recovered"),
     "dropouts": ("persons", "drop-outs from trajectories and day activities this year"),
     "lock_ins": ("persons", "trajectories extended by the firm past the planned end this year"),
-    "job_losses": ("persons", "returns from work to benefit this year"),
+    "job_losses": ("persons", "jobs lost this year (back on benefit, or on other income first)"),
     "reached": ("persons", "hidden residents who came into sight this year"),
     "found_in_household": ("persons", "hidden members found by a household intake this year"),
     "care_clients_on_benefit": ("persons", "benefit recipients with wage value below the care-client threshold"),
@@ -113,10 +114,21 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "completed_spell_months": ("months", "summed length of the benefit spells that ended this year"),
     "leavers_for_work": ("persons", "moves from benefit to work this year (regular, subsidised, sheltered)"),
     "benefit_exits_demographic": ("persons", "benefit recipients who retired, died or moved away this year"),
-    "returns": ("persons", "returns to benefit of residents who had left it for work"),
+    "returns": ("persons", "returns to benefit of residents who had left it for work (a job loss or the end of other income)"),
     **{f"returns_within_{int(w)}y": ("persons", f"returns to benefit within {int(w)} year(s) of leaving it")
        for w in RETURN_WINDOWS},
-    "work_spells_ended": ("spells", "jobs that ended in a return to benefit this year"),
+    "returns_other": ("persons", "returns to benefit of residents who had left it for other income"),
+    **{f"returns_other_within_{int(w)}y": ("persons", f"returns to benefit within {int(w)} year(s) of leaving it for "
+                                           "other income") for w in RETURN_WINDOWS},
+    "leavers_for_other_income": ("persons", "moves from benefit to other income this year (partner income, other benefits)"),
+    **{f"work_ends_within_{m}m": ("persons", f"first job ends within {m} months of leaving benefit for the job")
+       for m in WORK_END_WINDOWS},
+    "returns_to_benefit": ("persons", "residents on other income whose income ended and who claimed benefit again"),
+    "hire_year_losses": ("persons", "jobs lost in the year they were taken"),
+    "returns_in_exit_year": ("persons", "returns to benefit in the year of the exit to other income"),
+    "on_other_income": ("persons", "residents off benefit on other income at year end (with or without a Wmo provision)"),
+    "other_income_only": ("persons", "residents on other income holding no provision at year end (status other income)"),
+    "work_spells_ended": ("spells", "jobs that ended this year (to benefit or to other income)"),
     "work_spell_years_sum": ("years", "summed length of the jobs that ended this year"),
     "firm_trajectories_ended": ("trajectories", "social-firm trajectories that ended this year (work, drop-out, end)"),
     "firm_trajectories_to_work": ("trajectories", "social-firm trajectories that ended in paid work this year"),
@@ -180,6 +192,8 @@ def _people(pop, rows, year, p, ind) -> None:
               "job_losses", "reached", "found_in_household"):
         ind[k] = c[k]
     ind["benefit_stock"] = float(on_benefit.sum())
+    ind["on_other_income"] = float(pop.other_income[rows].sum())
+    ind["other_income_only"] = float((status == Status.OTHER_INCOME).sum())
     ind["benefit_mean_spell_months"] = (float(pop.spell_years[rows][on_benefit].mean() * MONTHS_PER_YEAR)
                                         if on_benefit.any() else 0.0)
     ind["outflow_work"] = ind["outflow_regular_work"] + ind["outflow_subsidised_work"] + ind["outflow_sheltered_work"]
@@ -354,7 +368,8 @@ def group_records(pop, year, p) -> list[tuple]:
     for r in year.outflow:
         outflow[r] = True
     outflow = outflow[rows]
-    employment = pop.employment[rows]
+    # The work taken this year, also when the job ended before the year did.
+    employment = np.where(year.hired_kind[rows] >= 0, year.hired_kind[rows], pop.employment[rows])
     steps = pop.step[rows]
     values = {
         "residents": np.ones(len(rows), dtype=bool),

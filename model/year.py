@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.constants import EXIT_SPELL_LABELS, MONTHS_PER_YEAR, RETURN_WINDOWS, ExitReason, Role
+from model.constants import EXIT_SPELL_LABELS, MONTHS_PER_YEAR, RETURN_WINDOWS, WORK_END_WINDOWS, ExitReason, Role
 
 # Counters the reporters copy into the indicators as they are (declared once, here).
 OBSERVED_COUNTS = (
     "benefit_exits_demographic", "benefit_stock_at_allocation", "reintegration_served",
     "outflow_work_within_half_year", "completed_spells", "completed_spell_months", "leavers_for_work",
     "returns", *(f"returns_within_{int(w)}y" for w in RETURN_WINDOWS), "work_spells_ended",
+    "returns_other", *(f"returns_other_within_{int(w)}y" for w in RETURN_WINDOWS), "leavers_for_other_income",
+    *(f"work_ends_within_{m}m" for m in WORK_END_WINDOWS), "returns_to_benefit", "hire_year_losses", "returns_in_exit_year",
     "work_spell_years_sum", "firm_trajectories_ended", "firm_trajectories_to_work",
     *(f"exits_{k}_spell_{b}" for k in ("work", "other") for b in EXIT_SPELL_LABELS),
 )
@@ -61,7 +63,12 @@ class YearState:
     firm_started: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # took a firm place
     firm_dropped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # dropped it the same year
     outflow: list[np.ndarray] = field(default_factory=list)  # rows that moved into work this year
-    leaving: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # other-income exits
+    leaving: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows that left during the year
+    # A second dated transition ending the off-benefit time the first began (a job taken and lost, an exit to
+    # other income and a return): its month (NaN if none), and whether the job in between was subsidised.
+    second_month: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    second_subsidised: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    hired_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # work taken in outcomes (-1)
     resident_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # EUR booked per row this year
     benefit_monthly: np.ndarray = field(default_factory=lambda: np.zeros(0))  # net benefit per row at allocation
     support_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month Wmo support granted this year starts
@@ -77,6 +84,9 @@ class YearState:
         self.resident_cost = np.zeros(n)
         self.benefit_monthly = np.zeros(n)
         self.support_from = np.zeros(n)
+        self.second_month = np.full(n, np.nan)
+        self.second_subsidised = np.zeros(n, dtype=bool)
+        self.hired_kind = np.full(n, -1, dtype=np.int8)
 
     def add(self, counter: str, value: float) -> None:
         """Add to a declared counter."""

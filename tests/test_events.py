@@ -45,7 +45,8 @@ def test_entries_exits_and_other_transitions_match_their_counters(run):
     pairs = {"leave": "exits", "enter": "inflow", "lose_job": "job_losses", "drop_out": "dropouts",
              "lock_in": "lock_ins", "come_into_sight": None, "step_up": "ladder_moves_up",
              "step_down": "ladder_moves_down", "referral": "cross_law_referrals", "intake": "cross_law_intakes",
-             "fell_through": "cross_law_fell_through"}
+             "fell_through": "cross_law_fell_through", "to_other_income": "leavers_for_other_income",
+             "return_to_benefit": "returns_to_benefit"}
     for event, indicator in pairs.items():
         counted = _per_year(ev, ev["event"] == event, years)
         expected = (wide["reached"] + wide["found_in_household"]) if indicator is None else wide[indicator]
@@ -103,3 +104,31 @@ def test_run_events_writes_microdata_that_duckdb_reconciles_with_the_results(tmp
     merged = moves.merge(stored, on=keys, how="outer", suffixes=("_events", "_results")).fillna(0)
     assert len(merged) > 0
     assert (merged["n_events"] == merged["n_results"]).all(), merged
+
+
+def test_the_revolving_door_is_in_the_event_history(run):
+    """Other-income exits stay in the population; returns, hire-year losses and settled exits reconcile with their counters."""
+    model, ev, wide = run
+    years = wide.index
+    to_other = ev[ev["event"] == "to_other_income"]
+    assert len(to_other) > 0 and to_other["status_before"].ne("outside").all()
+    assert (to_other["status_after"] != "outside").all()
+    back = ev[ev["event"] == "return_to_benefit"]
+    held = ["day_activities", "guidance_only", "trajectory"]  # provisions may continue or start on other income
+    assert len(back) > 0 and back["status_after"].isin(["benefit_no_support", *held]).all()
+    assert back["status_before"].isin(["other_income", *held]).all()
+    # A job lost in the year it was taken: the same resident has a take_job and a later lose_job that year.
+    work = ev[ev["event"].isin(["take_job", "lose_job"])].sort_values(["uid", "year", "month"])
+    hired = work[work["event"] == "take_job"][["uid", "year", "month"]]
+    lost = work[work["event"] == "lose_job"][["uid", "year", "month"]]
+    same_year = hired.merge(lost, on=["uid", "year"], suffixes=("_hire", "_loss"))
+    same_year = same_year[same_year["month_loss"] >= same_year["month_hire"]]
+    per_year = same_year.groupby("year").size().reindex(years, fill_value=0)
+    assert per_year.tolist() == wide["hire_year_losses"].astype(int).tolist()
+    assert per_year.sum() > 0
+    # Everyone on other income at the end has an event that put them there and no later return or claim.
+    rows = model.pop.alive_rows()
+    on_other = set(model.pop.uid[rows][model.pop.other_income[rows]].tolist())
+    assert len(on_other) == wide["on_other_income"].iloc[-1]
+    last = ev.reset_index().sort_values(["uid", "index"]).groupby("uid").tail(1).set_index("uid")
+    assert last.loc[sorted(on_other), "status_after"].isin(["other_income", *held]).all()

@@ -15,6 +15,7 @@ from tests.conftest import SMALL
 VARIED = [
     "scenario.pooled_share", "scenario.social_firm_places", "scenario.social_firms", "staff.salary",
     "benefit.other_exit_rate", "work.base_hazard", "work.duration_effect", "work.job_loss_base",
+    "work.job_loss_tenure_decay", "work.loss_to_benefit_share", "benefit.return_hazard", "benefit.return_decay",
     "firm.lock_in", "firm.dropout_base", "pwet.reintegration_per_recipient", "wmo.budget_per_inhabitant",
     "dynamics.household_spillover", "dynamics.noise_sd", "access.reach_base", "inflow.non_take_up",
     "staff.client_managers_per_10k", "staff.generalists_per_10k", "economy.job_elasticity", "practice.outreach",
@@ -56,8 +57,11 @@ def check_year(model: SocialDomainModel) -> None:
     # Exactly one status each, consistent with what the resident holds.
     status = model.status_of(rows)
     assert sum(ind[k] for k in ("in_regular_work", "in_subsidised_work", "in_sheltered_work", "in_trajectory",
-                                "in_day_activities", "guidance_only", "not_in_sight")) + (
+                                "in_day_activities", "guidance_only", "not_in_sight", "other_income_only")) + (
         status == Status.BENEFIT_NO_SUPPORT).sum() == len(rows)
+    # Other income: off benefit and not in work (provisions of either law may continue or start).
+    other = pop.other_income[rows]
+    assert not (other & (pop.on_benefit[rows] | (pop.employment[rows] >= 0))).any()
     employed = pop.employment[rows] >= 0
     assert not (employed & pop.on_benefit[rows]).any(), "nobody both in work and on benefit"
     assert not (employed & ((pop.provisions[rows] & ACTIVITY_BITS) != 0)).any(), "nobody both in work and in a trajectory"

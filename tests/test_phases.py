@@ -174,3 +174,99 @@ def test_the_firm_locks_in_a_productive_client_at_the_planned_end():
     review.trajectory_ends(no_lock.pop, rows, np.zeros(1, dtype=bool), no_lock.year, no_lock.funding,
                            no_lock.actors, no_lock.p, no_lock.streams)
     assert not no_lock.pop.holds(rows, FIRM_PLACE)[0] and no_lock.pop.firm[0] == -1
+
+
+def _on_other_income(world, row, since):
+    """Put a resident on other income since ``since`` (years; the year index is 0), as after an exit from benefit."""
+    pop = world.pop
+    pop.desk[row] = Desk.PWET
+    pop.other_income[row] = True
+    pop.other_income_since[row] = since
+    pop.left_for_other[row] = True
+    pop.left_other_at[row] = since
+
+
+def test_a_resident_who_left_for_other_income_returns_to_benefit_when_the_hazard_fires():
+    """The revolving door [DIV19]: the other income ends, the household is below its norm, a new claim at the P-wet."""
+    quiet = {"benefit.return_decay": 0.0}
+    world = tiny([{"wage": 0.0}], overrides={**quiet, "benefit.return_hazard": 3.0})
+    _on_other_income(world, 0, -0.5)
+    assert world.pop.status(world.rows())[0] == Status.OTHER_INCOME
+    outcomes.run(*world.inputs)
+    pop = world.pop
+    assert pop.on_benefit[0] and not pop.other_income[0] and pop.desk[0] & Desk.PWET and pop.spell_years[0] == 0
+    assert world.year.moved[0] and 0 <= world.year.month[0] < 12
+    counts = world.year.counts
+    assert counts["returns_to_benefit"] == 1 and counts["returns_other"] == 1 and counts["returns_other_within_2y"] == 1
+    last = world.events().iloc[-1]
+    assert last["event"] == "return_to_benefit" and last["status_before"] == "other_income"
+    stays = tiny([{"wage": 0.0}], overrides={**quiet, "benefit.return_hazard": 0.0})
+    _on_other_income(stays, 0, -0.5)
+    outcomes.run(*stays.inputs)
+    assert stays.pop.other_income[0] and not stays.pop.on_benefit[0] and stays.year.counts["returns_to_benefit"] == 0
+
+
+def test_a_return_needs_a_household_below_its_norm():
+    """The entitlement test: a partner in full-time work keeps the couple above its norm, so no claim follows."""
+    overrides = {"benefit.return_decay": 0.0, "benefit.return_hazard": 3.0,
+                 "work.job_loss_base": 0.0, "work.job_loss_long_run": 0.0, "work.hours_share": 1.0}
+    couple = [{"household": 0, "unit": 0, "member": 0, "wage": 0.0},
+              {"household": 0, "unit": 0, "member": 1, "employment": Status.REGULAR_WORK}]
+    world = tiny(couple, overrides=overrides)
+    _on_other_income(world, 0, -0.5)
+    outcomes.run(*world.inputs)
+    assert world.pop.other_income[0] and not world.pop.on_benefit[0]
+    assert world.year.counts["returns_to_benefit"] == 0
+
+
+def test_a_job_of_one_month_is_lost_more_often_than_a_job_of_five_years():
+    """Job loss falls with tenure [CBS24]: of 200 new jobs many more end within the year than of 200 old ones."""
+    n = 200
+    workers = [{"employment": Status.REGULAR_WORK} for _ in range(2 * n)]
+    world = tiny(workers, overrides={"work.subsidised_end_rate": 0.0})
+    world.pop.years_in_work[:n] = 1 / 12
+    world.pop.years_in_work[n: 2 * n] = 5.0
+    outcomes.run(*world.inputs)
+    lost = world.pop.employment[: 2 * n] < 0
+    new, old = lost[:n].sum(), lost[n:].sum()
+    assert new > 2 * old > 0
+    assert world.year.counts["job_losses"] == new + old
+
+
+def test_a_hire_in_month_2_can_be_lost_in_the_same_year_and_only_the_months_between_are_off_benefit():
+    """A job taken at month 2.6 is exposed for the rest of the year and ends at 3.7; benefit is booked around the job."""
+    overrides = {"work.base_hazard": 5.0, "benefit.first_year_exit_boost": 6.0, "work.job_loss_base": 3.0,
+                 "work.job_loss_tenure_decay": 0.0, "work.loss_to_benefit_share": 1.0, "benefit.other_exit_rate": 0.0}
+    client = [{"wage": 1.0, "on_benefit": True, "desk": Desk.PWET}]
+    kept = tiny(client, overrides={**overrides, "work.job_loss_base": 0.0, "work.job_loss_long_run": 0.0}, key=4)
+    outcomes.run(*kept.inputs)
+    assert kept.pop.employment[0] == Status.REGULAR_WORK and kept.year.counts["hire_year_losses"] == 0
+    world = tiny(client, overrides=overrides, key=4)
+    world.year.benefit_before = world.pop.on_benefit[: world.pop.n].copy()
+    world.year.provisions_before = world.pop.provisions[: world.pop.n].copy()
+    outcomes.run(*world.inputs)
+    ev = world.events()
+    moves = ev[ev["event"].isin(["take_job", "lose_job"])]
+    assert moves["event"].tolist() == ["take_job", "lose_job"], "hired and lost in year 1"
+    hired, lost = moves["month"].tolist()
+    assert 2 < hired < 3 < lost < 12 and world.year.second_month[0] == pytest.approx(lost, abs=1e-4)
+    assert world.pop.on_benefit[0] and world.pop.employment[0] == -1
+    counts = world.year.counts
+    assert counts["hire_year_losses"] == 1 and counts["returns"] == 1 and counts["returns_within_1y"] == 1
+    assert counts["work_ends_within_12m"] == 1 and counts["leavers_for_work"] == 1
+    accounting.run(*world.inputs)
+    yearly = 0.70 * world.p["benefit.couple_norm"] * 12 * world.p["benefit.gross_up"]
+    booked = world.actors.holders[Holder.PWET_INCOME].spent[Instrument.BENEFIT]
+    assert booked == pytest.approx(yearly * (12 - (lost - hired)) / 12, rel=1e-4)
+
+
+def test_an_exit_to_other_income_leaves_the_population_only_after_the_return_horizon():
+    """Residents on other income age and stay; after benefit.return_horizon_years they leave the social domain [DIV19]."""
+    world = tiny([{}, {}], overrides=NO_INFLOW)
+    horizon = world.p["benefit.return_horizon_years"]
+    _on_other_income(world, 0, -horizon)
+    _on_other_income(world, 1, -horizon + 1.0)
+    demography.run(*world.inputs)
+    assert world.rows().tolist() == [1] and world.pop.age[1] == 41.0
+    assert world.year.counts["exit_other_income"] == 1
+    assert world.events()["event"].tolist()[-1] == "leave"

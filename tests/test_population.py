@@ -70,3 +70,36 @@ def test_joining_a_desk_is_recorded_only_when_it_is_new():
     pop.join_desk(np.array([0]), Desk.WMO, year=0)
     ev = pop.events.frame()
     assert (ev["event"] == "join_desk").sum() == 1 and pop.desk[0] == Desk.PWET | Desk.WMO
+
+
+def test_leaving_for_other_income_keeps_the_resident_off_benefit_and_a_return_reopens_the_claim():
+    pop = _pop(2)
+    pop.start(np.array([0]), np.array([Instrument.SOCIAL_FIRM]), year=0, firm=np.array([0]))
+    pop.grant(np.array([1]), np.array([GUIDANCE]), year=0)
+    pop.leave_for_other_income(np.array([0, 1]), year=2, month=np.array([3.0, 6.0]))
+    rows = np.array([0, 1])
+    assert pop.alive[rows].all() and not pop.on_benefit[rows].any() and pop.other_income[rows].all()
+    assert pop.provisions[0] == 0 and pop.firm[0] == -1, "the P-wet trajectory ends with the benefit"
+    assert pop.holds(rows, GUIDANCE).tolist() == [False, True], "Wmo support is a right of its own"
+    assert pop.status(rows).tolist() == [Status.OTHER_INCOME, Status.GUIDANCE_ONLY]
+    assert pop.other_income_since[rows].tolist() == [2.25, 2.5] and pop.left_for_other[rows].all()
+    pop.desk[0] = Desk.WMO
+    pop.return_to_benefit(np.array([0]), year=3, month=np.array([1.0]))
+    assert pop.on_benefit[0] and not pop.other_income[0] and not pop.left_for_other[0]
+    assert pop.desk[0] == Desk.PWET | Desk.WMO and pop.spell_years[0] == 0
+    ev = pop.events.frame()
+    moves = ev[ev["event"].isin(["to_other_income", "return_to_benefit"])]
+    assert moves["event"].tolist() == ["to_other_income", "to_other_income", "return_to_benefit"]
+    assert moves["status_after"].tolist() == ["other_income", "guidance_only", "benefit_no_support"]
+
+
+def test_a_job_loser_without_a_claim_goes_to_other_income_and_the_first_end_is_marked():
+    pop = _pop(2)
+    rows = np.array([0, 1])
+    pop.take_job(rows, np.array([Status.REGULAR_WORK, Status.REGULAR_WORK]), year=0, month=np.array([0.0, 0.0]))
+    assert not pop.work_end_seen[rows].any()
+    pop.lose_job(rows, year=1, month=np.array([4.0, 8.0]), to_benefit=np.array([True, False]))
+    assert pop.on_benefit.tolist()[:2] == [True, False] and pop.other_income.tolist()[:2] == [False, True]
+    assert pop.other_income_since[1] == 1 + 8 / 12 and pop.work_end_seen[rows].all()
+    assert pop.left_for_work.tolist()[:2] == [False, True], "the job loser on other income has not returned yet"
+    assert pop.status(rows).tolist() == [Status.BENEFIT_NO_SUPPORT, Status.OTHER_INCOME]

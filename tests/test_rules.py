@@ -104,6 +104,35 @@ def test_psychiatric_dropout_higher_and_guidance_lowers_it():
     assert d[1] > d[0] and d[2] < d[1]
 
 
+def test_job_loss_falls_with_tenure_and_rises_with_problems_and_low_wage_value():
+    """[CBS24] most jobs after benefit end early; problems and a low wage value shorten them (assumption)."""
+    year = np.array([1.0])
+    first = out.job_loss_probability(np.array([0.0]), year, np.array([0.2]), np.array([0.9]), P)
+    assert out.job_loss_probability(np.array([5.0]), year, np.array([0.2]), np.array([0.9]), P) < first
+    assert out.job_loss_probability(np.array([0.0]), year, np.array([0.6]), np.array([0.9]), P) > first
+    assert out.job_loss_probability(np.array([0.0]), year, np.array([0.2]), np.array([0.4]), P) > first
+    half = out.job_loss_probability(np.array([0.0]), np.array([0.5]), np.array([0.2]), np.array([0.9]), P)
+    assert 0 < half < first, "a shorter exposure (a hire later in the year) gives a smaller chance"
+
+
+def test_a_decaying_hazard_integrates_piece_by_piece():
+    """The integral over [0, 2] is the integral over [0, 1] plus that over [1, 2]; it tends to the long-run level."""
+    whole = out.decaying_hazard_integral(np.array([0.0]), np.array([2.0]), 0.6, 0.1, 0.8)
+    parts = (out.decaying_hazard_integral(np.array([0.0]), np.array([1.0]), 0.6, 0.1, 0.8)
+             + out.decaying_hazard_integral(np.array([1.0]), np.array([1.0]), 0.6, 0.1, 0.8))
+    assert whole == pytest.approx(parts)
+    late = out.decaying_hazard_integral(np.array([50.0]), np.array([1.0]), 0.6, 0.1, 0.8)
+    assert late == pytest.approx(0.1)
+    assert out.decaying_hazard_integral(np.array([3.0]), np.array([1.0]), 0.6, 0.1, 0.0) == pytest.approx(0.6)
+
+
+def test_returns_from_other_income_fall_with_time_since_it_began():
+    """[DIV19] returns come early and level off."""
+    early = out.return_probability(np.array([0.0]), np.array([1.0]), P)
+    late = out.return_probability(np.array([4.0]), np.array([1.0]), P)
+    assert 0 < late < early < 1
+
+
 def test_lock_in_grows_with_productivity_and_is_curbed_by_monitoring():
     li = out.lock_in_probability(np.array([0.2, 0.9, 0.9]), np.array([False, False, True]), P["firm.lock_in"],
                                  P["desk.lock_in_reduction"])

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.validation import TARGETS, dynamics_table, firm_dropout_by_disability, validation_table
+from analysis.validation import TARGETS, dynamics_table, firm_dropout_by_disability, per_run_wide, validation_table
 from experiments import calibrate
 from experiments.cli import main
 from experiments.runner import run_comparison
@@ -17,7 +17,7 @@ from model import SocialDomainModel
 from model.parameters import PARAMETER_FILE, ParameterError, ParameterSet
 from model.personas import PERSONAS
 
-DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]")
+DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]", "[CBS24]", "[DIV19]")  # domain.md, then docs/ODD.md section 6
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,51 @@ def test_a_target_far_off_is_reported_as_a_miss():
     wide = pd.DataFrame({"benefit_mean_spell_months": [20.0, 20.0]}, index=[3, 4])
     target = next(t for t in TARGETS if t.name == "mean_spell")
     assert abs(target.compute(wide, 1000) - target.value) > target.tolerance
+
+
+def _target(name):
+    return next(t for t in TARGETS if t.name == name)
+
+
+def test_returns_and_retention_targets_on_a_hand_made_frame():
+    """Two years of 100 exits to jobs and 50 exits to other income each, with the returns and job ends counted by hand."""
+    wide = pd.DataFrame({
+        "exits_work_spell_lt1": [60.0, 40.0], "exits_work_spell_1to3": [30.0, 40.0], "exits_work_spell_gt3": [10.0, 20.0],
+        "leavers_for_other_income": [50.0, 50.0],
+        "returns_within_1y": [10.0, 14.0], "returns_other_within_1y": [15.0, 11.0],
+        "work_ends_within_18m": [45.0, 55.0],
+    }, index=[3, 4])
+    assert _target("returns_work_1y").compute(wide, 1000) == pytest.approx(24 / 200)
+    assert _target("returns_all_1y").compute(wide, 1000) == pytest.approx((24 + 26) / 300)
+    assert _target("work_kept_18m").compute(wide, 1000) == pytest.approx(1 - 100 / 200)
+    for name in ("returns_work_1y", "returns_all_1y", "work_kept_18m"):
+        t = _target(name)
+        assert "[CBS24]" in t.source or "[DIV19]" in t.source
+
+
+def test_outflow_counts_exits_to_other_income_not_exits_from_the_population():
+    """Leavers for other income stay in the model: the outflow counts their move off benefit, not the later settling."""
+    wide = pd.DataFrame({"benefit_stock": [100.0, 100.0, 100.0], "leavers_for_work": [10.0, 10.0, 10.0],
+                         "leavers_for_other_income": [15.0, 15.0, 15.0], "benefit_exits_demographic": [5.0, 5.0, 5.0],
+                         "exit_other_income": [99.0, 99.0, 99.0]}, index=[3, 4, 5])
+    assert _target("outflow_rate").compute(wide, 1000) == pytest.approx(60 / 200)
+    assert _target("work_share").compute(wide, 1000) == pytest.approx(30 / 90)
+
+
+def test_the_new_targets_reach_the_validation_table_from_a_tidy_frame():
+    """The tidy long format (regime, replication, year, indicator) gives the same share per run, with an interval."""
+    records = []
+    for rep, (back, ends) in enumerate(((10.0, 40.0), (14.0, 60.0))):
+        for year in (3, 4):
+            values = {"exits_work_spell_lt1": 100.0, "exits_work_spell_1to3": 0.0, "exits_work_spell_gt3": 0.0,
+                      "returns_within_1y": back, "work_ends_within_18m": ends}
+            records += [{"regime": "compartmentalised", "replication": rep, "year": year, "indicator": k, "value": v,
+                         "group_by": "all", "group": "all"} for k, v in values.items()]
+    frame = pd.DataFrame(records)
+    runs = per_run_wide(frame)
+    kept = [_target("work_kept_18m").compute(w, 1000) for w in runs.values()]
+    assert kept == pytest.approx([0.6, 0.4])
+    assert [_target("returns_work_1y").compute(w, 1000) for w in runs.values()] == pytest.approx([0.10, 0.14])
 
 
 def test_validate_command_prints_holds_and_misses_and_strict_fails_on_a_miss(tmp_path, capsys):

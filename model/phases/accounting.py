@@ -1,8 +1,9 @@
 """Accounting: every euro on a budget holder and an instrument; savings to the budget that gains them [SR].
 
 Benefits and provisions held for part of the year are charged for the months held (around the
-year's single dated transition); lump-sum trajectories in the year they start; staff costs were
-booked when the year opened. Then leavers for other income leave, and the firms book their year.
+year's single dated transition, or between a hire and the loss of that job in the same year);
+lump-sum trajectories in the year they start; staff costs were booked when the year opened. Then
+the firms book their year. Leavers for other income stay in the population (``Status.OTHER_INCOME``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from model.constants import (
     N_HOLDERS,
     N_INSTRUMENTS,
     WMO_BITS,
-    ExitReason,
     Holder,
     Instrument,
 )
 from model.events import EventKind
-from model.phases import demography
 from model.rules import benefit as ben
 from model.rules import outcomes as out
 
@@ -30,7 +29,7 @@ NOT_MONTHLY = (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT, Instrument.JOB_CO
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
-    """Book costs per resident and instrument, attribute savings, let other-income leavers go, book the firms."""
+    """Book costs per resident and instrument, attribute savings, book the firms."""
     rows = pop.alive_rows()
     handled = year.handled(pop.desk_draw[rows])
     leaving = np.isin(rows, year.leaving)
@@ -49,9 +48,6 @@ def run(pop, year, funding, actors, p, streams) -> None:
     year.cost_by_instrument = cost.sum(axis=0)
     attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after, yearly_benefit)
     _safety_net(actors.holders[Holder.PWET_INCOME], p)
-    if len(year.leaving):
-        demography.remove(pop, year.leaving, np.full(len(year.leaving), ExitReason.OTHER_INCOME), year, actors,
-                          month=year.month[year.leaving])
     book_firms(pop, year, actors, p)
 
 
@@ -80,6 +76,11 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
     prices = funding.prices
     cost = np.zeros((len(rows), N_INSTRUMENTS))
     ben_months = out.months_in_state(year.benefit_before[rows], benefit_after, month, t0, MONTHS_PER_YEAR)
+    # Two transitions this year (a job taken and lost, an exit and a return): off benefit between them only.
+    lost_at = year.second_month[rows]
+    hl = np.isfinite(lost_at)
+    ben_months[hl] = (year.benefit_before[rows][hl] * np.maximum(month[hl] - t0[hl], 0.0)
+                      + benefit_after[hl] * (MONTHS_PER_YEAR - lost_at[hl]))
     cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * yearly_benefit
     _, inv = np.unique(pop.unit[rows], return_inverse=True)
     unit_months = np.zeros(inv.max() + 1 if len(inv) else 0)
@@ -97,6 +98,9 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
         start = support_start if bit & WMO_BITS else t0
         m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, start, MONTHS_PER_YEAR)
         cost[:, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows])
+    sub = hl & year.second_subsidised[rows]  # a subsidised job taken and lost this year: the months between
+    cost[sub, Instrument.WAGE_SUBSIDY] = ((lost_at[sub] - month[sub]) / MONTHS_PER_YEAR
+                                          * prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[rows][sub]))
     cost[:, Instrument.JOB_COACHING] = year.job_coaching[rows] * prices[Instrument.JOB_COACHING]
     return cost
 

@@ -29,7 +29,7 @@ from model.rules import problems as prob
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
-    """Everyone ages a year; leavers leave (later reasons win); then this year's reports and Wmo applicants arrive."""
+    """Everyone ages a year (on other income too); leavers leave (later reasons win); then this year's reports and Wmo applicants arrive."""
     rows = pop.alive_rows()
     pop.age_one_year(rows)
     reason = exit_reasons(pop, rows, year.index, p, streams)
@@ -50,14 +50,20 @@ def run(pop, year, funding, actors, p, streams) -> None:
 
 
 def exit_reasons(pop, rows, t: int, p, streams) -> np.ndarray:
-    """Why each resident leaves this year (-1 stays): recovery, moving, death, retirement; personas stay [ODD]."""
+    """Why each resident leaves this year (-1 stays): past the other-income horizon, recovery, moving, death, retirement.
+
+    Personas stay [ODD]. Residents on other income age, move, die and retire like everyone; after
+    ``benefit.return_horizon_years`` without a return they leave the social domain [DIV19].
+    """
     age, uid = pop.age[rows], pop.uid[rows]
     load = prob.problem_load(pop.sev[rows])
     scripted_out = pop.persona[rows] < 0
     recovered = demo.recovered(pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows], load,
                                p["demography.recovery_years"], p["demography.recovery_severity"])
     unseen = demo.unseen_without_need(pop.status(rows) == Status.NOT_IN_SIGHT, load, p["access.hidden_need"])
+    settled = pop.other_income[rows] & (t - pop.other_income_since[rows] >= p["benefit.return_horizon_years"])
     checks = [
+        (ExitReason.OTHER_INCOME, settled & scripted_out),
         (ExitReason.RECOVERED, demo.household_leaves(pop.household[rows], recovered | unseen)),
         # Personas are kept from moving away or dying so that their path can be followed.
         (ExitReason.MOVED, (streams.uniform(uid, t, Event.EXIT_MOVE) < p["demography.move_rate"]) & scripted_out),
@@ -66,7 +72,7 @@ def exit_reasons(pop, rows, t: int, p, streams) -> np.ndarray:
         (ExitReason.RETIREMENT, age >= p["population.pension_age"]),
     ]
     reason = np.full(len(rows), -1)
-    for r, hit in checks:  # later checks win: retirement over death over moving over recovery
+    for r, hit in checks:  # later checks win: retirement over death over moving over recovery over settling
         reason[hit] = r
     return reason
 
@@ -218,4 +224,6 @@ def _positions(kind, head_kind, values, p, u_take_up) -> dict[str, np.ndarray]:
     values["sev"][:, Domain.WORK_INCOME] = prob.work_income_severity(employment == Status.REGULAR_WORK, wage)
     return {"employment": employment, "provisions": provisions, "on_benefit": on_benefit, "desk": desk,
             "years_out": np.where(long_out, spell, 0.0),
+            # Members already in work hold an established job, not one that just began (job loss falls with tenure).
+            "years_in_work": np.where(employed, p["work.initial_tenure_years"], 0.0),
             "spell_years": np.where(kind == Kind.STOCK_BENEFIT, spell, 0.0)}

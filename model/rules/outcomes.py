@@ -54,9 +54,30 @@ def lock_in_probability(wage: np.ndarray, monitored: np.ndarray, tendency: float
     return np.clip(tendency * wage * np.where(monitored, 1.0 - monitoring_effect, 1.0), 0.0, 1.0)
 
 
-def job_loss_probability(load: np.ndarray, p) -> np.ndarray:
-    """Jobs of people with more problems end sooner (assumption)."""
-    return np.clip(p["work.job_loss_base"] * (1.0 + p["work.job_loss_severity_effect"] * load), 0.0, 1.0)
+def decaying_hazard_integral(start: np.ndarray, length: np.ndarray, first: float, long_run: float,
+                             decay: float) -> np.ndarray:
+    """Integral of a hazard falling from ``first`` (at time 0) towards ``long_run`` at rate ``decay``, over [start, start + length]."""
+    start, length = np.asarray(start, dtype=float), np.asarray(length, dtype=float)
+    if decay <= 0:
+        return first * length
+    fading = (first - long_run) / decay * (np.exp(-decay * start) - np.exp(-decay * (start + length)))
+    return long_run * length + fading
+
+
+def job_loss_probability(tenure: np.ndarray, exposure: np.ndarray, load: np.ndarray, wage: np.ndarray,
+                         p) -> np.ndarray:
+    """A job is lost within ``exposure`` years: the hazard falls with tenure [CBS24], rises with problems and low wage value (assumption)."""
+    base = decaying_hazard_integral(tenure, exposure, p["work.job_loss_base"], p["work.job_loss_long_run"],
+                                    p["work.job_loss_tenure_decay"])
+    shortfall = 1.0 - np.minimum(wage, 1.0)
+    factor = (1.0 + p["work.job_loss_severity_effect"] * load) * np.exp(p["work.job_loss_wage_effect"] * shortfall)
+    return hazard_to_probability(base * factor)
+
+
+def return_probability(since: np.ndarray, exposure: np.ndarray, p) -> np.ndarray:
+    """The other income ends within ``exposure`` years: a hazard falling with time since it began [DIV19]."""
+    return hazard_to_probability(decaying_hazard_integral(since, exposure, p["benefit.return_hazard"], 0.0,
+                                                          p["benefit.return_decay"]))
 
 
 def months_in_state(before: np.ndarray, after: np.ndarray, month: np.ndarray, start: np.ndarray,
