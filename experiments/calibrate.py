@@ -44,6 +44,12 @@ FREE: dict[str, tuple[float, float]] = {
     "inflow.wmo_per_inhabitant": (0.0005, 0.006),
     "wmo.need_threshold": (0.3, 0.6),
     "benefit.gross_up": (1.0, 1.4),
+    "work.job_loss_base": (0.2, 1.5),
+    "work.job_loss_tenure_decay": (0.2, 2.0),
+    "work.loss_to_benefit_share": (0.15, 0.6),
+    "benefit.return_hazard": (0.2, 1.2),
+    "benefit.return_decay": (0.3, 1.5),
+    "wage.health_tracking": (0.0, 1.0),
 }
 # The fixed starting point: the provisional values before the first calibration.
 START: dict[str, float] = {
@@ -60,6 +66,13 @@ START: dict[str, float] = {
     "inflow.wmo_per_inhabitant": 0.0012,
     "wmo.need_threshold": 0.45,
     "benefit.gross_up": 1.12,
+    # Added with the revolving door and the care-to-work route (issue 9): their hand-tuned values.
+    "work.job_loss_base": 0.5,
+    "work.job_loss_tenure_decay": 0.8,
+    "work.loss_to_benefit_share": 0.35,
+    "benefit.return_hazard": 0.5,
+    "benefit.return_decay": 0.8,
+    "wage.health_tracking": 0.5,
 }
 SEEDS = (101, 102, 103, 104, 105, 106, 107, 108)
 DESIGN_POINTS = 64  # stage-1 Sobol points (a power of two)
