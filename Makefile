@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench validate calibrate setup clean
+.PHONY: run test bench validate calibrate setup clean chromium
 
 setup: $(STAMP)
 
@@ -21,8 +21,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/ontschot run
+	$(BIN)/ontschot report outputs --latest
 
-test: $(STAMP)
+# Headless Chromium for the browser tests (Debian's package; Playwright drives it, its own download cannot work here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
