@@ -315,3 +315,38 @@ def test_latest_picks_the_newest_run_folder(run_folder, tmp_path):
 def test_numbers_are_printed_with_two_decimals_below_100_and_whole_above():
     assert (fmt(1234.4), fmt(-12.344), fmt(99.994), fmt(float("nan"))) == ("1,234", "-12.34", "99.99", "n/a")
     assert with_interval(1.0, float("nan"), float("nan")) == "1.00"
+
+
+SWEEP = """
+name = "report-sweep"
+regimes = ["compartmentalised", "integrated"]
+replications = 2
+seed = 4
+[base]
+"scenario.inhabitants" = 3000
+"scenario.years" = 2
+[vary]
+"scenario.social_firm_places" = [10, 30]
+"""
+
+
+def test_a_sweep_folder_gets_a_report_with_every_point_and_regime_paired_with_the_first(tmp_path, capsys):
+    design = tmp_path / "design.toml"
+    design.write_text(SWEEP)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(design), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert main(["report", str(out)]) == 0
+    headline = pd.read_csv(out / "report_files" / "headline.csv")
+    arms = ["point 0: compartmentalised (social_firm_places=10)", "point 0: integrated (social_firm_places=10)",
+            "point 1: compartmentalised (social_firm_places=30)", "point 1: integrated (social_firm_places=30)"]
+    assert [c.removesuffix("_mean") for c in headline.columns if c.endswith("_mean")] == arms
+    from experiments.sweep import load_sweep
+
+    frame = load_sweep(out)
+    outflow = frame[(frame["group_by"] == "all") & (frame["indicator"] == "outflow_work")]
+    per = outflow.groupby(["point", "regime", "replication"])["value"].sum()
+    diff = per.loc[(1, "integrated")] - per.loc[(0, "compartmentalised")]
+    row = headline[headline["summary"] == "outflow_work"].iloc[0]
+    assert row[f"diff_{arms[3]}"] == pytest.approx(diff.mean())
+    text = (out / "report.html").read_text()
+    assert "point 1: integrated (social_firm_places=30)" in text and "sweep folder" in text

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from analysis.compare import CONFIDENCE, MILLION, SUMMARIES, compare, payback, run_summaries
+from analysis.compare import MILLION, SUMMARIES, compare, payback, run_summaries
 from analysis.report.load import GROUPS, Results
 from analysis.report.taskfields import BUDGETS, COST_LINES, NOT_MODELLED, TASK_FIELDS
+from analysis.validation import _interval
 from model.parameters import PARAMETERS
 
 HEADLINE = ("outflow_work", "outflow_regular", "outflow_subsidised", "outflow_sheltered", "benefit_stock_end",
@@ -24,19 +24,8 @@ KEYS = ["regime", "replication", "year"]
 
 
 def interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t interval of the mean (scipy); no spread gives a zero-width interval, one value none."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(x.mean())
-    if len(x) < 2:
-        return mean, float("nan"), float("nan")
-    sem = float(stats.sem(x))
-    if sem == 0:
-        return mean, mean, mean
-    lo, hi = stats.t.interval(CONFIDENCE, len(x) - 1, loc=mean, scale=sem)
-    return mean, float(lo), float(hi)
+    """Mean and 95% t interval of the mean over the finite values (``analysis.validation``'s, on scipy's t)."""
+    return _interval(np.asarray(values, dtype=float))
 
 
 def whole(frame: pd.DataFrame) -> pd.DataFrame:
