@@ -401,6 +401,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     folder = latest_run(args.results) if args.latest else Path(args.results)
     out = Path(args.out) if args.out else folder / "report.html"
+    if out.is_dir():
+        out = out / "report.html"
     written = build_report(folder, out)
     print(f"Report written to {written} (tables and figures in {report_paths(written)[1]}/)")
     return 0

@@ -350,3 +350,28 @@ def test_a_sweep_folder_gets_a_report_with_every_point_and_regime_paired_with_th
     assert row[f"diff_{arms[3]}"] == pytest.approx(diff.mean())
     text = (out / "report.html").read_text()
     assert "point 1: integrated (social_firm_places=30)" in text and "sweep folder" in text
+
+
+def test_assumptions_are_ranked_by_a_stored_sensitivity_analysis(run_folder, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    assumed = [p.path for p in PARAMETERS if p.status == "assumption"][:3]
+    pd.DataFrame({"outcome": ["outflow_work"] * 3 + ["spend_total"], "parameter": [*assumed, assumed[0]],
+                  "ST": [0.1, 0.7, 0.3, 0.2], "ST_conf": [0.01] * 4, "rank": [3, 1, 2, 1]}).to_csv(
+        folder / "sensitivity.csv", index=False)
+    out = build_report(folder, folder / "report.html")
+    table = pd.read_csv(report_paths(out)[1] / "assumptions_table.csv")
+    assert table["parameter"].tolist()[:3] == [assumed[1], assumed[2], assumed[0]]
+    assert table["largest ST"].tolist()[:3] == [0.7, 0.3, 0.2]
+    assert "ranked by the largest sensitivity index" in out.read_text()
+
+
+def test_out_may_name_a_folder_and_a_system_folder_is_refused(run_folder, tmp_path, capsys):
+    target = tmp_path / "memo"
+    target.mkdir()
+    assert main(["report", str(run_folder), "--out", str(target)]) == 0
+    assert (target / "report.html").is_file() and (target / "report_files" / "headline.csv").is_file()
+    capsys.readouterr()
+    assert main(["report", str(run_folder), "--out", "/usr/lib/ontschot-report.html"]) == 2
+    err = capsys.readouterr().err
+    assert "is a system folder" in err and err.count("\n") == 1

@@ -19,16 +19,19 @@ from analysis.compare import SUMMARIES
 from analysis.report.taskfields import COST_LINES
 from model.constants import Holder
 from model.parameters import PARAMETERS, InputError, show_path
+from model.reporters import INDICATORS
 
 COLUMNS = ("regime", "replication", "seed", "year", "indicator", "group_by", "group", "value")
 HOLDERS = tuple(h.name.lower() for h in Holder)
-NEEDED = tuple(sorted({s.indicator for s in SUMMARIES if s.indicator in {
+# Indicators the report reads; a results frame without one of them is from an incompatible version.
+NEEDED = tuple(sorted({
     "outflow_work", "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "benefit_stock",
-    "wmo_clients", "in_day_activities", "guidance_hours", "spend_total", "firm_utilisation"}}
-    | {c.column for c in COST_LINES}
-    | {f"{k}_{h}" for k in ("spend", "grant", "own_result") for h in HOLDERS}
-    | {"own_result_total", "vangnet_compensation", "pooled_share", "firm_places", "firm_occupied", "lock_ins",
-       "firm_trajectories_ended", "firm_trajectories_to_work", "firm_result", "firm_contract_income"}))
+    "wmo_clients", "in_day_activities", "guidance_hours", "spend_total", "own_result_total", "vangnet_compensation",
+    "firm_places", "firm_occupied", "firm_utilisation", "lock_ins", "firm_trajectories_ended",
+    "firm_trajectories_to_work", "firm_result", "firm_contract_income",
+    "reached", "found_in_household", "savings_care_wmo", "savings_care_pooled",  # what run_summaries derives from
+    *(s.indicator for s in SUMMARIES if s.indicator in INDICATORS),
+    *(c.column for c in COST_LINES), *(f"{k}_{h}" for k in ("spend", "grant", "own_result") for h in HOLDERS)}))
 GROUPS = ("age_band", "disability", "wage_band")
 DECOMPOSITION = "decomposition.csv"
 DECOMPOSITION_COLUMNS = ("indicator", "part", "mean", "ci_low", "ci_high", "replications")
