@@ -1,12 +1,13 @@
 """Headless Chromium for the report tests: Debian's chromium driven by Playwright, with no network.
 
 Playwright's own browser download cannot work here, so the fixture points Playwright at the real
-binary of Debian's ``chromium`` package (``make chromium`` installs it). Every request that is not
+binary of Debian's ``chromium`` package (``make browser`` installs it). Every request that is not
 the local file itself is aborted, so a page that needed the network would show it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 
 
 def chromium_binary() -> str | None:
-    """The real Chromium binary of Debian's package (not its wrapper script), if installed."""
+    """The real Chromium binary: $CHROMIUM_PATH, Debian's package (not its wrapper script), or one on PATH."""
+    env = os.environ.get("CHROMIUM_PATH")
+    if env:
+        return env if Path(env).is_file() else None
     for path in CANDIDATES:
         if Path(path).is_file():
             return path
@@ -27,11 +31,11 @@ def chromium_binary() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def report_browser():
     """A headless Chromium (skipped only when Debian's chromium is not installed and could not be)."""
     binary = chromium_binary()
     if binary is None:
-        pytest.skip("Debian's chromium is not installed (`make chromium` installs it: apt-get install chromium)")
+        pytest.skip("Debian's chromium is not installed and could not be (`make browser` installs it: apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -41,9 +45,9 @@ def browser():
 
 
 @pytest.fixture
-def offline_page(browser):
+def offline_page(report_browser):
     """A page whose requests are refused unless they read a local file; ``page.blocked`` lists the refused URLs."""
-    context = browser.new_context(offline=True)
+    context = report_browser.new_context(offline=True)
     page = context.new_page()
     page.blocked = []
 

@@ -375,3 +375,10 @@ def test_out_may_name_a_folder_and_a_system_folder_is_refused(run_folder, tmp_pa
     assert main(["report", str(run_folder), "--out", "/usr/lib/ontschot-report.html"]) == 2
     err = capsys.readouterr().err
     assert "is a system folder" in err and err.count("\n") == 1
+
+
+def test_staff_costs_follow_each_arms_salary():
+    case = business_case(hand_made(), "compartmentalised", "integrated", {"compartmentalised": 1e6, "integrated": 2e6})
+    t = case.totals.set_index("budget")
+    assert t.loc["pooled", "extra"] == pytest.approx(6)  # one generalist at 2 million, three years
+    assert t.loc["pwet_participation", "extra"] == pytest.approx(9 + 6)  # mediation, and two client managers dearer

@@ -140,7 +140,8 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
     page = Page()
-    salary = float(results.params["staff.salary"])
+    salary = {arm: float(results.arm_settings.get(arm, {}).get("staff.salary", results.params["staff.salary"]))
+              for arm in results.arms}  # EUR per FTE per arm (a sweep may vary it)
     cases = [tables.business_case(results.frame, results.base, arm, salary) for arm in results.others]
     headline = tables.headline(results)
     own = tables.own_result(results)
@@ -326,7 +327,7 @@ def _wrong_pocket(page: Page, cases) -> None:
     page.figure("wrong_pocket", figures.wrong_pocket(matrices), "Who pays (rows), who gains (columns), EUR m.")
 
 
-def _municipal_budget(page: Page, results: Results, salary: float) -> None:
+def _municipal_budget(page: Page, results: Results, salary: dict[str, float]) -> None:
     _section(page, "municipal-budget")
     table = tables.task_field_spending(results, salary)
     rows = [[f"{r['task_field']} {r['name']}", r["instruments"], *_arm_cells(r, results)] for _, r in table.iterrows()]

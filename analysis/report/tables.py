@@ -7,6 +7,7 @@ interval is that of its mean. Money is in EUR million unless a column says other
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +35,13 @@ def whole(frame: pd.DataFrame) -> pd.DataFrame:
     return rows.pivot_table(index=KEYS, columns="indicator", values="value", aggfunc="sum")
 
 
-def line_costs(wide: pd.DataFrame, salary: float) -> pd.DataFrame:
-    """EUR per cost line (``COST_LINES``) and (arm, replication, year); staff as active FTE x salary."""
+def line_costs(wide: pd.DataFrame, salary: float | Mapping[str, float]) -> pd.DataFrame:
+    """EUR per cost line (``COST_LINES``) and (arm, replication, year); staff as active FTE x salary.
+
+    ``salary`` is one EUR-per-FTE figure, or one per arm (a sweep may vary ``staff.salary``).
+    """
+    if isinstance(salary, Mapping):
+        salary = np.asarray(wide.index.get_level_values("regime").map(salary), dtype=float)
     return pd.DataFrame({c.name: wide[c.column] * (salary if c.kind == "role" else 1.0) for c in COST_LINES},
                         index=wide.index)
 
@@ -106,7 +112,7 @@ class BusinessCase:
     payback_status: str
 
 
-def business_case(frame: pd.DataFrame, base: str, arm: str, salary: float) -> BusinessCase:
+def business_case(frame: pd.DataFrame, base: str, arm: str, salary: float | Mapping[str, float]) -> BusinessCase:
     """The business case of ``arm`` against ``base``, budget by budget (``BUDGETS``), per year and cumulative.
 
     For every cost line (``COST_LINES``) the paired difference arm - baseline is averaged over
@@ -176,7 +182,7 @@ def wrong_pocket(case: BusinessCase) -> pd.DataFrame:
 
 # --- municipal budget (BBV task fields) -----------------------------------------------------------------------------
 
-def task_field_spending(results: Results, salary: float) -> pd.DataFrame:
+def task_field_spending(results: Results, salary: float | Mapping[str, float]) -> pd.DataFrame:
     """Horizon spending per BBV task field and arm (mean, 95% interval) and the paired difference (EUR m)."""
     lines = line_costs(whole(results.frame), salary)
     field_of = {c.name: c.task_field for c in COST_LINES}
