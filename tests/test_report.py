@@ -382,3 +382,15 @@ def test_staff_costs_follow_each_arms_salary():
     t = case.totals.set_index("budget")
     assert t.loc["pooled", "extra"] == pytest.approx(6)  # one generalist at 2 million, three years
     assert t.loc["pwet_participation", "extra"] == pytest.approx(9 + 6)  # mediation, and two client managers dearer
+
+
+def test_assumptions_changed_by_the_scenario_come_first(run_folder, tmp_path):
+    assumed = [p for p in PARAMETERS if p.status == "assumption" and p.kind == "float"][-1]
+    value = (assumed.value + assumed.range[1]) / 2  # inside the range, not the default
+    assert main(["run", "--out", str(tmp_path), *RUN[:2], "--set", f"{assumed.path}={value}", *RUN[2:]]) == 0
+    folder = latest_run(tmp_path)
+    out = build_report(folder, folder / "report.html")
+    table = pd.read_csv(report_paths(out)[1] / "assumptions_table.csv")
+    assert table.iloc[0]["parameter"] == assumed.path and bool(table.iloc[0]["changed"])
+    assert not table.iloc[1:]["changed"].any()
+    assert "1 of them were changed for this scenario" in out.read_text()

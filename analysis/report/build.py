@@ -428,7 +428,13 @@ def _assumptions(page: Page, results: Results) -> None:
            [c for c in table.columns if c.startswith("largest ")]
     rows = [[str(r[c]) if c != "value" or not r["changed"] else f"{r[c]} (changed)" for c in cols]
             for _, r in table.iterrows()]
+    changed = int(table["changed"].sum()) if len(table) else 0
+    if changed:
+        page.para(f"{changed} of them were changed for this scenario; they come first.")
+    page.add(f"<details{' open' if ranked else ''}><summary>The {len(table)} assumption parameters: value used, "
+             "default, allowed range, unit and the reason given for the value</summary>")
     page.table("assumptions-table", cols, rows, list(table["parameter"]), numeric_from=99, data=table)
+    page.add("</details>")
 
 
 def _how_to_read(page: Page, results: Results) -> None:

@@ -352,7 +352,9 @@ def assumptions(results: Results) -> pd.DataFrame:
         if index:
             largest = sens.groupby("parameter")[index].max()
             table[f"largest {index}"] = table["parameter"].map(largest)
-            table = table.sort_values(f"largest {index}", ascending=False, na_position="last")
+            return table.sort_values(f"largest {index}", ascending=False, na_position="last").reset_index(drop=True)
+    if not table.empty:
+        table = table.sort_values("changed", ascending=False, kind="stable")  # the scenario's own choices first
     return table.reset_index(drop=True)
 
 
