@@ -394,3 +394,11 @@ def test_assumptions_changed_by_the_scenario_come_first(run_folder, tmp_path):
     assert table.iloc[0]["parameter"] == assumed.path and bool(table.iloc[0]["changed"])
     assert not table.iloc[1:]["changed"].any()
     assert "1 of them were changed for this scenario" in out.read_text()
+
+
+def test_business_case_shows_each_budgets_spending_in_both_arms():
+    y = business_case(hand_made(), "compartmentalised", "integrated", SALARY).yearly.set_index(["budget", "year"])
+    assert y.loc[("pwet_income", 2), "spending_baseline"] == pytest.approx(11)  # benefits 10 and 12 million
+    assert y.loc[("pwet_income", 2), "spending"] == pytest.approx(7)
+    assert y.loc[("pwet_participation", 1), "spending"] == pytest.approx(4 + 2)  # mediation + two client managers
+    assert (y["spending_baseline"] - y["spending"]).to_numpy() == pytest.approx((y["saving"] - y["extra"]).to_numpy())

@@ -284,8 +284,10 @@ def _business_case(page: Page, results: Results, cases) -> None:
         by = case.yearly.set_index(["budget", "year"])
         rows = []
         for budget in BUDGETS:
-            for what in ("extra", "saving", "net", "cumulative_net"):
-                rows.append([f"{BUDGETS[budget]}: {what.replace('_', ' ')}",
+            for what in ("spending_baseline", "spending", "extra", "saving", "net", "cumulative_net"):
+                name = {"spending_baseline": f"spending ({results.base})", "spending": f"spending ({case.arm})"}.get(
+                    what, what.replace("_", " "))
+                rows.append([f"{BUDGETS[budget]}: {name}",
                              *(fmt(by.loc[(budget, y), what]) for y in years)])
         rows.append(["Municipality: net", *(fmt(case.yearly[case.yearly['year'] == y]['net'].sum()) for y in years)])
         rows.append(["Municipality: cumulative net", *(fmt(case.cumulative.loc[y]) for y in years)])

@@ -105,7 +105,7 @@ class BusinessCase:
     """Per budget and year what an arm spends more (extra), saves and nets against the baseline."""
 
     arm: str
-    yearly: pd.DataFrame  # year, budget, extra, saving, net, cumulative_net (EUR m, mean over replications)
+    yearly: pd.DataFrame  # year, budget, spending_baseline, spending, extra, saving, net, cumulative_net (EUR m, means)
     totals: pd.DataFrame  # budget, extra, saving, net, net_ci_low, net_ci_high (horizon, EUR m)
     cumulative: pd.Series  # municipality's cumulative net position per year (EUR m)
     payback_year: int | None
@@ -127,13 +127,17 @@ def business_case(frame: pd.DataFrame, base: str, arm: str, salary: float | Mapp
     diff = lines.xs(arm, level="regime") - lines.xs(base, level="regime")
     mean = diff.dropna().groupby(level="year").mean()
     budget_of = {c.name: c.budget for c in COST_LINES}
+    gross = {r: lines.xs(r, level="regime").T.groupby(budget_of).sum().T.groupby(level="year").mean() / MILLION
+             for r in (base, arm)}  # mean spending per budget and year
     rows = []
     for year, row in mean.iterrows():
         for budget in BUDGETS:
             values = row[[n for n, b in budget_of.items() if b == budget]]
             extra, saving = float(values.clip(lower=0).sum()), float((-values).clip(lower=0).sum())
-            rows.append({"year": int(year), "budget": budget, "extra": extra / MILLION, "saving": saving / MILLION,
-                         "net": (saving - extra) / MILLION})
+            rows.append({"year": int(year), "budget": budget,
+                         "spending_baseline": float(gross[base].get(budget, pd.Series(0.0)).get(year, 0.0)),
+                         "spending": float(gross[arm].get(budget, pd.Series(0.0)).get(year, 0.0)),
+                         "extra": extra / MILLION, "saving": saving / MILLION, "net": (saving - extra) / MILLION})
     yearly = pd.DataFrame(rows)
     yearly["cumulative_net"] = yearly.groupby("budget")["net"].cumsum()
     by_budget = diff.dropna().T.groupby(budget_of).sum().T  # EUR per (replication, year) per budget
