@@ -402,3 +402,16 @@ def test_business_case_shows_each_budgets_spending_in_both_arms():
     assert y.loc[("pwet_income", 2), "spending"] == pytest.approx(7)
     assert y.loc[("pwet_participation", 1), "spending"] == pytest.approx(4 + 2)  # mediation + two client managers
     assert (y["spending_baseline"] - y["spending"]).to_numpy() == pytest.approx((y["saving"] - y["extra"]).to_numpy())
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda t: t.drop(columns=["ci_high"]), "lacks column(s) ci_high"),
+    (lambda t: t[~((t["part"] == "total") & (t["indicator"] == "spend_total"))], "no 'total' row for spend_total"),
+])
+def test_a_decomposition_file_that_does_not_fit_is_named_not_drawn(run_folder, tmp_path, change, problem):
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    change(hand_made_decomposition(folder)).to_csv(folder / "decomposition.csv", index=False)
+    text = build_report(folder, folder / "report.html").read_text()
+    section = text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")]
+    assert "No decomposition is stored" in section and problem in section and "<img" not in section

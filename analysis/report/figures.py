@@ -185,14 +185,14 @@ def waterfall(table: pd.DataFrame) -> bytes:
         labels = [*pieces["part"], "total"]
         x = np.arange(len(labels))
         colours = ["#4c72b0" if v >= 0 else "#c44e52" for v in pieces["mean"]] + ["#333333"]
-        heights = [*pieces["mean"], total["mean"]]
-        bottoms = [*start, 0.0]
+        heights = np.array([*pieces["mean"], total["mean"]], dtype=float)
+        bottoms = np.array([*start, 0.0])
         ax.bar(x, heights, bottom=bottoms, color=colours)
-        lo = [*pieces["ci_low"], total["ci_low"]]
-        hi = [*pieces["ci_high"], total["ci_high"]]
-        tops = np.array(bottoms) + np.array(heights)
-        err = np.vstack([np.clip(np.array(heights) - np.array(lo), 0, None), np.clip(np.array(hi) - np.array(heights),
-                                                                                     0, None)])
+        lo = np.array([*pieces["ci_low"], total["ci_low"]], dtype=float)
+        hi = np.array([*pieces["ci_high"], total["ci_high"]], dtype=float)
+        lo, hi = np.where(np.isnan(lo), heights, lo), np.where(np.isnan(hi), heights, hi)  # no interval: no bar
+        tops = bottoms + heights
+        err = np.vstack([np.clip(heights - lo, 0, None), np.clip(hi - heights, 0, None)])
         ax.errorbar(x, tops, yerr=err, fmt="none", ecolor="black", capsize=3)
         ax.axhline(0, color="grey", linewidth=1)
         ax.set_xticks(x)

@@ -212,10 +212,15 @@ def _attach_extras(results: Results) -> None:
             missing = [c for c in DECOMPOSITION_COLUMNS if c not in table.columns]
             if missing:
                 results.decomposition_problem = f"{DECOMPOSITION} lacks column(s) {', '.join(missing)}"
-            elif not (table["part"] == "total").any():
-                results.decomposition_problem = f"{DECOMPOSITION} has no 'total' row"
             else:
-                results.decomposition = table
+                totals = set(table.loc[table["part"] == "total", "indicator"])
+                without = sorted(str(i) for i in set(table["indicator"]) - totals)
+                if table.empty:
+                    results.decomposition_problem = f"{DECOMPOSITION} is empty"
+                elif without:
+                    results.decomposition_problem = f"{DECOMPOSITION} has no 'total' row for {', '.join(without)}"
+                else:
+                    results.decomposition = table
     path = results.folder / SENSITIVITY
     if path.is_file():
         try:
