@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -413,5 +414,5 @@ def test_a_decomposition_file_that_does_not_fit_is_named_not_drawn(run_folder, t
     shutil.copytree(run_folder, folder)
     change(hand_made_decomposition(folder)).to_csv(folder / "decomposition.csv", index=False)
     text = build_report(folder, folder / "report.html").read_text()
-    section = text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")]
+    section = html.unescape(text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")])
     assert "No decomposition is stored" in section and problem in section and "<img" not in section
