@@ -114,6 +114,12 @@ def test_report_numbers_equal_the_stored_results(report, offline_page):
         assert row[2] == with_interval(*t_interval(base[key])), key
         assert row[3] == with_interval(*t_interval(arm[key])), key
         assert row[4] == with_interval(*t_interval(arm[key] - base[key])), key
+    # The answer in short repeats the paired differences, signed.
+    answer = page.locator("section#answer").inner_text()
+    mean, lo, hi = t_interval(arm["outflow_work"] - base["outflow_work"])
+    assert f"moves into paid work: {'' if mean < 0 else '+'}{fmt(mean)} [{fmt(lo)}, {fmt(hi)}] persons" in answer
+    mean, lo, hi = t_interval(arm["spend_total"] - base["spend_total"])
+    assert f"municipal spending: {'-' if mean < 0 else '+'}€{fmt(abs(mean))}m [{fmt(lo)}, {fmt(hi)}]" in answer
     own = cells(page, "own-result", "own_result_total")
     assert own[-1] == with_interval(*t_interval(arm["own_result_total"] - base["own_result_total"]))
     # The business case's net position over all budgets is minus the spending difference.

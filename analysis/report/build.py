@@ -79,6 +79,14 @@ def _signed(x) -> str:
     return text if text.startswith("-") or text == "n/a" else f"+{text}"
 
 
+def _difference(mean, lo, hi, money: bool = False) -> str:
+    """A signed difference with its interval: ``+12.93 [11.07, 14.79]``, money as ``+€12.93m [11.07, 14.79]``."""
+    text = _signed(mean)
+    if money and text != "n/a":
+        text = f"{text[0]}€{text[1:]}m"
+    return text if lo is None or not np.isfinite(lo) else f"{text} [{fmt(lo)}, {fmt(hi)}]"
+
+
 def _e(text) -> str:
     return html.escape(str(text))
 
@@ -179,10 +187,9 @@ def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd
     years = int(results.frame["year"].max())
     items = []
     for arm, case in zip(results.others, cases, strict=True):
-        def diff(summary, unit="", arm=arm):
-            return (f"{_signed(_value(headline, summary, f'diff_{arm}'))}{unit} "
-                    f"[{fmt(_value(headline, summary, f'diff_{arm}_lo'))}, "
-                    f"{fmt(_value(headline, summary, f'diff_{arm}_hi'))}]")
+        def diff(summary, money=False, arm=arm):
+            return _difference(_value(headline, summary, f"diff_{arm}"), _value(headline, summary, f"diff_{arm}_lo"),
+                               _value(headline, summary, f"diff_{arm}_hi"), money)
         row = own[own["key"] == "own_result_total"].iloc[0]
         totals = case.totals.set_index("budget").drop(index="total")
         gains = totals["saving"].idxmax() if totals["saving"].max() > 0 else None
@@ -200,9 +207,9 @@ def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd
             f"{fmt(_value(headline, 'outflow_work', f'{arm}_mean'))});</li>"
             f"<li>benefit stock in the final year: {diff('benefit_stock_end')} persons; "
             f"Wmo clients (yearly mean): {diff('wmo_clients')};</li>"
-            f"<li>municipal spending: €{diff('spend_total', 'm')};</li>"
+            f"<li>municipal spending: {diff('spend_total', money=True)};</li>"
             f"<li>the municipality's own result (grants − spending): "
-            f"€{_signed(row[f'diff_{arm}'])}m [{fmt(row[f'diff_{arm}_lo'])}, {fmt(row[f'diff_{arm}_hi'])}];</li>"
+            f"{_difference(row[f'diff_{arm}'], row[f'diff_{arm}_lo'], row[f'diff_{arm}_hi'], True)};</li>"
             f"<li>business case: <b>{_e(case.payback_status)}</b>; {'; '.join(who) or 'no budget spends more'}.</li>"
             f"</ul></li>")
     page.add(f"<ul class='answer'>{''.join(items)}</ul>")
