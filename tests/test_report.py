@@ -296,14 +296,16 @@ def test_an_incompatible_or_damaged_folder_is_one_clear_line(run_folder, tmp_pat
     assert not (folder / "report.html").exists()
 
 
-def test_a_missing_empty_or_foreign_folder_is_one_clear_line(tmp_path, capsys):
+def test_a_missing_empty_or_foreign_folder_is_one_clear_line(run_folder, tmp_path, capsys):
+    shutil.copytree(run_folder, tmp_path / "parent" / "run")
     (tmp_path / "empty").mkdir()
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("hello")
     for args, fragment in ((["report", str(tmp_path / "missing")], "does not exist"),
                            (["report", str(tmp_path / "empty")], "is empty"),
                            (["report", str(tmp_path / "other")], "is not a results folder"),
-                           (["report", str(tmp_path / "empty"), "--latest"], "holds no run folder")):
+                           (["report", str(tmp_path / "empty"), "--latest"], "holds no run folder"),
+                           (["report", str(tmp_path / "parent")], "holds run folders, not results")):
         assert main(args) == 2
         err = capsys.readouterr().err
         assert fragment in err and err.count("\n") == 1, err

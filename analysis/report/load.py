@@ -103,6 +103,9 @@ def load_results(folder: str | Path) -> Results:
         results = _load_sweep(folder)
     elif (folder / "results.parquet").is_file():
         results = _load_run(folder)
+    elif any((sub / "results.parquet").is_file() for sub in folder.iterdir() if sub.is_dir()):
+        raise InputError(f"{show_path(folder)} holds run folders, not results: name one of them, or add --latest "
+                         "for the newest")
     else:
         raise InputError(f"{show_path(folder)} is not a results folder: it holds neither results.parquet (ontschot "
                          "run) nor sweep.json (ontschot sweep)")
