@@ -12,7 +12,7 @@ Task fields of the social domain (programme 6), as defined since 2017 and refine
 household help, guidance and day activities; arbeidsmatige dagbesteding moved to 6.4):
 
 - 6.1 Samenkracht en burgerparticipatie — general (non-individual) provisions; not modelled apart.
-- 6.2 Toegang en eerstelijnsvoorzieningen (until 2020 named "Wijkteams") — intake and access teams.
+- 6.2 Toegang en eerstelijnsvoorzieningen (first named "Wijkteams") — intake and access teams.
 - 6.3 Inkomensregelingen — benefits and wage-cost subsidies under the Participatiewet.
 - 6.4 Begeleide participatie / WSW en beschut werk — sheltered work, old Wsw, arbeidsmatige dagbesteding.
 - 6.5 Arbeidsparticipatie — provisions aimed at (re-)integration into paid work.
