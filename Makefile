@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench validate calibrate setup clean
+.PHONY: run test bench validate calibrate setup clean browser
 
 setup: $(STAMP)
 
@@ -21,8 +21,17 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/ontschot run
+	$(BIN)/ontschot report outputs --latest
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download cannot work on the project's machines); install it when it is missing.
+browser:
+	@if [ -x /usr/lib/chromium/chromium ] || [ -n "$$CHROMIUM_PATH" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "Debian's chromium package is needed for the browser tests: apt-get install chromium" >&2; exit 1; fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -8,6 +8,7 @@ ontschot sweep        run a design file on Dask (resumable)
 ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
 ontschot verify       check a sweep folder's run files without running anything
 ontschot params       list every parameter with unit, range, status and source
+ontschot report       the policymaker's report (one HTML file) of a run or sweep folder
 
 Every error in what was asked (a bad option, parameter, file or folder) is one line on stderr,
 ``ontschot: error: ...``, with exit status 2 and nothing written; a bug keeps its traceback.
@@ -168,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
                          allow_abbrev=False)
     ver.add_argument("folder", help="sweep folder (the --out of a sweep)")
     ver.add_argument("--json", action="store_true", help="the report as JSON")
+    rep = sub.add_parser("report", help="write the policymaker's report (one self-contained HTML file) of a run or "
+                                        "sweep folder", allow_abbrev=False)
+    rep.add_argument("results", help="a run folder (ontschot run) or a sweep folder (ontschot sweep)")
+    rep.add_argument("--out", help="the HTML file to write (default: RESULTS/report.html); its tables and figures "
+                                   "go to a folder next to it")
+    rep.add_argument("--latest", action="store_true",
+                     help="RESULTS is a parent folder (e.g. outputs): report on its newest run folder")
     params = sub.add_parser("params", help="list the parameters", allow_abbrev=False)
     params.add_argument("--json", action="store_true", help="as JSON")
     return parser
@@ -478,6 +486,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from analysis.report import build_report, report_paths
+    from analysis.report.load import latest_run
+
+    folder = latest_run(args.results) if args.latest else Path(args.results)
+    out = Path(args.out) if args.out else folder / "report.html"
+    if out.is_dir():
+        out = out / "report.html"
+    written = build_report(folder, out)
+    print(f"Report written to {written} (tables and figures in {report_paths(written)[1]}/)")
+    return 0
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     rows = [
         {"path": p.path, "value": p.value, "unit": p.unit, "range": p.range, "choices": p.choices,
@@ -502,8 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona, "sweep": cmd_sweep,
-                    "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params}
+        commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
+                    "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params,
+                    "report": cmd_report}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)

@@ -1,0 +1,232 @@
+"""Read a stored result for the report: a run folder (``ontschot run``) or a sweep folder (``ontschot sweep``).
+
+Both become one tidy frame whose ``regime`` column names an *arm* (a regime, or a design point and
+regime of a sweep), the first arm being the baseline every other arm is paired with. A folder that
+is missing, empty, unreadable or from a version without the indicators the report needs is refused
+with one clear line (``InputError``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.compare import SUMMARIES
+from analysis.report.taskfields import COST_LINES
+from model.constants import Holder
+from model.parameters import PARAMETERS, InputError, show_path
+from model.reporters import INDICATORS
+
+COLUMNS = ("regime", "replication", "seed", "year", "indicator", "group_by", "group", "value")
+HOLDERS = tuple(h.name.lower() for h in Holder)
+# Indicators the report reads; a results frame without one of them is from an incompatible version.
+NEEDED = tuple(sorted({
+    "outflow_work", "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "benefit_stock",
+    "wmo_clients", "in_day_activities", "guidance_hours", "spend_total", "own_result_total", "vangnet_compensation",
+    "firm_places", "firm_occupied", "firm_utilisation", "lock_ins", "firm_trajectories_ended",
+    "firm_trajectories_to_work", "firm_result", "firm_contract_income",
+    "reached", "found_in_household", "savings_care_wmo", "savings_care_pooled",  # what run_summaries derives from
+    *(s.indicator for s in SUMMARIES if s.indicator in INDICATORS),
+    *(c.column for c in COST_LINES), *(f"{k}_{h}" for k in ("spend", "grant", "own_result") for h in HOLDERS)}))
+GROUPS = ("age_band", "disability", "wage_band")
+DECOMPOSITION = "decomposition.csv"
+DECOMPOSITION_COLUMNS = ("indicator", "part", "mean", "ci_low", "ci_high", "replications")
+SENSITIVITY = "sensitivity.csv"
+
+
+@dataclass
+class Results:
+    """A stored result ready for the report."""
+
+    folder: Path
+    kind: str  # "run" or "sweep"
+    frame: pd.DataFrame  # tidy; ``regime`` holds the arm label
+    arms: list[str]  # baseline first
+    params: dict[str, Any]  # resolved parameter values of the scenario (a sweep: its fixed part)
+    manifest: dict[str, Any]
+    arm_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # per arm: regime and varied values
+    decomposition: pd.DataFrame | None = None
+    decomposition_problem: str | None = None
+    sensitivity: pd.DataFrame | None = None
+
+    @property
+    def base(self) -> str:
+        """The baseline arm."""
+        return self.arms[0]
+
+    @property
+    def others(self) -> list[str]:
+        """The arms compared with the baseline."""
+        return self.arms[1:]
+
+
+def latest_run(parent: str | Path) -> Path:
+    """The newest complete run folder inside ``parent`` (by its manifest's creation time, then name).
+
+    Raises:
+        InputError: ``parent`` is not a folder or holds no run folder.
+    """
+    parent = Path(parent)
+    if not parent.is_dir():
+        raise InputError(f"results folder {show_path(parent)} does not exist or is not a folder")
+    runs = []
+    for sub in parent.iterdir():
+        if sub.is_dir() and not sub.name.startswith(".") and (sub / "manifest.json").is_file() \
+                and (sub / "results.parquet").is_file():
+            runs.append((_read_json(sub / "manifest.json").get("created", ""), sub.name, sub))
+    if not runs:
+        raise InputError(f"{show_path(parent)} holds no run folder (no sub-folder with results.parquet and "
+                         "manifest.json): run `ontschot run` first")
+    return max(runs)[2]
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read a run or sweep folder.
+
+    Raises:
+        InputError: missing, not a folder, empty, not a results folder, unreadable, fewer than two
+            arms, or from an incompatible version (indicators the report needs are missing).
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(f"results folder {show_path(folder)} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"results folder {show_path(folder)} is not a folder")
+    if not any(folder.iterdir()):
+        raise InputError(f"results folder {show_path(folder)} is empty: expected the output of `ontschot run` "
+                         "(results.parquet, manifest.json) or of `ontschot sweep` (sweep.json, runs/)")
+    if (folder / "sweep.json").is_file():
+        results = _load_sweep(folder)
+    elif (folder / "results.parquet").is_file():
+        results = _load_run(folder)
+    elif any((sub / "results.parquet").is_file() for sub in folder.iterdir() if sub.is_dir()):
+        raise InputError(f"{show_path(folder)} holds run folders, not results: name one of them, or add --latest "
+                         "for the newest")
+    else:
+        raise InputError(f"{show_path(folder)} is not a results folder: it holds neither results.parquet (ontschot "
+                         "run) nor sweep.json (ontschot sweep)")
+    _check_compatible(results)
+    _attach_extras(results)
+    return results
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{show_path(path)} cannot be read as JSON ({' '.join(str(exc).split())[:120]})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{show_path(path)} is not a result manifest (expected a JSON object)")
+    return data
+
+
+def _load_run(folder: Path) -> Results:
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(f"{show_path(folder)} has results.parquet but no manifest.json: it is not a complete run "
+                         "folder (run `ontschot run` again)")
+    manifest = _read_json(manifest_path)
+    if manifest.get("kind") == "validate":
+        raise InputError(f"{show_path(folder)} holds a validation run (compartmentalised only); the report compares "
+                         "regimes: use the folder of `ontschot run`")
+    frame = _read_parquet(folder / "results.parquet")
+    regimes = manifest.get("regimes") or list(dict.fromkeys(frame.get("regime", pd.Series(dtype=str))))
+    params = manifest.get("parameters")
+    if not isinstance(params, dict):
+        raise InputError(f"{show_path(folder / 'manifest.json')} lists no parameters: it comes from an incompatible "
+                         "version of ontschot (run `ontschot run` again)")
+    settings = {r: {"scenario.regime": r} for r in regimes}
+    return Results(folder, "run", frame, list(regimes), params, manifest, settings)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise InputError(f"{show_path(path)} cannot be read ({' '.join(str(exc).split())[:120]})") from None
+
+
+def _load_sweep(folder: Path) -> Results:
+    from experiments.sweep import load_sweep
+
+    manifest = _read_json(folder / "sweep.json")
+    frame = load_sweep(folder)
+    if frame.empty:
+        raise InputError(f"sweep folder {show_path(folder)} holds no finished run yet: run the sweep command first")
+    design = manifest.get("design", {})
+    try:
+        params = dict(PARAMETERS.resolve(design.get("base", {})))
+    except InputError as exc:
+        raise InputError(f"sweep folder {show_path(folder)}: its design no longer fits this version ({exc})") from None
+    varied = [c for c in frame.columns if c.startswith("param:")]
+    keys = frame[["point", "regime", *varied]].drop_duplicates(["point", "regime"]).sort_values(["point", "regime"])
+    order = {r: k for k, r in enumerate(design.get("regimes", []))}
+    keys = keys.assign(_order=keys["regime"].map(order).fillna(len(order))).sort_values(["point", "_order"])
+    labels, settings = {}, {}
+    for row in keys.to_dict("records"):
+        values = {c.removeprefix("param:"): row[c] for c in varied}
+        text = ", ".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in values.items())
+        label = f"point {row['point']}: {row['regime']}" + (f" ({text})" if text else "")
+        labels[(row["point"], row["regime"])] = label
+        settings[label] = {"scenario.regime": row["regime"], **values}
+    frame = frame.copy()
+    frame["regime"] = [labels[k] for k in zip(frame["point"], frame["regime"], strict=True)]
+    frame = frame.drop(columns=["run_id", "point", *varied])
+    return Results(folder, "sweep", frame, list(labels.values()), params, manifest, settings)
+
+
+def _short(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _check_compatible(results: Results) -> None:
+    frame, where = results.frame, show_path(results.folder)
+    made_by = results.manifest.get("code_version", {}).get("commit", "")[:10] or "an unknown version"
+    missing_cols = [c for c in COLUMNS if c not in frame.columns]
+    if missing_cols:
+        raise InputError(f"results in {where} come from an incompatible version of ontschot ({made_by}): the results "
+                         f"frame lacks column(s) {', '.join(missing_cols)}; run `ontschot run` again with this version")
+    present = set(frame.loc[frame["group_by"] == "all", "indicator"].unique())
+    missing = [i for i in NEEDED if i not in present]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(f"results in {where} come from an incompatible version of ontschot ({made_by}): missing "
+                         f"indicator(s) {shown}; run `ontschot run` again with this version")
+    found = list(dict.fromkeys(frame["regime"]))
+    arms = [a for a in results.arms if a in found]
+    if len(arms) < 2:
+        raise InputError(f"results in {where} hold {len(arms)} regime(s) ({', '.join(arms) or 'none'}); the report "
+                         "compares a regime with a baseline: run `ontschot run` with two regimes (the default)")
+    results.arms = arms
+
+
+def _attach_extras(results: Results) -> None:
+    path = results.folder / DECOMPOSITION
+    if path.is_file():
+        try:
+            table = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            results.decomposition_problem = f"{DECOMPOSITION} cannot be read ({' '.join(str(exc).split())[:100]})"
+        else:
+            missing = [c for c in DECOMPOSITION_COLUMNS if c not in table.columns]
+            if missing:
+                results.decomposition_problem = f"{DECOMPOSITION} lacks column(s) {', '.join(missing)}"
+            else:
+                totals = set(table.loc[table["part"] == "total", "indicator"])
+                without = sorted(str(i) for i in set(table["indicator"]) - totals)
+                if table.empty:
+                    results.decomposition_problem = f"{DECOMPOSITION} is empty"
+                elif without:
+                    results.decomposition_problem = f"{DECOMPOSITION} has no 'total' row for {', '.join(without)}"
+                else:
+                    results.decomposition = table
+    path = results.folder / SENSITIVITY
+    if path.is_file():
+        try:
+            results.sensitivity = pd.read_csv(path)
+        except (OSError, ValueError, pd.errors.ParserError):
+            results.sensitivity = None
