@@ -20,11 +20,12 @@ from analysis.report.taskfields import BUDGETS, COST_LINES, TASK_FIELDS
 from experiments.cli import main
 from model.constants import LAW_OF_INSTRUMENT, Instrument, Role
 from model.parameters import PARAMETERS
-from model.phases.opening import STAFF_HOLDER
+from model.phases.opening import LAW_HOLDER
 
 pytest_plugins = ["tests.report_browser"]  # the browser fixtures
 
-RUN = ["--set", "scenario.inhabitants=6000", "--years", "3", "--replications", "3", "--seed", "5", "--no-progress"]
+RUN = ["--set", "scenario.inhabitants=6000", "--years", "3", "--replications", "3", "--seed", "5", "--no-progress",
+       "--practices", "none", "--workers", "1"]  # a real decomposition of the funding alone
 FIGURES = ("timeseries", "business_case", "wrong_pocket", "task_fields", "groups", "social_firm", "decomposition",
            "own_result")
 PARTS = ("total", "pooling the money", "outreach", "household intake", "generalist triage", "regisseurs",
@@ -36,7 +37,7 @@ def run_folder(tmp_path_factory) -> Path:
     """A small real run of the command line (compartmentalised vs integrated), as `ontschot run` stores it."""
     parent = tmp_path_factory.mktemp("runs")
     assert main(["run", "--out", str(parent), *RUN]) == 0
-    (folder,) = [p for p in parent.iterdir() if p.is_dir()]
+    (folder,) = [p for p in parent.iterdir() if p.is_dir() and p.name != "sweeps"]
     return folder
 
 
@@ -153,7 +154,9 @@ def test_assumptions_are_every_assumption_parameter_the_scenario_uses(report):
 
 
 def test_without_a_decomposition_the_section_says_which_command_makes_one(run_folder, tmp_path):
-    out = build_report(run_folder, tmp_path / "r.html")
+    bare = tmp_path / "run"
+    shutil.copytree(run_folder, bare, ignore=shutil.ignore_patterns("decomposition*"))
+    out = build_report(bare, tmp_path / "r.html")
     text = out.read_text()
     section = text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")]
     assert "No decomposition is stored" in section and "ontschot explain" in section
@@ -209,13 +212,13 @@ def test_business_case_arithmetic_on_a_hand_made_frame():
     y = case.yearly.set_index(["budget", "year"])
     # Year 1: mediation +3 and a generalist +1 (extra), benefits -1 (saving): net -3.
     assert y.loc[("pwet_participation", 1), "extra"] == pytest.approx(3)
-    assert y.loc[("pooled", 1), "extra"] == pytest.approx(1)
+    assert y.loc[("wmo", 1), "extra"] == pytest.approx(1)  # the generalist: a Wmo-paid neighbourhood team
     assert y.loc[("pwet_income", 1), "saving"] == pytest.approx(1)
     assert case.cumulative.tolist() == pytest.approx([-3, -1, 1])  # years 2 and 3: 4 + 2 saved, 4 spent more
     assert (case.payback_year, case.payback_status) == (3, "pays back in year 3")
     t = case.totals.set_index("budget")
     assert t.loc["pwet_income", "saving"] == pytest.approx(9) and t.loc["wmo", "saving"] == pytest.approx(4)
-    assert t.loc["pwet_participation", "extra"] == pytest.approx(9) and t.loc["pooled", "extra"] == pytest.approx(3)
+    assert t.loc["pwet_participation", "extra"] == pytest.approx(9) and t.loc["wmo", "extra"] == pytest.approx(3)
     assert t.loc["pwet_participation", "net"] == pytest.approx(-9)
     # Savings attributed to each budget sum to the total saving; net positions sum to the total net.
     assert t.drop(index="total")["saving"].sum() == pytest.approx(t.loc["total", "saving"]) == pytest.approx(13)
@@ -228,10 +231,10 @@ def test_business_case_arithmetic_on_a_hand_made_frame():
 def test_wrong_pocket_shares_each_saving_over_the_payers():
     case = business_case(hand_made(), "compartmentalised", "integrated", SALARY)
     m = wrong_pocket(case)
-    # Payers: participation 9 of 12 extra, integrated access 3 of 12; gainers: income 9, Wmo 4.
+    # Payers: participation 9 of 12 extra, the Wmo (its generalist) 3 of 12; gainers: income 9, Wmo 4.
     assert m.loc["pwet_participation", "pwet_income"] == pytest.approx(6.75)
-    assert m.loc["pooled", "wmo"] == pytest.approx(1)
-    assert m.sum(axis=0).to_dict() == pytest.approx({"pwet_income": 9, "pwet_participation": 0, "wmo": 4, "pooled": 0})
+    assert m.loc["wmo", "wmo"] == pytest.approx(1)
+    assert m.sum(axis=0).to_dict() == pytest.approx({"pwet_income": 9, "pwet_participation": 0, "wmo": 4})
     assert m.to_numpy().sum() == pytest.approx(13)
     assert m.loc["pwet_income"].sum() == 0  # the income budget spent nothing more
 
@@ -253,7 +256,7 @@ def test_every_instrument_and_role_has_one_budget_and_task_field_that_agree_with
     assert set(roles) == {r.name.lower() for r in Role}
     for i, holder in LAW_OF_INSTRUMENT.items():
         assert instruments[i.name.lower()].budget == holder.name.lower()
-    for r, holder in STAFF_HOLDER.items():
+    for r, holder in LAW_HOLDER.items():
         assert roles[r.name.lower()].budget == holder.name.lower()
     for c in COST_LINES:
         assert c.task_field in TASK_FIELDS and c.budget in BUDGETS and c.source
@@ -389,7 +392,7 @@ def test_out_may_name_a_folder_and_a_system_folder_is_refused(run_folder, tmp_pa
 def test_staff_costs_follow_each_arms_salary():
     case = business_case(hand_made(), "compartmentalised", "integrated", {"compartmentalised": 1e6, "integrated": 2e6})
     t = case.totals.set_index("budget")
-    assert t.loc["pooled", "extra"] == pytest.approx(6)  # one generalist at 2 million, three years
+    assert t.loc["wmo", "extra"] == pytest.approx(6)  # one generalist at 2 million, three years
     assert t.loc["pwet_participation", "extra"] == pytest.approx(9 + 6)  # mediation, and two client managers dearer
 
 

@@ -53,12 +53,12 @@ NOT_MODELLED = {
     "6.81": "sheltered living and shelters (escalated care) are not modelled",
 }
 
-# Budgets a business case is drawn up for: the law's budgets, and the integrated access staff that no law owns.
+# Budgets a business case is drawn up for: the law's budgets. Generalists and regisseurs are Wmo-paid
+# under partitions (neighbourhood teams, model/phases/opening.py LAW_HOLDER), so they count there.
 BUDGETS = {
     "pwet_income": "P-wet income (BUIG: benefits, wage subsidy)",
     "pwet_participation": "P-wet participation (re-integration, sheltered work)",
-    "wmo": "Wmo",
-    "pooled": "Integrated access (generalists, regisseurs)",
+    "wmo": "Wmo (incl. neighbourhood teams: generalists, regisseurs)",
 }
 
 
@@ -95,6 +95,6 @@ COST_LINES = (
     CostLine("instrument", "household_help", "Household help (huishoudelijke hulp)", "wmo", "6.71", SRC_671),
     CostLine("role", "client_manager", "Staff: P-wet client managers", "pwet_participation", "6.5", ASSUMED_CM),
     CostLine("role", "wmo_consultant", "Staff: Wmo consultants / neighbourhood team (intake)", "wmo", "6.2", SRC_62),
-    CostLine("role", "generalist", "Staff: generalists (household intake)", "pooled", "6.2", SRC_62),
-    CostLine("role", "regisseur", "Staff: regisseurs (case directors)", "pooled", "6.2", SRC_62),
+    CostLine("role", "generalist", "Staff: generalists (desk, neighbourhood-team triage)", "wmo", "6.2", SRC_62),
+    CostLine("role", "regisseur", "Staff: regisseurs (case directors)", "wmo", "6.2", SRC_62),
 )
