@@ -1,13 +1,14 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
 #   make run    set up .venv and run the default comparison
-#   make test   set up .venv and run the tests
+#   make test   set up .venv (and Debian's Chromium for the browser tests) and run the tests
+#   make page   set up .venv and serve the workshop page on http://127.0.0.1:8765
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench validate calibrate setup clean
+.PHONY: run test bench validate calibrate setup browser page clean
 
 setup: $(STAMP)
 
@@ -22,12 +23,24 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/ontschot run
 
-test: $(STAMP)
+# The page's browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download cannot work on the project's machines); install it when it is missing.
+browser:
+	@if [ -x /usr/lib/chromium/chromium ] || [ -n "$$CHROMIUM_PATH" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "Debian's chromium package is needed for the browser tests: apt-get install chromium" >&2; exit 1; fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+page: $(STAMP)
+	$(BIN)/ontschot page
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model_year.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_page.py
 
 validate: $(STAMP)
 	$(BIN)/ontschot validate

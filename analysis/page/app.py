@@ -18,6 +18,7 @@ import solara
 from analysis.page import charts
 from analysis.page.session import (
     DEFAULT_SEED,
+    HOLDER_LABELS,
     PAIR,
     PERSONA_NAMES,
     SEED_RANGE,
@@ -28,7 +29,7 @@ from analysis.page.session import (
     control_keys,
     default_settings,
 )
-from model.constants import Status
+from model.constants import Holder, Status
 from model.parameters import PARAMETERS, InputError
 from model.personas import PERSONAS
 from model.reporters import INDICATORS
@@ -195,11 +196,16 @@ def _status_text(record: dict) -> str:
     return STATUS_LABELS[Status[status.upper()]] if status.upper() in Status.__members__ else status
 
 
+def _payers(record: dict) -> str:
+    names = sorted({HOLDER_LABELS[Holder[h.upper()]] for h in record["payers"].values()})
+    return ", ".join(names) or "-"
+
+
 @solara.component
 def PersonaView(workshop: Workshop, key):
     name = solara.use_reactive(PERSONA_NAMES[0])
     with solara.Card("Persona", classes=["view-persona"]):
-        solara.ToggleButtonsSingle(value=name, values=list(PERSONA_NAMES),
+        solara.ToggleButtonsSingle(value=name,
                                    children=[solara.Button(PERSONAS[n]["label"], value=n) for n in PERSONA_NAMES],
                                    classes=["persona-choice"])
         solara.Text(PERSONAS[name.value]["source"])
@@ -213,7 +219,7 @@ def PersonaView(workshop: Workshop, key):
                         continue
                     last = max(r["year"] for r in records)
                     now = [(r["member"], _status_text(r), ", ".join(r["provisions"]) or "-",
-                            ", ".join(sorted(set(r["payers"].values()))) or "-") for r in records if r["year"] == last]
+                            _payers(r)) for r in records if r["year"] == last]
                     solara.Markdown(_table((f"year {last}", "status", "instruments", "who pays"), now))
                     members = list(dict.fromkeys(r["member"] for r in records))
                     path = [(y, *(next((_status_text(r) for r in records if r["year"] == y and r["member"] == m), "")
