@@ -9,7 +9,7 @@ Use from a test module::
 
     from tests.browser import chromium, page_server   # fixtures: a Browser, a served page's base URL
 
-or, outside pytest, ``launch(playwright)`` and ``PageServer``. Import the fixtures into the module that
+or, outside pytest, ``launch(playwright)`` (``launch_options()`` for the async API) and ``PageServer``. Import the fixtures into the module that
 uses them (pytest finds fixtures by name in the module's namespace).
 """
 
@@ -55,12 +55,17 @@ def chromium_path() -> str | None:
     return found
 
 
-def launch(playwright, **kwargs):
-    """A headless Chromium Browser from Debian's binary with the flags above; a clear error when it is missing."""
+def launch_options() -> dict:
+    """Keyword arguments for ``playwright.chromium.launch`` (sync or async API); a clear error without Chromium."""
     path = chromium_path()
     if path is None:
         raise RuntimeError(f"no Chromium binary found: {INSTALL_HINT}")
-    return playwright.chromium.launch(executable_path=path, headless=True, args=list(FLAGS), **kwargs)
+    return {"executable_path": path, "headless": True, "args": list(FLAGS)}
+
+
+def launch(playwright, **kwargs):
+    """A headless Chromium Browser from Debian's binary with the flags above (sync API)."""
+    return playwright.chromium.launch(**launch_options(), **kwargs)
 
 
 def free_port() -> int:

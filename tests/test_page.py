@@ -137,3 +137,32 @@ def test_two_sessions_are_isolated(open_page):
     step(second, 1)
     expect(first.locator(".ontschot-year")).to_have_text("Year 2 of 15")
     expect(second.locator(".ontschot-year")).to_have_text("Year 1 of 15")
+
+
+def test_play_runs_years_until_paused(open_page):
+    page = open_page()
+    page.locator(".button-play").click()
+    expect(page.locator(".ontschot-year")).to_have_text("Year 2 of 15")
+    page.locator(".button-play").click()  # now labelled Pause
+    expect(page.locator(".button-play")).to_have_text("Play")
+    year = page.locator(".ontschot-year").inner_text()
+    page.wait_for_timeout(2500)  # longer than the pause between played years
+    expect(page.locator(".ontschot-year")).to_have_text(year)
+    expect(page.locator(".button-step")).to_be_enabled()
+
+
+def test_reset_applies_the_settings_and_refuses_bad_ones(open_page):
+    page = open_page()
+    step(page, 1)
+    field = page.locator(".control-scenario-inhabitants input")
+    field.fill("10")
+    field.press("Enter")
+    page.locator(".button-reset").click()
+    expect(page.locator(".settings-error")).to_contain_text("'scenario.inhabitants' = 10")
+    expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")  # the run goes on unchanged
+    field.fill("8000")
+    field.press("Enter")
+    page.locator(".button-reset").click()
+    expect(page.locator(".ontschot-year")).to_have_text("Year 0 of 15")
+    expect(page.locator(".ontschot-regime")).to_contain_text("8,000 inhabitants")
+    expect(page.locator(".settings-error")).to_have_count(0)

@@ -220,8 +220,7 @@ class Track:
 
     def indicator(self, name: str) -> list[float]:
         """One yearly indicator over the years simulated (units in ``model.reporters.INDICATORS``)."""
-        frame = self.model.datacollector.get_model_vars_dataframe()
-        return [float(v) for v in frame[name]] if name in frame else []
+        return [float(v) for v in self.model.datacollector.model_vars.get(name, [])]
 
     def persona(self, name: str) -> list[dict]:
         """The persona's yearly records (one per household member and year), oldest first."""
@@ -299,6 +298,11 @@ class Workshop:
             self.main.model.set_regime(regime, pooled_share)
             self.switches.append((self.year + 1, regime, pooled_share))
             return self.year + 1
+
+    def release(self) -> None:
+        """Let Python free the models (a reset or a closed browser tab); see ``SocialDomainModel.release``."""
+        for track in self.tracks().values():
+            track.model.release()
 
     def business_case(self) -> dict[str, list[float]]:
         """Cumulative own result (EUR) of each side-by-side regime, and integrated minus compartmentalised."""
