@@ -78,12 +78,12 @@ def free_port() -> int:
 class PageServer:
     """``ontschot page`` as its own process on 127.0.0.1 and a free port; its output goes to ``log``."""
 
-    def __init__(self, log: Path, port: int | None = None, cwd: Path = ROOT):
+    def __init__(self, log: Path, port: int | None = None, cwd: Path = ROOT, env: dict | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(log)
         self._fh = open(self.log, "w")
-        env = {**os.environ, "PYTHONPATH": str(cwd) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {**os.environ, "PYTHONPATH": str(cwd) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
         # the process is the server itself (no shell in between), so its pid is what we stop
         self.proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "page", "--port", str(self.port)],
                                      cwd=cwd, env=env, stdout=self._fh, stderr=subprocess.STDOUT)

@@ -12,6 +12,7 @@ running municipality's funding regime from the next year on.
 from __future__ import annotations
 
 import html
+import os
 import time
 
 import solara
@@ -39,6 +40,7 @@ PLAY_SECONDS = 1.0  # pause between years while playing: time for the room to re
 SLIDER_MAX_STEPS = 300  # a whole-number range wider than this gets a number field instead of a slider
 SLIDER_STEPS = 100  # a float slider moves in a hundredth of its range
 MILLION = 1e6
+TIMING = os.environ.get("ONTSCHOT_PAGE_TIMING") == "1"  # print each Step's server time (benchmarks/bench_page.py)
 
 
 @solara.component
@@ -255,7 +257,11 @@ def Page():
     w = workshop.value
 
     def step():
-        year.set(w.step())
+        start = time.perf_counter()
+        year.set(w.step())  # the views render again in this call, before the browser is told
+        if TIMING:
+            print(f"ontschot-page: year {w.year} stepped and rendered in {time.perf_counter() - start:.3f} s",
+                  flush=True)
 
     def reset():
         playing.set(False)
