@@ -109,11 +109,12 @@ def side_by_side(pair: dict[str, Track]) -> list[dict]:
 
 def business_case(difference: list[float]) -> dict:
     """Cumulative own result, integrated minus compartmentalised, each year (EUR million)."""
-    option = _base("Business case: cumulative own result,\nintegrated minus compartmentalised")
-    option["title"]["textStyle"] = {"fontSize": 12}
+    option = _base("Business case: cumulative own result, EUR million,\nintegrated minus compartmentalised")
+    option["title"]["textStyle"] = {"fontSize": 12, "lineHeight": 16}
+    option["legend"] = {"show": False}  # one series, named in the title
     option["grid"] = {**option["grid"], "top": 60}
     option["xAxis"] = _axis("category", "year", data=list(range(1, len(difference) + 1)))
-    option["yAxis"] = _axis("value", "EUR million", nameGap=40)
+    option["yAxis"] = {"type": "value"}  # the unit is in the title
     option["series"] = [{"name": "integrated minus compartmentalised", "type": "bar",
                          "data": [{"value": round(d / MILLION, 3), "itemStyle": {"color": UP if d >= 0 else DOWN}}
                                   for d in difference]}]
