@@ -138,3 +138,33 @@ def test_chart_options_carry_the_tracked_numbers(stepped):
     assert len(spending["series"][0]["data"]) == stepped.year
     left, right = charts.side_by_side(stepped.pair)
     assert left["yAxis"]["max"] == right["yAxis"]["max"]
+
+
+def test_ontschot_page_serves_on_loopback_and_warns_for_other_hosts(monkeypatch, capsys):
+    from analysis.page import server
+    from experiments import cli
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda host, port: served.append((host, port)))
+    assert cli.main(["page"]) == 0
+    out, err = capsys.readouterr()
+    assert served[-1] == ("127.0.0.1", 8765) and "http://127.0.0.1:8765" in out and not err
+    assert cli.main(["page", "--host", "0.0.0.0", "--port", "9000"]) == 0
+    out, err = capsys.readouterr()
+    assert served[-1] == ("0.0.0.0", 9000) and "http://0.0.0.0:9000" in out
+    assert err.startswith("ontschot: warning: serving on 0.0.0.0") and len(err.splitlines()) == 1
+    for port in ("0", "70000", "x"):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["page", "--port", port])
+        assert exc.value.code == 2
+        assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_loopback_addresses():
+    from analysis.page import server
+
+    assert all(server.is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "localhost"))
+    assert not any(server.is_loopback(h) for h in ("0.0.0.0", "192.168.1.10", "::", "example.org"))
+    assert server.address("::1", 8765) == "http://[::1]:8765"
+    cmd = server.command("127.0.0.1", 8765)
+    assert cmd[1:5] == ["-m", "solara", "run", server.APP] and "--production" in cmd
