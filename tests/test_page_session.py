@@ -168,3 +168,26 @@ def test_loopback_addresses():
     assert server.address("::1", 8765) == "http://[::1]:8765"
     cmd = server.command("127.0.0.1", 8765)
     assert cmd[1:5] == ["-m", "solara", "run", server.APP] and "--production" in cmd
+
+
+def test_the_page_renders_a_control_per_key_and_steps_without_a_browser():
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as v
+
+    from analysis.page.app import Page
+
+    def classes(widget, found):
+        found.extend(str(getattr(widget, "class_", "") or "").split())
+        for child in getattr(widget, "children", None) or ():
+            if not isinstance(child, str):
+                classes(child, found)
+        return found
+
+    box, rc = solara.render(Page(), handle_error=False)
+    shown = classes(box, [])
+    for key in control_keys():
+        assert shown.count(f"control-{key.replace('.', '-').replace('_', '-')}") == 1, key
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    year = rc.find(solara.widgets.HTML, tag="h2").widget
+    assert year.unsafe_innerHTML == "Year 1 of 15"
+    rc.close()

@@ -69,6 +69,8 @@ def Control(key: str, value, on_value):
             solara.Text(f"{label}: {value:g}", style={"font-size": "0.8em"})
             solara.SliderFloat(label="", value=value, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS,
                                on_value=on_value)
+        else:  # a list (a yearly path): set it in a scenario file, not on the page
+            solara.Text(f"{label}: {value} (change it in a scenario file)", style={"font-size": "0.8em"})
 
 
 @solara.component
