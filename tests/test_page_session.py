@@ -120,6 +120,9 @@ def test_the_ladder_reads_a_participation_step_column_when_the_model_has_one():
     m.pop.participation_step = np.full(len(m.pop.uid), int(Step.PAID_WORK), dtype=np.int8)
     try:
         assert (participation_steps(m, rows) == Step.PAID_WORK).all()
+        m.pop.participation_step[rows[:10]] = -1  # not placed yet: derived for those
+        read = participation_steps(m, rows)
+        assert (read[:10] == derived[:10]).all() and (read[10:] == Step.PAID_WORK).all()
     finally:
         del m.pop.participation_step
     assert (participation_steps(m, rows) == derived).all()

@@ -14,6 +14,10 @@ ENVIRONMENT = {
     # On plain http at an address other than "localhost" Solara warns for every page load that it sets a
     # lax session cookie instead of a cross-site one; that is what a page that is not embedded needs.
     "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning",
+    # Queue a session's widget messages and let the event loop send them (every 50 ms) instead of each
+    # message waiting for the loop: with 20 sessions stepping at once, 20/20 completed instead of 1-10/20,
+    # the server's time per step fell from 15-29 s to 2.9 s (median; benchmarks/bench_page.py, same machine).
+    "SOLARA_EXPERIMENTAL_PERFORMANCE": "True",
 }
 
 

@@ -42,10 +42,10 @@ CONTROL_KEYS = (
     "staff.wmo_consultant_caseload",
     "staff.generalist_caseload",
     "staff.regisseur_caseload",
-    "practice.outreach_gain",
+    "practice.outreach",
     "practice.household_intake",
     "practice.generalist_triage",
-    "practice.regisseurs",
+    "practice.regisseurs_per_10k",
     "practice.desk_objective",
 )
 PAIR = ("compartmentalised", "integrated")  # the side-by-side regimes
@@ -95,14 +95,25 @@ def participation_steps(model: SocialDomainModel, rows: np.ndarray) -> np.ndarra
     """Participation step (1-6) of the residents in ``rows``.
 
     Read from the population's participation-step column when the model keeps one (``LADDER_COLUMNS``);
-    otherwise derived from status and isolation as ``model/reporters.py`` does.
+    otherwise, and for residents the column has not placed yet (a value outside 1-6), derived from status
+    and isolation as ``model/reporters.py`` does.
     """
     pop = model.pop
     for name in LADDER_COLUMNS:
         column = getattr(pop, name, None)
         if isinstance(column, np.ndarray) and len(column) >= pop.n:
-            return column[rows].astype(np.int8)
-    return prob.participation_step(pop.status(rows), pop.sev[rows, Domain.ISOLATION],
+            steps = column[rows].astype(np.int8)
+            unplaced = (steps < min(Step)) | (steps > max(Step))
+            if not unplaced.any():
+                return steps
+            derived = _derived_steps(model, rows)
+            return np.where(unplaced, derived, steps).astype(np.int8)
+    return _derived_steps(model, rows)
+
+
+def _derived_steps(model: SocialDomainModel, rows: np.ndarray) -> np.ndarray:
+    """Participation step from status and isolation (``rules.problems.participation_step``)."""
+    return prob.participation_step(model.pop.status(rows), model.pop.sev[rows, Domain.ISOLATION],
                                    model.p["dynamics.isolation_step_threshold"])
 
 
