@@ -1,13 +1,14 @@
 # Two commands on a fresh machine with Python >= 3.11 and make:
 #   make run    set up .venv and run the default comparison
-#   make test   set up .venv and run the tests
+#   make test   set up .venv (and Debian's Chromium for the browser tests) and run the tests
+#   make page   set up .venv and serve the workshop page on http://127.0.0.1:8765
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench validate calibrate setup clean browser
+.PHONY: run test bench validate calibrate setup browser page clean
 
 setup: $(STAMP)
 
@@ -23,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/ontschot run
 	$(BIN)/ontschot report outputs --latest
 
-# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# The report's and the page's browser tests drive Debian's Chromium through Playwright (Playwright's own browser
 # download cannot work on the project's machines); install it when it is missing.
 browser:
 	@if [ -x /usr/lib/chromium/chromium ] || [ -n "$$CHROMIUM_PATH" ]; then :; \
@@ -34,9 +35,13 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
+page: $(STAMP)
+	$(BIN)/ontschot page
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model_year.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_page.py
 
 validate: $(STAMP)
 	$(BIN)/ontschot validate

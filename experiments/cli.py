@@ -9,6 +9,7 @@ ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
 ontschot verify       check a sweep folder's run files without running anything
 ontschot params       list every parameter with unit, range, status and source
 ontschot report       the policymaker's report (one HTML file) of a run or sweep folder
+ontschot page         serve the workshop page in the browser (127.0.0.1 unless --host)
 
 Every error in what was asked (a bad option, parameter, file or folder) is one line on stderr,
 ``ontschot: error: ...``, with exit status 2 and nothing written; a bug keeps its traceback.
@@ -178,7 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="RESULTS is a parent folder (e.g. outputs): report on its newest run folder")
     params = sub.add_parser("params", help="list the parameters", allow_abbrev=False)
     params.add_argument("--json", action="store_true", help="as JSON")
+    page = sub.add_parser("page", help="serve the workshop page (Solara) on 127.0.0.1", allow_abbrev=False)
+    page.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only; a room's network needs "
+                           "this machine's address there)")
+    page.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
     return parser
+
+
+def _port(text: str) -> int:
+    value = _whole(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port: expected 1 to 65535")
+    return value
 
 
 def default_regimes(scenario_regime: str) -> list[str]:
@@ -514,6 +527,18 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_page(args: argparse.Namespace) -> int:
+    """Serve the workshop page; print its address (and a warning when others on the network can reach it)."""
+    from analysis.page import server  # imports no Solara: the server process does
+
+    if not server.is_loopback(args.host):
+        print(f"ontschot: warning: serving on {args.host}: anyone who can reach this machine on port {args.port} "
+              "can open the page and run models here; use it on a room's own network only", file=sys.stderr)
+    print(f"The workshop page: {server.address(args.host, args.port)}  (stop with Ctrl-C)", flush=True)
+    server.serve(args.host, args.port)
+    return 0
+
+
 def one_line(message: str) -> str:
     """A message on one line, whatever it holds."""
     return " ".join(str(message).split())
@@ -525,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
                     "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params,
-                    "report": cmd_report}
+                    "report": cmd_report, "page": cmd_page}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)

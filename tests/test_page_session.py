@@ -1,0 +1,196 @@
+"""The workshop page's session logic without a browser: controls from metadata, views from model state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.page import charts
+from analysis.page.session import (
+    CONTROL_KEYS,
+    PAIR,
+    STATUS_LABELS,
+    Workshop,
+    control_keys,
+    default_settings,
+    participation_steps,
+)
+from model.constants import Status, Step
+from model.parameters import PARAMETERS, InputError
+
+SETTINGS = {"scenario.inhabitants": 8000, "scenario.years": 4}
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    """A small workshop after two years."""
+    w = Workshop(SETTINGS, seed=3)
+    w.step()
+    w.step()
+    return w
+
+
+def test_controls_come_from_the_parameter_set_and_skip_missing_keys():
+    keys = control_keys()
+    assert keys and all(k in PARAMETERS for k in keys)
+    assert keys == tuple(k for k in CONTROL_KEYS if k in PARAMETERS)  # the given order, missing ones dropped
+    assert control_keys(("scenario.regime", "practice.not_there_yet", "scenario.pooled_share")) == (
+        "scenario.regime", "scenario.pooled_share")
+    assert default_settings() == {k: PARAMETERS.get(k).value for k in keys}
+
+
+def test_bad_settings_and_seeds_are_one_line_errors():
+    with pytest.raises(InputError, match="scenario.inhabitants.*1,000 to 20,000,000"):
+        Workshop({"scenario.inhabitants": 10})
+    with pytest.raises(InputError, match="seed = -1 is not allowed"):
+        Workshop(SETTINGS, seed=-1)
+    with pytest.raises(InputError, match="unknown parameter 'scenario.nope'"):
+        Workshop({"scenario.nope": 1})
+
+
+def test_the_views_count_what_the_reporters_count(stepped):
+    track = stepped.main
+    ind = track.model.indicators
+    residents = ind["residents"]
+    assert sum(track.status_counts[-1].values()) == residents
+    for name, status in (("in_regular_work", Status.REGULAR_WORK), ("in_trajectory", Status.TRAJECTORY),
+                         ("not_in_sight", Status.NOT_IN_SIGHT)):
+        assert track.status_counts[-1][STATUS_LABELS[status]] == ind[name]
+    for s in Step:
+        assert track.step_counts[-1][int(s)] == pytest.approx(ind[f"step_{s.value}"] * residents)
+    moves = track.ladder_moves[-1]  # everyone on a step this year stayed, moved up or down, or is new
+    for s in Step:
+        assert sum(moves[k][int(s)] for k in ("stayed", "up", "down", "entered")) == track.step_counts[-1][int(s)]
+    assert sum(moves["up"].values()) > 0 and sum(moves["down"].values()) > 0
+    places = track.firms[-1]
+    assert sum(places["filled"].values()) == ind["firm_occupied"]
+    assert sum(places["bought"].values()) == places["places"]["total"] == ind["firm_places"]
+
+
+def test_status_moves_account_for_every_change(stepped):
+    track = stepped.main
+    moves = track.status_moves[-1]
+    before, after = track.status_counts[-2], track.status_counts[-1]
+    for label in before:  # last year's count + arrivals - departures = this year's count
+        arrivals = sum(n for (a, b), n in moves.items() if b == label)
+        departures = sum(n for (a, b), n in moves.items() if a == label)
+        assert before[label] + arrivals - departures == after[label], label
+
+
+def test_the_pair_shares_the_random_numbers_and_differs_by_policy(stepped):
+    comp, integ = (stepped.pair[r] for r in PAIR)
+    assert comp.status_counts[0] == integ.status_counts[0]  # the same municipality at the start
+    assert comp.spend[-1]["pooled desk"] == 0 and integ.spend[-1]["pooled desk"] > 0
+    main = stepped.main.model  # the main model starts compartmentalised: it is the compartmentalised one
+    assert main.tidy().equals(comp.model.tidy())
+    case = stepped.business_case()
+    assert case["difference"] == pytest.approx(np.subtract(case["integrated"], case["compartmentalised"]).tolist())
+
+
+def test_switch_regime_changes_the_allocation_from_the_next_year():
+    w = Workshop(SETTINGS, seed=5)
+    w.step()
+    assert w.switch_regime("integrated") == 2
+    assert w.main.spend[-1]["pooled desk"] == 0  # year 1 ran compartmentalised
+    w.step()
+    assert w.main.spend[-1]["pooled desk"] > 0 and w.main.spend[-1]["Wmo"] == 0
+    assert w.main.regime_in_force == ["compartmentalised", "integrated"]
+    with pytest.raises(InputError, match="'scenario.regime' = 'pooled'"):
+        w.switch_regime("pooled")
+
+
+def test_step_stops_at_the_horizon():
+    w = Workshop({**SETTINGS, "scenario.years": 1}, seed=1)
+    assert w.step() == 1 and not w.running
+    assert w.step() == 1
+
+
+def test_personas_are_followed_in_both_regimes(stepped):
+    for regime in PAIR:
+        records = stepped.pair[regime].persona("myra")
+        assert {r["year"] for r in records} == {1, 2}
+        assert "Myra" in {r["member"] for r in records}
+
+
+def test_the_ladder_reads_a_participation_step_column_when_the_model_has_one():
+    w = Workshop(SETTINGS, seed=2)
+    m = w.main.model
+    rows = m.pop.alive_rows()
+    derived = participation_steps(m, rows)
+    m.pop.participation_step = np.full(len(m.pop.uid), int(Step.PAID_WORK), dtype=np.int8)
+    try:
+        assert (participation_steps(m, rows) == Step.PAID_WORK).all()
+        m.pop.participation_step[rows[:10]] = -1  # not placed yet: derived for those
+        read = participation_steps(m, rows)
+        assert (read[:10] == derived[:10]).all() and (read[10:] == Step.PAID_WORK).all()
+    finally:
+        del m.pop.participation_step
+    assert (participation_steps(m, rows) == derived).all()
+
+
+def test_chart_options_carry_the_tracked_numbers(stepped):
+    track = stepped.main
+    flow = charts.flow(track)
+    assert [s["name"] for s in flow["series"]] == list(track.status_counts[-1])
+    assert flow["series"][0]["data"] == [c[flow["series"][0]["name"]] for c in track.status_counts]
+    ladder = charts.ladder(track)
+    totals = [sum(s["data"][k] if isinstance(s["data"][k], int) else s["data"][k]["value"] for s in ladder["series"])
+              for k in range(len(Step))]
+    assert totals == [track.step_counts[-1][int(s)] for s in Step]
+    spending = charts.spending(track)
+    assert len(spending["series"][0]["data"]) == stepped.year
+    left, right = charts.side_by_side(stepped.pair)
+    assert left["yAxis"]["max"] == right["yAxis"]["max"]
+
+
+def test_ontschot_page_serves_on_loopback_and_warns_for_other_hosts(monkeypatch, capsys):
+    from analysis.page import server
+    from experiments import cli
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda host, port: served.append((host, port)))
+    assert cli.main(["page"]) == 0
+    out, err = capsys.readouterr()
+    assert served[-1] == ("127.0.0.1", 8765) and "http://127.0.0.1:8765" in out and not err
+    assert cli.main(["page", "--host", "0.0.0.0", "--port", "9000"]) == 0
+    out, err = capsys.readouterr()
+    assert served[-1] == ("0.0.0.0", 9000) and "http://0.0.0.0:9000" in out
+    assert err.startswith("ontschot: warning: serving on 0.0.0.0") and len(err.splitlines()) == 1
+    for port in ("0", "70000", "x"):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["page", "--port", port])
+        assert exc.value.code == 2
+        assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_loopback_addresses():
+    from analysis.page import server
+
+    assert all(server.is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "localhost"))
+    assert not any(server.is_loopback(h) for h in ("0.0.0.0", "192.168.1.10", "::", "example.org"))
+    assert server.address("::1", 8765) == "http://[::1]:8765"
+    cmd = server.command("127.0.0.1", 8765)
+    assert cmd[1:5] == ["-m", "solara", "run", server.APP] and "--production" in cmd
+
+
+def test_the_page_renders_a_control_per_key_and_steps_without_a_browser():
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as v
+
+    from analysis.page.app import Page
+
+    def classes(widget, found):
+        found.extend(str(getattr(widget, "class_", "") or "").split())
+        for child in getattr(widget, "children", None) or ():
+            if not isinstance(child, str):
+                classes(child, found)
+        return found
+
+    box, rc = solara.render(Page(), handle_error=False)
+    shown = classes(box, [])
+    for key in control_keys():
+        assert shown.count(f"control-{key.replace('.', '-').replace('_', '-')}") == 1, key
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    year = rc.find(solara.widgets.HTML, tag="h2").widget
+    assert year.unsafe_innerHTML == "Year 1 of 15"
+    rc.close()
