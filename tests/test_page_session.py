@@ -194,3 +194,13 @@ def test_the_page_renders_a_control_per_key_and_steps_without_a_browser():
     year = rc.find(solara.widgets.HTML, tag="h2").widget
     assert year.unsafe_innerHTML == "Year 1 of 15"
     rc.close()
+
+
+def test_every_status_has_a_label_a_place_and_a_colour():
+    """A status the model adds must show on the page (the revolving door added 'other income')."""
+    from analysis.page.charts import STATUS_COLOURS
+    from analysis.page.session import STATUS_LABELS, STATUS_ORDER
+    from model.constants import Status
+
+    assert set(STATUS_ORDER) == set(Status) == set(STATUS_LABELS)
+    assert len(STATUS_COLOURS) == len(STATUS_ORDER)

@@ -12,7 +12,7 @@ from analysis.page.session import PAIR, STATUS_LABELS, STATUS_ORDER, STEP_LABELS
 
 MILLION = 1e6
 # One colour per status, dark for work and light for being out of sight, so the stack reads as a ladder.
-STATUS_COLOURS = ("#1b5e20", "#43a047", "#9ccc65", "#fbc02d", "#fb8c00", "#8d6e63", "#e53935", "#b0bec5")
+STATUS_COLOURS = ("#1b5e20", "#43a047", "#9ccc65", "#fbc02d", "#fb8c00", "#8d6e63", "#e53935", "#7986cb", "#b0bec5")
 HOLDER_COLOURS = ("#1565c0", "#64b5f6", "#8e24aa", "#00897b")
 FIRM_COLOURS = ("#64b5f6", "#8e24aa", "#00897b", "#eceff1")
 UP, DOWN, STAYED, ENTERED = "#2e7d32", "#c62828", "#90a4ae", "#ffb300"

@@ -56,7 +56,8 @@ SEED_RANGE = (0, 2**63 - 1)  # what numpy's generator accepts as a seed here
 LADDER_COLUMNS = ("participation_step", "ladder_step", "step")
 
 STATUS_ORDER = (Status.REGULAR_WORK, Status.SUBSIDISED_WORK, Status.SHELTERED_WORK, Status.TRAJECTORY,
-                Status.DAY_ACTIVITIES, Status.GUIDANCE_ONLY, Status.BENEFIT_NO_SUPPORT, Status.NOT_IN_SIGHT)
+                Status.DAY_ACTIVITIES, Status.GUIDANCE_ONLY, Status.BENEFIT_NO_SUPPORT, Status.OTHER_INCOME,
+                Status.NOT_IN_SIGHT)
 STATUS_LABELS = {
     Status.REGULAR_WORK: "regular work",
     Status.SUBSIDISED_WORK: "subsidised work",
@@ -65,6 +66,7 @@ STATUS_LABELS = {
     Status.DAY_ACTIVITIES: "day activities",
     Status.GUIDANCE_ONLY: "Wmo guidance only",
     Status.BENEFIT_NO_SUPPORT: "benefit without support",
+    Status.OTHER_INCOME: "other income (may return)",
     Status.NOT_IN_SIGHT: "not in sight",
 }
 STEP_LABELS = {s: f"{s.value} {s.name.lower().replace('_', ' ')}" for s in Step}
