@@ -31,7 +31,6 @@ from model.rules import problems as prob
 
 AT_FIRM_BIT = 1 << int(Instrument.SOCIAL_FIRM)
 WORKLIKE_BIT = 1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE)
-EPS = np.finfo(float).tiny  # guards the division by a zero chance (its rows are never used)
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
@@ -66,12 +65,15 @@ def run(pop, year, funding, actors, p, streams) -> None:
     u_hire = streams.uniform(uid, t, Event.HIRE_YEAR_LOSS)
     p_hire = _job_loss_chance(pop, rows, np.zeros(len(rows)), after_hire, kind, p)
     hire_loss = job & (u_hire < p_hire)
-    end_month = np.where(hire_loss, month + (MONTHS_PER_YEAR - month) * u_hire / np.maximum(p_hire, EPS), month)
+    # Where the loss fires, u < p, so the share of the rest of the year worked is u / p (elsewhere unused).
+    worked = np.divide(u_hire, p_hire, out=np.ones(len(rows)), where=hire_loss)
+    end_month = np.where(hire_loss, month + (MONTHS_PER_YEAR - month) * worked, month)
     # The other income can end in the year it began, after the exit month [DIV19].
     u_exit = streams.uniform(unit, t, Event.EXIT_YEAR_RETURN)
     p_exit = out.return_probability(np.zeros(len(rows)), (MONTHS_PER_YEAR - month) / MONTHS_PER_YEAR, p)
     quick = other & (u_exit < p_exit)
-    end_month = np.where(quick, month + (MONTHS_PER_YEAR - month) * u_exit / np.maximum(p_exit, EPS), end_month)
+    until = np.divide(u_exit, p_exit, out=np.ones(len(rows)), where=quick)
+    end_month = np.where(quick, month + (MONTHS_PER_YEAR - month) * until, end_month)
     ended = loss | hire_loss
     to_benefit = _claims_after_loss(pop, rows, job, ended, p) & (
         streams.uniform(uid, t, Event.LOSS_TO_BENEFIT) < p["work.loss_to_benefit_share"])
