@@ -31,6 +31,10 @@ class Funding:
         self.switch_year = switch_year
         self.desk_households = np.empty(0, dtype=np.int64)  # households the transformation desk serves (gradual)
 
+    def serve(self, households: np.ndarray) -> None:
+        """The households the transformation desk serves this year (chosen in ``phases/access.py``)."""
+        self.desk_households = np.asarray(households, dtype=np.int64)
+
     def share_for_year(self, year: int) -> float:
         """Pooled share in force in ``year``: 0 before the switch year, then the regime's share."""
         if year < self.switch_year:

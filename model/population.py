@@ -467,6 +467,13 @@ class Population:
         self.age[rows] += 1.0
         self.entry_month[rows] = 0.0
 
+    def assign_desk(self, rows, in_desk) -> None:
+        """The transformation desk's households this year: key 0 inside the desk, 1 outside (``YearState.handled``).
+
+        Not a change of status (no event): who pays and decides for the resident follows from it.
+        """
+        self.desk_draw[rows] = np.where(in_desk, 0.0, 1.0)
+
     def set_problems(self, rows, sev, wage) -> None:
         """New problem severities (all domains, work/income included) and wage value."""
         self.sev[rows] = sev

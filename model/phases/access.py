@@ -45,7 +45,7 @@ def select_desk_households(pop, rows, year, funding, p, streams) -> None:
     """
     s = year.share
     if not 0.0 < s < 1.0:
-        funding.desk_households = np.empty(0, dtype=np.int64)
+        funding.serve(np.empty(0, dtype=np.int64))
         return
     hh = pop.household[rows]
     known = pop.desk[rows] != Desk.NONE
@@ -57,8 +57,8 @@ def select_desk_households(pop, rows, year, funding, p, streams) -> None:
     np.minimum.at(lottery, inv, streams.uniform(pop.uid[rows], 0, Event.DESK))
     kept = np.isin(households, funding.desk_households) & candidate
     chosen = alloc.desk_households(weight, lottery, candidate, kept, round(s * candidate.sum()))
-    funding.desk_households = households[chosen]
-    pop.desk_draw[rows] = np.where(chosen[inv], 0.0, 1.0)
+    funding.serve(households[chosen])
+    pop.assign_desk(rows, chosen[inv])
     year.add("desk_households", chosen.sum())
 
 
