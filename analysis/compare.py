@@ -107,8 +107,12 @@ def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def t_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t interval of paired values (over replications); NaN bounds for fewer than two."""
+    """Mean and 95% t interval over replications (paired values); non-finite values left out, NaN bounds below two."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
     n = len(values)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
     mean = float(np.mean(values))
     if n < 2:
         return mean, float("nan"), float("nan")

@@ -14,10 +14,10 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from analysis.compare import t_interval
 
 BURN_IN_YEARS = 2
-CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -172,24 +172,13 @@ def per_run_wide(frame: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
     return {key: df.droplevel([0, 1]) for key, df in wide.groupby(level=["regime", "replication"])}
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return mean, mean - half, mean + half
-
-
 def validation_table(frame: pd.DataFrame, inhabitants: int) -> pd.DataFrame:
     """One row per target: source, target and tolerance, simulated mean with 95% interval, holds or misses."""
     runs = per_run_wide(frame)
     rows = []
     for t in TARGETS:
         values = np.array([t.compute(w, inhabitants) for w in runs.values()])
-        mean, lo, hi = _interval(values)
+        mean, lo, hi = t_interval(values)
         rows.append({"target": t.name, "label": t.label, "source": t.source, "value": t.value,
                      "tolerance": t.tolerance, "unit": t.unit, "simulated": mean, "lo": lo, "hi": hi,
                      "holds": bool(abs(mean - t.value) <= t.tolerance), "why_tolerance": t.why})
@@ -201,7 +190,7 @@ def dynamics_table(frame: pd.DataFrame) -> pd.DataFrame:
     runs = list(per_run_wide(frame).values())
 
     def mean_of(fn) -> tuple[float, float, float]:
-        return _interval(np.array([fn(w) for w in runs]))
+        return t_interval(np.array([fn(w) for w in runs]))
 
     def share(col_prefix: str, label: str):
         return lambda w: _ratio(w[f"{col_prefix}{label}"], w[[c for c in w.columns if c.startswith(col_prefix)]].sum(axis=1))

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.compare import MILLION, SUMMARIES, compare, payback, run_summaries
+from analysis.compare import MILLION, SUMMARIES, compare, payback, run_summaries, t_interval
 from analysis.report.load import GROUPS, Results
 from analysis.report.taskfields import BUDGETS, COST_LINES, NOT_MODELLED, TASK_FIELDS
-from analysis.validation import _interval
 from model.parameters import PARAMETERS
 
 HEADLINE = ("outflow_work", "outflow_regular", "outflow_subsidised", "outflow_sheltered", "benefit_stock_end",
@@ -26,7 +25,7 @@ KEYS = ["regime", "replication", "year"]
 
 def interval(values) -> tuple[float, float, float]:
     """Mean and 95% t interval of the mean over the finite values (``analysis.validation``'s, on scipy's t)."""
-    return _interval(np.asarray(values, dtype=float))
+    return t_interval(values)
 
 
 def whole(frame: pd.DataFrame) -> pd.DataFrame:
