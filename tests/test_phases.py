@@ -270,3 +270,17 @@ def test_an_exit_to_other_income_leaves_the_population_only_after_the_return_hor
     assert world.rows().tolist() == [1] and world.pop.age[1] == 41.0
     assert world.year.counts["exit_other_income"] == 1
     assert world.events()["event"].tolist()[-1] == "leave"
+
+
+def test_under_partitions_a_wmo_guidance_client_can_take_sheltered_work_but_a_day_activity_client_waits():
+    """Both laws under partitions: Wmo guidance is no bar to the P-wet's sheltered work; a Wmo day activity is."""
+    from model.constants import DAY_BITS
+
+    day = 1 << int(Instrument.DAY_ACTIVITIES)
+    band = {"on_benefit": True, "desk": Desk.PWET | Desk.WMO, "wage": 0.2}
+    world = tiny([{**band, "provisions": GUIDANCE}, {**band, "provisions": day}], share=0.0, sheltered_places=2)
+    rows = world.rows()
+    allocation.allocate_sheltered(world.pop, rows, np.zeros(len(rows), bool), world.year, world.funding,
+                                  world.actors, world.p)
+    assert world.pop.employment[0] == Status.SHELTERED_WORK
+    assert world.pop.employment[1] != Status.SHELTERED_WORK and world.pop.holds(rows, DAY_BITS)[1]

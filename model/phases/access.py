@@ -27,7 +27,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     select_desk_households(pop, rows, year, funding, p, streams)
     handled = year.handled(pop.desk_draw[rows])
     intake = household_intake(pop, rows, year, p, streams)
-    _come_into_sight(pop, rows, handled, intake, year, p, streams)
+    _come_into_sight(pop, rows, intake, year, p, streams)
     # A household intake covers every domain and both laws: its residents are known to both desks.
     pop.join_desk(rows[intake & (pop.desk[rows] != Desk.NONE)], BOTH_DESKS, year.index)
     _referrals(pop, rows, handled, year, actors, p, streams)
@@ -85,8 +85,12 @@ def household_intake(pop, rows, year, p, streams) -> np.ndarray:
     return np.isin(pop.household[rows], chosen)
 
 
-def _come_into_sight(pop, rows, handled, intake, year, p, streams) -> None:
-    """Outreach reaches hidden residents in need; a household intake sees every member of a known household."""
+def _come_into_sight(pop, rows, intake, year, p, streams) -> None:
+    """Outreach reaches hidden residents in need; a household intake sees every member of a known household.
+
+    They come in at the P-wet desk (a benefit claim); those in a household with a household intake
+    become known to both laws right after (``run``), under any funding.
+    """
     t, uid = year.index, pop.uid[rows]
     load = prob.problem_load(pop.sev[rows])
     hidden = (pop.desk[rows] == Desk.NONE) & ~pop.on_benefit[rows] & (pop.employment[rows] < 0) & (
@@ -101,7 +105,7 @@ def _come_into_sight(pop, rows, handled, intake, year, p, streams) -> None:
     month = MONTHS_PER_YEAR * streams.uniform(pop.uid[r], t, Event.REACH_MONTH)
     # The entitlement test: a benefit only when the household's income is below its norm.
     entitled = entitlement.population_benefit(pop, rows, p)[come_in] > 0
-    pop.come_into_sight(r, np.where(handled[come_in], BOTH_DESKS, Desk.PWET), month, t, entitled)
+    pop.come_into_sight(r, Desk.PWET, month, t, entitled)
     year.add("reached", reached.sum())
     year.add("found_in_household", found.sum())
 

@@ -122,8 +122,10 @@ def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
     wage = pop.wage[rows]
     band = (wage >= p["wage.sheltered_min"]) & (wage < p["wage.subsidy_min"])
     known_pwet = (pop.desk[rows] & Desk.PWET) != 0
-    no_wmo = ~pop.holds(rows, WMO_BITS)
-    cand = band & (pop.employment[rows] < 0) & pop.on_benefit[rows] & known_pwet & (handled | no_wmo)
+    # Wmo guidance or help is no bar under partitions (each law pays its own); a Wmo day activity is,
+    # as for a trajectory: leaving it for P-wet work needs a cross-law intake.
+    no_day = ~pop.holds(rows, DAY_BITS)
+    cand = band & (pop.employment[rows] < 0) & pop.on_benefit[rows] & known_pwet & (handled | no_day)
     cost = funding.prices[Instrument.SHELTERED_WORK] * year_fraction(pop, rows)
     chosen = np.zeros(len(rows), dtype=bool)
     for h_flag in (False, True):
