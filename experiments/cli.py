@@ -227,14 +227,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "replications": args.replications, "seed": args.seed}
     limits.replications(args.replications, len(regimes), values["scenario.years"],
                         events_of=values["scenario.inhabitants"] if args.events else 0)
-    bundle, bundle_name = practice_bundle(args.practices)
-    arms = arm_values(values, regimes, bundle)
-    explained = None if args.no_explain or len(regimes) < 2 else coalition_design(
-        arms[regimes[0]], arms[regimes[1]], args.replications, args.seed)
-    if explained is not None:
-        limits.runs(len(explained[0].plan()), f"the decomposition's {len(explained[0].plan()):,} runs", "ontschot run")
-    if args.workers is not None:
-        limits.workers(args.workers)
+    bundle, bundle_name, arms, explained = _arms(args, values, regimes, limits,
+                                                 explain=not args.no_explain and len(regimes) >= 2)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
     events: list | None = [] if args.events else None
@@ -288,6 +282,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, explain: bool):
+    """The practice bundle, each regime's values, and (when ``explain``) the decomposition's design and players.
+
+    Every size is checked against the limits before anything runs.
+    """
+    bundle, bundle_name = practice_bundle(args.practices)
+    arms = arm_values(values, regimes, bundle)
+    explained = coalition_design(arms[regimes[0]], arms[regimes[1]], args.replications, args.seed) if explain else None
+    if explained is not None:
+        planned = len(explained[0].plan())
+        limits.runs(planned, f"the decomposition's {planned:,} runs", f"ontschot {args.command}")
+    if args.workers is not None:
+        limits.workers(args.workers)
+    return bundle, bundle_name, arms, explained
+
+
 def _show_bundle(bundle: dict) -> str:
     return "" if not bundle else " (" + ", ".join(f"{k.removeprefix('practice.')} = {v}" for k, v in bundle.items()) + ")"
 
@@ -301,12 +311,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     limits = parse_limits(args.limit)
     values = command_values(args)
     regimes = ["compartmentalised", args.regime]
-    bundle, bundle_name = practice_bundle(args.practices)
-    arms = arm_values(values, regimes, bundle)
-    design, found = coalition_design(arms[regimes[0]], arms[regimes[1]], args.replications, args.seed)
-    limits.runs(len(design.plan()), f"the decomposition's {len(design.plan()):,} runs", "ontschot explain")
-    if args.workers is not None:
-        limits.workers(args.workers)
+    bundle, bundle_name, arms, (design, found) = _arms(args, values, regimes, limits, explain=True)
     out_parent = check_output_folder(args.out)
     started = time.time()
     result = run_decomposition(design, found, out_parent, workers=args.workers,
