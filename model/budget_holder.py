@@ -1,12 +1,22 @@
-"""BudgetHolder agent: one budget line, its rule for whom to fund, spending by instrument, savings."""
+"""BudgetHolder agent: one budget line, its rule for whom to fund, spending by instrument, savings.
+
+One municipal budget rule for every holder and every arm: rights (the benefit, Wmo support after an
+assessment) are always paid and never take money from the year's discretionary instruments; those
+(re-integration trajectories, sheltered work, firm places bought by contract) are bought within the
+holder's discretionary budget. An overrun is reported as overspend, covered as the scenario's
+``budget.overrun_rule`` says (``phases/opening.py``).
+"""
 
 from __future__ import annotations
 
 import mesa
 import numpy as np
 
-from model.constants import N_INSTRUMENTS, Holder, Instrument
+from model.constants import DISCRETIONARY_INSTRUMENTS, N_INSTRUMENTS, Holder, Instrument
 from model.rules import allocation as alloc
+
+_DISCRETIONARY = np.zeros(N_INSTRUMENTS, dtype=bool)
+_DISCRETIONARY[list(DISCRETIONARY_INSTRUMENTS)] = True
 
 
 class BudgetHolder(mesa.Agent):
@@ -15,29 +25,46 @@ class BudgetHolder(mesa.Agent):
     def __init__(self, model: mesa.Model, *, holder: Holder):
         super().__init__(model)
         self.holder = holder
-        self.budget = 0.0
-        self.committed = 0.0
+        self.full_grant = 0.0  # the yearly grant behind this line (EUR), fixed when the run starts
+        self.subsidy_grant = 0.0  # the BUIG's wage-subsidy part at the start (EUR; income line only)
+        self.capped = False  # budget.overrun_rule cap-social-domain: rights and discretionary share one ceiling
+        self.grant = 0.0  # this year's share of grants in force on this holder (EUR)
+        self.staff_budget = 0.0  # the staff it pays this year, budgeted on top of the grant (EUR)
+        self.budget = 0.0  # grant share + staff budget (EUR)
+        self.discretionary_budget = 0.0  # money for discretionary instruments this year (EUR)
+        self.committed = 0.0  # everything reserved this year: staff, contracts, rights, discretionary (EUR)
+        self.discretionary_committed = 0.0
+        self.contract_spent = np.zeros(N_INSTRUMENTS)  # firm places bought by contract this year (EUR, discretionary)
         self.spent = np.zeros(N_INSTRUMENTS)
         self.savings = {"benefit": 0.0, "care": 0.0}
-        self.grant = 0.0  # the yearly grant behind this budget (EUR), fixed when the run starts
         self.compensation = 0.0  # safety-net compensation received this year (EUR)
 
-    def set_grant(self, amount: float) -> None:
-        """Fix the yearly grant behind this budget (the state's grant does not follow the own spending)."""
-        self.grant = float(amount)
+    def set_grant(self, amount: float, subsidy: float = 0.0) -> None:
+        """Fix the yearly grant behind this line (the state's grant does not follow the own spending).
 
-    def open_year(self, budget: float, staff_cost: float = 0.0) -> None:
-        """Set this year's budget (plus the staff it pays) and clear the ledger; staff costs are booked at once."""
-        self.budget = float(budget + staff_cost)
+        ``subsidy``: the BUIG's wage-subsidy part at the start (``grant.subsidy_financing`` says how it moves).
+        """
+        self.full_grant = float(amount)
+        self.subsidy_grant = float(subsidy)
+
+    def open_year(self, grant: float, discretionary: float, staff_cost: float = 0.0) -> None:
+        """This year's grant share, discretionary budget and staff; clear the ledger; staff costs are booked at once."""
+        self.grant = float(grant)
+        self.staff_budget = float(staff_cost)
+        self.budget = self.grant + self.staff_budget
+        self.discretionary_budget = float(discretionary)
         self.committed = float(staff_cost)
+        self.discretionary_committed = 0.0
+        self.contract_spent = np.zeros(N_INSTRUMENTS)
         self.spent = np.zeros(N_INSTRUMENTS)
         self.spent[Instrument.CASE_MANAGEMENT] = staff_cost
         self.savings = {"benefit": 0.0, "care": 0.0}
         self.compensation = 0.0
 
     def book_contract(self, instrument: Instrument, amount: float) -> None:
-        """Book a contract paid whether used or not (social-firm places bought for the year)."""
-        self.commit(amount)
+        """Book a contract paid whether used or not (social-firm places bought for the year): discretionary."""
+        self.commit(amount, discretionary=True)
+        self.contract_spent[instrument] += amount
         self.spent[instrument] += amount
 
     def receive_compensation(self, amount: float) -> None:
@@ -51,20 +78,24 @@ class BudgetHolder(mesa.Agent):
 
     @property
     def remaining(self) -> float:
-        """Budget not yet committed this year (EUR)."""
-        return self.budget - self.committed
+        """Discretionary budget not yet committed this year (EUR); under a hard cap also within the whole budget."""
+        left = self.discretionary_budget - self.discretionary_committed
+        return min(left, self.budget - self.committed) if self.capped else left
 
     def select(self, priority: np.ndarray, cost: np.ndarray, room: int, entitled: bool = False) -> np.ndarray:
         """Whom to fund: candidates in priority order while the money left and the caseload room last.
 
-        For an entitlement (Wmo custom support after assessment) money does not limit who is served:
-        only the room to assess does; spending above the budget is recorded as overspend.
+        For a right (Wmo support after assessment) money does not limit who is served: only the room
+        to assess does; its cost is recorded and any overrun is overspend. A discretionary instrument
+        is bought while the discretionary budget lasts, at the price that is then bought.
         """
         return alloc.select_within_limits(priority, cost, np.inf if entitled else self.remaining, room)
 
-    def commit(self, amount: float) -> None:
-        """Reserve money for an allocation decision."""
+    def commit(self, amount: float, discretionary: bool = False) -> None:
+        """Reserve money for an allocation decision (a right, or a discretionary instrument)."""
         self.committed += float(amount)
+        if discretionary:
+            self.discretionary_committed += float(amount)
 
     def book(self, spent_by_instrument: np.ndarray) -> None:
         """Add booked spending per instrument (EUR)."""
@@ -78,6 +109,11 @@ class BudgetHolder(mesa.Agent):
     def total(self) -> float:
         """Booked spending this year (EUR)."""
         return float(self.spent.sum())
+
+    @property
+    def discretionary_spent(self) -> float:
+        """Booked spending on discretionary instruments this year, firm-place contracts included (EUR)."""
+        return float(self.spent[_DISCRETIONARY].sum() + self.contract_spent[~_DISCRETIONARY].sum())
 
     @property
     def overspend(self) -> float:

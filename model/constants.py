@@ -154,20 +154,31 @@ class Holder(IntEnum):
 
 N_HOLDERS = len(Holder)
 
-# The law that owns each instrument under partitions: its budget holder pays.
-LAW_OF_INSTRUMENT = {
-    Instrument.BENEFIT: Holder.PWET_INCOME,
-    Instrument.WAGE_SUBSIDY: Holder.PWET_INCOME,  # paid from the income (BUIG) budget
-    Instrument.MEDIATION: Holder.PWET_PARTICIPATION,
-    Instrument.JOB_COACHING: Holder.PWET_PARTICIPATION,
-    Instrument.SHELTERED_WORK: Holder.PWET_PARTICIPATION,
-    Instrument.SOCIAL_FIRM: Holder.PWET_PARTICIPATION,
-    Instrument.TRAINING: Holder.PWET_PARTICIPATION,
-    Instrument.DAY_ACTIVITIES_WORKLIKE: Holder.WMO,
-    Instrument.DAY_ACTIVITIES: Holder.WMO,
-    Instrument.GUIDANCE: Holder.WMO,
-    Instrument.HOUSEHOLD_HELP: Holder.WMO,
+class Claim(IntEnum):
+    """How an instrument is granted: a right is paid whatever the budget; a discretionary instrument only within it."""
+
+    RIGHT = 0  # the benefit (P-wet art. 11), the wage-cost subsidy (art. 10d), Wmo support after assessment (Wmo 2015 art. 2.3.5)
+    DISCRETIONARY = 1  # re-integration instruments the college may offer (P-wet art. 7, 10), bought within a budget
+
+
+# A law is data: each instrument's law (the holder that pays it under partitions) and how it is granted.
+# A third law (the Youth Act) adds its holder and rows here.
+LAWS = {
+    Instrument.BENEFIT: (Holder.PWET_INCOME, Claim.RIGHT),
+    Instrument.WAGE_SUBSIDY: (Holder.PWET_INCOME, Claim.RIGHT),  # paid from the income (BUIG) budget
+    Instrument.MEDIATION: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
+    # Job coaching comes with every subsidised hire here (outcomes.py), not rationed by a budget: counted with the rights.
+    Instrument.JOB_COACHING: (Holder.PWET_PARTICIPATION, Claim.RIGHT),
+    Instrument.SHELTERED_WORK: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
+    Instrument.SOCIAL_FIRM: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
+    Instrument.TRAINING: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
+    Instrument.DAY_ACTIVITIES_WORKLIKE: (Holder.WMO, Claim.RIGHT),
+    Instrument.DAY_ACTIVITIES: (Holder.WMO, Claim.RIGHT),
+    Instrument.GUIDANCE: (Holder.WMO, Claim.RIGHT),
+    Instrument.HOUSEHOLD_HELP: (Holder.WMO, Claim.RIGHT),
 }
+LAW_OF_INSTRUMENT = {i: holder for i, (holder, _) in LAWS.items()}
+DISCRETIONARY_INSTRUMENTS = tuple(i for i, (_, claim) in LAWS.items() if claim == Claim.DISCRETIONARY)
 
 
 class Desk(IntFlag):

@@ -15,6 +15,7 @@ from model.constants import (
     Holder,
     Instrument,
 )
+from model.desks import DeskConfig
 from model.parameters import PARAMETERS
 
 REGIME_SHARE = {"compartmentalised": 0.0, "integrated": 1.0}
@@ -24,8 +25,10 @@ UNPRICED = (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT)  # not a provision h
 class Funding:
     """The funding regime of a run, switchable from a given year on."""
 
-    def __init__(self, *, regime: str, pooled_share: float, switch_year: int, prices: "Prices"):
+    def __init__(self, *, regime: str, pooled_share: float, switch_year: int, prices: "Prices",
+                 desks: dict[str, DeskConfig]):
         self.prices = prices
+        self.desks = desks  # the desks of the allocation pipeline (model/desks.py): pwet, wmo, pooled
         self.regime = regime
         self.pooled_share = pooled_share
         self.switch_year = switch_year
@@ -59,6 +62,10 @@ class Funding:
         if law == Holder.PWET_INCOME or not bool(handled):
             return law
         return Holder.POOLED
+
+    def desk_field(self, name: str, handled: np.ndarray, law_desk: str = "pwet") -> np.ndarray:
+        """A desk configuration field per resident: the pooled desk's for handled residents, else the law-based desk's."""
+        return np.where(handled, getattr(self.desks["pooled"], name), getattr(self.desks[law_desk], name))
 
     def payers(self, instrument: Instrument, handled: np.ndarray) -> np.ndarray:
         """``payer_of`` per resident."""

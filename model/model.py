@@ -24,6 +24,7 @@ from model.budget_holder import BudgetHolder
 from model.case_worker import CLIENT_MANAGER_VIEWS, CaseWorker, Team
 from model.constants import COMPACT_WHEN_GONE, PER_10K, Event, ExitReason, Holder, Role
 from model.events import INITIAL_YEAR
+from model.desks import desks
 from model.funding import Funding, Prices
 from model.parameters import PARAMETERS, ParameterError, Values, check_combinations, kwarg_to_path
 from model.personas import PERSONAS, check_names, persona_columns
@@ -89,7 +90,7 @@ class SocialDomainModel(mesa.Model):
         p = self.p
         self.seed = rng
         self.funding = Funding(regime=p["scenario.regime"], pooled_share=p["scenario.pooled_share"],
-                               switch_year=p["scenario.switch_year"], prices=Prices(p))
+                               switch_year=p["scenario.switch_year"], prices=Prices(p), desks=desks(p))
         self.streams = Streams(int(self.rng.integers(0, np.iinfo(np.int64).max)))
         self.year = 0
         self.share = 0.0

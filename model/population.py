@@ -60,6 +60,7 @@ FIELDS: dict[str, tuple] = {
     "desk": (np.int8, (), Desk.NONE),
     "provisions": (np.uint16, (), 0),  # bit i set = holds Instrument(i)
     "firm": (np.int32, (), NO_FIRM),
+    "place_stream": (np.int8, (), -1),  # the funding stream (Holder) that bought the firm place held
     "trajectory_years": (np.float64, (), 0.0),
     "locked_in": (np.bool_, (), False),
     "years_out": (np.float64, (), 0.0),  # years since last paid work
@@ -108,6 +109,7 @@ class Population:
     desk: np.ndarray
     provisions: np.ndarray
     firm: np.ndarray
+    place_stream: np.ndarray
     trajectory_years: np.ndarray
     locked_in: np.ndarray
     years_out: np.ndarray
@@ -295,6 +297,7 @@ class Population:
         self.activity_start_year[rows] = year
         if firm is not None:
             self.firm[rows] = firm
+            self.place_stream[rows] = payer
         self._record(EventKind.START, rows, year, self.entry_month[rows], before, instrument=instruments,
                      payer=payer, amount=amount)
 

@@ -142,7 +142,19 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "multi_law_share_pooled": ("share", "share of provision users with provisions of both laws, transformation desk"),
     "multi_law_share_incl_benefit": ("share", "share of users of either law, the benefit counted as a P-wet provision, "
                                               "who use both laws"),
-    **{f"grant_{h.name.lower()}": ("EUR", f"grant behind the budget of {h.name.lower()} this year") for h in Holder},
+    **{f"grant_{h.name.lower()}": ("EUR", f"share of the grants on {h.name.lower()} this year (the pooled desk: the "
+                                          "pooled share of the participation and Wmo grants)") for h in Holder},
+    **{f"staff_budget_{h.name.lower()}": ("EUR", f"staff paid by {h.name.lower()}, budgeted on top of its grant")
+       for h in Holder},
+    **{f"discretionary_budget_{h.name.lower()}": ("EUR", f"money of {h.name.lower()} for discretionary instruments "
+                                                         "(trajectories, sheltered work, firm places) this year")
+       for h in Holder},
+    **{f"discretionary_spend_{h.name.lower()}": ("EUR", f"booked spending of {h.name.lower()} on discretionary "
+                                                        "instruments, firm-place contracts included") for h in Holder},
+    **{f"firm_places_bought_{h.name.lower()}": ("places", f"social-firm places bought by {h.name.lower()} this year")
+       for h in Holder},
+    **{f"firm_places_filled_{h.name.lower()}": ("places", f"social-firm places bought by {h.name.lower()} and filled "
+                                                         "at year end") for h in Holder},
     **{f"own_result_{h.name.lower()}": ("EUR", f"budget plus safety-net compensation minus spending of {h.name.lower()}")
        for h in Holder},
     "own_result_total": ("EUR", "the municipality's own result in the social domain (all holders)"),
@@ -225,6 +237,11 @@ def _money(actors, counts, ind) -> None:
         name = h.name.lower()
         ind[f"budget_{name}"] = holder.budget
         ind[f"grant_{name}"] = holder.grant
+        ind[f"staff_budget_{name}"] = holder.staff_budget
+        ind[f"discretionary_budget_{name}"] = holder.discretionary_budget
+        ind[f"discretionary_spend_{name}"] = holder.discretionary_spent
+        ind[f"firm_places_bought_{name}"] = float(sum(f.bought.get(h, 0) for f in actors.firms))
+        ind[f"firm_places_filled_{name}"] = float(sum(f.occupied_by.get(h, 0) for f in actors.firms))
         ind[f"spend_{name}"] = holder.total
         ind[f"overspend_{name}"] = holder.overspend
         ind[f"own_result_{name}"] = holder.own_result

@@ -1,7 +1,8 @@
 """SocialFirm agent: places bought per funding stream, its lock-in decision, its occupation, revenue and result [SR].
 
 The municipality buys places per stream for the year, paid whether filled or not, plus guidance per
-participant (booked on the participant). The firm's own result: place contracts plus sales from its
+participant (booked on the participant). One ledger per firm holds the places bought and filled per
+stream; a stream fills only the places it bought (allocation, the page and the reporters read it). The firm's own result: place contracts plus sales from its
 clients' and regular staff's work minus its running costs; a firm that loses money for
 ``firm.close_after_loss_years`` years in a row closes.
 """
@@ -26,21 +27,22 @@ class SocialFirm(mesa.Agent):
         self.wmo_places = places - self.pwet_places
         self.lock_in = lock_in
         self.occupied = 0
-        self.occupied_by = {h: 0 for h in Holder}
+        self.occupied_by = {h: 0 for h in Holder}  # places filled per funding stream at the year's end
+        self.bought = {h: 0 for h in Holder}  # places bought per funding stream this year
         self.revenue = 0.0  # sales from client work this year
         self.contract_income = 0.0  # places bought by the municipality this year
         self.result = 0.0
         self.loss_years = 0
         self.open = places > 0
 
-    def free_places(self, stream: Holder | None, occupied: int, occupied_by_stream: int) -> int:
-        """Places a funding stream may still fill: under partitions only those it bought; the pooled desk any [SR]."""
-        free_total = self.places - occupied
-        if stream == Holder.PWET_PARTICIPATION:
-            return max(min(self.pwet_places - occupied_by_stream, free_total), 0)
-        if stream == Holder.WMO:
-            return max(min(self.wmo_places - occupied_by_stream, free_total), 0)
-        return max(free_total, 0)
+    def buy(self, bought: dict, amount: float) -> None:
+        """This year's places bought per funding stream (the ledger) and the income from them (EUR)."""
+        self.bought = dict(bought)
+        self.contract_income = float(amount)
+
+    def free_places(self, stream: Holder, occupied_by_stream: int, occupied: int) -> int:
+        """Places a funding stream may still fill: those it bought and has not filled (the ledger), within the firm [SR]."""
+        return max(min(self.bought.get(stream, 0) - occupied_by_stream, self.places - occupied), 0)
 
     def lock_in_chance(self, wage: np.ndarray, monitored: np.ndarray, monitoring_effect: float) -> np.ndarray:
         """Chance that the firm keeps a productive client past the planned end, given its lock-in tendency [SR]."""
@@ -50,10 +52,6 @@ class SocialFirm(mesa.Agent):
     def utilisation(self) -> float:
         """Occupied share of the places (0-1)."""
         return self.occupied / self.places if self.places else 0.0
-
-    def sell_places(self, amount: float) -> None:
-        """This year's income from the places the municipality bought (EUR)."""
-        self.contract_income = float(amount)
 
     def book_year(self, occupied_by: dict, productivity_sum: float, p) -> None:
         """Store this year's occupation by paying stream, revenue and result; close after too many loss years."""

@@ -43,7 +43,7 @@ def _next_year(world, index: int) -> None:
     world.year = YearState(index=index, share=world.year.share, slack=world.year.slack)
     world.year.track(world.pop.n)
     for holder in world.actors.holders.values():
-        holder.open_year(1e9)
+        holder.open_year(1e9, 1e9)
 
 
 def _year(world, index: int) -> None:

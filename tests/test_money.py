@@ -76,7 +76,7 @@ def test_an_empty_contracted_firm_place_is_paid_for():
 def test_an_eligible_wmo_client_is_served_even_when_the_budget_is_spent():
     world = tiny([{"desk": Desk.WMO, "sev": NEEDS_CARE}])
     wmo = world.actors.holders[Holder.WMO]
-    wmo.open_year(0.0)
+    wmo.open_year(0.0, 0.0)
     wmo.commit(1e6)  # the budget is long gone
     allocation.run(*world.inputs)
     assert world.pop.holds(world.rows(), WMO_BITS)[0]
@@ -86,7 +86,8 @@ def test_an_eligible_wmo_client_is_served_even_when_the_budget_is_spent():
 
 def test_the_benefit_grant_is_fixed_and_the_safety_net_pays_part_of_a_large_deficit():
     """A grant below the own spending (BUIG set by the state's model) is a deficit; above 7.5% the vangnet pays part."""
-    low = SocialDomainModel(inhabitants=6000, years=3, rng=4, params={"grant.buig_factor": 0.6})
+    low = SocialDomainModel(inhabitants=6000, years=3, rng=4,
+                            params={"grant.buig_factor": 0.6, "grant.subsidy_financing": "fixed"})
     grants = []
     for _ in range(3):
         low.step()

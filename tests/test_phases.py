@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.constants import Desk, Domain, Holder, Instrument, Role, Status
+from model.constants import WMO_BITS, Desk, Domain, Holder, Instrument, Role, Status
 from model.phases import access, accounting, allocation, demography, outcomes, review
+from model.rules import problems as prob
 from tests.tiny import tiny
 
 MEDIATION = 1 << int(Instrument.MEDIATION)
@@ -33,7 +34,8 @@ def test_the_client_manager_creams_the_client_closest_to_work():
     assert 2 not in starts.index
     assert set(starts["payer"]) == {"pwet_participation"}
     holder = world.actors.holders[Holder.PWET_PARTICIPATION]
-    assert holder.committed == pytest.approx(starts["amount"].sum())
+    contracts = holder.contract_spent.sum()  # the firm places it bought for the year
+    assert holder.discretionary_committed - contracts == pytest.approx(starts["amount"].sum())
     assert world.actors.teams[Role.CLIENT_MANAGER].workers[0].caseload == 2
     assert world.pop.firm[1] == 0 and world.year.firm_started[1]
 
@@ -49,15 +51,27 @@ def test_a_wmo_client_on_benefit_may_enter_a_pwet_trajectory_under_partitions():
 
 
 def test_the_pooled_desk_places_a_care_client_in_worklike_day_activities_at_the_firm():
-    """Under pooling a care client on benefit gets a work-like place at the firm, paid by the pooled desk [SR]."""
+    """Under pooling a care client on benefit in need of Wmo support gets a work-like place at the firm with it [SR][R12]."""
     world = tiny([{"wage": 0.05, "on_benefit": True, "desk": Desk.PWET | Desk.WMO,
-                   "sev": {Domain.ISOLATION: SEVERE}}], share=1.0)
+                   "sev": {d: SEVERE for d in (Domain.ISOLATION, Domain.MENTAL, Domain.DEBTS, Domain.HOUSEHOLD,
+                                               Domain.ADDICTION)}}], share=1.0)
     allocation.run(*world.inputs)
     start = _started(world).loc[[0]]
     assert "day_activities_worklike" in set(start["instrument"])
     assert set(start["payer"]) == {"pooled"}
     assert world.pop.firm[0] == 0
-    assert world.actors.holders[Holder.WMO].committed == 0
+    assert world.actors.holders[Holder.WMO].committed == world.actors.holders[Holder.WMO].contract_spent.sum()
+
+
+def test_the_wmo_need_test_holds_whoever_grants_the_support():
+    """A care client on benefit who is self-reliant enough gets no Wmo support, from the Wmo desk or the pooled desk."""
+    for share in (0.0, 1.0):
+        world = tiny([{"wage": 0.05, "on_benefit": True, "desk": Desk.PWET | Desk.WMO,
+                       "sev": {Domain.ISOLATION: SEVERE}}], share=share)
+        assert prob.self_reliance(world.pop.sev[:1])[0] >= world.p["wmo.need_threshold"]
+        allocation.run(*world.inputs)
+        assert not world.pop.holds(world.rows(), WMO_BITS).any(), f"share {share}"
+        assert world.year.counts["wmo_granted"] == 0
 
 
 def test_outreach_brings_a_hidden_resident_in_need_into_sight():

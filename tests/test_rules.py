@@ -62,14 +62,13 @@ def test_pwet_instrument_leaves_care_clients_out():
     assert got.tolist() == [alloc.NONE, alloc.NONE, Instrument.SOCIAL_FIRM, Instrument.MEDIATION]
 
 
-def test_integrated_instrument_serves_care_clients_with_worklike_day_activities():
-    wage = np.array([0.1, P["wage.care_client_threshold"] - 0.01, 0.6, 0.95])
-    got = alloc.integrated_instrument(wage, P)
-    assert got.tolist() == [Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES_WORKLIKE,
-                            Instrument.SOCIAL_FIRM, Instrument.MEDIATION]
-    # Where the P-wet desk offers an instrument, the pooled desk offers the same one.
-    pwet = alloc.pwet_instrument(wage, P)
-    assert (got[pwet != alloc.NONE] == pwet[pwet != alloc.NONE]).all()
+def test_places_go_in_the_order_the_money_is_spent():
+    wants = np.array([True, False, True, True])
+    priority = np.array([1.0, 9.0, 3.0, 2.0])
+    # Two places: the two best-ranked who want one, whatever their position in the list.
+    assert alloc.places_in_order(wants, priority, 2).tolist() == [False, False, True, True]
+    assert not alloc.places_in_order(wants, priority, 0).any()
+    assert alloc.places_in_order(wants, priority, 10).tolist() == wants.tolist()
 
 
 def test_assign_slots_gives_places_to_the_best_first():

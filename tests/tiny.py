@@ -11,7 +11,9 @@ from model.actors import Actors
 from model.budget_holder import BudgetHolder
 from model.case_worker import CaseWorker, Team
 from model.constants import N_DOMAINS, Desk, Holder, Role
+from model.desks import desks
 from model.funding import Funding, Prices
+from model.phases import opening
 from model.parameters import PARAMETERS
 from model.population import Population
 from model.random_streams import Streams
@@ -74,10 +76,11 @@ def tiny(residents: list[dict], *, share: float = 0.0, overrides: dict | None = 
     firms = [SocialFirm(host, index=0, places=firm_places, pwet_share=0.5, lock_in=p["firm.lock_in"])]
     holders = {h: BudgetHolder(host, holder=h) for h in Holder}
     for holder in holders.values():
-        holder.open_year(1e9)
+        holder.open_year(1e9, 1e9)
     actors = Actors(holders=holders, teams=teams, firms=firms, residents=residents_registry,
                     sheltered_places=sheltered_places)
-    funding = Funding(regime="gradual", pooled_share=share, switch_year=0, prices=Prices(p))
+    funding = Funding(regime="gradual", pooled_share=share, switch_year=0, prices=Prices(p), desks=desks(p))
+    opening.buy_firm_places(actors, share, p)  # each stream's places for the year (the firm's ledger)
     year = YearState(index=0, share=share, slack=4.0)
     year.track(pop.n)  # as after demography: the year's population is complete
     return Tiny(pop, year, funding, actors, p, Streams(key), host)

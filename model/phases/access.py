@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import entitlement
-from model.constants import BLOCKING_DOMAINS, MONTHS_PER_YEAR, Desk, Domain, Event, Intake, Role
+from model.constants import BLOCKING_DOMAINS, MONTHS_PER_YEAR, Desk, Domain, Event, Intake
 from model.phases import review
 from model.rules import allocation as alloc
 from model.rules import problems as prob
@@ -30,9 +30,11 @@ def run(pop, year, funding, actors, p, streams) -> None:
     _come_into_sight(pop, rows, intake, year, p, streams)
     # A household intake covers every domain and both laws: its residents are known to both desks.
     pop.join_desk(rows[intake & (pop.desk[rows] != Desk.NONE)], BOTH_DESKS, year.index)
-    _referrals(pop, rows, handled, year, actors, p, streams)
+    _referrals(pop, rows, handled, year, funding, actors, p, streams)
     entitlement.sync_claims(pop, rows, year, p)
-    triage(pop, rows[~handled], year, p, streams)
+    triage(pop, rows[~handled], year.triage_room, year, p, streams)
+    # The pooled desk's generalists triage its own residents, within their caseload.
+    triage(pop, rows[handled], actors.teams[funding.desks["pooled"].role].capacity(), year, p, streams)
 
 
 def select_desk_households(pop, rows, year, funding, p, streams) -> None:
@@ -62,18 +64,19 @@ def select_desk_households(pop, rows, year, funding, p, streams) -> None:
     year.add("desk_households", chosen.sum())
 
 
-def triage(pop, rows, year, p, streams) -> None:
-    """A neighbourhood team's generalist handles light problems of known residents directly, while its caseload lasts [R12].
+def triage(pop, rows, room: int, year, p, streams) -> None:
+    """A generalist handles light problems of known residents directly, while its caseload lasts [R12] (a practice).
 
     Light: at least one severe blocking problem, fewer than the number at which a generalist refers
-    on. The pooled desk triages its own residents in its package (phases/allocation.py).
+    on. Outside the pooled desk a neighbourhood team does it (``room`` from its staff, ``opening.py``);
+    inside, the desk's own generalists. A light problem so handled needs no Wmo guidance.
     """
-    if year.triage_room <= 0 or len(rows) == 0:
+    if room <= 0 or len(rows) == 0:
         return
     blocking = prob.count_severe(pop.sev[rows], BLOCKING_DOMAINS, p["problems.severe_threshold"])
     light = (pop.desk[rows] != Desk.NONE) & (blocking > 0) & (blocking < p["access.refer_from_severe_count"])
     light &= streams.uniform(pop.uid[rows], year.index, Event.TRIAGE) < p["practice.generalist_triage"]
-    idx = np.flatnonzero(light)[: year.triage_room]
+    idx = np.flatnonzero(light)[:room]
     year.light[rows[idx]] = True
     year.add("triaged", len(idx))
 
@@ -110,24 +113,30 @@ def _come_into_sight(pop, rows, intake, year, p, streams) -> None:
     year.add("found_in_household", found.sum())
 
 
-def _referrals(pop, rows, handled, year, actors, p, streams) -> None:
-    """Under partitions: Wmo applications by benefit clients, client managers' referrals, and cross-law intakes."""
+def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
+    """Wmo applications by benefit clients, the benefit desk's worker's referrals, and cross-law intakes.
+
+    The same for every desk: a benefit client with low self-reliance may apply for Wmo support on own
+    initiative, and the worker who handles the benefit client (a client manager, or the pooled desk's
+    generalist) makes the client known for Wmo support when its view shows a severe blocking problem [R12].
+    """
     t, uid = year.index, pop.uid[rows]
     on_benefit = pop.on_benefit[rows]
-    # A benefit client with low self-reliance may apply to the Wmo on own initiative.
+    not_wmo = (pop.desk[rows] & Desk.WMO) == 0
     low_sr = prob.self_reliance(pop.sev[rows]) < p["wmo.need_threshold"]
-    refer = ~handled & on_benefit & low_sr & ((pop.desk[rows] & Desk.WMO) == 0) & (
+    refer = on_benefit & low_sr & not_wmo & (
         streams.uniform(uid, t, Event.WMO_SELF_REFERRAL) < p["pwet.wmo_self_referral"])
-    # A client manager refers a client with a severe blocking problem it sees (none with a work-only view) [R12].
-    seen = actors.teams[Role.CLIENT_MANAGER].seen(BLOCKING_DOMAINS)
-    if seen:
-        seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
-        refer |= ~handled & on_benefit & seen_problem & ((pop.desk[rows] & Desk.PWET) != 0)
+    known_pwet = (pop.desk[rows] & Desk.PWET) != 0
+    for desk, mine in ((funding.desks["pwet"], ~handled), (funding.desks["pooled"], handled)):
+        seen = actors.teams[desk.role].seen(BLOCKING_DOMAINS)
+        if seen:  # none with a work-only view
+            seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
+            refer |= mine & on_benefit & seen_problem & known_pwet
     pop.join_desk(rows[refer], Desk.WMO, t)
-    _cross_law_intakes(pop, rows, handled, year, p, streams)
+    _cross_law_intakes(pop, rows, funding.desk_field("care_to_work", handled) == "intake", year, p, streams)
 
 
-def _cross_law_intakes(pop, rows, handled, year, p, streams) -> None:
+def _cross_law_intakes(pop, rows, needs_intake, year, p, streams) -> None:
     """Under partitions moving from a Wmo place at a social firm to a P-wet trajectory needs a new intake: a referral, a wait, a chance of falling through [BK18][FW19].
 
     Intakes due by this year's allocation take place (the client manager may then offer a
@@ -135,13 +144,13 @@ def _cross_law_intakes(pop, rows, handled, year, p, streams) -> None:
     benefit are referred, each with a yearly chance, at a month of the year.
     """
     t, uid = year.index, pop.uid[rows]
-    due = ~handled & (pop.intake[rows] == Intake.WAITING) & (pop.intake_due[rows] <= t)
+    due = needs_intake & (pop.intake[rows] == Intake.WAITING) & (pop.intake_due[rows] <= t)
     lost = due & (streams.uniform(uid, t, Event.FALL_THROUGH) < p["pwet.cross_law_fall_through"])
     pop.fall_through(rows[lost], t)
     pop.take_intake(rows[due & ~lost], Desk.PWET, t)
     year.add("cross_law_fell_through", lost.sum())
     year.add("cross_law_intakes", (due & ~lost).sum())
-    refer = ~handled & ~lost & pop.on_benefit[rows] & (pop.intake[rows] == Intake.NONE) & review.ready_for_work(
+    refer = needs_intake & ~lost & pop.on_benefit[rows] & (pop.intake[rows] == Intake.NONE) & review.ready_for_work(
         pop, rows, p) & (streams.uniform(uid, t, Event.CROSS_INTAKE) < p["pwet.cross_law_intake_prob"])
     r = rows[refer]
     t0 = pop.entry_month[r]

@@ -125,16 +125,13 @@ def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefi
 
 
 def book_firms(pop, year, actors, p) -> None:
-    """Each firm books its occupation by paying stream and its revenue from client work."""
+    """Each firm books its places filled per stream that bought them (its ledger) and its revenue from client work."""
     rows = pop.alive_rows()
     firm = pop.firm[rows]
-    handled = year.handled(pop.desk_draw[rows])
-    pwet_paid = pop.holds(rows, 1 << int(Instrument.SOCIAL_FIRM)) & ~handled
-    wmo_paid = pop.holds(rows, 1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE)) & ~handled
+    stream = pop.place_stream[rows]
     for f in actors.firms:
         at = firm == f.index
-        by = {Holder.PWET_PARTICIPATION: int((at & pwet_paid).sum()), Holder.WMO: int((at & wmo_paid).sum()),
-              Holder.POOLED: int((at & handled).sum())}
+        by = {h: int((at & (stream == h)).sum()) for h in Holder}
         f.book_year(by, float(pop.wage[rows][at].sum()), p)
         if not f.open and at.any():  # a closed firm's clients lose their place at the end of the year
             pop.end(rows[at], FIRM_BITS, year.index, EventKind.END, MONTHS_PER_YEAR)

@@ -1,9 +1,13 @@
-"""Allocation: instruments within budgets and caseloads.
+"""Allocation: instruments within budgets and caseloads, by one pipeline that every desk runs.
 
-First the review (``review.py``): planned ends, lock-in, care to work under pooling, care exits. Then provisions that continue
-from last year are committed as contracts; then sheltered work; then, for residents of the
-law-based desks, the P-wet (creaming by outflow chance [M16]) and the Wmo (by need [M16]); then,
-for residents of the pooled desk, one household package across both laws [R12][SR].
+First the review (``review.py``): planned ends, lock-in, care to work under one desk, care exits. Then
+provisions that continue from last year are committed (a right on the rights' side, a discretionary
+instrument on the discretionary budget); then sheltered work; then each desk (``model/desks.py``) runs
+the same pipeline on its residents: the P-wet desk and the Wmo desk for those outside the
+transformation desk, the pooled desk for those inside it. The pipeline: discretionary re-integration
+for benefit clients, ranked by the desk's objective and bought within its discretionary budget at the
+price then bought [M16]; then Wmo support for those the assessment finds in need, a right granted
+whatever the budget, within the room to assess [Wmo 2015 art. 2.3.5].
 """
 
 from __future__ import annotations
@@ -12,16 +16,14 @@ import numpy as np
 
 from model import entitlement
 from model.constants import (
-    ACTIVITY_BITS,
     BLOCKING_DOMAINS,
     DAY_BITS,
-    DAY_INSTRUMENTS,
+    DISCRETIONARY_INSTRUMENTS,
     FIRM_INSTRUMENTS,
     GUIDANCE_BIT,
     LUMP_SUM_INSTRUMENTS,
     MONTHS_PER_YEAR,
     TRAJ_BITS,
-    TRAJECTORY_INSTRUMENTS,
     WMO_BITS,
     Desk,
     Domain,
@@ -31,20 +33,20 @@ from model.constants import (
     Intake,
     Role,
 )
+from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
 from model.phases import review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
 from model.rules import problems as prob
 
-FIRM_PAID_BY = {Holder.PWET_PARTICIPATION: 1 << int(Instrument.SOCIAL_FIRM),
-                Holder.WMO: 1 << int(Instrument.DAY_ACTIVITIES_WORKLIKE)}
 HOUSEHOLD_HELP_BIT = 1 << int(Instrument.HOUSEHOLD_HELP)
 CARE_A_JOB_ENDS = DAY_BITS | GUIDANCE_BIT  # day activities and guidance stop with work; household help does not
+IN_CARE_BITS = {Holder.PWET_PARTICIPATION: TRAJ_BITS, Holder.WMO: WMO_BITS}  # what a law's clients hold
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
-    """Review, continuing contracts, sheltered work, then the law-based desks and the pooled desk."""
+    """Review, continuing contracts, sheltered work, then every desk on its residents."""
     year.benefit_before = pop.on_benefit[: pop.n].copy()
     rows = pop.alive_rows()
     year.benefit_monthly[rows] = entitlement.population_benefit(pop, rows, p)
@@ -55,15 +57,16 @@ def run(pop, year, funding, actors, p, streams) -> None:
     commit_continuing(pop, rows, handled, funding, actors, year_fraction(pop, rows))
     assign_regie(pop, rows, year, actors, p)  # a practice: regisseurs coordinate under any funding
     allocate_sheltered(pop, rows, handled, year, funding, actors, p)
-    allocate_pwet(pop, rows[~handled], year, funding, actors, p)
-    allocate_wmo(pop, rows[~handled], year, funding, actors, p, streams)
-    allocate_integrated(pop, rows[handled], year, funding, actors, p, streams)
+    desks = funding.desks
+    for desk, mine in ((desks["pwet"], ~handled), (desks["wmo"], ~handled), (desks["pooled"], handled)):
+        serve(desk, pop, rows[mine], year, funding, actors, p, streams)
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())
     year.add("benefit_units_at_allocation", len(np.unique(pop.unit[rows][on_benefit])))
     year.add("reintegration_served", (on_benefit & pop.holds(rows, TRAJ_BITS)).sum())
-    _carry_caseloads(pop, rows, handled, actors)
+    for desk, mine in ((desks["pwet"], ~handled), (desks["wmo"], ~handled), (desks["pooled"], handled)):
+        actors.teams[desk.role].carry(int(pop.holds(rows[mine], in_care_bits(desk)).sum()))
 
 
 def year_fraction(pop, rows) -> np.ndarray:
@@ -71,24 +74,23 @@ def year_fraction(pop, rows) -> np.ndarray:
     return (MONTHS_PER_YEAR - pop.entry_month[rows]) / MONTHS_PER_YEAR
 
 
-def _carry_caseloads(pop, rows, handled, actors) -> None:
-    """Each role's workers carry the clients in care with them after allocation."""
-    teams = actors.teams
-    teams[Role.CLIENT_MANAGER].carry(int((~handled & pop.holds(rows, TRAJ_BITS)).sum()))
-    teams[Role.WMO_CONSULTANT].carry(int((~handled & pop.holds(rows, WMO_BITS)).sum()))
-    teams[Role.GENERALIST].carry(int((handled & pop.holds(rows, ACTIVITY_BITS | WMO_BITS)).sum()))
+def in_care_bits(desk: DeskConfig) -> int:
+    """Provisions that put a resident on this desk's caseload."""
+    mask = 0
+    for law in desk.laws:
+        mask |= IN_CARE_BITS[law]
+    return mask
 
 
-def firm_slots(pop, year, actors, stream: Holder | None) -> np.ndarray:
-    """Free places as a list of firm indices (one entry per free place) that a funding stream may fill [SR]."""
+def firm_slots(pop, actors, stream: Holder) -> np.ndarray:
+    """Free places a funding stream may fill, as firm indices (one entry per place): bought and not yet filled [SR]."""
     rows = pop.alive_rows()
     firm = pop.firm[rows]
-    partitioned = ~year.handled(pop.desk_draw[rows])
-    paid = pop.holds(rows, FIRM_PAID_BY[stream]) & partitioned if stream in FIRM_PAID_BY else None
+    mine = pop.place_stream[rows] == stream
     slots = []
     for f in actors.firms:
         at = firm == f.index
-        free = f.free_places(stream, int(at.sum()), int((at & paid).sum()) if paid is not None else 0)
+        free = f.free_places(stream, int((at & mine).sum()), int(at.sum()))
         slots.append(np.full(free, f.index, dtype=np.int32))
     return np.concatenate(slots) if slots else np.empty(0, dtype=np.int32)
 
@@ -101,7 +103,11 @@ def start(pop, rows, instruments, year, firm=None, payer=None, amount=0.0) -> No
 
 
 def commit_continuing(pop, rows, handled, funding, actors, frac) -> None:
-    """Provisions that continue from last year are contracts: their cost for this year is committed first."""
+    """Provisions that continue from last year are contracts: their cost for this year is committed first.
+
+    A continuing right (Wmo support) is committed on the rights' side; a continuing discretionary
+    instrument (sheltered work, a firm trajectory's guidance) on the discretionary budget.
+    """
     for i in Instrument:
         if i in UNPRICED or i in LUMP_SUM_INSTRUMENTS:
             continue  # lump sums were paid when the trajectory started
@@ -111,21 +117,22 @@ def commit_continuing(pop, rows, handled, funding, actors, frac) -> None:
         amount = held * funding.prices.yearly(i, pop.wage[rows]) * frac
         for h_flag in (False, True):
             sel = handled == h_flag
-            actors.holders[funding.payer_of(i, h_flag)].commit(float(amount[sel].sum()))
+            actors.holders[funding.payer_of(i, h_flag)].commit(float(amount[sel].sum()),
+                                                               discretionary=i in DISCRETIONARY_INSTRUMENTS)
 
 
 def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
-    """Sheltered work (beschut werk) for those who can work only in a sheltered setting, while places last."""
+    """Sheltered work (beschut werk) for those who can work only in a sheltered setting, while places and money last."""
     free = review.free_sheltered_places(pop, rows, actors)
     if free <= 0:
         return
     wage = pop.wage[rows]
     band = (wage >= p["wage.sheltered_min"]) & (wage < p["wage.subsidy_min"])
     known_pwet = (pop.desk[rows] & Desk.PWET) != 0
-    # Wmo guidance or help is no bar under partitions (each law pays its own); a Wmo day activity is,
-    # as for a trajectory: leaving it for P-wet work needs a cross-law intake.
-    no_day = ~pop.holds(rows, DAY_BITS)
-    cand = band & (pop.employment[rows] < 0) & pop.on_benefit[rows] & known_pwet & (handled | no_day)
+    # A Wmo day activity is a bar where leaving it for P-wet work needs a cross-law intake (the desk's care_to_work).
+    one_desk = np.where(handled, funding.desks["pooled"].care_to_work == "continue",
+                        funding.desks["pwet"].care_to_work == "continue")
+    cand = band & (pop.employment[rows] < 0) & pop.on_benefit[rows] & known_pwet & (one_desk | ~pop.holds(rows, DAY_BITS))
     cost = funding.prices[Instrument.SHELTERED_WORK] * year_fraction(pop, rows)
     chosen = np.zeros(len(rows), dtype=bool)
     for h_flag in (False, True):
@@ -134,50 +141,110 @@ def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
         pick = alloc.select_within_limits(wage[sel], cost[sel], holder.remaining, free - int(chosen.sum()))
         idx = np.flatnonzero(sel)[pick]
         chosen[idx] = True
-        holder.commit(float(cost[idx].sum()))
+        holder.commit(float(cost[idx].sum()), discretionary=True)
     review.move_to_sheltered(pop, rows[chosen], year)
 
 
-def allocate_pwet(pop, rows, year, funding, actors, p) -> None:
-    """Partitioned P-wet: client managers serve benefit clients known to them, Wmo clients too, best outflow chance first [M16]."""
-    team = actors.teams[Role.CLIENT_MANAGER]
-    room = team.room(int(pop.holds(rows, TRAJ_BITS).sum()))
+def serve(desk: DeskConfig, pop, rows, year, funding, actors, p, streams) -> None:
+    """One desk's year: discretionary re-integration for benefit clients, then Wmo support for those in need."""
+    if len(rows) == 0:
+        return
+    team = actors.teams[desk.role]
+    room = team.room(int(pop.holds(rows, in_care_bits(desk)).sum()))
+    if desk.work:
+        room -= allocate_work(desk, pop, rows, room, year, funding, actors, p)
+    if desk.support:
+        allocate_support(desk, pop, rows, room, year, funding, actors, p, streams)
+
+
+def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -> int:
+    """Re-integration instruments for benefit clients known to the P-wet, by the desk's ranking, within its discretionary budget.
+
+    The instrument follows distance to work (``rules/allocation.pwet_instrument``); a firm trajectory
+    needs one of the places the desk's stream bought, and who gets those follows the same order the
+    money is spent in, so each candidate is priced at what is then bought (training when no place is
+    left). A Wmo day-activity client is a candidate once a cross-law intake took place. Returns the
+    number of residents taken on.
+    """
+    team = actors.teams[desk.role]
     known = (pop.desk[rows] & Desk.PWET) != 0
-    # Wmo guidance or household help is no bar: each law's desk serves its own clients and pays its own
-    # instruments. A day activity and a trajectory are not held at once: a Wmo day-activity client
-    # is a candidate only after a cross-law intake (access._cross_law_intakes).
     listed = (pop.intake[rows] == Intake.TAKEN) & pop.holds(rows, DAY_BITS)
-    cand = known & pop.on_benefit[rows] & (pop.employment[rows] < 0) & (~pop.holds(rows, ACTIVITY_BITS) | listed)
+    no_activity = ~pop.holds(rows, TRAJ_BITS | DAY_BITS)
+    cand = known & pop.on_benefit[rows] & (pop.employment[rows] < 0) & (no_activity | listed)
     instr = alloc.pwet_instrument(pop.wage[rows], p)
     cand &= (instr != alloc.NONE) & team.deployable(instr)
     idx = np.flatnonzero(cand)
     if len(idx) == 0:
-        return
+        return 0
     r, instr = rows[idx], instr[idx]
     frac = year_fraction(pop, r)
-    priority = alloc.coordinated_first(alloc.pwet_priority(pop.wage[r], pop.years_out[r], p), year.regie[r])
-    holder = actors.holders[Holder.PWET_PARTICIPATION]
     prices = funding.prices
-    chosen = holder.select(priority, prices[instr] * prices.charged(instr, frac), room)
-    r, instr, priority, frac = r[chosen], instr[chosen], priority[chosen], frac[chosen]
+    priority = alloc.coordinated_first(work_priority(desk, pop, r, instr, frac, year, funding, p), year.regie[r])
+    slots = firm_slots(pop, actors, desk.holder)
+    wants = instr == Instrument.SOCIAL_FIRM
+    placed = alloc.places_in_order(wants, priority, len(slots))
+    instr = np.where(wants & ~placed, Instrument.TRAINING, instr).astype(np.int8)
+    amount = prices[instr] * prices.charged(instr, frac)
+    holder = actors.holders[desk.holder]
+    chosen = holder.select(priority, amount, room)
+    r, instr, priority, amount, placed = r[chosen], instr[chosen], priority[chosen], amount[chosen], placed[chosen]
     moving = pop.intake[r] == Intake.TAKEN
     year.add("new_traj_wmo_clients", pop.holds(r, WMO_BITS).sum())
     year.add("care_to_work", moving.sum())
     pop.end(r[moving], DAY_BITS, year.index)  # the Wmo place ends as the P-wet trajectory starts
-    wants = instr == Instrument.SOCIAL_FIRM
-    firm = alloc.assign_slots(wants, priority, firm_slots(pop, year, actors, Holder.PWET_PARTICIPATION))
-    instr = np.where(wants & (firm < 0), Instrument.TRAINING, instr).astype(np.int8)
-    amount = prices[instr] * prices.charged(instr, frac)
-    holder.commit(float(amount.sum()))
-    start(pop, r, instr, year, np.where(instr == Instrument.SOCIAL_FIRM, firm, -1), Holder.PWET_PARTICIPATION, amount)
+    firm = np.full(len(r), -1, dtype=np.int32)
+    firm[placed] = slots[: int(placed.sum())]
+    holder.commit(float(amount.sum()), discretionary=True)
+    start(pop, r, instr, year, firm, desk.holder, amount)
     year.add("new_traj", len(r))
+    return len(r)
 
 
-def wmo_package(pop, rows, day_allowed: np.ndarray, team, p) -> tuple[np.ndarray, np.ndarray]:
-    """Wmo package from what the consultant's view sees: guidance, household help, day activities [M16]."""
+def work_priority(desk: DeskConfig, pop, r, instr, frac, year, funding, p) -> np.ndarray:
+    """The desk's ranking of candidates for a re-integration instrument.
+
+    outflow-chance: a client manager's single-domain view (wage value, time out) [M16]; a money objective
+    (``practice.desk_objective``): the expected money across the budgets, every candidate valued alike [SR].
+    """
+    wage = pop.wage[r]
+    if desk.objective == OUTFLOW_CHANCE:
+        return alloc.pwet_priority(wage, pop.years_out[r], p)
+    prices = funding.prices
+    benefit = entitlement.yearly_cost(year.benefit_monthly[r], p)
+    # The job it leads to is subsidised below the regular wage value; what that costs the municipality
+    # follows the BUIG's financing rule (refunded the next year when the grant follows realised spending).
+    netted = 1.0 if p["grant.subsidy_financing"] == "fixed" else 0.0
+    subsidy = np.where(wage < p["wage.regular_min"], prices.yearly(Instrument.WAGE_SUBSIDY, wage), 0.0) * netted
+    care = prices.provision_cost(pop.provisions[r] & np.uint16(CARE_A_JOB_ENDS), wage)
+    gain = job_chance_gain(pop, r, instr, year, p)
+    cost = prices[instr] * prices.charged(instr, frac)
+    need = 1.0 - prob.self_reliance(pop.sev[r])
+    return alloc.desk_priority(desk.objective, gain, benefit, subsidy, care, need, cost, p["desk.saving_horizon_years"])
+
+
+def job_chance_gain(pop, r, instr, year, p) -> np.ndarray:
+    """Expected gain in the yearly chance of a job from the instrument (0 below the wage value at which any job is possible)."""
+    wage = pop.wage[r]
+    base = out.job_hazard(wage, pop.years_out[r], prob.problem_load(pop.sev[r]), pop.motivation[r], p)
+    mult = np.select([instr == Instrument.MEDIATION, instr == Instrument.SOCIAL_FIRM, instr == Instrument.TRAINING],
+                     [p["work.mediation_effect"], p["work.trajectory_effect"], p["work.training_effect"]], 1.0)
+    addressed = pop.holds(r, GUIDANCE_BIT) | year.regie[r] | year.light[r]
+    blocking = prob.count_severe(pop.sev[r], BLOCKING_DOMAINS, p["problems.severe_threshold"])
+    penalty = out.unaddressed_multiplier(np.where(addressed, 0, blocking), p["work.unaddressed_penalty"])
+    gain = out.hazard_to_probability(base * mult * penalty) - out.hazard_to_probability(base * penalty)
+    return np.where(wage >= p["wage.subsidy_min"], gain, 0.0)
+
+
+def wmo_package(pop, rows, day_allowed: np.ndarray, team, p, light=None) -> tuple[np.ndarray, np.ndarray]:
+    """Wmo package from what the assessing worker's view sees: guidance, household help, day activities [M16].
+
+    A light problem a generalist handles directly (``light``) needs no guidance [R12].
+    """
     sev = pop.sev[rows]
     severe = p["problems.severe_threshold"]
     guidance = prob.count_severe(sev, team.seen(BLOCKING_DOMAINS), severe) > 0
+    if light is not None:
+        guidance &= ~light
     help_ = (sev[:, Domain.PHYSICAL] >= severe) & team.sees(Domain.PHYSICAL)
     isolated = (sev[:, Domain.ISOLATION] >= severe) & team.sees(Domain.ISOLATION)
     day = day_allowed & (isolated | ~(guidance | help_))
@@ -186,10 +253,14 @@ def wmo_package(pop, rows, day_allowed: np.ndarray, team, p) -> tuple[np.ndarray
     return support, day
 
 
-def allocate_wmo(pop, rows, year, funding, actors, p, streams) -> None:
-    """Partitioned Wmo: consultants assess applicants; every eligible one assessed gets support, budget or not [Wmo 2015 art. 2.3.5]."""
-    team = actors.teams[Role.WMO_CONSULTANT]
-    room = team.room(int(pop.holds(rows, WMO_BITS).sum()))
+def allocate_support(desk: DeskConfig, pop, rows, room, year, funding, actors, p, streams) -> None:
+    """Wmo support for residents the assessment finds in need: a right, granted whatever the budget, within the room to assess [Wmo 2015 art. 2.3.5].
+
+    The need test (self-reliance below ``wmo.need_threshold``) applies whichever desk grants it. With
+    parallel help a care client on benefit also gets a day activity in the same package [R12]; a day
+    activity goes to a social firm with the desk's referral chance, on a place its stream bought [SR].
+    """
+    team = actors.teams[desk.role]
     sr = prob.self_reliance(pop.sev[rows])
     cand = ((pop.desk[rows] & Desk.WMO) != 0) & (pop.employment[rows] < 0) & (sr < p["wmo.need_threshold"]) & (
         ~pop.holds(rows, WMO_BITS))
@@ -197,22 +268,29 @@ def allocate_wmo(pop, rows, year, funding, actors, p, streams) -> None:
     if len(idx) == 0:
         return
     r = rows[idx]
-    support, day = wmo_package(pop, r, ~pop.holds(r, TRAJ_BITS), team, p)
+    day_allowed = ~pop.holds(r, TRAJ_BITS)
+    support, day = wmo_package(pop, r, day_allowed, team, p, year.light[r])
+    if desk.parallel_help:
+        care_client = pop.on_benefit[r] & (pop.wage[r] < p["wage.care_client_threshold"])
+        day |= day_allowed & care_client
     frac = assessed_fraction(pop, r, year, p)
     prices = funding.prices
     cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
-    holder = actors.holders[Holder.WMO]
     need = 1.0 - sr[idx]
-    chosen = holder.select(alloc.coordinated_first(need, year.regie[r]), cost, room, entitled=True)
+    holder = actors.holders[desk.holder]
+    priority = alloc.coordinated_first(need, year.regie[r])
+    chosen = holder.select(priority, cost, room, entitled=True)
     year.add("wmo_waiting", (~chosen).sum())
-    r, support, day, need, frac = r[chosen], support[chosen], day[chosen], need[chosen], frac[chosen]
-    # Referral to a work-like place at the social firm stagnates under partitions [SR].
-    refer = day & (streams.uniform(pop.uid[r], year.index, Event.FIRM_REFERRAL) < p["firm.wmo_referral_partitioned"])
-    firm = alloc.assign_slots(refer, need, firm_slots(pop, year, actors, Holder.WMO))
-    day_instr = np.where(firm >= 0, Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
-    grant_support(pop, r, support, year, p, Holder.WMO)
+    r, support, day, priority, frac = r[chosen], support[chosen], day[chosen], priority[chosen], frac[chosen]
+    refer = day & (streams.uniform(pop.uid[r], year.index, Event.FIRM_REFERRAL) < desk.firm_referral)
+    slots = firm_slots(pop, actors, desk.holder)
+    placed = alloc.places_in_order(refer, priority, len(slots))
+    firm = np.full(len(r), -1, dtype=np.int32)
+    firm[placed] = slots[: int(placed.sum())]
+    day_instr = np.where(placed, Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
+    grant_support(pop, r, support, year, p, desk.holder)
     amount = (prices.provision_cost(support, pop.wage[r]) + day * prices[day_instr]) * frac
-    start(pop, r[day], day_instr[day].astype(np.int8), year, firm[day], Holder.WMO, (prices[day_instr] * frac)[day])
+    start(pop, r[day], day_instr[day].astype(np.int8), year, firm[day], desk.holder, (prices[day_instr] * frac)[day])
     holder.commit(float(amount.sum()))
 
 
@@ -229,107 +307,6 @@ def grant_support(pop, rows, support, year, p, payer) -> None:
     year.add("wmo_granted", len(rows))
     year.add("wmo_wait_months", (begins - pop.entry_month[rows]).sum())
     pop.grant(rows, support, year.index, payer=payer)
-
-
-def allocate_integrated(pop, rows, year, funding, actors, p, streams) -> None:
-    """Pooled desk: one household intake, all domains, instruments of both laws combined, judged on total cost [R12][SR]."""
-    if len(rows) == 0:
-        return
-    team = actors.teams[Role.GENERALIST]
-    room = team.room(int(pop.holds(rows, ACTIVITY_BITS | WMO_BITS).sum()))
-    sr = prob.self_reliance(pop.sev[rows])
-    # The desk serves each resident under the laws it knows them by (a household intake: both).
-    wmo_eligible = ((pop.desk[rows] & Desk.WMO) != 0) & (sr < p["wmo.need_threshold"])
-    benefit_client = ((pop.desk[rows] & Desk.PWET) != 0) & pop.on_benefit[rows]
-    cand = (pop.employment[rows] < 0) & (benefit_client | wmo_eligible) & ~pop.holds(rows, ACTIVITY_BITS)
-    cand &= team.deployable(alloc.integrated_instrument(pop.wage[rows], p))
-    idx = np.flatnonzero(cand)
-    if len(idx) == 0:
-        return
-    r = rows[idx]
-    package = integrated_package(pop, r, year, funding, team, p, streams)
-    priority = alloc.coordinated_first(desk_priority(pop, r, year, funding, package, 1.0 - sr[idx], p), year.regie[r])
-    holder = actors.holders[Holder.POOLED]
-    chosen = holder.select(priority, package["cost"], room)
-    eligible = wmo_eligible[idx] & ~chosen & ~pop.holds(r, WMO_BITS)
-    entitled_support(pop, r[eligible], 1.0 - sr[idx][eligible], room - int(chosen.sum()), year, funding, actors, p)
-    r, core, extra, priority = r[chosen], package["core"][chosen], package["extra"][chosen], priority[chosen]
-    frac = package["frac"][chosen]
-    year.light[r[package["light"][chosen]]] = True
-    wants = np.isin(core, FIRM_INSTRUMENTS)
-    firm = alloc.assign_slots(wants, priority, firm_slots(pop, year, actors, None))
-    fallback = np.where(core == Instrument.SOCIAL_FIRM, Instrument.TRAINING, Instrument.DAY_ACTIVITIES)
-    core = np.where(wants & (firm < 0), fallback, core).astype(np.int8)
-    is_traj = np.isin(core, TRAJECTORY_INSTRUMENTS)
-    year.add("new_traj_wmo_clients", (is_traj & pop.holds(r, WMO_BITS)).sum())
-    year.add("new_traj", is_traj.sum())
-    prices = funding.prices
-    core_cost = prices[core] * prices.charged(core, frac)
-    wmo = (extra != 0) | np.isin(core, DAY_INSTRUMENTS)
-    grant_support(pop, r[wmo], extra[wmo], year, p, Holder.POOLED)
-    start(pop, r, core, year, np.where(np.isin(core, FIRM_INSTRUMENTS), firm, -1), Holder.POOLED, core_cost)
-    holder.commit(float((core_cost + prices.provision_cost(extra, pop.wage[r]) * frac).sum()))
-
-
-def entitled_support(pop, r, need, room, year, funding, actors, p) -> None:
-    """Under pooling too, a Wmo-eligible resident whom the desk's package did not reach gets Wmo support (a right)."""
-    if len(r) == 0:
-        return
-    team = actors.teams[Role.GENERALIST]
-    support, day = wmo_package(pop, r, ~pop.holds(r, TRAJ_BITS), team, p)
-    frac = assessed_fraction(pop, r, year, p)
-    prices = funding.prices
-    cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
-    holder = actors.holders[Holder.POOLED]
-    chosen = holder.select(need, cost, room, entitled=True)
-    year.add("wmo_waiting", (~chosen).sum())
-    r, support, day, cost = r[chosen], support[chosen], day[chosen], cost[chosen]
-    grant_support(pop, r, support, year, p, Holder.POOLED)
-    start(pop, r[day], np.full(int(day.sum()), Instrument.DAY_ACTIVITIES, dtype=np.int8), year, None, Holder.POOLED,
-          (prices[Instrument.DAY_ACTIVITIES] * frac[chosen])[day])
-    holder.commit(float(cost.sum()))
-
-
-def desk_priority(pop, r, year, funding, package, need, p) -> np.ndarray:
-    """The pooled desk's ranking of its candidates under its objective, in money across the budgets [SR]."""
-    prices = funding.prices
-    on_benefit = pop.on_benefit[r]
-    benefit = entitlement.yearly_cost(year.benefit_monthly[r], p) * on_benefit
-    subsidised = on_benefit & (package["core"] == Instrument.SOCIAL_FIRM)  # the job it leads to is subsidised
-    subsidy = np.where(subsidised, prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[r]), 0.0)
-    care = prices.provision_cost(pop.provisions[r] & np.uint16(CARE_A_JOB_ENDS), pop.wage[r])
-    return alloc.desk_priority(p["practice.desk_objective"], package["gain"], benefit, subsidy, care, need,
-                               package["cost"], p["desk.saving_horizon_years"])
-
-
-def integrated_package(pop, r, year, funding, team, p, streams) -> dict[str, np.ndarray]:
-    """The household package seen from all domains: core instrument, guidance and help, cost, and job-chance gain."""
-    wage = pop.wage[r]
-    core = alloc.integrated_instrument(wage, p)
-    severe = p["problems.severe_threshold"]
-    blocking = prob.count_severe(pop.sev[r], team.seen(BLOCKING_DOMAINS), severe)
-    has_guidance = pop.holds(r, GUIDANCE_BIT)
-    # With triage the generalist handles light problems directly and refers on only heavier ones [R12];
-    # without it every severe blocking problem is referred to guidance.
-    triaged = streams.uniform(pop.uid[r], year.index, Event.TRIAGE) < p["practice.generalist_triage"]
-    light = (blocking > 0) & (blocking < p["access.refer_from_severe_count"]) & triaged
-    refer = (blocking > 0) & ~light
-    needs_help = (pop.sev[r, Domain.PHYSICAL] >= severe) & ~pop.holds(r, HOUSEHOLD_HELP_BIT)
-    extra = ((refer & ~has_guidance) * GUIDANCE_BIT | needs_help * HOUSEHOLD_HELP_BIT).astype(np.uint16)
-    extra &= np.uint16(team.allowed_bits)
-    frac = year_fraction(pop, r)
-    prices = funding.prices
-    cost = prices[core] * prices.charged(core, frac) + prices.provision_cost(extra, wage) * frac
-    # Expected gain in job chance from the package.
-    base_h = out.job_hazard(wage, pop.years_out[r], prob.problem_load(pop.sev[r]), pop.motivation[r], p)
-    mult = np.select([core == Instrument.MEDIATION, core == Instrument.SOCIAL_FIRM],
-                     [p["work.mediation_effect"], p["work.trajectory_effect"]], p["work.worklike_effect"])
-    unaddressed_now = np.where(has_guidance | year.regie[r], 0, blocking)
-    addressed_by_package = np.where(refer | light, 0, unaddressed_now)
-    penalty = p["work.unaddressed_penalty"]
-    with_pkg = out.hazard_to_probability(base_h * mult * out.unaddressed_multiplier(addressed_by_package, penalty))
-    without = out.hazard_to_probability(base_h * out.unaddressed_multiplier(unaddressed_now, penalty))
-    return {"core": core, "extra": extra, "light": light, "frac": frac, "cost": cost, "gain": with_pkg - without}
 
 
 def assign_regie(pop, rows, year, actors, p) -> None:

@@ -16,6 +16,7 @@ from model.constants import N_HOLDERS, Holder, Instrument, Role, Status
 PARTITIONED_ROLES = (Role.CLIENT_MANAGER, Role.WMO_CONSULTANT)
 # Staff working for the whole municipality, not for one desk: paid by the pooled desk for its share,
 # by the Wmo for the rest (neighbourhood teams and coordination are Wmo-funded under partitions [M16]).
+SOCIAL_DOMAIN = (Holder.PWET_PARTICIPATION, Holder.WMO, Holder.POOLED)  # the lines an overrun rule acts on
 LAW_HOLDER = {Role.CLIENT_MANAGER: Holder.PWET_PARTICIPATION, Role.WMO_CONSULTANT: Holder.WMO,
               Role.GENERALIST: Holder.WMO, Role.REGISSEUR: Holder.WMO}
 
@@ -39,17 +40,58 @@ def run(pop, year, funding, actors, p, streams) -> None:
         year.active_staff[role] = pooled + law
         staff_cost[Holder.POOLED] += pooled * p["staff.salary"]
         staff_cost[LAW_HOLDER[role]] += law * p["staff.salary"]
-    participation = holders[Holder.PWET_PARTICIPATION].grant
-    wmo = holders[Holder.WMO].grant
-    budgets = {
-        Holder.PWET_INCOME: holders[Holder.PWET_INCOME].grant,
-        Holder.PWET_PARTICIPATION: (1 - s) * participation,
-        Holder.WMO: (1 - s) * wmo,
-        Holder.POOLED: s * (participation + wmo),
-    }
+    budgets = year_budgets(holders, actors.firms, s, year.index, p)
     for h, holder in holders.items():
-        holder.open_year(budgets[h], staff_cost=staff_cost[h])
+        grant, discretionary = budgets[h]
+        holder.open_year(grant, discretionary, staff_cost=staff_cost[h])
+        holder.capped = p["budget.overrun_rule"] == "cap-social-domain" and h in SOCIAL_DOMAIN
     buy_firm_places(actors, s, p)
+
+
+def year_budgets(holders, firms, s: float, year_index: int, p) -> dict[Holder, tuple[float, float]]:
+    """Each holder's grant share and discretionary budget this year: the law-based desks (1 - s), the pooled desk s.
+
+    The discretionary money is the same in every arm: the pooled desk's is exactly what the
+    partitioned desks would have had for discretionary instruments (the participation grant and the
+    Wmo's firm-place contracts), year by year. Under ``cut-next-year`` last year's overrun of the
+    social-domain holders is taken from this year's discretionary money, alike in every arm.
+    """
+    participation = holders[Holder.PWET_PARTICIPATION].full_grant
+    wmo = holders[Holder.WMO].full_grant
+    wmo_contracts = sum(f.wmo_places for f in firms) * p["wmo.worklike_cost"]
+    cut = _overrun_cut(holders, participation, wmo_contracts, p)
+    pwet_d, wmo_d = max(participation - cut[0], 0.0), max(wmo_contracts - cut[1], 0.0)
+    return {
+        Holder.PWET_INCOME: (_income_grant(holders[Holder.PWET_INCOME], year_index, p), 0.0),
+        Holder.PWET_PARTICIPATION: ((1 - s) * participation, (1 - s) * pwet_d),
+        Holder.WMO: ((1 - s) * wmo, (1 - s) * wmo_d),
+        Holder.POOLED: (s * (participation + wmo), s * (pwet_d + wmo_d)),
+    }
+
+
+def _overrun_cut(holders, participation: float, wmo_contracts: float, p) -> tuple[float, float]:
+    """Last year's overrun of the social-domain holders to take from this year's discretionary money (P-wet, Wmo parts).
+
+    ``general-resources`` (the default) and ``cap-social-domain`` carry nothing over. ``cut-next-year``
+    takes the net deficit of the participation, Wmo and pooled lines, split in proportion to the
+    discretionary money of the P-wet and the Wmo.
+    """
+    total = participation + wmo_contracts
+    if p["budget.overrun_rule"] != "cut-next-year" or total <= 0:
+        return 0.0, 0.0
+    deficit = max(-sum(holders[h].own_result for h in SOCIAL_DOMAIN), 0.0)
+    return deficit * participation / total, deficit * wmo_contracts / total
+
+
+def _income_grant(income, year_index: int, p) -> float:
+    """The BUIG this year: the benefit part fixed at the start, plus the wage-subsidy part by the financing rule.
+
+    ``fixed`` (2015-2021): the subsidy part is fixed with the rest of the grant. ``realised`` (from 2022):
+    it follows the municipality's realised subsidy spending of the year before.
+    """
+    if p["grant.subsidy_financing"] == "realised" and year_index > 0:
+        return income.full_grant + float(income.spent[Instrument.WAGE_SUBSIDY]) * p["grant.buig_factor"]
+    return income.full_grant + income.subsidy_grant
 
 
 def staff_split(role: Role, size: int, share: float, p) -> tuple[int, int]:
@@ -73,23 +115,30 @@ def fix_grants(pop, alive, holders, funding, p) -> None:
     benefits = entitlement.yearly_cost(entitlement.population_benefit(pop, alive, p), p)[on_benefit].sum()
     subsidised = pop.employment[alive] == Status.SUBSIDISED_WORK
     subsidies = np.sum(funding.prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[alive])[subsidised])
-    holders[Holder.PWET_INCOME].set_grant(p["grant.buig_factor"] * (benefits + subsidies))
+    holders[Holder.PWET_INCOME].set_grant(p["grant.buig_factor"] * benefits, subsidy=p["grant.buig_factor"] * subsidies)
     holders[Holder.PWET_PARTICIPATION].set_grant(p["pwet.reintegration_per_recipient"] * on_benefit.sum())
     holders[Holder.WMO].set_grant(p["wmo.budget_per_inhabitant"] * p["scenario.inhabitants"])
 
 
 def buy_firm_places(actors, share: float, p) -> None:
-    """Each stream buys its social-firm places for the year, paid whether filled or not [SR]; the desk buys its share."""
+    """Each stream buys its social-firm places for the year, paid whether filled or not [SR]; the desk buys its share.
+
+    The pooled desk buys the places the law-based streams no longer buy, each at the price of the
+    stream it replaces, so every arm buys the same places for the same money.
+    """
     holders = actors.holders
+    price = {Instrument.SOCIAL_FIRM: p["firm.place_price"], Instrument.DAY_ACTIVITIES_WORKLIKE: p["wmo.worklike_cost"]}
     for firm in actors.firms:
         pwet = round((1 - share) * firm.pwet_places)
         wmo = round((1 - share) * firm.wmo_places)
-        pooled = firm.places - pwet - wmo
-        contracts = {
-            Holder.PWET_PARTICIPATION: (Instrument.SOCIAL_FIRM, pwet * p["firm.place_price"]),
-            Holder.WMO: (Instrument.DAY_ACTIVITIES_WORKLIKE, wmo * p["wmo.worklike_cost"]),
-            Holder.POOLED: (Instrument.SOCIAL_FIRM, pooled * p["firm.place_price"]),
-        }
-        for h, (instrument, amount) in contracts.items():
-            holders[h].book_contract(instrument, amount)
-        firm.sell_places(sum(amount for _, amount in contracts.values()))
+        contracts = [
+            (Holder.PWET_PARTICIPATION, Instrument.SOCIAL_FIRM, pwet),
+            (Holder.WMO, Instrument.DAY_ACTIVITIES_WORKLIKE, wmo),
+            (Holder.POOLED, Instrument.SOCIAL_FIRM, firm.pwet_places - pwet),
+            (Holder.POOLED, Instrument.DAY_ACTIVITIES_WORKLIKE, firm.wmo_places - wmo),
+        ]
+        bought = dict.fromkeys(Holder, 0)
+        for h, instrument, places in contracts:
+            holders[h].book_contract(instrument, places * price[instrument])
+            bought[h] += places
+        firm.buy(bought, sum(places * price[instrument] for _, instrument, places in contracts))

@@ -47,7 +47,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     frac = (MONTHS_PER_YEAR - t0) / MONTHS_PER_YEAR
     month = t0 + (MONTHS_PER_YEAR - t0) * streams.uniform(uid, t, Event.JOB_MONTH)
     guided = pop.holds(rows, GUIDANCE_BIT) | year.regie[rows] | year.light[rows]
-    hazard, regular_ok, subsidy_ok = job_hazard(pop, rows, guided, year, p)
+    hazard, regular_ok, subsidy_ok = job_hazard(pop, rows, guided, year, funding, p)
     job = (pop.employment[rows] < 0) & (regular_ok | subsidy_ok) & (
         streams.uniform(uid, t, Event.JOB) < out.hazard_to_probability(hazard * frac))
     kind = np.where(regular_ok, Status.REGULAR_WORK, Status.SUBSIDISED_WORK)
@@ -141,7 +141,7 @@ def _job_loss_chance(pop, rows, tenure, exposure, kind, p) -> np.ndarray:
                     1 - (1 - loss_p) * (1 - p["work.subsidised_end_rate"] * exposure), loss_p)
 
 
-def job_hazard(pop, rows, guided, year, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def job_hazard(pop, rows, guided, year, funding, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Yearly job hazard and who can be hired at all: regular work needs the wage value, subsidised work an arrangement."""
     handled = year.handled(pop.desk_draw[rows])
     prov = pop.provisions[rows]
@@ -150,7 +150,9 @@ def job_hazard(pop, rows, guided, year, p) -> tuple[np.ndarray, np.ndarray, np.n
     load = prob.problem_load(sev)
     unaddressed = np.where(guided, 0, prob.count_severe(sev, BLOCKING_DOMAINS, p["problems.severe_threshold"]))
     has = {i: (prov & (1 << int(i))) != 0 for i in Instrument}
-    arranged = ((prov & TRAJ_BITS) != 0) | (has[Instrument.DAY_ACTIVITIES_WORKLIKE] & handled)
+    # A work-like place counts as an arrangement for subsidised work where one desk decides for both laws.
+    one_desk = funding.desk_field("care_to_work", handled) == "continue"
+    arranged = ((prov & TRAJ_BITS) != 0) | (has[Instrument.DAY_ACTIVITIES_WORKLIKE] & one_desk)
     regular_ok = wage >= p["wage.regular_min"]
     subsidy_ok = (wage >= p["wage.subsidy_min"]) & arranged
     h = out.job_hazard(wage, pop.years_out[rows], load, pop.motivation[rows], p)

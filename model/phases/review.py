@@ -27,7 +27,8 @@ def trajectory_ends(pop, rows, handled, year, funding, actors, p, streams) -> No
         streams.uniform(uid, t, Event.TO_SHELTERED) < p["firm.lvb_to_sheltered"])
     to_sheltered = _within_places(to_sheltered, free_sheltered_places(pop, rows, actors))
     lock = done & at_firm & ~stay_lvb & ~to_sheltered & (
-        streams.uniform(uid, t, Event.LOCK_IN) < _lock_in_chance(pop, rows, handled, actors, p))
+        streams.uniform(uid, t, Event.LOCK_IN) < _lock_in_chance(pop, rows, funding.desk_field(
+            "lock_in_monitoring", handled), actors, p))
     pop.lock_in(rows[lock], t)
     year.add("lock_ins", lock.sum())
     ends = done & ~stay_lvb & ~lock
@@ -50,14 +51,14 @@ def free_sheltered_places(pop, rows, actors) -> int:
     return actors.sheltered_places - int((pop.employment[rows] == Status.SHELTERED_WORK).sum())
 
 
-def _lock_in_chance(pop, rows, handled, actors, p) -> np.ndarray:
-    """Each firm decides for its own clients with its own lock-in tendency."""
+def _lock_in_chance(pop, rows, monitored, actors, p) -> np.ndarray:
+    """Each firm decides for its own clients with its own lock-in tendency, less where the paying desk monitors outflow."""
     chance = np.zeros(len(rows))
     firm = pop.firm[rows]
     for f in actors.firms:
         at = firm == f.index
         if at.any():
-            chance[at] = f.lock_in_chance(pop.wage[rows][at], handled[at], p["desk.lock_in_reduction"])
+            chance[at] = f.lock_in_chance(pop.wage[rows][at], monitored[at], p["desk.lock_in_reduction"])
     return chance
 
 
@@ -78,12 +79,13 @@ def ready_for_work(pop, rows, p) -> np.ndarray:
 
 
 def care_to_work(pop, rows, handled, year, funding, p) -> None:
-    """Pooled desk: a ready work-like day-activity client continues in the same firm place as a re-integration trajectory, no new intake [BK18][SR].
+    """One desk for both laws: a ready work-like day-activity client continues in the same firm place as a re-integration trajectory, no new intake [BK18][SR].
 
-    Under partitions the same move needs a P-wet intake first (``access._cross_law_intakes``).
+    Where the desk's ``care_to_work`` is ``intake`` (the law-based desks) the same move needs a P-wet
+    intake first (``access._cross_law_intakes``).
     """
-    r = rows[handled & ready_for_work(pop, rows, p)]
-    pop.continue_at_firm(r, year.index, payer=funding.payer_of(Instrument.SOCIAL_FIRM, True))
+    r = rows[(funding.desk_field("care_to_work", handled) == "continue") & ready_for_work(pop, rows, p)]
+    pop.continue_at_firm(r, year.index, payer=funding.payer_of(Instrument.SOCIAL_FIRM, True))  # the place stays its stream's
     year.add("new_traj", len(r))
     year.add("new_traj_wmo_clients", len(r))
     year.add("care_to_work", len(r))

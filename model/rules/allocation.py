@@ -36,32 +36,23 @@ def pwet_instrument(wage: np.ndarray, p) -> np.ndarray:
     return out
 
 
-def integrated_instrument(wage: np.ndarray, p) -> np.ndarray:
-    """Pooled desk's core instrument: the P-wet's own choice by distance to work, else work-like day activities.
-
-    The same professional rule as the law-based desk (``pwet_instrument``), so pooling changes who
-    pays and decides, not the instrument; care clients, whom the P-wet does not serve, get work-like
-    day activities at the firm, a Wmo provision the pooled desk can pay from the same pot.
-    """
-    core = pwet_instrument(wage, p)
-    return np.where(core == NONE, Instrument.DAY_ACTIVITIES_WORKLIKE, core).astype(np.int8)
-
-
 def money_value(p_gain: np.ndarray, benefit_saving: np.ndarray, care_avoided: np.ndarray, cost: np.ndarray,
                 horizon: float) -> np.ndarray:
     """Expected money across all budgets (EUR): yearly savings times the job-chance gain over the horizon, minus cost.
 
-    ``benefit_saving``: the benefit a job ends, net of the wage-cost subsidy that job costs;
-    ``care_avoided``: the Wmo care a job ends. A contracted firm place is paid for anyway [SR], so
-    ``cost`` counts only what the package adds (guidance, lump sums), not the place.
+    ``benefit_saving``: the benefit a job ends, net of what the job's wage-cost subsidy costs the
+    municipality; ``care_avoided``: the Wmo care a job ends. A contracted firm place is paid for anyway
+    [SR], so ``cost`` counts only what the instrument adds (guidance, lump sums), not the place.
     """
     return p_gain * (benefit_saving + care_avoided) * horizon - cost
 
 
 def desk_priority(objective: str, p_gain: np.ndarray, benefit: np.ndarray, subsidy: np.ndarray,
                   care: np.ndarray, need: np.ndarray, cost: np.ndarray, horizon: float) -> np.ndarray:
-    """The pooled desk's ranking under its objective (a policy choice, ``practice.desk_objective``) [SR].
+    """A desk's ranking of candidates for a discretionary instrument under its money objective (``practice.desk_objective``) [SR].
 
+    Every candidate is valued alike: ``subsidy`` is what the job it leads to costs the municipality in
+    wage-cost subsidy (0 for a regular job, or when the state refunds it, ``grant.subsidy_financing``).
     all-budgets: money across every budget (benefit net of subsidy, Wmo care avoided, minus cost);
     benefit-savings: the benefit alone, as a single pocket would count it; need-first: the greatest
     need first, money across all budgets breaking ties (returned as a rank, higher first).
@@ -76,6 +67,16 @@ def desk_priority(objective: str, p_gain: np.ndarray, benefit: np.ndarray, subsi
     rank = np.empty(len(need))
     rank[np.lexsort((money, need))] = np.arange(len(need))
     return rank
+
+
+def places_in_order(wants: np.ndarray, priority: np.ndarray, free: int) -> np.ndarray:
+    """Who gets one of ``free`` places: those who want one, best priority first (the same order the budget is spent in)."""
+    got = np.zeros(len(wants), dtype=bool)
+    idx = np.flatnonzero(wants)
+    if len(idx) == 0 or free <= 0:
+        return got
+    got[idx[np.argsort(-priority[idx], kind="stable")][:free]] = True
+    return got
 
 
 def desk_households(weight: np.ndarray, lottery: np.ndarray, candidate: np.ndarray, kept: np.ndarray,
