@@ -23,8 +23,8 @@ from model.actors import Actors
 from model.budget_holder import BudgetHolder
 from model.case_worker import CLIENT_MANAGER_VIEWS, CaseWorker, Team
 from model.constants import COMPACT_WHEN_GONE, PER_10K, Event, ExitReason, Holder, Role
-from model.events import INITIAL_YEAR
 from model.desks import desks
+from model.events import INITIAL_YEAR
 from model.funding import Funding, Prices
 from model.parameters import PARAMETERS, ParameterError, Values, check_combinations, kwarg_to_path
 from model.personas import PERSONAS, check_names, persona_columns

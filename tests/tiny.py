@@ -13,8 +13,8 @@ from model.case_worker import CaseWorker, Team
 from model.constants import N_DOMAINS, Desk, Holder, Role
 from model.desks import desks
 from model.funding import Funding, Prices
-from model.phases import opening
 from model.parameters import PARAMETERS
+from model.phases import opening
 from model.population import Population
 from model.random_streams import Streams
 from model.resident import Residents

@@ -1,0 +1,199 @@
+"""A fair comparison: every arm gets the same money, the same budget rule and the same practices.
+
+What the pooled desk changes is configuration of the one allocation pipeline (``model/desks.py``);
+with budgets that never bind and the configuration fields made equal, the arms are the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from model.budget_holder import BudgetHolder
+from model.case_worker import Team
+from model.constants import DISCRETIONARY_INSTRUMENTS, Holder, Instrument
+from model.desks import POOLING_FIELDS, desks
+from model.model import SocialDomainModel
+from model.parameters import PARAMETERS
+from model.phases import allocation, opening
+from tests.tiny import tiny
+
+SMALL = {"inhabitants": 8000, "years": 6}
+HOLDERS = [h.name.lower() for h in Holder]
+ARMS = [("compartmentalised", 0.0), ("integrated", 1.0), ("gradual", 0.3), ("gradual", 0.5)]
+# Indicators of what happens to residents and money, apart from who books it.
+OUTCOMES = ("benefit_stock", "outflow_work", "outflow_subsidised_work", "wmo_clients", "new_trajectories",
+            "firm_occupied", "care_exits", "job_losses", "spend_instrument_benefit", "spend_instrument_guidance",
+            "spend_instrument_social_firm", "spend_instrument_training", "spend_instrument_mediation",
+            "spend_instrument_day_activities", "spend_instrument_day_activities_worklike", "spend_instrument_wage_subsidy")
+
+
+def _run(regime, share=0.0, seed=3, params=None, **kwargs):
+    model = SocialDomainModel(regime=regime, pooled_share=share, rng=seed, params=params, **{**SMALL, **kwargs})
+    for _ in range(model.years):
+        model.step()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+def _law_value(name: str):
+    """The law-based desks' value of a configuration field (the P-wet desk's, or the Wmo desk's referral)."""
+    law = desks(PARAMETERS.resolve({}))
+    return getattr(law["wmo"] if name == "firm_referral" else law["pwet"], name)
+
+
+def test_the_pooled_desk_differs_from_the_law_based_desks_only_in_the_named_fields():
+    found = desks(PARAMETERS.resolve({}))
+    pooled = found["pooled"]
+    differing = {f.name for f in dataclasses.fields(pooled)
+                 if f.name not in ("name", "holder", "laws") and getattr(pooled, f.name) != _law_value(f.name)}
+    assert differing == set(POOLING_FIELDS)
+
+
+def test_with_budgets_that_never_bind_and_equal_desks_the_arms_are_the_same(monkeypatch):
+    """Money never binds, caseloads and firm places never bind, the pooled desk configured as the law-based desks.
+
+    Then compartmentalised and integrated funding give the same residents' outcomes and the same spending
+    on every instrument; only the staff differ (generalists instead of client managers and consultants).
+    """
+    monkeypatch.setattr(BudgetHolder, "remaining", property(lambda self: np.inf))
+    monkeypatch.setattr(Team, "room", lambda self, in_care: 10**9)
+    real_desks = desks
+
+    def equal_desks(p):
+        found = real_desks(p)
+        fields = {name: _law_value(name) for name in POOLING_FIELDS if name != "role"}  # the staff differ (below)
+        fields["firm_referral"] = p["firm.wmo_referral_partitioned"]
+        return {**found, "pooled": dataclasses.replace(found["pooled"], **fields)}
+
+    monkeypatch.setattr("model.model.desks", equal_desks)
+    # The generalist sees every domain; give the client manager the same view (the staff's view is the role's).
+    params = {"staff.client_manager_view": "all_domains", "scenario.social_firm_places": 2000}
+    part = _run("compartmentalised", params=params)
+    pooled = _run("integrated", params=params)
+    for name in OUTCOMES:
+        assert np.allclose(part[name], pooled[name]), name
+    staff = "spend_instrument_case_management"
+    assert np.allclose(part["spend_total"] - part[staff], pooled["spend_total"] - pooled[staff])
+    # And each field the pooled desk really has makes a difference of its own somewhere in the run.
+    monkeypatch.setattr("model.model.desks", real_desks)
+    real = _run("integrated", params=params)
+    assert any(not np.allclose(real[name], part[name]) for name in OUTCOMES)
+
+
+@pytest.mark.parametrize(("regime", "share"), ARMS)
+def test_discretionary_spending_stays_within_the_discretionary_budget(regime, share):
+    frame = _run(regime, share)
+    one_trajectory = max(PARAMETERS.resolve({})[k] for k in ("pwet.training_cost", "pwet.mediation_cost",
+                                                            "pwet.sheltered_cost", "firm.place_price"))
+    for h in HOLDERS:
+        over = frame[f"discretionary_spend_{h}"] - frame[f"discretionary_budget_{h}"]
+        assert (over <= one_trajectory).all(), (h, over.max())
+
+
+def test_the_discretionary_money_is_the_same_in_every_arm_year_by_year():
+    totals = []
+    for regime, share in ARMS:
+        frame = _run(regime, share)
+        totals.append(sum(frame[f"discretionary_budget_{h}"] for h in HOLDERS).to_numpy())
+    for other in totals[1:]:
+        assert np.allclose(other, totals[0])
+    assert totals[0].min() > 0
+
+
+@pytest.mark.parametrize(("regime", "share"), ARMS)
+def test_no_stream_fills_more_firm_places_than_it_bought(regime, share):
+    frame = _run(regime, share, inhabitants=20000)
+    for h in HOLDERS:
+        assert (frame[f"firm_places_filled_{h}"] <= frame[f"firm_places_bought_{h}"]).all(), h
+    bought = sum(frame[f"firm_places_bought_{h}"] for h in HOLDERS)
+    assert (bought == frame["firm_places"]).all()
+
+
+def test_rights_never_take_money_from_the_discretionary_instruments():
+    """Wmo support granted by the pooled desk is a right: trajectories are bought as if it cost nothing."""
+    frame = _run("integrated", 1.0)
+    spent = frame["discretionary_spend_pooled"]
+    budget = frame["discretionary_budget_pooled"]
+    # The pooled desk spends its discretionary money year after year (no first-year spree, then nothing).
+    assert (spent >= 0.8 * budget).all()
+    assert (frame["new_trajectories"].iloc[1:] > 0.5 * frame["new_trajectories"].iloc[0]).all()
+
+
+def test_the_pwet_desk_selects_at_the_price_it_then_buys():
+    """No firm place left: a firm-trajectory candidate gets training, and is priced at training when selected."""
+    clients = [{"wage": 0.6, "on_benefit": True, "desk": 1, "years_out": float(k)} for k in range(6)]
+    world = tiny(clients, firm_places=0, caseload=50)
+    p = world.p
+    holder = world.actors.holders[Holder.PWET_PARTICIPATION]
+    budget = 2.5 * p["pwet.training_cost"]
+    holder.open_year(budget, budget)
+    allocation.run(*world.inputs)
+    assert holder.discretionary_committed <= budget
+    starts = world.events()
+    starts = starts[starts["event"] == "start"]
+    assert len(starts) == 2 and set(starts["instrument"]) == {"training"}
+
+
+def test_the_same_desk_configuration_makes_the_same_decisions():
+    """The pooled desk configured as the P-wet and Wmo desks decides as they do, resident by resident."""
+    clients = [{"wage": w, "on_benefit": True, "desk": 3, "years_out": y,
+                "sev": {1: s, 4: s, 5: s, 7: s, 6: s}} for w, y, s in
+               [(0.95, 1.0, 0.1), (0.6, 3.0, 0.9), (0.35, 6.0, 0.9), (0.05, 2.0, 0.9), (0.7, 0.5, 0.2)]]
+    decisions = []
+    for share in (0.0, 1.0):
+        world = tiny(clients, share=share, caseload=50)
+        law = world.funding.desks
+        fields = {name: getattr(law["wmo"] if name == "firm_referral" else law["pwet"], name)
+                  for name in POOLING_FIELDS if name != "role"}
+        world.funding.desks = {**law, "pooled": dataclasses.replace(law["pooled"], **fields)}
+        allocation.run(*world.inputs)
+        ev = world.events()
+        decisions.append(sorted(zip(ev["uid"], ev["event"], ev["instrument"], strict=True)))
+    assert decisions[0] == decisions[1]
+
+
+def test_under_the_cap_rule_rights_come_first_and_discretionary_money_is_what_is_left():
+    world = tiny([{"wage": 0.6, "on_benefit": True, "desk": 1}])
+    holder = world.actors.holders[Holder.POOLED]
+    holder.open_year(10_000.0, 10_000.0)
+    holder.commit(8_000.0)  # a right
+    assert holder.remaining == 10_000.0
+    holder.capped = True
+    assert holder.remaining == 2_000.0
+
+
+def test_cut_next_year_takes_last_years_deficit_from_the_discretionary_money():
+    world = tiny([{"wage": 0.6, "on_benefit": True, "desk": 1}], overrides={"budget.overrun_rule": "cut-next-year"})
+    holders = world.actors.holders
+    holders[Holder.PWET_PARTICIPATION].set_grant(100_000.0)
+    holders[Holder.WMO].set_grant(50_000.0)
+    for h in holders.values():
+        h.open_year(0.0, 0.0)
+    holders[Holder.WMO].book(np.eye(len(Instrument))[Instrument.GUIDANCE] * 30_000.0)  # a 30,000 deficit
+    budgets = opening.year_budgets(holders, world.actors.firms, 0.0, 1, world.p)
+    firm_wmo = world.actors.firms[0].wmo_places * world.p["wmo.worklike_cost"]
+    assert budgets[Holder.PWET_PARTICIPATION][1] + budgets[Holder.WMO][1] == pytest.approx(
+        100_000.0 + firm_wmo - 30_000.0)
+    general = opening.year_budgets(holders, world.actors.firms, 0.0, 1, {**world.p,
+                                                                          "budget.overrun_rule": "general-resources"})
+    assert general[Holder.PWET_PARTICIPATION][1] == pytest.approx(100_000.0)
+
+
+def test_the_buig_follows_realised_subsidy_spending_from_2022_and_is_fixed_before():
+    realised = _run("compartmentalised", params={"grant.subsidy_financing": "realised"})
+    fixed = _run("compartmentalised", params={"grant.subsidy_financing": "fixed"})
+    assert fixed["grant_pwet_income"].nunique() == 1
+    factor = PARAMETERS.resolve({})["grant.buig_factor"]
+    follows = realised["grant_pwet_income"].iloc[1:].to_numpy() - fixed["grant_pwet_income"].iloc[0]
+    subsidy_part = fixed["grant_pwet_income"].iloc[0] - realised["grant_pwet_income"].iloc[0]
+    assert subsidy_part == pytest.approx(0.0)  # the first year is the same
+    expected = factor * realised["spend_instrument_wage_subsidy"].iloc[:-1].to_numpy()
+    start_subsidy = fixed["grant_pwet_income"].iloc[0] - (realised["grant_pwet_income"].iloc[1] - expected[0])
+    assert np.allclose(follows + start_subsidy, expected)
+
+
+def test_discretionary_instruments_are_the_pwet_reintegration_instruments():
+    assert set(DISCRETIONARY_INSTRUMENTS) == {Instrument.MEDIATION, Instrument.TRAINING, Instrument.SOCIAL_FIRM,
+                                              Instrument.SHELTERED_WORK}
