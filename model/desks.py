@@ -40,6 +40,8 @@ class DeskConfig:
         care_to_work: ``continue`` (a ready work-like client continues in the same firm place as a trajectory,
             no new intake) or ``intake`` (the move needs a new P-wet intake) [BK18][FW19].
         lock_in_monitoring: whether the desk tracks outflow and so curbs a firm's lock-in [SR].
+        refers_by: the role whose view decides which benefit clients the desk's worker makes known for a
+            Wmo assessment (a severe blocking problem it sees) [R12].
     """
 
     name: str
@@ -51,6 +53,7 @@ class DeskConfig:
     parallel_help: bool
     care_to_work: str
     lock_in_monitoring: bool
+    refers_by: Role
 
     @property
     def work(self) -> bool:
@@ -64,8 +67,9 @@ class DeskConfig:
 
 
 def desks(p) -> dict[str, DeskConfig]:
-    """The three desks of a run, from the parameter set."""
-    partitioned = {"parallel_help": False, "care_to_work": "intake", "lock_in_monitoring": False}
+    """The three desks of a run, from the parameter set (the pooled desk's fields are scenario choices)."""
+    partitioned = {"parallel_help": False, "care_to_work": "intake", "lock_in_monitoring": False,
+                   "refers_by": Role.CLIENT_MANAGER}
     return {
         "pwet": DeskConfig(name="pwet", holder=Holder.PWET_PARTICIPATION, role=Role.CLIENT_MANAGER,
                            laws=(Holder.PWET_PARTICIPATION,), objective=OUTFLOW_CHANCE, firm_referral=0.0,
@@ -74,10 +78,14 @@ def desks(p) -> dict[str, DeskConfig]:
                           objective=NEED, firm_referral=p["firm.wmo_referral_partitioned"], **partitioned),
         "pooled": DeskConfig(name="pooled", holder=Holder.POOLED, role=Role.GENERALIST,
                              laws=(Holder.PWET_PARTICIPATION, Holder.WMO), objective=p["practice.desk_objective"],
-                             firm_referral=p["firm.wmo_referral_pooled"], parallel_help=True, care_to_work="continue",
-                             lock_in_monitoring=True),
+                             firm_referral=p["firm.wmo_referral_pooled"],
+                             parallel_help=p["desk.pooled_help"] == "parallel",
+                             care_to_work=p["desk.pooled_care_to_work"],
+                             lock_in_monitoring=p["desk.lock_in_reduction"] > 0,
+                             refers_by=Role.GENERALIST if p["desk.pooled_sees"] == "all-domains"
+                             else Role.CLIENT_MANAGER),
     }
 
 
 # Fields in which the pooled desk's configuration may differ from the law-based desks'.
-POOLING_FIELDS = ("role", "objective", "firm_referral", "parallel_help", "care_to_work", "lock_in_monitoring")
+POOLING_FIELDS = ("role", "objective", "firm_referral", "parallel_help", "care_to_work", "lock_in_monitoring", "refers_by")

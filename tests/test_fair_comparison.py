@@ -21,6 +21,10 @@ from model.phases import allocation, opening
 from tests.tiny import tiny
 
 SMALL = {"inhabitants": 8000, "years": 6}
+# The pooled desk configured as the law-based desks, field by field (model/desks.py POOLING_FIELDS but its staff).
+POOLED_AS_LAW_DESKS = {"practice.desk_objective": "outflow-chance", "firm.wmo_referral_pooled": 0.1,
+                       "desk.pooled_help": "sequential", "desk.pooled_care_to_work": "intake",
+                       "desk.lock_in_reduction": 0.0, "desk.pooled_sees": "as-law-desks"}
 HOLDERS = [h.name.lower() for h in Holder]
 ARMS = [("compartmentalised", 0.0), ("integrated", 1.0), ("gradual", 0.3), ("gradual", 0.5)]
 # Indicators of what happens to residents and money, apart from who books it.
@@ -56,30 +60,27 @@ def test_with_budgets_that_never_bind_and_equal_desks_the_arms_are_the_same(monk
 
     Then compartmentalised and integrated funding give the same residents' outcomes and the same spending
     on every instrument; only the staff differ (generalists instead of client managers and consultants).
+    With the pooled desk acting as the law-based desks (``POOLED_AS_LAW_DESKS``) the generalist's caseload
+    is its only difference, and with caseloads that never bind that is none.
     """
     monkeypatch.setattr(BudgetHolder, "remaining", property(lambda self: np.inf))
     monkeypatch.setattr(Team, "room", lambda self, in_care: 10**9)
-    real_desks = desks
-
-    def equal_desks(p):
-        found = real_desks(p)
-        fields = {name: _law_value(name) for name in POOLING_FIELDS if name != "role"}  # the staff differ (below)
-        fields["firm_referral"] = p["firm.wmo_referral_partitioned"]
-        return {**found, "pooled": dataclasses.replace(found["pooled"], **fields)}
-
-    monkeypatch.setattr("model.model.desks", equal_desks)
-    # The generalist sees every domain; give the client manager the same view (the staff's view is the role's).
-    params = {"staff.client_manager_view": "all_domains", "scenario.social_firm_places": 2000}
+    params = {**POOLED_AS_LAW_DESKS, "scenario.social_firm_places": 2000}
     part = _run("compartmentalised", params=params)
     pooled = _run("integrated", params=params)
     for name in OUTCOMES:
         assert np.allclose(part[name], pooled[name]), name
     staff = "spend_instrument_case_management"
     assert np.allclose(part["spend_total"] - part[staff], pooled["spend_total"] - pooled[staff])
-    # And each field the pooled desk really has makes a difference of its own somewhere in the run.
-    monkeypatch.setattr("model.model.desks", real_desks)
-    real = _run("integrated", params=params)
-    assert any(not np.allclose(real[name], part[name]) for name in OUTCOMES)
+    # And each field the pooled desk has by default makes a difference of its own; the objective only ranks,
+    # so it matters only where money or caseloads bind (tests/test_rules.py ranks the presets).
+    defaults = PARAMETERS.resolve({})
+    assert POOLED_AS_LAW_DESKS["firm.wmo_referral_pooled"] == defaults["firm.wmo_referral_partitioned"]
+    for key in POOLED_AS_LAW_DESKS:
+        if key == "practice.desk_objective":
+            continue
+        own = _run("integrated", params={**params, key: defaults[key]})
+        assert any(not np.allclose(own[name], part[name]) for name in OUTCOMES), key
 
 
 @pytest.mark.parametrize(("regime", "share"), ARMS)

@@ -122,20 +122,15 @@ def _derived_steps(model: SocialDomainModel, rows: np.ndarray) -> np.ndarray:
 def firm_places(model: SocialDomainModel) -> dict[str, dict[str, int]]:
     """Social-firm places this year: bought and filled per funding stream, and empty, over all firms.
 
-    The streams buy places as ``model/phases/opening.py`` does: each law its own share of the firm's
-    places for the part not pooled, the desk the rest. Under a partial pool the desk may fill a place
-    another stream bought, so only the total of empty places is shown, not empty places per stream.
+    Read from each firm's ledger (``model/social_firm.py``): the places each stream bought this year and
+    those it filled; a stream fills only the places it bought.
     """
-    share = model.share
     bought = {h: 0 for h in FIRM_STREAMS}
     filled = {h: 0 for h in FIRM_STREAMS}
     places = 0
     for firm in model.firms:
-        pwet = round((1 - share) * firm.pwet_places)
-        wmo = round((1 - share) * firm.wmo_places)
-        for h, n in ((Holder.PWET_PARTICIPATION, pwet), (Holder.WMO, wmo), (Holder.POOLED, firm.places - pwet - wmo)):
-            bought[h] += n
         for h in FIRM_STREAMS:
+            bought[h] += int(firm.bought.get(h, 0))
             filled[h] += int(firm.occupied_by.get(h, 0))
         places += firm.places
     return {"places": {"total": places, "empty": max(places - sum(filled.values()), 0)},

@@ -128,7 +128,7 @@ def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
         streams.uniform(uid, t, Event.WMO_SELF_REFERRAL) < p["pwet.wmo_self_referral"])
     known_pwet = (pop.desk[rows] & Desk.PWET) != 0
     for desk, mine in ((funding.desks["pwet"], ~handled), (funding.desks["pooled"], handled)):
-        seen = actors.teams[desk.role].seen(BLOCKING_DOMAINS)
+        seen = actors.teams[desk.refers_by].seen(BLOCKING_DOMAINS)
         if seen:  # none with a work-only view
             seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
             refer |= mine & on_benefit & seen_problem & known_pwet
