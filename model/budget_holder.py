@@ -27,7 +27,7 @@ class BudgetHolder(mesa.Agent):
         self.holder = holder
         self.full_grant = 0.0  # the yearly grant behind this line (EUR), fixed when the run starts
         self.subsidy_grant = 0.0  # the BUIG's wage-subsidy part at the start (EUR; income line only)
-        self.capped = False  # budget.overrun_rule cap-social-domain: rights and discretionary share one ceiling
+        self.ceiling = None  # budget.overrun_rule cap-social-domain: the social-domain lines' one ceiling
         self.grant = 0.0  # this year's share of grants in force on this holder (EUR)
         self.staff_budget = 0.0  # the staff it pays this year, budgeted on top of the grant (EUR)
         self.budget = 0.0  # grant share + staff budget (EUR)
@@ -61,6 +61,12 @@ class BudgetHolder(mesa.Agent):
         self.savings = {"benefit": 0.0, "care": 0.0}
         self.compensation = 0.0
 
+    def rebudget(self, grant: float, discretionary: float) -> None:
+        """Set this year's grant share and discretionary budget again (the transformation desk's money follows its clients)."""
+        self.grant = float(grant)
+        self.budget = self.grant + self.staff_budget
+        self.discretionary_budget = float(discretionary)
+
     def book_contract(self, instrument: Instrument, amount: float) -> None:
         """Book a contract paid whether used or not (social-firm places bought for the year): discretionary."""
         self.commit(amount, discretionary=True)
@@ -78,9 +84,9 @@ class BudgetHolder(mesa.Agent):
 
     @property
     def remaining(self) -> float:
-        """Discretionary budget not yet committed this year (EUR); under a hard cap also within the whole budget."""
+        """Discretionary budget not yet committed this year (EUR); under one ceiling also within what the lines have left."""
         left = self.discretionary_budget - self.discretionary_committed
-        return min(left, self.budget - self.committed) if self.capped else left
+        return min(left, self.ceiling.left) if self.ceiling is not None else left
 
     def select(self, priority: np.ndarray, cost: np.ndarray, room: int, entitled: bool = False) -> np.ndarray:
         """Whom to fund: candidates in priority order while the money left and the caseload room last.

@@ -169,7 +169,8 @@ LAWS = {
     Instrument.MEDIATION: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
     # Job coaching comes with every subsidised hire here (outcomes.py), not rationed by a budget: counted with the rights.
     Instrument.JOB_COACHING: (Holder.PWET_PARTICIPATION, Claim.RIGHT),
-    Instrument.SHELTERED_WORK: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
+    # Beschut werk: an obligation up to the state's number of places since 2017 (Pw art. 10b; Stb. 2016, 519).
+    Instrument.SHELTERED_WORK: (Holder.PWET_PARTICIPATION, Claim.RIGHT),
     Instrument.SOCIAL_FIRM: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
     Instrument.TRAINING: (Holder.PWET_PARTICIPATION, Claim.DISCRETIONARY),
     Instrument.DAY_ACTIVITIES_WORKLIKE: (Holder.WMO, Claim.RIGHT),

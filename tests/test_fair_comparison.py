@@ -155,17 +155,32 @@ def test_the_same_desk_configuration_makes_the_same_decisions():
     assert decisions[0] == decisions[1]
 
 
-def test_under_the_cap_rule_rights_come_first_and_discretionary_money_is_what_is_left():
-    world = tiny([{"wage": 0.6, "on_benefit": True, "desk": 1}])
-    holder = world.actors.holders[Holder.POOLED]
-    holder.open_year(10_000.0, 10_000.0)
-    holder.commit(8_000.0)  # a right
-    assert holder.remaining == 10_000.0
-    holder.capped = True
-    assert holder.remaining == 2_000.0
+def test_under_the_cap_rule_the_social_domain_lines_share_one_ceiling_rights_first():
+    """cap-social-domain: a Wmo right paid above its line takes money from the P-wet's trajectories too, in every arm."""
+    world = tiny([{"wage": 0.6, "on_benefit": True, "desk": 1}], overrides={"budget.overrun_rule": "cap-social-domain"})
+    holders = world.actors.holders
+    for h in holders.values():
+        h.set_grant(0.0)
+    holders[Holder.PWET_PARTICIPATION].set_grant(100_000.0)
+    holders[Holder.WMO].set_grant(50_000.0)
+    world.year.index = 1  # the grants stay as set (they are fixed in year 0)
+    opening.run(*world.inputs)
+    part, wmo = holders[Holder.PWET_PARTICIPATION], holders[Holder.WMO]
+    free = part.remaining
+    wmo.commit(wmo.budget - wmo.committed + 4_000.0)  # Wmo rights 4,000 above the Wmo line
+    assert part.remaining == pytest.approx(free - 4_000.0)
+    general = tiny([{"wage": 0.6, "on_benefit": True, "desk": 1}])
+    for h in general.actors.holders.values():
+        h.set_grant(0.0)
+    general.actors.holders[Holder.PWET_PARTICIPATION].set_grant(100_000.0)
+    general.year.index = 1
+    opening.run(*general.inputs)
+    general.actors.holders[Holder.WMO].commit(1e6)
+    assert general.actors.holders[Holder.PWET_PARTICIPATION].ceiling is None
+    assert general.actors.holders[Holder.PWET_PARTICIPATION].remaining > 0
 
 
-def test_cut_next_year_takes_last_years_deficit_from_the_discretionary_money():
+def test_cut_next_year_takes_last_years_deficit_from_the_reintegration_money():
     world = tiny([{"wage": 0.6, "on_benefit": True, "desk": 1}], overrides={"budget.overrun_rule": "cut-next-year"})
     holders = world.actors.holders
     holders[Holder.PWET_PARTICIPATION].set_grant(100_000.0)
@@ -175,8 +190,10 @@ def test_cut_next_year_takes_last_years_deficit_from_the_discretionary_money():
     holders[Holder.WMO].book(np.eye(len(Instrument))[Instrument.GUIDANCE] * 30_000.0)  # a 30,000 deficit
     budgets = opening.year_budgets(holders, world.actors.firms, 0.0, 1, world.p)
     firm_wmo = world.actors.firms[0].wmo_places * world.p["wmo.worklike_cost"]
-    assert budgets[Holder.PWET_PARTICIPATION][1] + budgets[Holder.WMO][1] == pytest.approx(
-        100_000.0 + firm_wmo - 30_000.0)
+    assert budgets[Holder.PWET_PARTICIPATION][1] == pytest.approx(100_000.0 - 30_000.0)
+    assert budgets[Holder.WMO][1] == pytest.approx(firm_wmo)  # the places are contracted for the year
+    pooled = opening.year_budgets(holders, world.actors.firms, 1.0, 1, world.p)
+    assert pooled[Holder.POOLED][1] == pytest.approx(100_000.0 - 30_000.0 + firm_wmo)
     general = opening.year_budgets(holders, world.actors.firms, 0.0, 1, {**world.p,
                                                                           "budget.overrun_rule": "general-resources"})
     assert general[Holder.PWET_PARTICIPATION][1] == pytest.approx(100_000.0)
@@ -196,5 +213,4 @@ def test_the_buig_follows_realised_subsidy_spending_from_2022_and_is_fixed_befor
 
 
 def test_discretionary_instruments_are_the_pwet_reintegration_instruments():
-    assert set(DISCRETIONARY_INSTRUMENTS) == {Instrument.MEDIATION, Instrument.TRAINING, Instrument.SOCIAL_FIRM,
-                                              Instrument.SHELTERED_WORK}
+    assert set(DISCRETIONARY_INSTRUMENTS) == {Instrument.MEDIATION, Instrument.TRAINING, Instrument.SOCIAL_FIRM}

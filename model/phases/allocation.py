@@ -34,7 +34,7 @@ from model.constants import (
 )
 from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
-from model.phases import review
+from model.phases import opening, review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
 from model.rules import problems as prob
@@ -53,6 +53,8 @@ def run(pop, year, funding, actors, p, streams) -> None:
     review.trajectory_ends(pop, rows, handled, year, funding, actors, p, streams)
     review.care_to_work(pop, rows, handled, year, funding, p)
     review.care_exits(pop, rows, year, funding, p)
+    if 0.0 < year.share < 1.0:  # the transformation desk's money follows its clients (phases/opening.py)
+        opening.follow_the_clients(pop, rows, handled, year, actors, p)
     commit_continuing(pop, rows, handled, funding, actors, year_fraction(pop, rows))
     assign_regie(pop, rows, year, actors, p)  # a practice: regisseurs coordinate under any funding
     allocate_sheltered(pop, rows, handled, year, funding, actors, p)
@@ -121,7 +123,12 @@ def commit_continuing(pop, rows, handled, funding, actors, frac) -> None:
 
 
 def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
-    """Sheltered work (beschut werk) for those who can work only in a sheltered setting, while places and money last."""
+    """Sheltered work (beschut werk) for those who can work only in a sheltered setting: an obligation up to the places [Pw art. 10b].
+
+    Since 2017 the municipality must offer beschut werk up to the number the state sets (Stb. 2016, 519);
+    it is paid whatever the discretionary budget, and those who need the sheltered setting most (the
+    lowest wage value in the band) go first.
+    """
     free = review.free_sheltered_places(pop, rows, actors)
     if free <= 0:
         return
@@ -134,13 +141,11 @@ def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
     cand = band & (pop.employment[rows] < 0) & pop.on_benefit[rows] & known_pwet & (one_desk | ~pop.holds(rows, DAY_BITS))
     cost = funding.prices[Instrument.SHELTERED_WORK] * year_fraction(pop, rows)
     chosen = np.zeros(len(rows), dtype=bool)
+    pick = alloc.select_within_limits(-wage[cand], cost[cand], np.inf, free)  # one count of places for both desks
+    chosen[np.flatnonzero(cand)[pick]] = True
     for h_flag in (False, True):
-        sel = cand & (handled == h_flag)
         holder = actors.holders[funding.payer_of(Instrument.SHELTERED_WORK, h_flag)]
-        pick = alloc.select_within_limits(wage[sel], cost[sel], holder.remaining, free - int(chosen.sum()))
-        idx = np.flatnonzero(sel)[pick]
-        chosen[idx] = True
-        holder.commit(float(cost[idx].sum()), discretionary=True)
+        holder.commit(float(cost[chosen & (handled == h_flag)].sum()))
     review.move_to_sheltered(pop, rows[chosen], year)
 
 
@@ -150,10 +155,19 @@ def serve(desk: DeskConfig, pop, rows, year, funding, actors, p, streams) -> Non
         return
     team = actors.teams[desk.role]
     room = team.room(int(pop.holds(rows, in_care_bits(desk)).sum()))
+    # On one team's caseload the assessments a right requires come first [Wmo 2015 art. 2.3.2].
+    reserved = min(room, int(support_candidates(pop, rows, p).sum())) if desk.support else 0
     if desk.work:
-        room -= allocate_work(desk, pop, rows, room, year, funding, actors, p)
+        room -= allocate_work(desk, pop, rows, room - reserved, year, funding, actors, p)
     if desk.support:
         allocate_support(desk, pop, rows, room, year, funding, actors, p, streams)
+
+
+def support_candidates(pop, rows, p) -> np.ndarray:
+    """Residents known for a Wmo assessment, not in work, whom it finds in need and who hold no Wmo support yet."""
+    sr = prob.self_reliance(pop.sev[rows])
+    return (((pop.desk[rows] & Desk.WMO) != 0) & (pop.employment[rows] < 0) & (sr < p["wmo.need_threshold"])
+            & ~pop.holds(rows, WMO_BITS))
 
 
 def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -> int:
@@ -261,9 +275,7 @@ def allocate_support(desk: DeskConfig, pop, rows, room, year, funding, actors, p
     """
     team = actors.teams[desk.role]
     sr = prob.self_reliance(pop.sev[rows])
-    cand = ((pop.desk[rows] & Desk.WMO) != 0) & (pop.employment[rows] < 0) & (sr < p["wmo.need_threshold"]) & (
-        ~pop.holds(rows, WMO_BITS))
-    idx = np.flatnonzero(cand)
+    idx = np.flatnonzero(support_candidates(pop, rows, p))
     if len(idx) == 0:
         return
     r = rows[idx]

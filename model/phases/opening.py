@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import entitlement
-from model.constants import N_HOLDERS, Holder, Instrument, Role, Status
+from model.constants import N_HOLDERS, WMO_BITS, Holder, Instrument, Role, Status
 
 PARTITIONED_ROLES = (Role.CLIENT_MANAGER, Role.WMO_CONSULTANT)
 # Staff working for the whole municipality, not for one desk: paid by the pooled desk for its share,
@@ -41,56 +41,93 @@ def run(pop, year, funding, actors, p, streams) -> None:
         staff_cost[Holder.POOLED] += pooled * p["staff.salary"]
         staff_cost[LAW_HOLDER[role]] += law * p["staff.salary"]
     budgets = year_budgets(holders, actors.firms, s, year.index, p)
+    ceiling = Ceiling([holders[h] for h in SOCIAL_DOMAIN]) if p["budget.overrun_rule"] == "cap-social-domain" else None
     for h, holder in holders.items():
         grant, discretionary = budgets[h]
         holder.open_year(grant, discretionary, staff_cost=staff_cost[h])
-        holder.capped = p["budget.overrun_rule"] == "cap-social-domain" and h in SOCIAL_DOMAIN
+        holder.ceiling = ceiling if h in SOCIAL_DOMAIN else None
     buy_firm_places(actors, s, p)
 
 
-def year_budgets(holders, firms, s: float, year_index: int, p) -> dict[Holder, tuple[float, float]]:
+class Ceiling:
+    """One ceiling on the social-domain lines together (``budget.overrun_rule`` cap-social-domain).
+
+    The council authorises the social domain as one programme (Gemeentewet art. 189, BBV): rights come
+    first, and discretionary instruments are bought only from what is left of the lines together, in
+    every arm alike.
+    """
+
+    def __init__(self, holders):
+        self.holders = holders
+
+    @property
+    def left(self) -> float:
+        """Budget of the lines together not yet committed this year (EUR)."""
+        return sum(h.budget - h.committed for h in self.holders)
+
+
+def follow_the_clients(pop, rows, handled, year, actors, p) -> None:
+    """The transformation desk's grants follow its clients: its share of the benefit recipients and of the Wmo clients.
+
+    The desk serves the heaviest households, so a flat share s of each grant would give it more
+    re-integration money per candidate and less Wmo money per client than the law-based desks
+    (``desk.gradual_budget`` = follows-clients, default). The discretionary money as a whole is unchanged.
+    """
+    if p["desk.gradual_budget"] != "follows-clients":
+        return
+    on_benefit = pop.on_benefit[rows]
+    wmo = pop.holds(rows, WMO_BITS)
+    share_benefit = float((on_benefit & handled).sum() / on_benefit.sum()) if on_benefit.any() else year.share
+    share_wmo = float((wmo & handled).sum() / wmo.sum()) if wmo.any() else year.share
+    budgets = year_budgets(actors.holders, actors.firms, year.share, year.index, p, (share_benefit, share_wmo))
+    for h in SOCIAL_DOMAIN:
+        actors.holders[h].rebudget(*budgets[h])
+
+
+def year_budgets(holders, firms, s: float, year_index: int, p,
+                 clients: tuple[float, float] | None = None) -> dict[Holder, tuple[float, float]]:
     """Each holder's grant share and discretionary budget this year: the law-based desks (1 - s), the pooled desk s.
 
     The discretionary money is the same in every arm: the pooled desk's is exactly what the
     partitioned desks would have had for discretionary instruments (the participation grant and the
     Wmo's firm-place contracts), year by year. Under ``cut-next-year`` last year's overrun of the
-    social-domain holders is taken from this year's discretionary money, alike in every arm.
+    social-domain holders is taken from this year's re-integration money, alike in every arm.
+    ``clients``: the desk's shares of the benefit recipients and of the Wmo clients, by which its
+    grants follow its clients (``follow_the_clients``); the places stay bought by s.
     """
     participation = holders[Holder.PWET_PARTICIPATION].full_grant
     wmo = holders[Holder.WMO].full_grant
     wmo_contracts = sum(f.wmo_places for f in firms) * p["wmo.worklike_cost"]
-    cut = _overrun_cut(holders, participation, wmo_contracts, p)
-    pwet_d, wmo_d = max(participation - cut[0], 0.0), max(wmo_contracts - cut[1], 0.0)
+    pwet_d, wmo_d = max(participation - _overrun_cut(holders, p), 0.0), wmo_contracts
+    r_pwet, r_wmo = clients or (s, s)
     return {
         Holder.PWET_INCOME: (_income_grant(holders[Holder.PWET_INCOME], year_index, p), 0.0),
-        Holder.PWET_PARTICIPATION: ((1 - s) * participation, (1 - s) * pwet_d),
-        Holder.WMO: ((1 - s) * wmo, (1 - s) * wmo_d),
-        Holder.POOLED: (s * (participation + wmo), s * (pwet_d + wmo_d)),
+        Holder.PWET_PARTICIPATION: ((1 - r_pwet) * participation, (1 - r_pwet) * pwet_d),
+        Holder.WMO: ((1 - r_wmo) * wmo, (1 - s) * wmo_d),
+        Holder.POOLED: (r_pwet * participation + r_wmo * wmo, r_pwet * pwet_d + s * wmo_d),
     }
 
 
-def _overrun_cut(holders, participation: float, wmo_contracts: float, p) -> tuple[float, float]:
-    """Last year's overrun of the social-domain holders to take from this year's discretionary money (P-wet, Wmo parts).
+def _overrun_cut(holders, p) -> float:
+    """Last year's net deficit of the social-domain lines, to take from this year's re-integration money.
 
     ``general-resources`` (the default) and ``cap-social-domain`` carry nothing over. ``cut-next-year``
-    takes the net deficit of the participation, Wmo and pooled lines, split in proportion to the
-    discretionary money of the P-wet and the Wmo.
+    takes the net deficit of the participation, Wmo and pooled lines together from the re-integration
+    money (the firm places are contracted for the year), alike in every arm.
     """
-    total = participation + wmo_contracts
-    if p["budget.overrun_rule"] != "cut-next-year" or total <= 0:
-        return 0.0, 0.0
-    deficit = max(-sum(holders[h].own_result for h in SOCIAL_DOMAIN), 0.0)
-    return deficit * participation / total, deficit * wmo_contracts / total
+    if p["budget.overrun_rule"] != "cut-next-year":
+        return 0.0
+    return max(-sum(holders[h].own_result for h in SOCIAL_DOMAIN), 0.0)
 
 
 def _income_grant(income, year_index: int, p) -> float:
     """The BUIG this year: the benefit part fixed at the start, plus the wage-subsidy part by the financing rule.
 
     ``fixed`` (2015-2021): the subsidy part is fixed with the rest of the grant. ``realised`` (from 2022):
-    it follows the municipality's realised subsidy spending of the year before.
+    it follows the municipality's realised subsidy spending of the year before, euro for euro.
     """
     if p["grant.subsidy_financing"] == "realised" and year_index > 0:
-        return income.full_grant + float(income.spent[Instrument.WAGE_SUBSIDY]) * p["grant.buig_factor"]
+        return income.full_grant + float(income.spent[Instrument.WAGE_SUBSIDY])
     return income.full_grant + income.subsidy_grant
 
 
