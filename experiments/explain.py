@@ -1,9 +1,10 @@
-"""Explain a regime difference: which part comes from pooling the money and which from each practice.
+"""Explain the difference between two arms: which part comes from pooling the money and which from each practice.
 
-A comparison has two arms: the baseline (compartmentalised funding with the municipality's
-practices) and the alternative (another funding regime, usually with the practice bundle that comes
-with pooling). They differ in *players*: the funding regime ("pooling the money") and every practice
-lever whose value differs. Every coalition of players is run — a factorial design on the sweep engine
+The decomposition takes two arms (``experiments/arms.py``): the baseline (compartmentalised
+funding with the scenario's practices) and another arm, usually the bundle arm (``integrated +
+pooling practices``). They differ in *players*: the funding regime ("pooling the money") and every
+practice lever whose value differs. Between the default arms ``compartmentalised`` and
+``integrated`` (the funding alone) there is one player and nothing to decompose. Every coalition of players is run — a factorial design on the sweep engine
 (parallel on Dask, resumable, verified run files) with the same replication seeds in every cell, so
 cells are paired by common random numbers. Per replication, each player's Shapley value is its
 marginal effect averaged over all orders in which the players can be added; the values sum exactly
@@ -188,46 +189,11 @@ def _show(row: pd.Series) -> str:
     return f"{row['mean']:+,.1f} [{row['ci_low']:+,.1f}, {row['ci_high']:+,.1f}]"
 
 
-# ---------------------------------------------------------------------- the arms of a comparison
-POOLING_PRACTICES = Path(__file__).parent / "scenarios" / "pooling_practices.toml"
-BASELINE_REGIME = "compartmentalised"
-
-
-def practice_bundle(choice: str | None) -> tuple[dict[str, Any], str]:
-    """The practice bundle for the non-compartmentalised arms: a scenario file of ``practice.*`` keys, or none.
-
-    Returns the validated overrides and how to name the bundle in output.
-
-    Raises:
-        InputError: the file is unreadable or sets anything other than practice levers.
-    """
-    from model.parameters import load_scenario
-
-    if choice is not None and choice.lower() == "none":
-        return {}, "none (the same practices in every arm)"
-    path = POOLING_PRACTICES if choice is None else Path(choice)
-    bundle = load_scenario(path)
-    other = sorted(k for k in bundle if not k.startswith("practice."))
-    if other:
-        raise InputError(f"--practices {path}: sets '{other[0]}', but a practice bundle may set only practice.* "
-                         "levers (put other parameters in --scenario)")
-    name = "pooling_practices.toml (built in)" if choice is None else str(path)
-    return bundle, name
-
-
-def arm_values(values: Values, regimes: list[str], bundle: dict[str, Any]) -> dict[str, Values]:
-    """Each regime's values: the scenario's, and for every arm but compartmentalised the practice bundle on top."""
-    arms = {}
-    for regime in regimes:
-        changes = {"scenario.regime": regime, **(bundle if regime != BASELINE_REGIME else {})}
-        arms[regime] = values.with_changes(changes, origin="--practices")
-    return arms
-
-
 def run_decomposition(design: Design, found: list[Player], parent: Path, workers: int | None = None,
-                      progress: bool | None = None) -> dict[str, Any]:
+                      progress: bool | None = None, arm: str = "", against: str = "") -> dict[str, Any]:
     """Run (or resume) the coalition sweep under ``parent``/sweeps/ and decompose the difference of the two arms.
 
+    ``arm`` and ``against`` name the two arms (stored in the tables' ``arm`` and ``against`` columns).
     Returns ``{"table", "per_replication", "folder", "sweep"}``.
     """
     from experiments.sweep import load_sweep, run_sweep
@@ -238,4 +204,6 @@ def run_decomposition(design: Design, found: list[Player], parent: Path, workers
         raise InputError(f"{summary['failed']} coalition run(s) failed (see {folder}/failures/); the decomposition "
                          "needs them all: run the same command again to retry")
     table, per_rep = decompose(load_sweep(folder), design, found)
+    table = table.assign(arm=arm, against=against)
+    per_rep = per_rep.assign(arm=arm, against=against)
     return {"table": table, "per_replication": per_rep, "folder": folder, "sweep": summary}
