@@ -16,16 +16,18 @@ import pandas as pd
 from analysis.report import figures, tables
 from analysis.report.load import DECOMPOSITION, Results, load_results
 from analysis.report.taskfields import BUDGETS, NOT_MODELLED, TASK_FIELDS
+from experiments.arms import describe_funding, describe_practices
 from experiments.store import OutputError, check_output_folder, os_reason
 from model.parameters import show_path
 
+# What the funding form is; the practices (outreach, household intake, triage, regisseurs) are listed per arm apart.
 REGIME_TEXT = {
     "compartmentalised": "separate budgets per law: the Participation Act's income and participation budgets and the "
-                         "Wmo budget, each with its own intake, professionals and instruments",
-    "integrated": "one pooled budget and one household intake: generalists see every life domain and the whole "
-                  "household, regisseurs coordinate multi-problem households, instruments of both laws combine",
-    "gradual": "a transformation desk receives a share of the participation and Wmo budgets each year and handles "
-               "that share of residents the integrated way; the rest stays partitioned",
+                         "Wmo budget, each with its own desk, professionals and instruments",
+    "integrated": "one pooled budget for participation and the Wmo: one desk decides for both laws and combines their "
+                  "instruments (benefits stay on the P-wet income budget)",
+    "gradual": "a transformation desk receives a share of the participation and Wmo budgets each year and serves "
+               "that share of known households from one pooled budget; the rest stays partitioned",
 }
 SECTIONS = (
     ("answer", "The answer in short"),
@@ -182,9 +184,34 @@ def _value(table: pd.DataFrame, summary: str, column: str) -> float:
     return float(table.loc[table["summary"] == summary, column].iloc[0])
 
 
+def arm_lines(results: Results) -> list[tuple[str, str, str]]:
+    """Per arm: its name, its funding (regime, pooled share) and its practices with their values."""
+    out = []
+    for arm in results.arms:
+        c = results.arm_contents.get(arm)
+        if c is None:
+            out.append((arm, arm, "not recorded in this folder"))
+            continue
+        practices = describe_practices(c["practices"]) or "none recorded"
+        if c.get("bundle"):
+            practices += f" — the {c['bundle']['name']} bundle on top of the scenario's practices"
+        out.append((arm, describe_funding(c), practices))
+    return out
+
+
 def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd.DataFrame) -> None:
     _section(page, "answer")
     years = int(results.frame["year"].max())
+    page.add("<p><b>The arms compared</b> (each runs on the same seeds):</p><ul class='arms' id='arms-in-short'>"
+             + "".join(f"<li data-key='{_e(arm)}'><b>{_e(arm)}</b>{' (baseline)' if arm == results.base else ''}: "
+                       f"funding {_e(funding)}; practices: {_e(practices)}</li>"
+                       for arm, funding, practices in arm_lines(results)) + "</ul>")
+    same = [a for a in results.others if results.arm_contents.get(a, {}).get("practices") is not None
+            and results.arm_contents[a]["practices"] == results.arm_contents.get(results.base, {}).get("practices")]
+    if same:
+        page.para(f"{', '.join(f'<b>{_e(a)}</b>' for a in same)} "
+                  f"{'has' if len(same) == 1 else 'have'} the baseline's practices: "
+                  f"{'its' if len(same) == 1 else 'their'} difference from the baseline is the funding alone.", "note")
     items = []
     for arm, case in zip(results.others, cases, strict=True):
         def diff(summary, money=False, arm=arm):
@@ -231,17 +258,18 @@ def _scenario(page: Page, results: Results) -> None:
               f"{reps} paired replications (every arm runs on the same seeds, and each resident meets the same luck "
               f"under every arm).")
     rows, keys = [], []
+    described = dict((arm, (funding, practices)) for arm, funding, practices in arm_lines(results))
     for arm in results.arms:
         s = results.arm_settings.get(arm, {"scenario.regime": arm})
         regime = s.get("scenario.regime", arm)
-        share = s.get("scenario.pooled_share", p.get("scenario.pooled_share"))
-        text = REGIME_TEXT.get(regime, regime)
-        if regime == "gradual":
-            text += f" (pooled share {float(share):.0%})"
-        extra = ", ".join(f"{k} = {v}" for k, v in s.items() if k != "scenario.regime")
-        rows.append([arm + (" (baseline)" if arm == results.base else ""), text, extra])
+        funding, practices = described[arm]
+        text = f"{funding}: {REGIME_TEXT.get(regime, regime)}"
+        extra = ", ".join(f"{k} = {v}" for k, v in s.items()
+                          if k not in ("scenario.regime", "scenario.pooled_share") and not k.startswith("practice."))
+        rows.append([arm + (" (baseline)" if arm == results.base else ""), text, practices, extra or "—"])
         keys.append(arm)
-    page.table("arms", ["arm", "funding", "settings"], rows, keys, numeric_from=99)
+    page.table("arms", ["arm", "funding", "practices (every lever, with its value)", "other settings"], rows, keys,
+               numeric_from=99)
     switch = tables.switch_year(results)
     if switch:
         page.para(f"<b>Regime switch:</b> every arm runs compartmentalised until year {switch - 1}; the arm's own "

@@ -37,12 +37,25 @@ def whole(frame: pd.DataFrame) -> pd.DataFrame:
 def line_costs(wide: pd.DataFrame, salary: float | Mapping[str, float]) -> pd.DataFrame:
     """EUR per cost line (``COST_LINES``) and (arm, replication, year); staff as active FTE x salary.
 
-    ``salary`` is one EUR-per-FTE figure, or one per arm (a sweep may vary ``staff.salary``).
+    The staff each holder pays are booked as one sum (``spend_instrument_case_management``); what of
+    it the roles' active FTE x salary do not explain is the ``staff_rest`` line (the neighbourhood
+    team's triage generalists), so the lines add up to ``spend_total`` to the cent. A frame without
+    the booked staff sum (a hand-made one) has no such line. ``salary`` is one EUR-per-FTE figure,
+    or one per arm (a sweep may vary ``staff.salary``).
     """
     if isinstance(salary, Mapping):
         salary = np.asarray(wide.index.get_level_values("regime").map(salary), dtype=float)
-    return pd.DataFrame({c.name: wide[c.column] * (salary if c.kind == "role" else 1.0) for c in COST_LINES},
-                        index=wide.index)
+    lines = {}
+    for c in COST_LINES:
+        if c.kind == "staff_rest":
+            continue
+        column = wide[c.column] if c.column in wide.columns else pd.Series(0.0, index=wide.index)
+        lines[c.name] = column * (salary if c.kind == "role" else 1.0)
+    roles = sum(lines[c.name] for c in COST_LINES if c.kind == "role")
+    for c in COST_LINES:
+        if c.kind == "staff_rest":
+            lines[c.name] = wide[c.column] - roles if c.column in wide.columns else roles * 0.0
+    return pd.DataFrame({c.name: lines[c.name] for c in COST_LINES}, index=wide.index)
 
 
 def _paired(per_run: pd.Series, base: str, arm: str) -> pd.Series:
