@@ -182,10 +182,12 @@ SALARY = 1e6  # EUR per FTE, so one FTE is one million
 
 
 def tidy(values: dict[tuple[str, int, int], dict[str, float]]) -> pd.DataFrame:
-    """A results frame: every cost-line indicator is 0 unless given (in EUR, staff in FTE)."""
+    """A results frame: every cost-line indicator is 0 unless given (in EUR, staff in FTE); no booked staff sum."""
     rows = []
     for (regime, rep, year), given in values.items():
         for line in COST_LINES:
+            if line.kind == "staff_rest":
+                continue
             rows.append({"regime": regime, "replication": rep, "seed": rep, "year": year, "indicator": line.column,
                          "group_by": "all", "group": "all", "value": given.get(line.column, 0.0)})
     return pd.DataFrame(rows)

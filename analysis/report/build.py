@@ -165,7 +165,7 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
     _groups(page, results)
     _social_firm(page, results)
     _decomposition(page, results)
-    _own_result(page, results, own)
+    _own_result(page, results, own, salary)
     _assumptions(page, results)
     _how_to_read(page, results)
     page.csv["runs"] = tables.summaries_frame(results)
@@ -235,7 +235,7 @@ def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd
             f"<li>benefit stock in the final year: {diff('benefit_stock_end')} persons; "
             f"Wmo clients (yearly mean): {diff('wmo_clients')};</li>"
             f"<li>municipal spending: {diff('spend_total', money=True)};</li>"
-            f"<li>the municipality's own result (grants − spending): "
+            f"<li>the municipality's own result (budgets + safety net − spending): "
             f"{_difference(row[f'diff_{arm}'], row[f'diff_{arm}_lo'], row[f'diff_{arm}_hi'], True)};</li>"
             f"<li>business case: <b>{_e(case.payback_status)}</b>; {'; '.join(who) or 'no budget spends more'}.</li>"
             f"</ul></li>")
@@ -436,13 +436,24 @@ def _decomposition(page: Page, results: Results) -> None:
                 "Waterfall: pooling the money, then each practice lever, then the total difference (95% intervals).")
 
 
-def _own_result(page: Page, results: Results, table: pd.DataFrame) -> None:
+def _own_result(page: Page, results: Results, table: pd.DataFrame, salary: dict[str, float]) -> None:
     _section(page, "own-result")
-    page.para("As the council's accounts show it: per budget holder as booked (the pooled desk is the transformation "
-              "desk or the integrated budget), its grant, its gross spending and its own result (grant plus safety net "
-              "minus spending). EUR million over the horizon.")
+    page.para("As the council's accounts show it, per budget holder as booked (the pooled desk is the transformation "
+              "desk or the integrated budget): its grant, its budget (the grant share plus what the model adds to it, "
+              "the staff the holder pays), the safety net on the benefit grant, its gross spending and its own result "
+              "= budget + safety net − spending. EUR million over the horizon.")
     rows = [[r["measure"], *_arm_cells(r, results)] for _, r in table.iterrows()]
     page.table("own-result", ["EUR m", *_arm_columns(results)], rows, list(table["key"]), data=table)
+    rec = tables.reconciliation(results, salary)
+    page.add("<h3>How the money adds up against the baseline</h3>")
+    page.para("The spending difference is the same figure summed over the cost lines (the task-field table) and, with "
+              "the opposite sign, the business case's net position over all budgets. The own result moves by the "
+              "budget difference plus the safety-net difference minus the spending difference: staff a holder pays "
+              "are in its budget as well as in its spending, so they change spending without changing the own "
+              "result.", "note")
+    rows = [[r["arm"], r["measure"], with_interval(r["mean"], r["ci_low"], r["ci_high"])] for _, r in rec.iterrows()]
+    page.table("money-reconciliation", ["arm", "EUR m, difference against " + results.base, "paired mean [95%]"], rows,
+               [f"{r['arm']}:{r['key']}" for _, r in rec.iterrows()], numeric_from=2, data=rec)
     cases = tables.own_result_payback(results)
     for arm, case in cases.items():
         when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
@@ -477,13 +488,15 @@ def _assumptions(page: Page, results: Results) -> None:
 def _how_to_read(page: Page, results: Results) -> None:
     _section(page, "how-to-read")
     page.add("<ul>"
-             "<li><b>Arms and baseline.</b> Every arm is the same municipality under another funding arrangement; the "
-             f"baseline is <b>{_e(results.base)}</b>. Every replication runs all arms on the same seed, so a "
+             "<li><b>Arms and baseline.</b> Every arm is the same municipality under a funding form and a set of "
+             "practices, both listed at the top; arms with the baseline's practices differ from it in funding "
+             f"alone. The baseline is <b>{_e(results.base)}</b>. Every replication runs all arms on the same seed, so a "
              "difference is the effect of the arrangement, not of chance.</li>"
              "<li><b>Statistics.</b> Means over replications with 95% t intervals (scipy.stats.t); differences are "
              "paired per replication and their interval is the paired t interval. With few replications the "
              "intervals are wide: more replications (<code>ontschot run --replications N</code>) narrow them.</li>"
-             "<li><b>Money.</b> Gross spending is what the municipality pays; the own result is grant minus spending "
+             "<li><b>Money.</b> Gross spending is what the municipality pays; the own result is budget plus safety "
+             "net minus spending, where a budget is the holder's share of the grant plus the staff it pays "
              "— the state's grants do not follow the municipality's own benefit stock. Benefits and Wmo support are "
              "rights: when more entitled residents come into sight, spending rises, and that is a right met.</li>"
              "<li><b>Savings</b> in the business case are spending that falls against the baseline, traced to the "

@@ -31,7 +31,7 @@ NEEDED = tuple(sorted({
     "firm_trajectories_to_work", "firm_result", "firm_contract_income",
     "reached", "found_in_household", "savings_care_wmo", "savings_care_pooled",  # what run_summaries derives from
     *(s.indicator for s in SUMMARIES if s.indicator in INDICATORS),
-    *(c.column for c in COST_LINES), *(f"{k}_{h}" for k in ("spend", "grant", "own_result") for h in HOLDERS)}))
+    *(c.column for c in COST_LINES), *(f"{k}_{h}" for k in ("spend", "grant", "budget", "own_result") for h in HOLDERS)}))
 GROUPS = ("age_band", "disability", "wage_band")
 DECOMPOSITION = "decomposition.csv"
 DECOMPOSITION_COLUMNS = ("indicator", "part", "mean", "ci_low", "ci_high", "replications")
