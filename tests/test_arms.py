@@ -100,6 +100,8 @@ def test_the_reports_first_screen_names_each_arms_funding_and_practices(default_
     assert "has the baseline's practices: its difference from the baseline is the funding alone" in first
     scenario = html.unescape(text[text.index("<section id='scenario'>"):text.index("<section id='headline'>")])
     assert "outreach 0.15" in scenario  # the scenario table's practices column is filled
+    section = text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")]
+    assert "No decomposition is stored" in section and "--no-explain" in section  # a bundle arm, not decomposed
 
 
 def test_regimes_are_arms_with_the_same_practices_and_the_bundle_goes_on_the_last(tmp_path):

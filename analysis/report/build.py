@@ -418,12 +418,24 @@ def _decomposition(page: Page, results: Results) -> None:
     _section(page, "decomposition")
     if results.decomposition is None:
         why = f" ({_e(results.decomposition_problem)})" if results.decomposition_problem else ""
-        page.para(f"<b>No decomposition is stored with these results{why}.</b> The command "
-                  f"<code>ontschot explain {_e(results.folder)}</code> (issue #9) splits the difference between the "
-                  f"integrated and the compartmentalised arm into pooling the money and each practice lever and writes "
-                  f"<code>{DECOMPOSITION}</code> into the results folder; run the report again after it.")
+        bundled = [a for a in results.others if (results.arm_contents.get(a) or {}).get("bundle")]
+        if results.decomposition_problem or bundled:
+            page.para(f"<b>No decomposition is stored with these results{why}.</b> <code>ontschot run</code> splits "
+                      f"the difference between the bundle arm and the baseline into pooling the money and each "
+                      f"practice lever and writes <code>{DECOMPOSITION}</code> into the results folder (unless "
+                      f"<code>--no-explain</code>); <code>ontschot explain</code> does only that.")
+        else:
+            page.para("<b>Nothing to decompose:</b> every arm has the baseline's practices, so each difference is "
+                      "the funding alone (one player, pooling the money, holds all of it). A run with a practice "
+                      "bundle arm (the default of <code>ontschot run</code>) stores the decomposition of that arm "
+                      f"into pooling the money and each practice lever as <code>{DECOMPOSITION}</code>.")
         return
     table = results.decomposition
+    if {"arm", "against"} <= set(table.columns) and isinstance(table["arm"].iloc[0], str):
+        page.para(f"The difference <b>{_e(table['arm'].iloc[0])}</b> minus <b>{_e(table['against'].iloc[0])}</b>, "
+                  "split by Shapley values over the players in which the two arms differ (pooling the money and "
+                  "each practice lever); every combination of players ran on the same seeds, so the parts add up "
+                  "to the total in every replication.")
     rows = [[r["indicator"], r["part"], with_interval(r["mean"], r["ci_low"], r["ci_high"]), str(r["replications"])]
             for _, r in table.iterrows()]
     page.table("decomposition-table", ["indicator", "part", "mean [95%]", "replications"], rows,
