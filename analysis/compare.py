@@ -56,7 +56,7 @@ SUMMARIES = (
     Summary("spend_contracts", "firm_contract_income", "sum", "EUR m", "  by kind: social-firm places bought", MILLION),
     Summary("spend_staff", "spend_instrument_case_management", "sum", "EUR m", "  by kind: staff", MILLION),
     Summary("own_result_total", "own_result_total", "sum", "EUR m",
-            "Municipality's own result (budgets + safety net - spending)", MILLION),
+            "Own result (budgets + safety net - spending, horizon)", MILLION),
     Summary("own_result_income", "own_result_pwet_income", "sum", "EUR m", "  P-wet income (incl. the safety net)",
             MILLION),
     Summary("own_result_participation", "own_result_pwet_participation", "sum", "EUR m", "  P-wet participation",

@@ -30,7 +30,7 @@ from analysis.compare import compare, format_business_case, format_table, paybac
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.arms import build_arms, describe, practice_bundle
-from experiments.explain import coalition_design, format_decomposition, run_decomposition
+from experiments.explain import coalition_design, format_decomposition, format_money_effects, run_decomposition
 from experiments.limits import STATED, parse_limits
 from experiments.runner import replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
@@ -252,6 +252,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                           arm=arms[-1].name, against=arms[0].name)
         table += "\n\n" + format_decomposition(decomposition["table"], explained[1],
                                                 f"{arms[-1].name} minus {arms[0].name}")
+        table += format_money_effects(decomposition["money"])
     elif not args.no_explain and len(arms) >= 2 and arms[-1].bundle is None:
         why = ("the scenario already has the pooling practices, so they are in every arm and no bundle arm is added"
                if args.practices is None else "--practices none: no bundle arm")
@@ -292,6 +293,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                    "comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
         if decomposition is not None:
             payload["decomposition"] = json.loads(decomposition["table"].to_json(orient="records"))
+            payload["money_at_fixed_practices"] = json.loads(decomposition["money"].to_json(orient="records"))
         print(json.dumps(payload, indent=2))
     else:
         print(table)
@@ -325,6 +327,7 @@ def _bundle_record(arms) -> dict | None:
 
 def _write_decomposition(folder: Path, decomposition: dict) -> None:
     decomposition["table"].to_csv(folder / "decomposition.csv", index=False)
+    decomposition["money"].to_csv(folder / "decomposition_money.csv", index=False)
     decomposition["per_replication"].to_csv(folder / "decomposition_replications.csv", index=False)
 
 
@@ -339,7 +342,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     result = run_decomposition(design, found, out_parent, workers=args.workers,
                                progress=False if args.no_progress else None, arm=arm.name, against=base.name)
     text = "\n".join([f"Arms: {describe(base.contents())}", f"      {describe(arm.contents())}",
-                      format_decomposition(result["table"], found, f"{arm.name} minus {base.name}")])
+                      format_decomposition(result["table"], found, f"{arm.name} minus {base.name}")
+                      + format_money_effects(result["money"])])
     label = {"overrides": values.overrides, "arms": [base.contents(), arm.contents()],
              "replications": args.replications, "seed": args.seed, "explain": True}
 

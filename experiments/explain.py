@@ -130,13 +130,9 @@ def shapley(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
-              indicators: tuple[str, ...] = HEADLINE) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per indicator and replication the Shapley parts; then their means and 95% intervals.
-
-    Returns:
-        (table, per_replication): the table has ``COLUMNS`` (part ``total`` first, then each player);
-        per_replication has one row per replication, indicator and part.
+def coalition_cube(frame: pd.DataFrame, design: Design, found: list[Player],
+                   indicators: tuple[str, ...] = HEADLINE) -> tuple[list[int], np.ndarray]:
+    """The replications and each run's summaries as an array (replication x coalition bit mask x indicator).
 
     Raises:
         InputError: a coalition's run is missing for some replication (the sweep is incomplete).
@@ -152,7 +148,21 @@ def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
     if len(missing) or len(reps) < design.replications:
         raise InputError(f"the decomposition needs every coalition in every replication; {len(missing)} runs of "
                          f"{len(expected)} are missing (run the same command again to resume the sweep)")
-    cube = wide.reindex(expected).to_numpy().reshape(len(reps), 1 << n, len(indicators))
+    return reps, wide.reindex(expected).to_numpy().reshape(len(reps), 1 << n, len(indicators))
+
+
+def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
+              indicators: tuple[str, ...] = HEADLINE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per indicator and replication the Shapley parts; then their means and 95% intervals.
+
+    Returns:
+        (table, per_replication): the table has ``COLUMNS`` (part ``total`` first, then each player);
+        per_replication has one row per replication, indicator and part.
+
+    Raises:
+        InputError: a coalition's run is missing for some replication (the sweep is incomplete).
+    """
+    reps, cube = coalition_cube(frame, design, found, indicators)
     parts = np.stack([shapley(cube[r]) for r in range(len(reps))])  # replications x players x indicators
     totals = cube[:, -1, :] - cube[:, 0, :]
     rows, per_rep = [], []
@@ -165,6 +175,50 @@ def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
             per_rep.extend({"indicator": indicator, "part": part, "replication": rep, "value": float(v)}
                            for rep, v in zip(reps, values, strict=True))
     return pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(per_rep)
+
+
+WITHOUT = "the baseline's practices in both arms (the funding alone)"
+WITH = "the other arm's practices in both arms"
+
+
+def money_effects(frame: pd.DataFrame, design: Design, found: list[Player],
+                  indicators: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
+    """The money's own effect with the practices held fixed: at the baseline's and at the other arm's practices.
+
+    Both are read from the coalition runs: with every practice off, pooling minus not pooling (the
+    funding alone, as between the arms ``compartmentalised`` and ``integrated``); with every practice
+    on, the same with the practice bundle in both arms — the fair test of pooling under those
+    practices. Empty when the money is not a player or no practice differs. Means and 95% intervals
+    over the paired replications (EUR m and persons as in ``HEADLINE``).
+    """
+    money = [j for j, p in enumerate(found) if p.key == "scenario.regime"]
+    if not money or len(found) < 2:
+        return pd.DataFrame(columns=["indicator", "practices", "mean", "ci_low", "ci_high", "replications"])
+    bit = 1 << money[0]
+    every = (1 << len(found)) - 1
+    _, cube = coalition_cube(frame, design, found, indicators)
+    rows = []
+    for k, indicator in enumerate(indicators):
+        for label, on, off in ((WITHOUT, bit, 0), (WITH, every, every & ~bit)):
+            mean, low, high = t_interval(cube[:, on, k] - cube[:, off, k])
+            rows.append({"indicator": indicator, "practices": label, "mean": mean, "ci_low": low, "ci_high": high,
+                         "replications": cube.shape[0]})
+    return pd.DataFrame(rows)
+
+
+def format_money_effects(table: pd.DataFrame) -> str:
+    """The money's effect at fixed practices, one line per indicator."""
+    if table.empty:
+        return ""
+    other = table["arm"].iloc[0] if "arm" in table.columns and isinstance(table["arm"].iloc[0], str) else "other arm"
+    lines = ["", "", "Pooling the money with the practices held fixed (coalition runs; mean [95% interval]):",
+             f"  A: the baseline's practices in both arms (the funding alone); B: the practices of '{other}' in both",
+             f"  {'':<54}{'A':>32}{'B':>32}"]
+    for indicator, rows in table.groupby("indicator", sort=False):
+        label, unit = LABELS[indicator]
+        by = rows.set_index("practices")
+        lines.append(f"  {(label + ' [' + unit + ']')[:54]:<54}{_show(by.loc[WITHOUT]):>32}{_show(by.loc[WITH]):>32}")
+    return "\n".join(lines)
 
 
 LABELS = {s.name: (s.label.strip(), s.unit) for s in SUMMARIES}
@@ -194,7 +248,7 @@ def run_decomposition(design: Design, found: list[Player], parent: Path, workers
     """Run (or resume) the coalition sweep under ``parent``/sweeps/ and decompose the difference of the two arms.
 
     ``arm`` and ``against`` name the two arms (stored in the tables' ``arm`` and ``against`` columns).
-    Returns ``{"table", "per_replication", "folder", "sweep"}``.
+    Returns ``{"table", "per_replication", "money" (``money_effects``), "folder", "sweep"}``.
     """
     from experiments.sweep import load_sweep, run_sweep
 
@@ -203,7 +257,9 @@ def run_decomposition(design: Design, found: list[Player], parent: Path, workers
     if summary["failed"]:
         raise InputError(f"{summary['failed']} coalition run(s) failed (see {folder}/failures/); the decomposition "
                          "needs them all: run the same command again to retry")
-    table, per_rep = decompose(load_sweep(folder), design, found)
+    frame = load_sweep(folder)
+    table, per_rep = decompose(frame, design, found)
     table = table.assign(arm=arm, against=against)
     per_rep = per_rep.assign(arm=arm, against=against)
-    return {"table": table, "per_replication": per_rep, "folder": folder, "sweep": summary}
+    money = money_effects(frame, design, found).assign(arm=arm, against=against)
+    return {"table": table, "per_replication": per_rep, "money": money, "folder": folder, "sweep": summary}

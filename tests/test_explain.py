@@ -15,6 +15,7 @@ from experiments.arms import build_arms, practice_bundle
 from experiments.explain import (
     MONEY,
     TOTAL,
+    WITHOUT,
     coalition_design,
     players,
     shapley,
@@ -112,6 +113,12 @@ def test_run_decomposes_the_bundle_arm_and_not_the_funding_alone(tmp_path, capsy
     assert set(table["arm"]) == {"integrated + pooling practices"}
     parts = set(table["part"]) - {TOTAL}
     assert parts == {MONEY, "outreach", "household intake", "generalist triage", "regisseurs"}
+    # The money at the baseline's practices (from the coalition runs) is the integrated arm's own difference.
+    money = pd.read_csv(folder / "decomposition_money.csv").set_index(["indicator", "practices"])
+    comparison = pd.read_csv(folder / "comparison.csv").set_index("summary")
+    for indicator in ("outflow_work", "spend_total"):
+        assert np.isclose(money.loc[(indicator, WITHOUT), "mean"], comparison.loc[indicator, "diff_integrated"])
+    assert "Pooling the money with the practices held fixed" in out
     assert main(["run", *TINY, "--practices", "none", "--out", str(tmp_path / "none")]) == 0
     out = capsys.readouterr().out
     assert "No decomposition (--practices none: no bundle arm): every arm has the same practices" in out
