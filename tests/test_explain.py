@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analysis.compare import run_summaries
-from experiments.cli import main
 from experiments.arms import build_arms, practice_bundle
+from experiments.cli import main
 from experiments.explain import (
     MONEY,
     TOTAL,

@@ -70,9 +70,11 @@ SRC_TEAM = ("model/phases/opening.py staff_split: with generalist triage the Wmo
 
 @dataclass(frozen=True)
 class CostLine:
-    """One cost line: an instrument (``spend_instrument_<name>``), a staff role (``active_<name>`` x salary), or
-    the staff paid but not counted among any role's active workers (``staff_rest``: booked staff cost minus the
-    roles' active FTE x salary)."""
+    """One cost line: an instrument, a staff role, or the staff paid but not at a desk.
+
+    An instrument is read from ``spend_instrument_<name>``, a role as ``active_<name>`` x salary, and
+    ``staff_rest`` as the booked staff cost minus the roles' active FTE x salary.
+    """
 
     kind: str  # "instrument", "role" or "staff_rest"
     name: str  # Instrument or Role name, lower case
