@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "pooling the money and each practice", allow_abbrev=False)
     _scenario_options(exp)
     exp.add_argument("--regime", choices=[r for r in REGIMES if r != "compartmentalised"], default="integrated",
-                     help="the alternative funding regime, compared with compartmentalised (default integrated)")
+                     help="the funding of the arm explained: '<regime> + <bundle>' (or '<regime>' with --practices "
+                          "none) against compartmentalised with the scenario's practices (default integrated)")
     exp.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per coalition (default {DEFAULT_REPLICATIONS})")
     _practice_options(exp)
