@@ -56,8 +56,8 @@ SUMMARIES = (
     Summary("spend_contracts", "firm_contract_income", "sum", "EUR m", "  by kind: social-firm places bought", MILLION),
     Summary("spend_staff", "spend_instrument_case_management", "sum", "EUR m", "  by kind: staff", MILLION),
     Summary("own_result_total", "own_result_total", "sum", "EUR m",
-            "Municipality's own result (grants - spending, horizon)", MILLION),
-    Summary("own_result_income", "own_result_pwet_income", "sum", "EUR m", "  P-wet income (BUIG grant + safety net)",
+            "Own result (budgets + safety net - spending, horizon)", MILLION),
+    Summary("own_result_income", "own_result_pwet_income", "sum", "EUR m", "  P-wet income (incl. the safety net)",
             MILLION),
     Summary("own_result_participation", "own_result_pwet_participation", "sum", "EUR m", "  P-wet participation",
             MILLION),
@@ -83,14 +83,18 @@ SPENDING_KINDS = {
 
 
 def _overall(frame: pd.DataFrame) -> pd.DataFrame:
-    """Only the whole-population rows (not the by-group breakdowns)."""
-    return frame[frame["group_by"] == "all"]
+    """Only the whole-population rows (not the by-group breakdowns), with an ``arm`` column (the regime if none)."""
+    whole = frame[frame["group_by"] == "all"]
+    return whole if "arm" in whole.columns else whole.assign(arm=whole["regime"])
 
 
 def run_summaries(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per run (regime, replication, seed — and design point, in a sweep) and one column per summary."""
+    """One row per run (arm, regime, replication, seed — and design point, in a sweep) and one column per summary.
+
+    A frame without an ``arm`` column (a sweep) names each arm by its regime.
+    """
     whole = _overall(frame)
-    keys = (["point"] if "point" in whole.columns else []) + ["regime", "replication", "seed"]
+    keys = (["point"] if "point" in whole.columns else []) + ["arm", "regime", "replication", "seed"]
     wide = whole.pivot_table(index=[*keys, "year"], columns="indicator", values="value")
     wide["overspend_total"] = wide[[c for c in wide.columns if c.startswith("overspend_")]].sum(axis=1)
     wide["came_into_sight"] = wide["reached"] + wide["found_in_household"]
@@ -120,11 +124,16 @@ def t_interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def compare(summaries: pd.DataFrame, regimes: list[str]) -> pd.DataFrame:
-    """Per summary: mean and 95% interval per regime, and the paired difference of each regime vs the first."""
+def compare(summaries: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """Per summary: mean and 95% interval per arm, and the paired difference of each arm vs the first.
+
+    Columns ``<arm>_mean``, ``<arm>_lo``, ``<arm>_hi``, ``diff_<arm>``... are named after the arms.
+    """
+    regimes = arms
     base = regimes[0]
     rows = []
-    by = {r: summaries[summaries["regime"] == r].set_index("replication").sort_index() for r in regimes}
+    column = "arm" if "arm" in summaries.columns else "regime"
+    by = {r: summaries[summaries[column] == r].set_index("replication").sort_index() for r in regimes}
     for s in SUMMARIES:
         row = {"summary": s.name, "label": s.label, "unit": s.unit}
         for r in regimes:
@@ -136,17 +145,22 @@ def compare(summaries: pd.DataFrame, regimes: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def payback(frame: pd.DataFrame, regimes: list[str]) -> dict[str, dict]:
-    """Business case per budget holder on the municipality's own result (grants minus spending) against the baseline.
+def payback(frame: pd.DataFrame, arms: list[str]) -> dict[str, dict]:
+    """Business case per budget holder on the municipality's own result against the baseline arm (the first).
 
-    Per holder: the paired difference in spending and in own result over the horizon. The payback
-    year is the first year from which the mean cumulative own result under the regime stays at or
-    above the baseline's, or None when that does not happen within the horizon.
+    Per holder: the paired difference in spending, in budget (the grant share and the staff it pays),
+    in safety-net compensation and in own result (budget + compensation - spending) over the
+    horizon; per arm they reconcile: own result = budget + compensation - spending, difference by
+    difference. The payback year is the first year from which the mean cumulative own result under
+    the arm stays at or above the baseline's, or None when that does not happen within the horizon.
     """
+    regimes = arms
     whole = _overall(frame)
-    money = whole[(whole["indicator"].str.startswith("spend_") & ~whole["indicator"].str.startswith("spend_instrument"))
-                  | whole["indicator"].str.startswith("own_result_")]
-    wide = money.pivot_table(index=["regime", "replication", "year"], columns="indicator", values="value")
+    names = whole["indicator"]
+    money = whole[(names.str.startswith("spend_") & ~names.str.startswith("spend_instrument"))
+                  | names.str.startswith("own_result_") | names.str.startswith("budget_")
+                  | (names == "vangnet_compensation")]
+    wide = money.pivot_table(index=["arm", "replication", "year"], columns="indicator", values="value")
     base = wide.loc[regimes[0]]
     result = {}
     for r in regimes[1:]:
@@ -154,8 +168,15 @@ def payback(frame: pd.DataFrame, regimes: list[str]) -> dict[str, dict]:
         cum = diff["own_result_total"].groupby(level="replication").cumsum().groupby(level="year").mean()
         ok = (cum >= 0)[::-1].cummin()[::-1]
         year = int(ok.idxmax()) if ok.any() else None
+        horizon = diff.groupby(level="replication").sum().mean() / MILLION
         result[r] = {"payback_year": year, "spend_difference_by_holder_eur_m": _by_holder(diff, "spend_"),
                      "own_result_difference_by_holder_eur_m": _by_holder(diff, "own_result_"),
+                     "budget_difference_by_holder_eur_m": _by_holder(diff, "budget_"),
+                     "reconciliation_eur_m": {
+                         "budget_difference": float(sum(horizon[c] for c in diff.columns if c.startswith("budget_"))),
+                         "safety_net_difference": float(horizon.get("vangnet_compensation", 0.0)),
+                         "spend_difference": float(horizon["spend_total"]),
+                         "own_result_difference": float(horizon["own_result_total"])},
                      "cumulative_own_result_difference_by_year_eur_m": {int(y): float(v / MILLION)
                                                                         for y, v in cum.items()}}
     return result
@@ -167,20 +188,24 @@ def _by_holder(diff: pd.DataFrame, prefix: str) -> dict[str, float]:
             for c in diff.columns if c.startswith(prefix) and not c.endswith("_total")}
 
 
-def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> str:
-    """The comparison as a fixed-width text table a policymaker can read."""
-    base = regimes[0]
+def format_table(comparison: pd.DataFrame, arms: list[str], meta: dict, described: list[str] | None = None) -> str:
+    """The comparison as a fixed-width text table a policymaker can read; ``described`` lists each arm's contents."""
+    base = arms[0]
     lines = [
         f"Ontschot — {meta['inhabitants']:,} inhabitants, {meta['years']} years, "
         f"{meta['replications']} paired replications (root seed {meta['seed']})",
-        f"Means with 95% intervals; 'diff' is the paired difference against {base} (same seeds).",
-        "",
     ]
+    if described:
+        lines += ["Arms (each runs on the same seeds; funding, then every practice lever with its value):",
+                  *(f"  {d}" for d in described)]
+    lines += [f"Means with 95% intervals; 'diff' is the paired difference against {base} (same seeds).", ""]
+    widths = {a: max(22, len(a) + 2) for a in arms}
+    diff_widths = {a: max(32, len(a) + 7) for a in arms[1:]}
     head = f"{'indicator':<54}{'unit':>9}"
-    for r in regimes:
-        head += f"{r[:20]:>22}"
-    for r in regimes[1:]:
-        head += f"{('diff ' + r)[:30]:>32}"
+    for r in arms:
+        head += f"{r:>{widths[r]}}"
+    for r in arms[1:]:
+        head += f"{'diff ' + r:>{diff_widths[r]}}"
     lines += [head, "-" * len(head)]
 
     def num(x: float) -> str:
@@ -190,17 +215,17 @@ def format_table(comparison: pd.DataFrame, regimes: list[str], meta: dict) -> st
 
     for _, row in comparison.iterrows():
         line = f"{row['label'][:54]:<54}{row['unit']:>9}"
-        for r in regimes:
-            line += f"{num(row[f'{r}_mean']):>22}"
-        for r in regimes[1:]:
+        for r in arms:
+            line += f"{num(row[f'{r}_mean']):>{widths[r]}}"
+        for r in arms[1:]:
             cell = f"{num(row[f'diff_{r}'])} [{num(row[f'diff_{r}_lo'])}, {num(row[f'diff_{r}_hi'])}]"
-            line += f"{cell:>32}"
+            line += f"{cell:>{diff_widths[r]}}"
         lines.append(line)
     return "\n".join(lines)
 
 
 def format_business_case(cases: dict[str, dict], regimes: list[str]) -> str:
-    """Who pays, who saves and when it pays back, per regime against the baseline."""
+    """Who pays, who saves and when it pays back, per arm against the baseline; how the own result adds up."""
     lines = ["", f"Business case against {regimes[0]} (EUR million over the horizon, paired mean):"]
     for r, case in cases.items():
         spend = ", ".join(f"{h} {v:+.2f}" for h, v in case["spend_difference_by_holder_eur_m"].items())
@@ -208,4 +233,9 @@ def format_business_case(cases: dict[str, dict], regimes: list[str]) -> str:
         when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
         lines.append(f"  {r}: spending (+ = spends more): {spend}")
         lines.append(f"  {' ' * len(r)}  own result (+ = better for the municipality): {own}; pays back: {when}")
+        rec = case.get("reconciliation_eur_m")
+        if rec:
+            lines.append(f"  {' ' * len(r)}  own result {rec['own_result_difference']:+.2f} = budgets "
+                         f"{rec['budget_difference']:+.2f} (grant shares and the staff each pays) + safety net "
+                         f"{rec['safety_net_difference']:+.2f} - spending {rec['spend_difference']:+.2f}")
     return "\n".join(lines)

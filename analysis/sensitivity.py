@@ -17,7 +17,7 @@ from model.parameters import InputError
 def outcomes_by_point(design, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per design point, one column per outcome (mean over replications)."""
     per_run = run_summaries(frame.assign(point=frame["run_id"])).rename(columns={"point": "run_id"})
-    per_run = per_run.drop(columns=["regime", "replication", "seed"]).set_index("run_id")
+    per_run = per_run.drop(columns=["arm", "regime", "replication", "seed"]).set_index("run_id")
     if per_run.index.duplicated().any():  # a run counted twice would weigh its point twice: never average it in
         twice = per_run.index[per_run.index.duplicated()].unique().tolist()
         raise InputError(f"the sweep's results hold run(s) {twice[:3]} more than once: check the folder with "

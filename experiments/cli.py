@@ -1,7 +1,8 @@
 """The ``ontschot`` command line.
 
-ontschot run          compare funding regimes on a scenario (paired replications), with the decomposition
-ontschot explain      decompose a regime difference into pooling the money and each practice lever
+ontschot run          compare funding regimes on a scenario (paired replications): every arm with the same
+                      practices, plus one named arm with the practice bundle, and that arm's decomposition
+ontschot explain      decompose the bundle arm's difference into pooling the money and each practice lever
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
 ontschot sweep        run a design file on Dask (resumable)
@@ -28,7 +29,8 @@ import pandas as pd
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
-from experiments.explain import arm_values, coalition_design, format_decomposition, practice_bundle, run_decomposition
+from experiments.arms import build_arms, describe, practice_bundle
+from experiments.explain import coalition_design, format_decomposition, format_money_effects, run_decomposition
 from experiments.limits import STATED, parse_limits
 from experiments.runner import replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
@@ -101,8 +103,9 @@ def _scenario_options(p: argparse.ArgumentParser) -> None:
 
 def _practice_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--practices", metavar="FILE|none", default=None,
-                   help="practice bundle for the non-compartmentalised arm(s): a TOML file of practice.* levers, "
-                        "or none to compare the funding alone (default: experiments/scenarios/pooling_practices.toml)")
+                   help="the practice bundle of the extra arm '<last regime> + <bundle>' (every other arm keeps the "
+                        "scenario's practices): a TOML file of practice.* levers, or none for no bundle arm "
+                        "(default: experiments/scenarios/pooling_practices.toml, arm 'integrated + pooling practices')")
     p.add_argument("--workers", type=_positive_int, default=None,
                    help="local Dask worker processes for the decomposition's runs (default: cores)")
 
@@ -117,10 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="ontschot", description=__doc__, allow_abbrev=False,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="compare funding regimes on a scenario", allow_abbrev=False)
+    run = sub.add_parser("run", help="compare funding regimes on a scenario (every arm with the same practices, "
+                                     "plus one named arm with the practice bundle)", allow_abbrev=False)
     _scenario_options(run)
     run.add_argument("--regimes", type=_regimes, default=None,
-                     help="comma-separated; the first is the baseline (default: compartmentalised and the "
+                     help="comma-separated; each regime is an arm with the scenario's practices, the first is the "
+                          "baseline, the last also gets the bundle arm (default: compartmentalised and the "
                           "scenario's regime, or integrated)")
     run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
@@ -128,14 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also store every resident's transitions as events.parquet (synthetic microdata)")
     _practice_options(run)
     run.add_argument("--no-explain", action="store_true",
-                     help="skip the decomposition of the difference (runs every combination of the players)")
+                     help="skip the decomposition of the bundle arm against the baseline (runs every combination of "
+                          "the players)")
     _output_options(run, "comparison")
     _limit_option(run)
-    exp = sub.add_parser("explain", help="decompose a regime difference into pooling the money and each practice",
-                         allow_abbrev=False)
+    exp = sub.add_parser("explain", help="decompose the bundle arm's difference from compartmentalised funding into "
+                                         "pooling the money and each practice", allow_abbrev=False)
     _scenario_options(exp)
     exp.add_argument("--regime", choices=[r for r in REGIMES if r != "compartmentalised"], default="integrated",
-                     help="the alternative funding regime, compared with compartmentalised (default integrated)")
+                     help="the funding of the arm explained: '<regime> + <bundle>' (or '<regime>' with --practices "
+                          "none) against compartmentalised with the scenario's practices (default integrated)")
     exp.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per coalition (default {DEFAULT_REPLICATIONS})")
     _practice_options(exp)
@@ -225,27 +232,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     regimes = args.regimes or default_regimes(values["scenario.regime"])
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
-    limits.replications(args.replications, len(regimes), values["scenario.years"],
+    arms, explained = _arms(args, values, regimes, limits, explain=not args.no_explain)
+    names = [arm.name for arm in arms]
+    contents = [arm.contents() for arm in arms]
+    limits.replications(args.replications, len(arms), values["scenario.years"],
                         events_of=values["scenario.inhabitants"] if args.events else 0)
-    bundle, bundle_name, arms, explained = _arms(args, values, regimes, limits,
-                                                 explain=not args.no_explain and len(regimes) >= 2)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
     events: list | None = [] if args.events else None
     progress = False if args.no_progress else None
     frame = run_comparison(values, regimes, args.replications, args.seed, progress=progress, events=events, arms=arms)
     summaries = run_summaries(frame)
-    comparison = compare(summaries, regimes)
-    cases = payback(frame, regimes)
-    table = (format_table(comparison, regimes, meta) + f"\nPractice bundle in the {', '.join(regimes[1:])} arm(s): "
-             f"{bundle_name}" + _show_bundle(bundle) + "\n" + format_business_case(cases, regimes))
+    comparison = compare(summaries, names)
+    cases = payback(frame, names)
+    table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
+        format_business_case(cases, names)
     decomposition = None
     if explained is not None:
-        decomposition = run_decomposition(*explained, out_parent, workers=args.workers, progress=progress)
+        decomposition = run_decomposition(*explained, out_parent, workers=args.workers, progress=progress,
+                                          arm=arms[-1].name, against=arms[0].name)
         table += "\n\n" + format_decomposition(decomposition["table"], explained[1],
-                                                f"{regimes[1]} minus {regimes[0]}")
-    label = {"overrides": overrides, "regimes": regimes, "replications": args.replications, "seed": args.seed,
-             "practices": bundle}
+                                                f"{arms[-1].name} minus {arms[0].name}")
+        table += format_money_effects(decomposition["money"])
+    elif not args.no_explain and len(arms) >= 2 and arms[-1].bundle is None:
+        why = ("the scenario already has the pooling practices, so they are in every arm and no bundle arm is added"
+               if args.practices is None else "--practices none: no bundle arm")
+        table += (f"\n\nNo decomposition ({why}): every arm has the same practices, so the only difference between "
+                  "them is the funding (one player: all of it is the money's).")
+    label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed}
 
     def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
@@ -259,22 +273,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             _write_decomposition(folder, decomposition)
         write_manifest(
             folder,
+            arms=contents,
             regimes=regimes,
-            practices={"bundle": bundle_name, "levers": bundle},
-            decomposition_sweep=str(decomposition["folder"]) if decomposition else None,
+            practices=_bundle_record(arms),
+            decomposition={"arm": arms[-1].name, "against": arms[0].name,
+                           "sweep": str(decomposition["folder"])} if decomposition else None,
             replications=args.replications,
             root_seed=args.seed,
             replication_seeds=replication_seeds(args.seed, args.replications),
             scenario_file=args.scenario,
             overrides=overrides,
             parameters=dict(values),
+            arm_parameters={arm.name: dict(arm.values) for arm in arms},
             seconds=round(time.time() - started, 2),
         )
 
     final = _write_results(out_parent, label, write)
     if args.json:
-        payload = {"meta": meta, "regimes": regimes, "output": str(final),
+        payload = {"meta": meta, "arms": contents, "regimes": regimes, "output": str(final),
                    "comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
+        if decomposition is not None:
+            payload["decomposition"] = json.loads(decomposition["table"].to_json(orient="records"))
+            payload["money_at_fixed_practices"] = json.loads(decomposition["money"].to_json(orient="records"))
         print(json.dumps(payload, indent=2))
     else:
         print(table)
@@ -283,27 +303,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, explain: bool):
-    """The practice bundle, each regime's values, and (when ``explain``) the decomposition's design and players.
+    """The arms (one per regime with the scenario's practices, plus the bundle arm) and the decomposition's design.
 
-    Every size is checked against the limits before anything runs.
+    The decomposition explains the bundle arm against the baseline (the first arm); without a bundle
+    arm there is none (the arms differ in funding only). Every size is checked before anything runs.
     """
-    bundle, bundle_name = practice_bundle(args.practices)
-    arms = arm_values(values, regimes, bundle)
-    explained = coalition_design(arms[regimes[0]], arms[regimes[1]], args.replications, args.seed) if explain else None
-    if explained is not None:
+    arms = build_arms(values, regimes, practice_bundle(args.practices), required=args.practices is not None)
+    explained = None
+    if explain and len(arms) >= 2 and (arms[-1].bundle is not None or args.command == "explain"):
+        explained = coalition_design(arms[0].values, arms[-1].values, args.replications, args.seed)
         planned = len(explained[0].plan())
         limits.runs(planned, f"the decomposition's {planned:,} runs", f"ontschot {args.command}")
     if args.workers is not None:
         limits.workers(args.workers)
-    return bundle, bundle_name, arms, explained
+    return arms, explained
 
 
-def _show_bundle(bundle: dict) -> str:
-    return "" if not bundle else " (" + ", ".join(f"{k.removeprefix('practice.')} = {v}" for k, v in bundle.items()) + ")"
+def _bundle_record(arms) -> dict | None:
+    """The bundle arm's bundle for the manifest: its name, source and levers (None without one)."""
+    bundle = arms[-1].bundle
+    return None if bundle is None else {"arm": arms[-1].name, "bundle": bundle.name, "source": bundle.source,
+                                        "levers": bundle.levers}
 
 
 def _write_decomposition(folder: Path, decomposition: dict) -> None:
     decomposition["table"].to_csv(folder / "decomposition.csv", index=False)
+    decomposition["money"].to_csv(folder / "decomposition_money.csv", index=False)
     decomposition["per_replication"].to_csv(folder / "decomposition_replications.csv", index=False)
 
 
@@ -311,30 +336,34 @@ def cmd_explain(args: argparse.Namespace) -> int:
     limits = parse_limits(args.limit)
     values = command_values(args)
     regimes = ["compartmentalised", args.regime]
-    bundle, bundle_name, arms, (design, found) = _arms(args, values, regimes, limits, explain=True)
+    arms, (design, found) = _arms(args, values, regimes, limits, explain=True)
+    arm, base = arms[-1], arms[0]
     out_parent = check_output_folder(args.out)
     started = time.time()
     result = run_decomposition(design, found, out_parent, workers=args.workers,
-                               progress=False if args.no_progress else None)
-    text = format_decomposition(result["table"], found, f"{args.regime} minus compartmentalised; practice bundle "
-                                                        f"{bundle_name}{_show_bundle(bundle)}")
-    label = {"overrides": values.overrides, "regime": args.regime, "practices": bundle,
+                               progress=False if args.no_progress else None, arm=arm.name, against=base.name)
+    text = "\n".join([f"Arms: {describe(base.contents())}", f"      {describe(arm.contents())}",
+                      format_decomposition(result["table"], found, f"{arm.name} minus {base.name}")
+                      + format_money_effects(result["money"])])
+    label = {"overrides": values.overrides, "arms": [base.contents(), arm.contents()],
              "replications": args.replications, "seed": args.seed, "explain": True}
 
     def write(folder: Path) -> None:
         _write_decomposition(folder, result)
         (folder / "decomposition.txt").write_text(text + "\n")
-        write_manifest(folder, regimes=regimes, replications=args.replications, root_seed=args.seed,
-                       replication_seeds=replication_seeds(args.seed, args.replications), scenario_file=args.scenario,
-                       overrides=values.overrides, practices={"bundle": bundle_name, "levers": bundle},
+        write_manifest(folder, arms=[base.contents(), arm.contents()], regimes=regimes, replications=args.replications,
+                       root_seed=args.seed, replication_seeds=replication_seeds(args.seed, args.replications),
+                       scenario_file=args.scenario, overrides=values.overrides, practices=_bundle_record(arms),
                        players=[{"name": p.name, "key": p.key, "baseline": p.baseline, "alternative": p.alternative}
                                 for p in found],
-                       decomposition_sweep=str(result["folder"]), parameters=dict(arms[regimes[1]]),
+                       decomposition={"arm": arm.name, "against": base.name, "sweep": str(result["folder"])},
+                       parameters=dict(arm.values), arm_parameters={a.name: dict(a.values) for a in (base, arm)},
                        seconds=round(time.time() - started, 2))
 
     final = _write_results(out_parent, label, write)
     if args.json:
-        print(json.dumps({"output": str(final), "players": [p.name for p in found],
+        print(json.dumps({"output": str(final), "arms": [base.contents(), arm.contents()],
+                          "players": [p.name for p in found],
                           "decomposition": json.loads(result["table"].to_json(orient="records"))}, indent=2))
     else:
         print(text)

@@ -1,9 +1,10 @@
-"""Explain a regime difference: which part comes from pooling the money and which from each practice.
+"""Explain the difference between two arms: which part comes from pooling the money and which from each practice.
 
-A comparison has two arms: the baseline (compartmentalised funding with the municipality's
-practices) and the alternative (another funding regime, usually with the practice bundle that comes
-with pooling). They differ in *players*: the funding regime ("pooling the money") and every practice
-lever whose value differs. Every coalition of players is run — a factorial design on the sweep engine
+The decomposition takes two arms (``experiments/arms.py``): the baseline (compartmentalised
+funding with the scenario's practices) and another arm, usually the bundle arm (``integrated +
+pooling practices``). They differ in *players*: the funding regime ("pooling the money") and every
+practice lever whose value differs. Between the default arms ``compartmentalised`` and
+``integrated`` (the funding alone) there is one player and nothing to decompose. Every coalition of players is run — a factorial design on the sweep engine
 (parallel on Dask, resumable, verified run files) with the same replication seeds in every cell, so
 cells are paired by common random numbers. Per replication, each player's Shapley value is its
 marginal effect averaged over all orders in which the players can be added; the values sum exactly
@@ -129,13 +130,9 @@ def shapley(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
-              indicators: tuple[str, ...] = HEADLINE) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per indicator and replication the Shapley parts; then their means and 95% intervals.
-
-    Returns:
-        (table, per_replication): the table has ``COLUMNS`` (part ``total`` first, then each player);
-        per_replication has one row per replication, indicator and part.
+def coalition_cube(frame: pd.DataFrame, design: Design, found: list[Player],
+                   indicators: tuple[str, ...] = HEADLINE) -> tuple[list[int], np.ndarray]:
+    """The replications and each run's summaries as an array (replication x coalition bit mask x indicator).
 
     Raises:
         InputError: a coalition's run is missing for some replication (the sweep is incomplete).
@@ -151,7 +148,21 @@ def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
     if len(missing) or len(reps) < design.replications:
         raise InputError(f"the decomposition needs every coalition in every replication; {len(missing)} runs of "
                          f"{len(expected)} are missing (run the same command again to resume the sweep)")
-    cube = wide.reindex(expected).to_numpy().reshape(len(reps), 1 << n, len(indicators))
+    return reps, wide.reindex(expected).to_numpy().reshape(len(reps), 1 << n, len(indicators))
+
+
+def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
+              indicators: tuple[str, ...] = HEADLINE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per indicator and replication the Shapley parts; then their means and 95% intervals.
+
+    Returns:
+        (table, per_replication): the table has ``COLUMNS`` (part ``total`` first, then each player);
+        per_replication has one row per replication, indicator and part.
+
+    Raises:
+        InputError: a coalition's run is missing for some replication (the sweep is incomplete).
+    """
+    reps, cube = coalition_cube(frame, design, found, indicators)
     parts = np.stack([shapley(cube[r]) for r in range(len(reps))])  # replications x players x indicators
     totals = cube[:, -1, :] - cube[:, 0, :]
     rows, per_rep = [], []
@@ -164,6 +175,50 @@ def decompose(frame: pd.DataFrame, design: Design, found: list[Player],
             per_rep.extend({"indicator": indicator, "part": part, "replication": rep, "value": float(v)}
                            for rep, v in zip(reps, values, strict=True))
     return pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(per_rep)
+
+
+WITHOUT = "the baseline's practices in both arms (the funding alone)"
+WITH = "the other arm's practices in both arms"
+
+
+def money_effects(frame: pd.DataFrame, design: Design, found: list[Player],
+                  indicators: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
+    """The money's own effect with the practices held fixed: at the baseline's and at the other arm's practices.
+
+    Both are read from the coalition runs: with every practice off, pooling minus not pooling (the
+    funding alone, as between the arms ``compartmentalised`` and ``integrated``); with every practice
+    on, the same with the practice bundle in both arms — the fair test of pooling under those
+    practices. Empty when the money is not a player or no practice differs. Means and 95% intervals
+    over the paired replications (EUR m and persons as in ``HEADLINE``).
+    """
+    money = [j for j, p in enumerate(found) if p.key == "scenario.regime"]
+    if not money or len(found) < 2:
+        return pd.DataFrame(columns=["indicator", "practices", "mean", "ci_low", "ci_high", "replications"])
+    bit = 1 << money[0]
+    every = (1 << len(found)) - 1
+    _, cube = coalition_cube(frame, design, found, indicators)
+    rows = []
+    for k, indicator in enumerate(indicators):
+        for label, on, off in ((WITHOUT, bit, 0), (WITH, every, every & ~bit)):
+            mean, low, high = t_interval(cube[:, on, k] - cube[:, off, k])
+            rows.append({"indicator": indicator, "practices": label, "mean": mean, "ci_low": low, "ci_high": high,
+                         "replications": cube.shape[0]})
+    return pd.DataFrame(rows)
+
+
+def format_money_effects(table: pd.DataFrame) -> str:
+    """The money's effect at fixed practices, one line per indicator."""
+    if table.empty:
+        return ""
+    other = table["arm"].iloc[0] if "arm" in table.columns and isinstance(table["arm"].iloc[0], str) else "other arm"
+    lines = ["", "", "Pooling the money with the practices held fixed (coalition runs; mean [95% interval]):",
+             f"  A: the baseline's practices in both arms (the funding alone); B: the practices of '{other}' in both",
+             f"  {'':<54}{'A':>32}{'B':>32}"]
+    for indicator, rows in table.groupby("indicator", sort=False):
+        label, unit = LABELS[indicator]
+        by = rows.set_index("practices")
+        lines.append(f"  {(label + ' [' + unit + ']')[:54]:<54}{_show(by.loc[WITHOUT]):>32}{_show(by.loc[WITH]):>32}")
+    return "\n".join(lines)
 
 
 LABELS = {s.name: (s.label.strip(), s.unit) for s in SUMMARIES}
@@ -188,47 +243,12 @@ def _show(row: pd.Series) -> str:
     return f"{row['mean']:+,.1f} [{row['ci_low']:+,.1f}, {row['ci_high']:+,.1f}]"
 
 
-# ---------------------------------------------------------------------- the arms of a comparison
-POOLING_PRACTICES = Path(__file__).parent / "scenarios" / "pooling_practices.toml"
-BASELINE_REGIME = "compartmentalised"
-
-
-def practice_bundle(choice: str | None) -> tuple[dict[str, Any], str]:
-    """The practice bundle for the non-compartmentalised arms: a scenario file of ``practice.*`` keys, or none.
-
-    Returns the validated overrides and how to name the bundle in output.
-
-    Raises:
-        InputError: the file is unreadable or sets anything other than practice levers.
-    """
-    from model.parameters import load_scenario
-
-    if choice is not None and choice.lower() == "none":
-        return {}, "none (the same practices in every arm)"
-    path = POOLING_PRACTICES if choice is None else Path(choice)
-    bundle = load_scenario(path)
-    other = sorted(k for k in bundle if not k.startswith("practice."))
-    if other:
-        raise InputError(f"--practices {path}: sets '{other[0]}', but a practice bundle may set only practice.* "
-                         "levers (put other parameters in --scenario)")
-    name = "pooling_practices.toml (built in)" if choice is None else str(path)
-    return bundle, name
-
-
-def arm_values(values: Values, regimes: list[str], bundle: dict[str, Any]) -> dict[str, Values]:
-    """Each regime's values: the scenario's, and for every arm but compartmentalised the practice bundle on top."""
-    arms = {}
-    for regime in regimes:
-        changes = {"scenario.regime": regime, **(bundle if regime != BASELINE_REGIME else {})}
-        arms[regime] = values.with_changes(changes, origin="--practices")
-    return arms
-
-
 def run_decomposition(design: Design, found: list[Player], parent: Path, workers: int | None = None,
-                      progress: bool | None = None) -> dict[str, Any]:
+                      progress: bool | None = None, arm: str = "", against: str = "") -> dict[str, Any]:
     """Run (or resume) the coalition sweep under ``parent``/sweeps/ and decompose the difference of the two arms.
 
-    Returns ``{"table", "per_replication", "folder", "sweep"}``.
+    ``arm`` and ``against`` name the two arms (stored in the tables' ``arm`` and ``against`` columns).
+    Returns ``{"table", "per_replication", "money" (``money_effects``), "folder", "sweep"}``.
     """
     from experiments.sweep import load_sweep, run_sweep
 
@@ -237,5 +257,9 @@ def run_decomposition(design: Design, found: list[Player], parent: Path, workers
     if summary["failed"]:
         raise InputError(f"{summary['failed']} coalition run(s) failed (see {folder}/failures/); the decomposition "
                          "needs them all: run the same command again to retry")
-    table, per_rep = decompose(load_sweep(folder), design, found)
-    return {"table": table, "per_replication": per_rep, "folder": folder, "sweep": summary}
+    frame = load_sweep(folder)
+    table, per_rep = decompose(frame, design, found)
+    table = table.assign(arm=arm, against=against)
+    per_rep = per_rep.assign(arm=arm, against=against)
+    money = money_effects(frame, design, found).assign(arm=arm, against=against)
+    return {"table": table, "per_replication": per_rep, "money": money, "folder": folder, "sweep": summary}

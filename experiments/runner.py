@@ -1,13 +1,14 @@
-"""Replicated, paired runs: every regime sees the same seeds, so differences are policy, not noise."""
+"""Replicated, paired runs: every arm sees the same seeds, so differences are policy, not noise."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from experiments.arms import Arm
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, Values, as_values
 
@@ -56,20 +57,24 @@ def run_comparison(
     root_seed: int,
     progress: bool | None = None,
     events: list[pd.DataFrame] | None = None,
-    arms: Mapping[str, Values] | None = None,
+    arms: Sequence[Arm] | None = None,
 ) -> pd.DataFrame:
-    """All regimes x replications, paired by seed; one tidy frame with a ``replication`` column.
+    """All arms x replications, paired by seed; one tidy frame with ``arm`` and ``replication`` columns.
 
-    ``params`` is a ``Values`` (used as it is) or plain overrides (validated once here); each regime
-    runs on it with ``scenario.regime`` changed. With ``events`` (a list), each run's event history
-    is appended to it, with a ``replication`` column. ``arms`` (regime -> values, from
-    ``experiments.explain.arm_values``) gives a regime its own values, e.g. with a practice bundle.
+    Without ``arms`` each regime is an arm of that name on ``params`` (a ``Values``, used as it is,
+    or plain overrides, validated once here) with ``scenario.regime`` changed. ``arms``
+    (``experiments.arms.build_arms``) gives each arm its own name and values; ``regimes`` is then
+    ignored. With ``events`` (a list), each run's event history is appended to it, with ``arm`` and
+    ``replication`` columns.
     """
-    values = as_values(params)
-    by_regime = {regime: (arms or {}).get(regime) or values.with_changes({"scenario.regime": regime})
-                 for regime in regimes}
+    if arms is None:
+        values = as_values(params)
+        arms = [Arm(regime, values.with_changes({"scenario.regime": regime})) for regime in regimes]
+    names = [arm.name for arm in arms]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two arms share a name: {names}")
     seeds = replication_seeds(root_seed, replications)
-    plan = [(rep, seed, regime) for rep, seed in enumerate(seeds) for regime in by_regime]
+    plan = [(rep, seed, arm) for rep, seed in enumerate(seeds) for arm in arms]
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
@@ -77,11 +82,13 @@ def run_comparison(
 
         bar = tqdm(total=len(plan), desc="runs", unit="run", file=sys.stderr)
     frames = []
-    for rep, seed, regime in plan:
-        frame = run_values(by_regime[regime], seed, events)
-        frame.insert(1, "replication", rep)
+    for rep, seed, arm in plan:
+        frame = run_values(arm.values, seed, events)
+        frame.insert(0, "arm", arm.name)
+        frame.insert(2, "replication", rep)
         if events is not None:
-            events[-1].insert(1, "replication", rep)
+            events[-1].insert(0, "arm", arm.name)
+            events[-1].insert(2, "replication", rep)
         frames.append(frame)
         if bar:
             bar.update(1)

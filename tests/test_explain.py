@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from analysis.compare import run_summaries
+from experiments.arms import build_arms, practice_bundle
 from experiments.cli import main
 from experiments.explain import (
     MONEY,
     TOTAL,
-    arm_values,
+    WITHOUT,
     coalition_design,
     players,
-    practice_bundle,
     shapley,
 )
 from experiments.runner import run_comparison
@@ -49,15 +49,16 @@ def test_shapley_refuses_a_count_that_is_not_a_power_of_two():
 
 
 def test_players_are_the_money_and_each_lever_that_differs():
-    bundle, _ = practice_bundle(None)
-    arms = arm_values(PARAMETERS.resolve({"scenario.years": 2}), ["compartmentalised", "integrated"], bundle)
-    found = players(arms["compartmentalised"], arms["integrated"])
+    arms = build_arms(PARAMETERS.resolve({"scenario.years": 2}), ["compartmentalised", "integrated"],
+                      practice_bundle(None))
+    assert [a.name for a in arms] == ["compartmentalised", "integrated", "integrated + pooling practices"]
+    found = players(arms[0].values, arms[2].values)
     assert [p.name for p in found] == [MONEY, "outreach", "household intake", "generalist triage", "regisseurs"]
-    same, _ = practice_bundle("none")
-    pure = arm_values(PARAMETERS.resolve(), ["compartmentalised", "integrated"], same)
-    assert [p.name for p in players(pure["compartmentalised"], pure["integrated"])] == [MONEY]
+    assert [p.name for p in players(arms[0].values, arms[1].values)] == [MONEY]  # the funding alone
+    assert players(arms[1].values, arms[2].values) == found[1:]  # the bundle alone
+    assert practice_bundle("none") is None
     with pytest.raises(InputError, match="nothing to explain"):
-        players(pure["compartmentalised"], pure["compartmentalised"])
+        players(arms[0].values, arms[0].values)
 
 
 def test_a_practice_bundle_may_set_only_practice_levers(tmp_path):
@@ -78,16 +79,17 @@ def test_explain_parts_sum_to_the_paired_difference_of_the_two_arms(tmp_path, ca
         total = rows.loc[rows["part"] == TOTAL, "value"].iloc[0]
         assert np.isclose(rows.loc[rows["part"] != TOTAL, "value"].sum(), total), indicator
     # The total is the difference of the two arms run directly with the same seeds (common random numbers).
-    bundle, _ = practice_bundle(None)
     values = PARAMETERS.resolve({"scenario.years": 2, "scenario.inhabitants": 3000})
-    arms = arm_values(values, ["compartmentalised", "integrated"], bundle)
-    direct = run_summaries(run_comparison(values, list(arms), 2, 20261122, progress=False, arms=arms))
-    by = direct.set_index(["regime", "replication"])["outflow_work"]
-    expected = (by["integrated"] - by["compartmentalised"]).mean()
+    arms = build_arms(values, ["compartmentalised", "integrated"], practice_bundle(None))
+    direct = run_summaries(run_comparison(values, [], 2, 20261122, progress=False, arms=arms))
+    by = direct.set_index(["arm", "replication"])["outflow_work"]
+    expected = (by["integrated + pooling practices"] - by["compartmentalised"]).mean()
     got = table[(table["indicator"] == "outflow_work") & (table["part"] == TOTAL)]["mean"].iloc[0]
     assert np.isclose(got, expected)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert [p["name"] for p in manifest["players"]][0] == MONEY and manifest["decomposition_sweep"]
+    assert [p["name"] for p in manifest["players"]][0] == MONEY and manifest["decomposition"]["sweep"]
+    assert [a["name"] for a in manifest["arms"]] == ["compartmentalised", "integrated + pooling practices"]
+    assert set(table["arm"]) == {"integrated + pooling practices"} and set(table["against"]) == {"compartmentalised"}
 
 
 def test_explain_resumes_from_its_sweep_folder(tmp_path, capsys):
@@ -101,21 +103,34 @@ def test_explain_resumes_from_its_sweep_folder(tmp_path, capsys):
     assert "pooling the money" in first
 
 
-def test_run_prints_and_stores_the_decomposition(tmp_path, capsys):
-    assert main(["run", *TINY, "--practices", "none", "--out", str(tmp_path)]) == 0
+def test_run_decomposes_the_bundle_arm_and_not_the_funding_alone(tmp_path, capsys):
+    """Default arms: the decomposition explains the bundle arm against the baseline; without a bundle there is none."""
+    assert main(["run", *TINY, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Where the difference comes from" in out and "Practice bundle in the integrated arm(s): none" in out
+    assert "Where the difference comes from (integrated + pooling practices minus compartmentalised)" in out
     folder = next(p for p in tmp_path.iterdir() if p.name != "sweeps")
     table = pd.read_csv(folder / "decomposition.csv")
-    money = table[table["part"] == MONEY].set_index("indicator")["mean"]
-    total = table[table["part"] == TOTAL].set_index("indicator")["mean"]
-    assert np.allclose(money, total)  # the funding alone: all of the difference is the money's
+    assert set(table["arm"]) == {"integrated + pooling practices"}
+    parts = set(table["part"]) - {TOTAL}
+    assert parts == {MONEY, "outreach", "household intake", "generalist triage", "regisseurs"}
+    # The money at the baseline's practices (from the coalition runs) is the integrated arm's own difference.
+    money = pd.read_csv(folder / "decomposition_money.csv").set_index(["indicator", "practices"])
+    comparison = pd.read_csv(folder / "comparison.csv").set_index("summary")
+    for indicator in ("outflow_work", "spend_total"):
+        assert np.isclose(money.loc[(indicator, WITHOUT), "mean"], comparison.loc[indicator, "diff_integrated"])
+    assert "Pooling the money with the practices held fixed" in out
+    assert main(["run", *TINY, "--practices", "none", "--out", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert "No decomposition (--practices none: no bundle arm): every arm has the same practices" in out
+    folder = next(p for p in (tmp_path / "none").iterdir() if p.name != "sweeps")
+    assert not (folder / "decomposition.csv").exists()
+    assert not (tmp_path / "none" / "sweeps").exists()
 
 
 def test_coalition_design_runs_every_combination_paired_by_seed():
-    bundle, _ = practice_bundle(None)
-    arms = arm_values(PARAMETERS.resolve({"scenario.years": 2}), ["compartmentalised", "integrated"], bundle)
-    design, found = coalition_design(arms["compartmentalised"], arms["integrated"], 3, 5)
+    arms = build_arms(PARAMETERS.resolve({"scenario.years": 2}), ["compartmentalised", "integrated"],
+                      practice_bundle(None))
+    design, found = coalition_design(arms[0].values, arms[-1].values, 3, 5)
     plan = design.plan()
     assert len(plan) == (1 << (len(found) - 1)) * 2 * 3
     assert {s.seed for s in plan if s.replication == 0} == {plan[0].seed}

@@ -87,6 +87,19 @@ def test_the_pair_shares_the_random_numbers_and_differs_by_policy(stepped):
     assert case["difference"] == pytest.approx(np.subtract(case["integrated"], case["compartmentalised"]).tolist())
 
 
+def test_the_pair_differs_in_funding_alone_and_says_what_each_arm_holds():
+    w = Workshop({**SETTINGS, "practice.outreach": 0.1, "practice.regisseurs_per_10k": 1.0}, seed=3)
+    arms = w.pair_arms()
+    assert list(arms) == list(PAIR)
+    assert arms["compartmentalised"]["practices"] == arms["integrated"]["practices"]  # "integrated": funding alone
+    assert arms["integrated"]["practices"]["practice.outreach"] == 0.1
+    assert arms["integrated"]["practices"]["practice.regisseurs_per_10k"] == 1.0
+    assert (arms["compartmentalised"]["pooled_share"], arms["integrated"]["pooled_share"]) == (0.0, 1.0)
+    for regime, track in w.pair.items():  # read from the model each side runs
+        assert arms[regime]["regime"] == track.model.p["scenario.regime"] == regime
+    w.release()
+
+
 def test_switch_regime_changes_the_allocation_from_the_next_year():
     w = Workshop(SETTINGS, seed=5)
     w.step()

@@ -31,6 +31,7 @@ from analysis.page.session import (
     control_keys,
     default_settings,
 )
+from experiments.arms import describe_funding, describe_practices
 from model.constants import Holder, Status
 from model.parameters import PARAMETERS, InputError
 from model.personas import PERSONAS
@@ -207,6 +208,9 @@ def SideBySideView(workshop: Workshop, key):
                 rows.append((f"{meaning} ({'EUR million' if unit == 'EUR' else unit})", *map(show, values),
                              show(values[1] - values[0])))
             Table((f"year {workshop.year}", *PAIR, "difference"), rows)
+        arms = workshop.pair_arms()
+        Table(("arm", "funding", "practices (the controls' values, the same in both)"),
+              [(name, describe_funding(c), describe_practices(c["practices"])) for name, c in arms.items()])
 
 
 def _status_text(record: dict) -> str:

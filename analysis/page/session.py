@@ -5,7 +5,9 @@ A ``Workshop`` holds three models built from the same parameter values and the s
 * ``main`` — "your municipality": starts in the chosen regime; "switch regime now" changes its funding
   regime from the next simulated year on (``SocialDomainModel.set_regime``);
 * ``pair`` — the same municipality compartmentalised and integrated throughout, stepped together with
-  ``main``, so the room sees the difference caused by policy alone (common random numbers).
+  ``main``, so the room sees the difference caused by policy alone (common random numbers). Both arms
+  of the pair have the practices set in the controls: "integrated" differs from "compartmentalised" in
+  its funding alone, as in ``ontschot run`` (``pair_arms`` states what each holds).
 
 After every year it keeps what the views show: residents by status and on each participation step,
 who moved up or down the ladder and between statuses this year (matched by resident id), spending and
@@ -260,6 +262,12 @@ class Workshop:
         self.pair = {r: Track(self._model(self.values.with_changes({"scenario.regime": r, "scenario.switch_year": 0})))
                      for r in PAIR}
         self.switches: list[tuple[int, str, float | None]] = []  # (from year, regime, pooled share)
+
+    def pair_arms(self) -> dict[str, dict[str, Any]]:
+        """What each side-by-side arm holds, read from its model's own values (``experiments.arms.Arm.contents``)."""
+        from experiments.arms import Arm
+
+        return {r: Arm(r, t.model.p).contents() for r, t in self.pair.items()}
 
     def _model(self, values: Values) -> SocialDomainModel:
         return SocialDomainModel(params=values, personas=PERSONA_NAMES, rng=self.seed)

@@ -16,16 +16,18 @@ import pandas as pd
 from analysis.report import figures, tables
 from analysis.report.load import DECOMPOSITION, Results, load_results
 from analysis.report.taskfields import BUDGETS, NOT_MODELLED, TASK_FIELDS
+from experiments.arms import describe_funding, describe_practices
 from experiments.store import OutputError, check_output_folder, os_reason
 from model.parameters import show_path
 
+# What the funding form is; the practices (outreach, household intake, triage, regisseurs) are listed per arm apart.
 REGIME_TEXT = {
     "compartmentalised": "separate budgets per law: the Participation Act's income and participation budgets and the "
-                         "Wmo budget, each with its own intake, professionals and instruments",
-    "integrated": "one pooled budget and one household intake: generalists see every life domain and the whole "
-                  "household, regisseurs coordinate multi-problem households, instruments of both laws combine",
-    "gradual": "a transformation desk receives a share of the participation and Wmo budgets each year and handles "
-               "that share of residents the integrated way; the rest stays partitioned",
+                         "Wmo budget, each with its own desk, professionals and instruments",
+    "integrated": "one pooled budget for participation and the Wmo: one desk decides for both laws and combines their "
+                  "instruments (benefits stay on the P-wet income budget)",
+    "gradual": "a transformation desk receives a share of the participation and Wmo budgets each year and serves "
+               "that share of known households from one pooled budget; the rest stays partitioned",
 }
 SECTIONS = (
     ("answer", "The answer in short"),
@@ -163,7 +165,7 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
     _groups(page, results)
     _social_firm(page, results)
     _decomposition(page, results)
-    _own_result(page, results, own)
+    _own_result(page, results, own, salary)
     _assumptions(page, results)
     _how_to_read(page, results)
     page.csv["runs"] = tables.summaries_frame(results)
@@ -182,9 +184,34 @@ def _value(table: pd.DataFrame, summary: str, column: str) -> float:
     return float(table.loc[table["summary"] == summary, column].iloc[0])
 
 
+def arm_lines(results: Results) -> list[tuple[str, str, str]]:
+    """Per arm: its name, its funding (regime, pooled share) and its practices with their values."""
+    out = []
+    for arm in results.arms:
+        c = results.arm_contents.get(arm)
+        if c is None:
+            out.append((arm, arm, "not recorded in this folder"))
+            continue
+        practices = describe_practices(c["practices"]) or "none recorded"
+        if c.get("bundle"):
+            practices += f" — the {c['bundle']['name']} bundle on top of the scenario's practices"
+        out.append((arm, describe_funding(c), practices))
+    return out
+
+
 def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd.DataFrame) -> None:
     _section(page, "answer")
     years = int(results.frame["year"].max())
+    page.add("<p><b>The arms compared</b> (each runs on the same seeds):</p><ul class='arms' id='arms-in-short'>"
+             + "".join(f"<li data-key='{_e(arm)}'><b>{_e(arm)}</b>{' (baseline)' if arm == results.base else ''}: "
+                       f"funding {_e(funding)}; practices: {_e(practices)}</li>"
+                       for arm, funding, practices in arm_lines(results)) + "</ul>")
+    same = [a for a in results.others if results.arm_contents.get(a, {}).get("practices") is not None
+            and results.arm_contents[a]["practices"] == results.arm_contents.get(results.base, {}).get("practices")]
+    if same:
+        page.para(f"{', '.join(f'<b>{_e(a)}</b>' for a in same)} "
+                  f"{'has' if len(same) == 1 else 'have'} the baseline's practices: "
+                  f"{'its' if len(same) == 1 else 'their'} difference from the baseline is the funding alone.", "note")
     items = []
     for arm, case in zip(results.others, cases, strict=True):
         def diff(summary, money=False, arm=arm):
@@ -208,7 +235,7 @@ def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd
             f"<li>benefit stock in the final year: {diff('benefit_stock_end')} persons; "
             f"Wmo clients (yearly mean): {diff('wmo_clients')};</li>"
             f"<li>municipal spending: {diff('spend_total', money=True)};</li>"
-            f"<li>the municipality's own result (grants − spending): "
+            f"<li>the municipality's own result (budgets + safety net − spending): "
             f"{_difference(row[f'diff_{arm}'], row[f'diff_{arm}_lo'], row[f'diff_{arm}_hi'], True)};</li>"
             f"<li>business case: <b>{_e(case.payback_status)}</b>; {'; '.join(who) or 'no budget spends more'}.</li>"
             f"</ul></li>")
@@ -231,17 +258,18 @@ def _scenario(page: Page, results: Results) -> None:
               f"{reps} paired replications (every arm runs on the same seeds, and each resident meets the same luck "
               f"under every arm).")
     rows, keys = [], []
+    described = dict((arm, (funding, practices)) for arm, funding, practices in arm_lines(results))
     for arm in results.arms:
         s = results.arm_settings.get(arm, {"scenario.regime": arm})
         regime = s.get("scenario.regime", arm)
-        share = s.get("scenario.pooled_share", p.get("scenario.pooled_share"))
-        text = REGIME_TEXT.get(regime, regime)
-        if regime == "gradual":
-            text += f" (pooled share {float(share):.0%})"
-        extra = ", ".join(f"{k} = {v}" for k, v in s.items() if k != "scenario.regime")
-        rows.append([arm + (" (baseline)" if arm == results.base else ""), text, extra])
+        funding, practices = described[arm]
+        text = f"{funding}: {REGIME_TEXT.get(regime, regime)}"
+        extra = ", ".join(f"{k} = {v}" for k, v in s.items()
+                          if k not in ("scenario.regime", "scenario.pooled_share") and not k.startswith("practice."))
+        rows.append([arm + (" (baseline)" if arm == results.base else ""), text, practices, extra or "—"])
         keys.append(arm)
-    page.table("arms", ["arm", "funding", "settings"], rows, keys, numeric_from=99)
+    page.table("arms", ["arm", "funding", "practices (every lever, with its value)", "other settings"], rows, keys,
+               numeric_from=99)
     switch = tables.switch_year(results)
     if switch:
         page.para(f"<b>Regime switch:</b> every arm runs compartmentalised until year {switch - 1}; the arm's own "
@@ -390,12 +418,24 @@ def _decomposition(page: Page, results: Results) -> None:
     _section(page, "decomposition")
     if results.decomposition is None:
         why = f" ({_e(results.decomposition_problem)})" if results.decomposition_problem else ""
-        page.para(f"<b>No decomposition is stored with these results{why}.</b> The command "
-                  f"<code>ontschot explain {_e(results.folder)}</code> (issue #9) splits the difference between the "
-                  f"integrated and the compartmentalised arm into pooling the money and each practice lever and writes "
-                  f"<code>{DECOMPOSITION}</code> into the results folder; run the report again after it.")
+        bundled = [a for a in results.others if (results.arm_contents.get(a) or {}).get("bundle")]
+        if results.decomposition_problem or bundled:
+            page.para(f"<b>No decomposition is stored with these results{why}.</b> <code>ontschot run</code> splits "
+                      f"the difference between the bundle arm and the baseline into pooling the money and each "
+                      f"practice lever and writes <code>{DECOMPOSITION}</code> into the results folder (unless "
+                      f"<code>--no-explain</code>); <code>ontschot explain</code> does only that.")
+        else:
+            page.para("<b>Nothing to decompose:</b> every arm has the baseline's practices, so each difference is "
+                      "the funding alone (one player, pooling the money, holds all of it). A run with a practice "
+                      "bundle arm (the default of <code>ontschot run</code>) stores the decomposition of that arm "
+                      f"into pooling the money and each practice lever as <code>{DECOMPOSITION}</code>.")
         return
     table = results.decomposition
+    if {"arm", "against"} <= set(table.columns) and isinstance(table["arm"].iloc[0], str):
+        page.para(f"The difference <b>{_e(table['arm'].iloc[0])}</b> minus <b>{_e(table['against'].iloc[0])}</b>, "
+                  "split by Shapley values over the players in which the two arms differ (pooling the money and "
+                  "each practice lever); every combination of players ran on the same seeds, so the parts add up "
+                  "to the total in every replication.")
     rows = [[r["indicator"], r["part"], with_interval(r["mean"], r["ci_low"], r["ci_high"]), str(r["replications"])]
             for _, r in table.iterrows()]
     page.table("decomposition-table", ["indicator", "part", "mean [95%]", "replications"], rows,
@@ -408,13 +448,24 @@ def _decomposition(page: Page, results: Results) -> None:
                 "Waterfall: pooling the money, then each practice lever, then the total difference (95% intervals).")
 
 
-def _own_result(page: Page, results: Results, table: pd.DataFrame) -> None:
+def _own_result(page: Page, results: Results, table: pd.DataFrame, salary: dict[str, float]) -> None:
     _section(page, "own-result")
-    page.para("As the council's accounts show it: per budget holder as booked (the pooled desk is the transformation "
-              "desk or the integrated budget), its grant, its gross spending and its own result (grant plus safety net "
-              "minus spending). EUR million over the horizon.")
+    page.para("As the council's accounts show it, per budget holder as booked (the pooled desk is the transformation "
+              "desk or the integrated budget): its grant, its budget (the grant share plus what the model adds to it, "
+              "the staff the holder pays), the safety net on the benefit grant, its gross spending and its own result "
+              "= budget + safety net − spending. EUR million over the horizon.")
     rows = [[r["measure"], *_arm_cells(r, results)] for _, r in table.iterrows()]
     page.table("own-result", ["EUR m", *_arm_columns(results)], rows, list(table["key"]), data=table)
+    rec = tables.reconciliation(results, salary)
+    page.add("<h3>How the money adds up against the baseline</h3>")
+    page.para("The spending difference is the same figure summed over the cost lines (the task-field table) and, with "
+              "the opposite sign, the business case's net position over all budgets. The own result moves by the "
+              "budget difference plus the safety-net difference minus the spending difference: staff a holder pays "
+              "are in its budget as well as in its spending, so they change spending without changing the own "
+              "result.", "note")
+    rows = [[r["arm"], r["measure"], with_interval(r["mean"], r["ci_low"], r["ci_high"])] for _, r in rec.iterrows()]
+    page.table("money-reconciliation", ["arm", "EUR m, difference against " + results.base, "paired mean [95%]"], rows,
+               [f"{r['arm']}:{r['key']}" for _, r in rec.iterrows()], numeric_from=2, data=rec)
     cases = tables.own_result_payback(results)
     for arm, case in cases.items():
         when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
@@ -449,13 +500,15 @@ def _assumptions(page: Page, results: Results) -> None:
 def _how_to_read(page: Page, results: Results) -> None:
     _section(page, "how-to-read")
     page.add("<ul>"
-             "<li><b>Arms and baseline.</b> Every arm is the same municipality under another funding arrangement; the "
-             f"baseline is <b>{_e(results.base)}</b>. Every replication runs all arms on the same seed, so a "
+             "<li><b>Arms and baseline.</b> Every arm is the same municipality under a funding form and a set of "
+             "practices, both listed at the top; arms with the baseline's practices differ from it in funding "
+             f"alone. The baseline is <b>{_e(results.base)}</b>. Every replication runs all arms on the same seed, so a "
              "difference is the effect of the arrangement, not of chance.</li>"
              "<li><b>Statistics.</b> Means over replications with 95% t intervals (scipy.stats.t); differences are "
              "paired per replication and their interval is the paired t interval. With few replications the "
              "intervals are wide: more replications (<code>ontschot run --replications N</code>) narrow them.</li>"
-             "<li><b>Money.</b> Gross spending is what the municipality pays; the own result is grant minus spending "
+             "<li><b>Money.</b> Gross spending is what the municipality pays; the own result is budget plus safety "
+             "net minus spending, where a budget is the holder's share of the grant plus the staff it pays "
              "— the state's grants do not follow the municipality's own benefit stock. Benefits and Wmo support are "
              "rights: when more entitled residents come into sight, spending rises, and that is a right met.</li>"
              "<li><b>Savings</b> in the business case are spending that falls against the baseline, traced to the "

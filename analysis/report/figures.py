@@ -197,13 +197,15 @@ def waterfall(table: pd.DataFrame) -> bytes:
         ax.axhline(0, color="grey", linewidth=1)
         ax.set_xticks(x)
         ax.set_xticklabels(labels, rotation=20, ha="right")
-        ax.set_title(f"{ind}: what makes up the difference (integrated - compartmentalised)", fontsize=10)
+        arms = (f"{part['arm'].iloc[0]} - {part['against'].iloc[0]}" if {"arm", "against"} <= set(part.columns)
+                and isinstance(part["arm"].iloc[0], str) else "the two arms")
+        ax.set_title(f"{ind}: what makes up the difference ({arms})", fontsize=10)
     fig.tight_layout()
     return _png(fig)
 
 
 def own_result(table: pd.DataFrame, arms: list[str]) -> bytes:
-    """Own result (grant - spending) next to gross spending per holder, horizon, EUR m."""
+    """Own result (budget + safety net - spending) next to gross spending per holder, horizon, EUR m."""
     keep = table[table["key"].str.startswith(("own_result_", "spend_"))]
     rows = [{"measure": r["measure"], "arm": arm, "mean": r[f"{arm}_mean"], "lo": r[f"{arm}_lo"], "hi": r[f"{arm}_hi"]}
             for _, r in keep.iterrows() for arm in arms]

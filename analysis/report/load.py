@@ -31,7 +31,7 @@ NEEDED = tuple(sorted({
     "firm_trajectories_to_work", "firm_result", "firm_contract_income",
     "reached", "found_in_household", "savings_care_wmo", "savings_care_pooled",  # what run_summaries derives from
     *(s.indicator for s in SUMMARIES if s.indicator in INDICATORS),
-    *(c.column for c in COST_LINES), *(f"{k}_{h}" for k in ("spend", "grant", "own_result") for h in HOLDERS)}))
+    *(c.column for c in COST_LINES), *(f"{k}_{h}" for k in ("spend", "grant", "budget", "own_result") for h in HOLDERS)}))
 GROUPS = ("age_band", "disability", "wage_band")
 DECOMPOSITION = "decomposition.csv"
 DECOMPOSITION_COLUMNS = ("indicator", "part", "mean", "ci_low", "ci_high", "replications")
@@ -49,6 +49,8 @@ class Results:
     params: dict[str, Any]  # resolved parameter values of the scenario (a sweep: its fixed part)
     manifest: dict[str, Any]
     arm_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # per arm: regime and varied values
+    # per arm what it holds (experiments.arms.Arm.contents: regime, pooled share, every practice lever's value)
+    arm_contents: dict[str, dict[str, Any]] = field(default_factory=dict)
     decomposition: pd.DataFrame | None = None
     decomposition_problem: str | None = None
     sensitivity: pd.DataFrame | None = None
@@ -134,13 +136,48 @@ def _load_run(folder: Path) -> Results:
         raise InputError(f"{show_path(folder)} holds a validation run (compartmentalised only); the report compares "
                          "regimes: use the folder of `ontschot run`")
     frame = _read_parquet(folder / "results.parquet")
-    regimes = manifest.get("regimes") or list(dict.fromkeys(frame.get("regime", pd.Series(dtype=str))))
     params = manifest.get("parameters")
     if not isinstance(params, dict):
         raise InputError(f"{show_path(folder / 'manifest.json')} lists no parameters: it comes from an incompatible "
                          "version of ontschot (run `ontschot run` again)")
-    settings = {r: {"scenario.regime": r} for r in regimes}
-    return Results(folder, "run", frame, list(regimes), params, manifest, settings)
+    contents = arm_contents(manifest, params)
+    if "arm" in frame.columns:  # the report's frame names the arm in ``regime``
+        frame = frame.assign(regime=frame["arm"]).drop(columns="arm")
+    arms = list(contents) or list(dict.fromkeys(frame.get("regime", pd.Series(dtype=str))))
+    settings = {}
+    for arm in arms:
+        c = contents.get(arm, {"regime": arm, "practices": {}})
+        settings[arm] = {"scenario.regime": c["regime"], **({"scenario.pooled_share": c["pooled_share"]}
+                                                           if "pooled_share" in c else {}), **c["practices"]}
+        arm_params = (manifest.get("arm_parameters") or {}).get(arm, {})
+        if "staff.salary" in arm_params:
+            settings[arm]["staff.salary"] = arm_params["staff.salary"]
+    return Results(folder, "run", frame, arms, params, manifest, settings, contents)
+
+
+def arm_contents(manifest: dict, params: dict) -> dict[str, dict[str, Any]]:
+    """Each arm's contents from the manifest; a folder from before arms had names is read as it ran.
+
+    Before named arms, the regimes were the arms and the practice bundle (``practices.levers``) was
+    applied to every arm but the compartmentalised one; the contents say so.
+    """
+    if isinstance(manifest.get("arms"), list):
+        return {a["name"]: a for a in manifest["arms"] if isinstance(a, dict) and "name" in a}
+    regimes = manifest.get("regimes") or []
+    bundle = (manifest.get("practices") or {}).get("levers") or {}
+    shares = {"compartmentalised": 0.0, "integrated": 1.0}
+    out = {}
+    for regime in regimes:
+        practices = {k: v for k, v in params.items() if k.startswith("practice.")}
+        carried = regime != "compartmentalised" and bundle
+        if carried:
+            practices.update(bundle)
+        out[regime] = {"name": regime, "regime": regime,
+                       "pooled_share": shares.get(regime, params.get("scenario.pooled_share", 0.0)),
+                       "switch_year": params.get("scenario.switch_year", 0), "practices": practices,
+                       "bundle": {"name": "practice bundle", "source": (manifest.get("practices") or {}).get("bundle", ""),
+                                  "levers": bundle} if carried else None}
+    return out
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -176,7 +213,17 @@ def _load_sweep(folder: Path) -> Results:
     frame = frame.copy()
     frame["regime"] = [labels[k] for k in zip(frame["point"], frame["regime"], strict=True)]
     frame = frame.drop(columns=["run_id", "point", *varied])
-    return Results(folder, "sweep", frame, list(labels.values()), params, manifest, settings)
+    contents = {}
+    for label, s in settings.items():
+        arm_params = {**params, **s}
+        regime = s["scenario.regime"]
+        contents[label] = {"name": label, "regime": regime,
+                           "pooled_share": {"compartmentalised": 0.0, "integrated": 1.0}.get(
+                               regime, float(arm_params.get("scenario.pooled_share", 0.0))),
+                           "switch_year": arm_params.get("scenario.switch_year", 0),
+                           "practices": {k: v for k, v in arm_params.items() if k.startswith("practice.")},
+                           "bundle": None}
+    return Results(folder, "sweep", frame, list(labels.values()), params, manifest, settings, contents)
 
 
 def _short(value: Any) -> str:

@@ -37,12 +37,25 @@ def whole(frame: pd.DataFrame) -> pd.DataFrame:
 def line_costs(wide: pd.DataFrame, salary: float | Mapping[str, float]) -> pd.DataFrame:
     """EUR per cost line (``COST_LINES``) and (arm, replication, year); staff as active FTE x salary.
 
-    ``salary`` is one EUR-per-FTE figure, or one per arm (a sweep may vary ``staff.salary``).
+    The staff each holder pays are booked as one sum (``spend_instrument_case_management``); what of
+    it the roles' active FTE x salary do not explain is the ``staff_rest`` line (the neighbourhood
+    team's triage generalists), so the lines add up to ``spend_total`` to the cent. A frame without
+    the booked staff sum (a hand-made one) has no such line. ``salary`` is one EUR-per-FTE figure,
+    or one per arm (a sweep may vary ``staff.salary``).
     """
     if isinstance(salary, Mapping):
         salary = np.asarray(wide.index.get_level_values("regime").map(salary), dtype=float)
-    return pd.DataFrame({c.name: wide[c.column] * (salary if c.kind == "role" else 1.0) for c in COST_LINES},
-                        index=wide.index)
+    lines = {}
+    for c in COST_LINES:
+        if c.kind == "staff_rest":
+            continue
+        column = wide[c.column] if c.column in wide.columns else pd.Series(0.0, index=wide.index)
+        lines[c.name] = column * (salary if c.kind == "role" else 1.0)
+    roles = sum(lines[c.name] for c in COST_LINES if c.kind == "role")
+    for c in COST_LINES:
+        if c.kind == "staff_rest":
+            lines[c.name] = wide[c.column] - roles if c.column in wide.columns else roles * 0.0
+    return pd.DataFrame({c.name: lines[c.name] for c in COST_LINES}, index=wide.index)
 
 
 def _paired(per_run: pd.Series, base: str, arm: str) -> pd.Series:
@@ -297,28 +310,104 @@ def firm_dropout(results: Results) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+HOLDER_NAMES = {"pwet_income": "P-wet income", "pwet_participation": "P-wet participation", "wmo": "Wmo",
+                "pooled": "Pooled desk"}
+# Per holder, the rows of the own-result table in reading order: (indicator prefix, what it is). Rows whose
+# indicator the results lack are left out (discretionary money exists only in newer results).
+OWN_RESULT_ROWS = (
+    ("grant_", "grant behind its budget"),
+    ("budget_", "budget (its grant share plus what the model adds: the staff it pays)"),
+    ("budget_beyond_grant_", "  budget minus grant (the staff it pays; where a grant is reported whole, also the "
+                             "pooled share moved to or from the desk)"),
+    ("discretionary_budget_", "  of the budget: for discretionary instruments (trajectories, firm places)"),
+    ("compensation_", "safety net (vangnet) received"),
+    ("spend_", "spending"),
+    ("discretionary_spend_", "  of the spending: on discretionary instruments (rights are paid outside it)"),
+    ("own_result_", "own result = budget + safety net - spending"),
+)
+COMPENSATED = "pwet_income"  # the holder whose deficit the safety net compensates (``vangnet_compensation``)
+
+
+def own_result_frame(wide: pd.DataFrame) -> pd.DataFrame:
+    """Per (arm, replication, year): every own-result row's indicator that exists, plus the derived ones (EUR).
+
+    ``budget_beyond_grant_<h>`` = budget - grant; ``compensation_<h>`` is the safety net for the income
+    holder and 0 for the others; ``*_total`` sums over the holders.
+    """
+    out = {}
+    for h in HOLDER_NAMES:
+        for prefix, _ in OWN_RESULT_ROWS:
+            column = f"{prefix}{h}"
+            if prefix == "budget_beyond_grant_":
+                if f"budget_{h}" in wide and f"grant_{h}" in wide:
+                    out[column] = wide[f"budget_{h}"] - wide[f"grant_{h}"]
+            elif prefix == "compensation_":
+                out[column] = wide["vangnet_compensation"] if h == COMPENSATED else wide["spend_total"] * 0.0
+            elif column in wide:
+                out[column] = wide[column]
+    frame = pd.DataFrame(out, index=wide.index)
+    for prefix, _ in OWN_RESULT_ROWS:
+        parts = [c for c in frame.columns if c.startswith(prefix) and c.removeprefix(prefix) in HOLDER_NAMES]
+        if parts:
+            frame[f"{prefix}total"] = frame[parts].sum(axis=1)
+    return frame
+
+
+def own_result_identity(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per holder and the total: own result - (budget + safety net - spending); zero when the books add up (EUR)."""
+    return pd.DataFrame({h: frame[f"own_result_{h}"] - (frame[f"budget_{h}"] + frame[f"compensation_{h}"]
+                                                          - frame[f"spend_{h}"])
+                         for h in [*HOLDER_NAMES, "total"] if f"own_result_{h}" in frame}, index=frame.index)
+
+
 def own_result(results: Results) -> pd.DataFrame:
-    """Per budget holder as booked: grant, gross spending, safety net and own result (grant - spending), horizon."""
-    wide = whole(results.frame)
-    how, labels = {}, {}
-    for h in ("pwet_income", "pwet_participation", "wmo", "pooled"):
-        name = {"pwet_income": "P-wet income", "pwet_participation": "P-wet participation", "wmo": "Wmo",
-                "pooled": "Pooled desk"}[h]
-        for k, what in (("grant", "grant"), ("spend", "gross spending"), ("own_result", "own result")):
-            how[f"{k}_{h}"] = "sum"
-            labels[f"{k}_{h}"] = f"{name}: {what}"
-        if h == "pwet_income":
-            how["vangnet_compensation"] = "sum"
-            labels["vangnet_compensation"] = "P-wet income: safety net (vangnet) received"
-    how["spend_total"] = how["own_result_total"] = "sum"
-    labels["spend_total"] = "Municipality: gross spending"
-    labels["own_result_total"] = "Municipality: own result"
-    per_run = _per_run(wide, how) / MILLION
+    """Per budget holder as booked: grant, budget, safety net, spending and own result over the horizon (EUR m).
+
+    The rows show the identity own result = budget + safety net - spending, and what the budget holds
+    beyond the grant (the staff the holder pays; in a transformation-desk run before the grant
+    shares were reported, also the pooled share moved between holders). Discretionary budget and
+    spending are shown when the results have them.
+    """
+    frame = own_result_frame(whole(results.frame))
+    per_run = frame.groupby(level=["regime", "replication"]).sum() / MILLION
+    labels = {}
+    for h, name in {**HOLDER_NAMES, "total": "Municipality"}.items():
+        for prefix, what in OWN_RESULT_ROWS:
+            if f"{prefix}{h}" in per_run:
+                labels[f"{prefix}{h}"] = f"{name}: {what}"
     return _arm_table(per_run, results, labels)
 
 
+def reconciliation(results: Results, salary: float | Mapping[str, float]) -> pd.DataFrame:
+    """Per arm against the baseline: how spending, the task fields, the business case and the own result add up.
+
+    Horizon totals in EUR m, paired means with 95% intervals: the spending difference; the same
+    summed over the cost lines (task fields) and as minus the business case's net position; the
+    budget difference (grant shares and the staff each holder pays), the safety-net difference, and
+    the own-result difference, which equals budget + safety net - spending difference for difference.
+    """
+    wide = whole(results.frame)
+    lines = line_costs(wide, salary).sum(axis=1)
+    books = own_result_frame(wide)
+    per_run = pd.DataFrame({
+        "spend_total": wide["spend_total"], "cost_lines": lines, "budget_total": books["budget_total"],
+        "compensation_total": books["compensation_total"], "own_result_total": books["own_result_total"],
+    }).groupby(level=["regime", "replication"]).sum() / MILLION
+    rows = []
+    labels = {"spend_total": "spending difference (spend_total)",
+              "cost_lines": "  the same over the cost lines = the task fields' total = minus the business case's net",
+              "budget_total": "budget difference (grant shares and the staff each holder pays)",
+              "compensation_total": "safety-net difference",
+              "own_result_total": "own-result difference = budget + safety net - spending"}
+    for arm in results.others:
+        for key, label in labels.items():
+            mean, lo, hi = interval(_paired(per_run[key], results.base, arm))
+            rows.append({"arm": arm, "key": key, "measure": label, "mean": mean, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
 def own_result_payback(results: Results) -> dict[str, dict]:
-    """``analysis.compare.payback`` on the own result (grants minus spending), per arm."""
+    """``analysis.compare.payback`` on the own result (budget + safety net - spending), per arm."""
     return payback(results.frame, results.arms)
 
 

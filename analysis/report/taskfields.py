@@ -62,11 +62,21 @@ BUDGETS = {
 }
 
 
+STAFF_BOOKED = "spend_instrument_case_management"  # every holder's staff cost, booked when the year opens
+SRC_TEAM = ("model/phases/opening.py staff_split: with generalist triage the Wmo pays a neighbourhood team of "
+            "(1 - s) x triage share of the generalist posts; they triage light problems and are not desk workers, so "
+            "active_generalist does not count them. " + SRC_62)
+
+
 @dataclass(frozen=True)
 class CostLine:
-    """One cost line: an instrument (``spend_instrument_<name>``) or a staff role (``active_<name>`` x salary)."""
+    """One cost line: an instrument, a staff role, or the staff paid but not at a desk.
 
-    kind: str  # "instrument" or "role"
+    An instrument is read from ``spend_instrument_<name>``, a role as ``active_<name>`` x salary, and
+    ``staff_rest`` as the booked staff cost minus the roles' active FTE x salary.
+    """
+
+    kind: str  # "instrument", "role" or "staff_rest"
     name: str  # Instrument or Role name, lower case
     label: str
     budget: str  # key of BUDGETS: who pays under partitions
@@ -76,6 +86,8 @@ class CostLine:
     @property
     def column(self) -> str:
         """The results indicator this line is read from."""
+        if self.kind == "staff_rest":
+            return STAFF_BOOKED
         return f"spend_instrument_{self.name}" if self.kind == "instrument" else f"active_{self.name}"
 
 
@@ -97,4 +109,6 @@ COST_LINES = (
     CostLine("role", "wmo_consultant", "Staff: Wmo consultants / neighbourhood team (intake)", "wmo", "6.2", SRC_62),
     CostLine("role", "generalist", "Staff: generalists (desk, neighbourhood-team triage)", "wmo", "6.2", SRC_62),
     CostLine("role", "regisseur", "Staff: regisseurs (case directors)", "wmo", "6.2", SRC_62),
+    CostLine("staff_rest", "neighbourhood_team", "Staff: neighbourhood-team generalists for triage (paid, not at a desk)",
+             "wmo", "6.2", SRC_TEAM),
 )
