@@ -230,6 +230,15 @@ class Population:
         self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
                            month=month, before=before, after=NO_CODE)
 
+    def restart_history(self, year: int) -> None:
+        """The event history starts afresh from the population as it is: one ENTER per resident present, at ``year``.
+
+        Used after the unreported spin-up (``SocialDomainModel._spin_up``): its events are not part of the run.
+        """
+        self.events = EventLog()
+        rows = self.alive_rows()
+        self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
+
     def compact(self, keep: np.ndarray) -> np.ndarray:
         """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped).
 
