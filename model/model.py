@@ -350,7 +350,9 @@ def spin_up_values(p: Values) -> Values:
     path = p["economy.unemployed_per_vacancy_path"]
     if len(path) > 1:
         changes["economy.unemployed_per_vacancy_path"] = [path[0]]
-    return p.with_changes(changes, origin="spin-up") if changes else Values(p)
+    base = Values(p)
+    base.update(changes)  # shipped defaults and a value the run already holds: allowed, so not checked again
+    return base
 
 
 def _indicator(name: str, model: SocialDomainModel) -> float:
