@@ -124,6 +124,11 @@ def work_kept_18_months(w: pd.DataFrame, inhabitants: int) -> float:
     return 1.0 - ended
 
 
+def non_take_up(w: pd.DataFrame, inhabitants: int) -> float:
+    """Entitled benefit units not claiming per entitled benefit unit (summed over years, as at a reference date each)."""
+    return _ratio(w["entitled_not_claiming"], w["entitled_units"])
+
+
 TARGETS = (
     Target("outflow_rate", "Yearly outflow from the benefit stock", "[FW19]", 0.30, 0.05, "share",
            "'about 30%': +/-5 points covers the rounding of 'about' and year-to-year variation", outflow_rate),
@@ -162,6 +167,10 @@ TARGETS = (
            "share", "25,000 of the 49,000 who left benefit for a job in 2021 worked in employment without a break and "
            "without benefit for 18 months (CBS); +/-8 points for a single cohort in a tight labour market",
            work_kept_18_months),
+    Target("non_take_up", "Entitled households not claiming social assistance", "[ISZW21]", 0.35, 0.10, "share",
+           "170,000 of about 490,000 entitled households did not claim on 1 January 2018 (CBS microdata); +/-10 "
+           "points for a national reference date against one synthetic municipality ([SCP07]: 68% for top-ups, 2003)",
+           non_take_up),
 )
 
 

@@ -50,6 +50,7 @@ FREE: dict[str, tuple[float, float]] = {
     "benefit.return_hazard": (0.2, 1.2),
     "benefit.return_decay": (0.3, 1.5),
     "wage.health_tracking": (0.0, 1.0),
+    "access.reach_base": (0.05, 0.8),
 }
 # The fixed starting point: the provisional values before the first calibration.
 START: dict[str, float] = {
@@ -73,6 +74,8 @@ START: dict[str, float] = {
     "benefit.return_hazard": 0.5,
     "benefit.return_decay": 0.8,
     "wage.health_tracking": 0.5,
+    # Added with take-up as behaviour (issue 16): its assumed value before the non-take-up target [ISZW21].
+    "access.reach_base": 0.15,
 }
 SEEDS = (101, 102, 103, 104, 105, 106, 107, 108)
 DESIGN_POINTS = 64  # stage-1 Sobol points (a power of two)

@@ -294,5 +294,8 @@ class Event(IntEnum):
     OTHER_EXIT_MONTH = 114
     EXIT_YEAR_RETURN = 115  # a return in the year of the exit to other income
     INFLOW_PARTNER = 58
+    INFLOW_OWN_INCOME = 42  # whether a resident out of sight has own income, and in which band
+    INFLOW_OWN_INCOME_LEVEL = 43  # where in the band
+    TAKE_UP = 122  # a found, entitled household claims or not
     TRIAGE = 120
     HOUSEHOLD_INTAKE = 121

@@ -3,7 +3,8 @@
 The benefit unit (bijstandseenheid) is the head and the partner; a housemate is a unit of its
 own and a cost-sharer of the others. A unit's benefit tops its income up to its norm
 (``rules/benefit.py``); the benefit is shared by the unit's members without work. Jobs pay the net
-minimum wage for ``work.hours_share`` of full time; the couple norm is 100% of the net minimum
+minimum wage for ``work.hours_share`` of full time; own income outside a modelled job (``own_income``:
+irregular or part-time work, self-employment, a partial benefit) counts against the norm too; the couple norm is 100% of the net minimum
 wage (Participatiewet art. 21), so a full-time job lifts a couple above its norm.
 """
 
@@ -15,19 +16,39 @@ from model.constants import MONTHS_PER_YEAR, Member
 from model.rules import benefit as ben
 
 
-def monthly_benefit(household, unit, age, employed, p) -> np.ndarray:
-    """Net benefit per month each resident receives as a member of its unit (0 in work or above the norm)."""
+def monthly_benefit(household, unit, age, employed, p, own_income=None) -> np.ndarray:
+    """Net benefit per month each resident receives as a member of its unit (0 in work or above the norm).
+
+    ``own_income`` (EUR net per month, default none) is income outside a modelled job; it counts against the norm.
+    """
     employed = np.asarray(employed, dtype=bool)
     if len(unit) == 0:
         return np.zeros(0)
-    norm = ben.person_norm(age, ben.cost_sharers(household, age, p["benefit.cost_sharer_min_age"]), p)
-    _, inv = np.unique(unit, return_inverse=True)
-    unit_norm = np.bincount(inv, weights=norm)
-    earnings = np.bincount(inv, weights=employed * p["work.hours_share"] * p["benefit.couple_norm"])
+    norm, inv, unit_norm, earnings = _unit_terms(household, unit, age, employed, own_income, p)
     idle_norm = np.bincount(inv, weights=np.where(employed, 0.0, norm))[inv]
     top_up = ben.unit_benefit(unit_norm, earnings)[inv]
     share = np.divide(norm, idle_norm, out=np.zeros(len(norm)), where=idle_norm > 0)
     return np.where(employed, 0.0, top_up * share)
+
+
+def top_up_share(household, unit, age, employed, p, own_income=None) -> np.ndarray:
+    """Each resident's unit benefit as a share of the unit's norm (1 = a full benefit, small = a small top-up)."""
+    employed = np.asarray(employed, dtype=bool)
+    if len(unit) == 0:
+        return np.zeros(0)
+    _, inv, unit_norm, earnings = _unit_terms(household, unit, age, employed, own_income, p)
+    return (ben.unit_benefit(unit_norm, earnings) / unit_norm)[inv]
+
+
+def _unit_terms(household, unit, age, employed, own_income, p):
+    """Per resident its norm; per unit (``inv`` indexes them) the unit's norm and the income counted against it."""
+    norm = ben.person_norm(age, ben.cost_sharers(household, age, p["benefit.cost_sharer_min_age"]), p)
+    _, inv = np.unique(unit, return_inverse=True)
+    unit_norm = np.bincount(inv, weights=norm)
+    income = employed * p["work.hours_share"] * p["benefit.couple_norm"]
+    if own_income is not None:
+        income = income + np.asarray(own_income, dtype=float)
+    return norm, inv, unit_norm, np.bincount(inv, weights=income)
 
 
 def yearly_cost(monthly: np.ndarray, p) -> np.ndarray:
@@ -37,7 +58,14 @@ def yearly_cost(monthly: np.ndarray, p) -> np.ndarray:
 
 def population_benefit(pop, rows, p) -> np.ndarray:
     """``monthly_benefit`` for the residents in ``rows`` (all of a household's members must be among them)."""
-    return monthly_benefit(pop.household[rows], pop.unit[rows], pop.age[rows], pop.employment[rows] >= 0, p)
+    return monthly_benefit(pop.household[rows], pop.unit[rows], pop.age[rows], pop.employment[rows] >= 0, p,
+                           pop.own_income[rows])
+
+
+def population_top_up_share(pop, rows, p) -> np.ndarray:
+    """``top_up_share`` for the residents in ``rows`` (all of a household's members must be among them)."""
+    return top_up_share(pop.household[rows], pop.unit[rows], pop.age[rows], pop.employment[rows] >= 0, p,
+                        pop.own_income[rows])
 
 
 def sync_claims(pop, rows, year, p) -> None:

@@ -25,7 +25,7 @@ from model.case_worker import CLIENT_MANAGER_VIEWS, CaseWorker, Team
 from model.constants import COMPACT_WHEN_GONE, PER_10K, Event, ExitReason, Holder, Role
 from model.desks import desks
 from model.events import INITIAL_YEAR
-from model.funding import Funding, Prices
+from model.funding import REGIME_SHARE, Funding, Prices
 from model.parameters import PARAMETERS, ParameterError, Values, check_combinations, kwarg_to_path
 from model.personas import PERSONAS, check_names, persona_columns
 from model.phases import access, accounting, allocation, demography, dynamics, opening, outcomes
@@ -37,6 +37,10 @@ from model.social_firm import SocialFirm
 from model.year import YearState
 
 SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
+# What the spin-up keeps of a run's levers (status "scenario"): the municipality itself. Every other lever
+# (regime, pooled share, switch year, practices, grant factor, client managers' view) is at its default
+# there, so every arm of a comparison with the same seed starts from the same spun-up state.
+SPIN_UP_KEEPS = ("scenario.inhabitants", "scenario.years", "scenario.social_firms", "scenario.spin_up_years")
 STAFFING = {  # role: (FTE per 10,000 inhabitants, caseload limit)
     Role.CLIENT_MANAGER: ("staff.client_managers_per_10k", "staff.client_manager_caseload"),
     Role.WMO_CONSULTANT: ("staff.wmo_consultants_per_10k", "staff.wmo_consultant_caseload"),
@@ -102,6 +106,7 @@ class SocialDomainModel(mesa.Model):
         self.persona_uids: dict[str, np.ndarray] = {}
         self.persona_paths: list[dict] = []
         demography.populate(self.pop, self.actors, p, self.streams)
+        self._spin_up()  # unreported years under today's policy: the run starts from a settled state
         for k, name in enumerate(self.persona_names):
             self._place_persona(k, name)
         self.initial_residents = len(self.pop.alive_rows())
@@ -115,8 +120,15 @@ class SocialDomainModel(mesa.Model):
     # ------------------------------------------------------------------ the year
     def step(self) -> None:
         """One year, in this order."""
-        year = self._open_year()  # the pooled share in force, the labour market, rows of leavers dropped
-        phase_inputs = (self.pop, year, self.funding, self.actors, self.p, self.streams)
+        year = self._open_year(self.year, self.funding.share_for_year(self.year))  # share, labour market, leavers' rows dropped
+        self._phases(year, self.funding, self.actors, self.p)
+        self._collect(year)  # indicators for the DataCollector, by-group records, persona paths
+        self.year += 1
+        self.running = self.year < self.years
+
+    def _phases(self, year: YearState, funding: Funding, actors: Actors, p: Values) -> None:
+        """The yearly phases in order (reported years and spin-up years alike)."""
+        phase_inputs = (self.pop, year, funding, actors, p, self.streams)
         opening.run(*phase_inputs)  # budgets per holder; the staff of the structure in force and its cost
         demography.run(*phase_inputs)  # ageing, exits (pension, death, moving, out of the social domain), inflow
         dynamics.run(*phase_inputs)  # severities move with work, activity, inactivity and the household
@@ -124,20 +136,48 @@ class SocialDomainModel(mesa.Model):
         allocation.run(*phase_inputs)  # review, then instruments within budgets and caseloads
         outcomes.run(*phase_inputs)  # jobs, job loss, drop-out, other exits from benefit
         accounting.run(*phase_inputs)  # every euro on a budget holder and an instrument; savings to who gains
-        self._collect(year)  # indicators for the DataCollector, by-group records, persona paths
-        self.year += 1
-        self.running = self.year < self.years
 
-    def _open_year(self) -> YearState:
+    def _open_year(self, index: int, share: float) -> YearState:
         pop = self.pop
         alive = pop.alive_rows()
         if pop.n and (pop.n - len(alive)) >= COMPACT_WHEN_GONE * pop.n:
             keep = np.flatnonzero(pop.alive[: pop.n] | (pop.persona[: pop.n] >= 0))
             self.actors.residents.remap(pop.compact(keep))
-        self.share = self.funding.share_for_year(self.year)
+        self.share = share
         path = self.p["economy.unemployed_per_vacancy_path"]
-        self.year_state = YearState(index=self.year, share=self.share, slack=path[min(self.year, len(path) - 1)])
+        self.year_state = YearState(index=index, share=share, slack=path[min(max(index, 0), len(path) - 1)])
         return self.year_state
+
+    def _spin_up(self) -> None:
+        """Run ``scenario.spin_up_years`` unreported years (indices -S .. -1) under today's policy, then restart the history.
+
+        The synthetic starting population is far from the steady state of its own flows (no Wmo
+        provisions, nobody on other income yet); the spin-up lets the stocks settle before year 1.
+        Its policy is the baseline (compartmentalised, every lever but the municipality's size at its
+        default, the labour market of year 1), and its draws are keyed by negative years, so every
+        arm of a comparison with the same seed starts from the same state (common random numbers).
+        Nothing of it is reported: the event history restarts from the spun-up population (one
+        ENTER per resident at set-up), and grants are fixed again in year 1 from the spun-up state.
+        """
+        years = self.p["scenario.spin_up_years"]
+        if years <= 0:
+            return
+        base = spin_up_values(self.p)
+        funding = Funding(regime=base["scenario.regime"], pooled_share=base["scenario.pooled_share"],
+                          switch_year=base["scenario.switch_year"], prices=Prices(base))
+        teams = self._teams(base)
+        actors = Actors(holders=self.actors.holders, teams=teams, firms=self.actors.firms,
+                        residents=self.actors.residents, sheltered_places=self.actors.sheltered_places)
+        opening.fix_grants(self.pop, self.pop.alive_rows(), actors.holders, funding, base)
+        for index in range(-years, 0):
+            self._phases(self._open_year(index, REGIME_SHARE["compartmentalised"]), funding, actors, base)
+        for team in teams.values():
+            for worker in team.workers:
+                worker.remove()
+        self.share = 0.0
+        self.year_state = None
+        self.actors.residents.remap(self.pop.compact(self.pop.alive_rows()))  # year 1 starts with its residents only
+        self.pop.restart_history(INITIAL_YEAR)
 
     def _collect(self, year: YearState) -> None:
         self._record_personas()
@@ -169,14 +209,15 @@ class SocialDomainModel(mesa.Model):
         return self.funding.switch_year
 
     # ------------------------------------------------------------------ building
-    def _teams(self) -> dict[Role, Team]:
-        per = self.p["scenario.inhabitants"] / PER_10K
-        views = {Role.CLIENT_MANAGER: CLIENT_MANAGER_VIEWS[self.p["staff.client_manager_view"]]}
+    def _teams(self, p: Values | None = None) -> dict[Role, Team]:
+        p = self.p if p is None else p
+        per = p["scenario.inhabitants"] / PER_10K
+        views = {Role.CLIENT_MANAGER: CLIENT_MANAGER_VIEWS[p["staff.client_manager_view"]]}
         teams = {}
         for role, (fte, cap) in STAFFING.items():
             # At least one post of a staffed role, even in a small municipality; none when its FTE is 0.
-            posts = max(1, round(self.p[fte] * per)) if self.p[fte] > 0 else 0
-            workers = [CaseWorker(self, role=role, caseload_limit=self.p[cap], domains_seen=views.get(role))
+            posts = max(1, round(p[fte] * per)) if p[fte] > 0 else 0
+            workers = [CaseWorker(self, role=role, caseload_limit=p[cap], domains_seen=views.get(role))
                        for _ in range(max(posts, 1))]
             teams[role] = Team(workers, staffed=posts)
         return teams
@@ -301,6 +342,18 @@ def _parameters(params, scenario: dict, keyword: dict) -> Values:
         values = PARAMETERS.resolve(overrides)
     check_combinations(values)
     return values
+
+
+def spin_up_values(p: Values) -> Values:
+    """Values of the spin-up: the run's, with every lever but the municipality's size at its default and year 1's labour market."""
+    levers = {q.path: q.value for q in p.parameters if q.status == "scenario" and q.path not in SPIN_UP_KEEPS}
+    changes = {path: value for path, value in levers.items() if p.get(path) != value}
+    path = p["economy.unemployed_per_vacancy_path"]
+    if len(path) > 1:
+        changes["economy.unemployed_per_vacancy_path"] = [path[0]]
+    base = Values(p)
+    base.update(changes)  # shipped defaults and a value the run already holds: allowed, so not checked again
+    return base
 
 
 def _indicator(name: str, model: SocialDomainModel) -> float:

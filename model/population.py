@@ -76,6 +76,7 @@ FIELDS: dict[str, tuple] = {
     "left_other_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to other income
     "work_end_seen": (np.bool_, (), False),  # the first job end after the last move from benefit to work has happened
     "activity_start_year": (np.int32, (), -1),  # year the current trajectory or day activity began
+    "own_income": (np.float64, (), 0.0),  # EUR net per month outside a modelled job; counts against the unit's norm
     "desk_draw": (np.float64, (), 1.0),  # fixed draw: the transformation desk handles those below the share
     "persona": (np.int8, (), -1),  # index into the model's persona list, -1 for everyone else
     "exit_reason": (np.int8, (), -1),
@@ -125,6 +126,7 @@ class Population:
     left_other_at: np.ndarray
     work_end_seen: np.ndarray
     activity_start_year: np.ndarray
+    own_income: np.ndarray
     desk_draw: np.ndarray
     persona: np.ndarray
     exit_reason: np.ndarray
@@ -231,6 +233,15 @@ class Population:
         self.other_income[rows] = False
         self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
                            month=month, before=before, after=NO_CODE)
+
+    def restart_history(self, year: int) -> None:
+        """The event history starts afresh from the population as it is: one ENTER per resident present, at ``year``.
+
+        Used after the unreported spin-up (``SocialDomainModel._spin_up``): its events are not part of the run.
+        """
+        self.events = EventLog()
+        rows = self.alive_rows()
+        self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
 
     def compact(self, keep: np.ndarray) -> np.ndarray:
         """Drop every row not in ``keep`` (sorted rows); return the new row of each old row (-1 if dropped).

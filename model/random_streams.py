@@ -38,7 +38,8 @@ class Streams:
 
     def _bits(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
         uid = np.asarray(uid, dtype=np.int64).astype(np.uint64)
-        stamp = np.array([year, event], dtype=np.uint64) * np.array([_YEAR, _EVENT], dtype=np.uint64)
+        # Negative years (the unreported spin-up) wrap to their two's complement; other years are unchanged.
+        stamp = np.array([year, event], dtype=np.int64).astype(np.uint64) * np.array([_YEAR, _EVENT], dtype=np.uint64)
         salt = _mix(stamp[:1] + stamp[1:] + self.key)
         return _mix((uid + np.uint64(1)) * _GOLDEN ^ salt)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import entitlement
 from model.constants import (
     AGE_BAND_LABELS,
     AGE_BANDS,
@@ -75,6 +76,12 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "job_losses": ("persons", "jobs lost this year (back on benefit, or on other income first)"),
     "reached": ("persons", "hidden residents who came into sight this year"),
     "found_in_household": ("persons", "hidden members found by a household intake this year"),
+    "declined": ("persons", "entitled hidden residents found this year whose household did not claim (they stay out of sight)"),
+    "entitled_units": ("households", "benefit units entitled to a benefit at year end, claiming or not (see non_take_up)"),
+    "entitled_not_claiming": ("households", "entitled benefit units not claiming at year end (see non_take_up)"),
+    "non_take_up": ("share", "entitled benefit units not claiming / entitled benefit units at year end; units with a "
+                             "member on other income or known to the Wmo without a claim are left out (their income, "
+                             "e.g. a partner's, WW or a disability benefit, is not held by the model)"),
     "care_clients_on_benefit": ("persons", "benefit recipients with wage value below the care-client threshold"),
     "care_clients_served_share": ("share", "share of care clients on benefit holding any instrument"),
     **{f"budget_{h.name.lower()}": ("EUR", f"budget of {h.name.lower()} this year (incl. its staff)") for h in Holder},
@@ -201,9 +208,11 @@ def _people(pop, rows, year, p, ind) -> None:
     ind["residents"] = float(len(rows))
     for k in ("inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "outflow_regular_work",
               "outflow_subsidised_work", "outflow_sheltered_work", "care_exits", "dropouts", "lock_ins",
-              "job_losses", "reached", "found_in_household"):
+              "job_losses", "reached", "found_in_household", "declined"):
         ind[k] = c[k]
     ind["benefit_stock"] = float(on_benefit.sum())
+    ind["entitled_units"], ind["entitled_not_claiming"] = take_up_units(pop, rows, p)
+    ind["non_take_up"] = ind["entitled_not_claiming"] / ind["entitled_units"] if ind["entitled_units"] else 0.0
     ind["on_other_income"] = float(pop.other_income[rows].sum())
     ind["other_income_only"] = float((status == Status.OTHER_INCOME).sum())
     ind["benefit_mean_spell_months"] = (float(pop.spell_years[rows][on_benefit].mean() * MONTHS_PER_YEAR)
@@ -228,6 +237,27 @@ def _people(pop, rows, year, p, ind) -> None:
     care = on_benefit & (pop.wage[rows] < p["wage.care_client_threshold"])
     ind["care_clients_on_benefit"] = float(care.sum())
     ind["care_clients_served_share"] = float(((prov & _SUPPORT) != 0)[care].mean()) if care.any() else 0.0
+
+
+def take_up_units(pop, rows, p) -> tuple[float, float]:
+    """Entitled benefit units (claiming or not) and those not claiming, as [ISZW21] counts them (households).
+
+    A unit claims when a member is on benefit. A unit not claiming counts when the entitlement test
+    gives it a benefit and none of its members is on other income or known to the Wmo: the model does
+    not hold those incomes (a partner's, WW, a disability benefit), so it cannot tell their entitlement.
+    """
+    if len(rows) == 0:
+        return 0.0, 0.0
+    _, inv = np.unique(pop.unit[rows], return_inverse=True)
+
+    def any_in(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(inv, weights=mask.astype(float)) > 0
+
+    on_benefit = pop.on_benefit[rows]
+    claiming = any_in(on_benefit)
+    income_unseen = any_in(pop.other_income[rows] | ((pop.desk[rows] & Desk.WMO) != 0))
+    not_claiming = any_in(entitlement.population_benefit(pop, rows, p) > 0) & ~claiming & ~income_unseen
+    return float((claiming | not_claiming).sum()), float(not_claiming.sum())
 
 
 def _money(actors, counts, ind) -> None:

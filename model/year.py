@@ -28,7 +28,7 @@ LADDER_COUNTS = ("ladder_moves_up", "ladder_moves_down", "care_to_work", "cross_
 # Every counter a phase may add to in a year; adding to any other name is an error.
 COUNTERS = (
     *LADDER_COUNTS,
-    "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household",
+    "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household", "declined",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
     "wmo_waiting", "wmo_wait_months", "triaged", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,

@@ -1,7 +1,8 @@
 """Access: who the transformation desk takes on, who comes into sight, and which desks know them.
 
 Under gradual funding the transformation desk takes on the households its rule selects [SR]; hidden
-residents come into sight (base reach plus outreach, a practice); a household intake finds hidden
+residents come into sight (base reach plus outreach, a practice) when they claim: a found, entitled
+household claims with a chance that falls for a small top-up [ISZW21][SCP07]; a household intake finds hidden
 members of known households [R12] (a practice); a neighbourhood team's generalists handle light
 problems directly (triage, a practice); under partitions a benefit client may apply to the Wmo on own
 initiative, and moving from a Wmo place at a social firm towards work needs a new P-wet intake
@@ -16,6 +17,7 @@ from model import entitlement
 from model.constants import BLOCKING_DOMAINS, MONTHS_PER_YEAR, Desk, Domain, Event, Intake
 from model.phases import review
 from model.rules import allocation as alloc
+from model.rules import benefit as ben
 from model.rules import problems as prob
 
 BOTH_DESKS = Desk.PWET | Desk.WMO
@@ -103,14 +105,25 @@ def _come_into_sight(pop, rows, intake, year, p, streams) -> None:
     reached = hidden & need & (streams.uniform(uid, t, Event.REACH) < p_reach)
     found = hidden & need & intake & ~reached & (
         streams.uniform(uid, t, Event.HOUSEHOLD_FIND) < p["access.household_find"])
-    come_in = reached | found
+    # The entitlement test: a benefit only when the household's income is below its norm; an entitled
+    # household claims or not, less often for a small top-up [ISZW21][SCP07]. Those who do not claim stay out of sight.
+    entitled = hidden & (entitlement.population_benefit(pop, rows, p) > 0)
+    declines = (reached | found) & entitled & ~_claims(pop, rows, t, p, streams)
+    come_in = (reached | found) & ~declines
     r = rows[come_in]
     month = MONTHS_PER_YEAR * streams.uniform(pop.uid[r], t, Event.REACH_MONTH)
-    # The entitlement test: a benefit only when the household's income is below its norm.
-    entitled = entitlement.population_benefit(pop, rows, p)[come_in] > 0
-    pop.come_into_sight(r, Desk.PWET, month, t, entitled)
-    year.add("reached", reached.sum())
-    year.add("found_in_household", found.sum())
+    pop.come_into_sight(r, Desk.PWET, month, t, entitled[come_in])
+    year.add("reached", (reached & come_in).sum())
+    year.add("found_in_household", (found & come_in).sum())
+    year.add("declined", declines.sum())
+
+
+def _claims(pop, rows, t, p, streams) -> np.ndarray:
+    """Whether each resident's household would claim if found this year (one draw per benefit unit)."""
+    share = entitlement.population_top_up_share(pop, rows, p)
+    chance = ben.claim_probability(share, p["take_up.full_claim"], p["take_up.top_up_claim"],
+                                   1.0 - p["take_up.full_benefit_income"])
+    return streams.uniform(pop.unit[rows], t, Event.TAKE_UP) < chance
 
 
 def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:

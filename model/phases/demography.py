@@ -24,6 +24,7 @@ from model.constants import (
     Status,
 )
 from model.events import INITIAL_YEAR
+from model.rules import benefit as ben
 from model.rules import demography as demo
 from model.rules import problems as prob
 
@@ -118,6 +119,7 @@ def new_households(pop, actors, kinds, t: int, p, streams, draw_entry_month: boo
     head_kind = ids["kind"][ids["head_pos"]][ids["head_of"]]
     values.update(_positions(ids["kind"], head_kind, values, p, streams.uniform(ids["uid"], t, Event.INFLOW_TAKE_UP)))
     _claim_as_a_household(ids, values, p)
+    values["own_income"] = _own_income(ids, values, t, p, streams)
     if draw_entry_month:
         month = MONTHS_PER_YEAR * streams.uniform(ids["head_uid"], t, Event.INFLOW_MONTH)
         values["entry_month"] = month[ids["head_of"]]
@@ -197,6 +199,23 @@ def _claim_as_a_household(ids, values, p) -> None:
     values["spell_years"] = np.where(co_claimant, head_spell, values["spell_years"])
     entitled = entitlement.monthly_benefit(values["household"], values["unit"], values["age"], employed, p) > 0
     values["on_benefit"] = values["on_benefit"] & entitled
+
+
+def _own_income(ids, values, t, p, streams) -> np.ndarray:
+    """Residents who arrive out of sight (no claim, no job, no desk) may have income of their own [ISZW21].
+
+    Irregular or part-time work, self-employment, a partial benefit: EUR net per month, a share of the
+    resident's norm drawn from the income of the non-users of social assistance, so that a top-up can be small.
+    """
+    hidden = ~values["on_benefit"] & (values["employment"] < 0) & (values["desk"] == Desk.NONE)
+    uid = ids["uid"]
+    share = ben.own_income_share(streams.uniform(uid, t, Event.INFLOW_OWN_INCOME),
+                                 streams.uniform(uid, t, Event.INFLOW_OWN_INCOME_LEVEL),
+                                 p["take_up.non_user_no_income"], p["take_up.non_user_low_income"],
+                                 p["take_up.full_benefit_income"])
+    norm = ben.person_norm(values["age"], ben.cost_sharers(values["household"], values["age"],
+                                                           p["benefit.cost_sharer_min_age"]), p)
+    return np.where(hidden, share * norm, 0.0)
 
 
 def _positions(kind, head_kind, values, p, u_take_up) -> dict[str, np.ndarray]:

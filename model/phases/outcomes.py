@@ -125,7 +125,8 @@ def _claims_after_loss(pop, rows, job, ended, p) -> np.ndarray:
     employed = pop.employment[alive] >= 0
     employed[at[job]] = True
     employed[at[ended]] = False
-    monthly = entitlement.monthly_benefit(pop.household[alive], pop.unit[alive], pop.age[alive], employed, p)
+    monthly = entitlement.monthly_benefit(pop.household[alive], pop.unit[alive], pop.age[alive], employed, p,
+                                          pop.own_income[alive])
     return monthly[at] > 0
 
 

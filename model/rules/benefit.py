@@ -1,4 +1,4 @@
-"""Benefit rules of the Participatiewet: norms, cost-sharers, the means test, the safety net."""
+"""Benefit rules of the Participatiewet: norms, cost-sharers, the means test, take-up, the safety net."""
 
 from __future__ import annotations
 
@@ -21,6 +21,20 @@ def person_norm(age: np.ndarray, sharers: np.ndarray, p) -> np.ndarray:
 def unit_benefit(unit_norm: np.ndarray, unit_earnings: np.ndarray) -> np.ndarray:
     """The household's benefit tops its income up to its norm: income counts against the norm (art. 19, 31)."""
     return np.maximum(unit_norm - unit_earnings, 0.0)
+
+
+def claim_probability(top_up_share: np.ndarray, full_claim: float, top_up_claim: float,
+                      full_from: float) -> np.ndarray:
+    """A found, entitled household claims: ``full_claim`` for (nearly) a full benefit, ``top_up_claim`` for a top-up [ISZW21][SCP07]."""
+    return np.where(np.asarray(top_up_share) >= full_from, full_claim, top_up_claim)
+
+
+def own_income_share(u_class: np.ndarray, u_level: np.ndarray, no_income: float, low_income: float,
+                     low_limit: float) -> np.ndarray:
+    """Own income of a non-user as a share of its norm: none, up to ``low_limit``, or between it and the norm [ISZW21]."""
+    low = low_limit * u_level
+    high = low_limit + (1.0 - low_limit) * u_level
+    return np.where(u_class < no_income, 0.0, np.where(u_class < low_income, low, high))
 
 
 def safety_net(deficit: float, grant: float, threshold: float, full_from: float, partial: float) -> float:
