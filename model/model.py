@@ -164,7 +164,7 @@ class SocialDomainModel(mesa.Model):
             return
         base = spin_up_values(self.p)
         funding = Funding(regime=base["scenario.regime"], pooled_share=base["scenario.pooled_share"],
-                          switch_year=base["scenario.switch_year"], prices=Prices(base))
+                          switch_year=base["scenario.switch_year"], prices=Prices(base), desks=desks(base))
         teams = self._teams(base)
         actors = Actors(holders=self.actors.holders, teams=teams, firms=self.actors.firms,
                         residents=self.actors.residents, sheltered_places=self.actors.sheltered_places)

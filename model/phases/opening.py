@@ -47,6 +47,29 @@ def run(pop, year, funding, actors, p, streams) -> None:
         holder.open_year(grant, discretionary, staff_cost=staff_cost[h])
         holder.ceiling = ceiling if h in SOCIAL_DOMAIN else None
     buy_firm_places(actors, s, p)
+    hand_over_places(pop, actors)
+
+
+def hand_over_places(pop, actors) -> None:
+    """A place held by a continuing client whose stream no longer buys it passes to a stream that bought a free one.
+
+    At a change of funding (the first year after the spin-up, a switch year) the contract for a place in
+    use moves with the place, so that no stream holds more places than it bought; the client stays.
+    """
+    rows = pop.alive_rows()
+    firm = pop.firm[rows]
+    for f in actors.firms:
+        at = np.flatnonzero(firm == f.index)
+        if len(at) == 0:
+            continue
+        stream = pop.place_stream[rows[at]]
+        held = {h: int((stream == h).sum()) for h in Holder}
+        spare = [h for h in (Holder.POOLED, Holder.PWET_PARTICIPATION, Holder.WMO)
+                 for _ in range(max(f.bought.get(h, 0) - held[h], 0))]
+        excess = np.concatenate([at[stream == h][f.bought.get(h, 0):] for h in Holder if held[h] > f.bought.get(h, 0)]
+                                or [np.empty(0, dtype=np.int64)])
+        if len(excess):
+            pop.place_stream[rows[excess]] = np.array(spare[: len(excess)], dtype=np.int8)
 
 
 class Ceiling:
@@ -98,7 +121,7 @@ def year_budgets(holders, firms, s: float, year_index: int, p,
     participation = holders[Holder.PWET_PARTICIPATION].full_grant
     wmo = holders[Holder.WMO].full_grant
     wmo_contracts = sum(f.wmo_places for f in firms) * p["wmo.worklike_cost"]
-    pwet_d, wmo_d = max(participation - _overrun_cut(holders, p), 0.0), wmo_contracts
+    pwet_d, wmo_d = max(participation - _overrun_cut(holders, year_index, p), 0.0), wmo_contracts
     r_pwet, r_wmo = clients or (s, s)
     return {
         Holder.PWET_INCOME: (_income_grant(holders[Holder.PWET_INCOME], year_index, p), 0.0),
@@ -108,14 +131,14 @@ def year_budgets(holders, firms, s: float, year_index: int, p,
     }
 
 
-def _overrun_cut(holders, p) -> float:
+def _overrun_cut(holders, year_index: int, p) -> float:
     """Last year's net deficit of the social-domain lines, to take from this year's re-integration money.
 
     ``general-resources`` (the default) and ``cap-social-domain`` carry nothing over. ``cut-next-year``
     takes the net deficit of the participation, Wmo and pooled lines together from the re-integration
     money (the firm places are contracted for the year), alike in every arm.
     """
-    if p["budget.overrun_rule"] != "cut-next-year":
+    if p["budget.overrun_rule"] != "cut-next-year" or year_index <= 0:
         return 0.0
     return max(-sum(holders[h].own_result for h in SOCIAL_DOMAIN), 0.0)
 
