@@ -1,7 +1,8 @@
 """The ``ontschot`` command line.
 
 ontschot run          compare funding regimes on a scenario (paired replications): every arm with the same
-                      practices, plus one named arm with the practice bundle, and that arm's decomposition
+                      practices, plus one named arm with the practice bundle, and that arm's decomposition;
+                      what the funding alone consists of (the one pot, each pooled-desk field); the audit
 ontschot explain      decompose the bundle arm's difference into pooling the money and each practice lever
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
@@ -10,6 +11,7 @@ ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
 ontschot verify       check a sweep folder's run files without running anything
 ontschot params       list every parameter with unit, range, status and source
 ontschot report       the policymaker's report (one HTML file) of a run or sweep folder
+ontschot audit        the controller's audit of a run folder (same money, budgets kept, ledgers, steady baseline)
 ontschot page         serve the workshop page in the browser (127.0.0.1 unless --host)
 
 Every error in what was asked (a bad option, parameter, file or folder) is one line on stderr,
@@ -26,11 +28,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.audit import audit, format_audit
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.arms import build_arms, describe, practice_bundle
-from experiments.explain import coalition_design, format_decomposition, format_money_effects, run_decomposition
+from experiments.desk_parts import desk_parts, format_desk_parts
+from experiments.explain import (
+    LABELS,
+    coalition_design,
+    format_decomposition,
+    format_money_effects,
+    run_decomposition,
+)
 from experiments.limits import STATED, parse_limits
 from experiments.runner import replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
@@ -184,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "go to a folder next to it")
     rep.add_argument("--latest", action="store_true",
                      help="RESULTS is a parent folder (e.g. outputs): report on its newest run folder")
+    aud = sub.add_parser("audit", help="the controller's audit of a run folder: the same money in every arm, spending "
+                                       "within the discretionary budget, the firms' ledgers, a steady baseline",
+                         allow_abbrev=False)
+    aud.add_argument("results", help="a run folder (ontschot run)")
+    aud.add_argument("--json", action="store_true", help="the checks as JSON")
+    aud.add_argument("--strict", action="store_true", help="exit with status 1 when a check misses")
     params = sub.add_parser("params", help="list the parameters", allow_abbrev=False)
     params.add_argument("--json", action="store_true", help="as JSON")
     page = sub.add_parser("page", help="serve the workshop page (Solara) on 127.0.0.1", allow_abbrev=False)
@@ -254,7 +270,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         table += "\n\n" + format_decomposition(decomposition["table"], explained[1],
                                                 f"{arms[-1].name} minus {arms[0].name}")
         table += format_money_effects(decomposition["money"])
-    elif not args.no_explain and len(arms) >= 2 and arms[-1].bundle is None:
+    desk = None
+    funding_alone = _funding_alone(arms)
+    if funding_alone is not None and not args.no_explain:
+        desk = desk_parts(funding_alone[0].values, funding_alone[1].values, args.replications, args.seed)
+        table += "\n\n" + format_desk_parts(desk["table"], LABELS)
+    checks = audit(frame, one_trajectory(values))
+    table += "\n\n" + format_audit(checks)
+    if explained is None and not args.no_explain and len(arms) >= 2 and arms[-1].bundle is None:
         why = ("the scenario already has the pooling practices, so they are in every arm and no bundle arm is added"
                if args.practices is None else "--practices none: no bundle arm")
         table += (f"\n\nNo decomposition ({why}): every arm has the same practices, so the only difference between "
@@ -271,6 +294,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         (folder / "business_case.json").write_text(json.dumps(cases, indent=2))
         if decomposition is not None:
             _write_decomposition(folder, decomposition)
+        if desk is not None:
+            desk["table"].to_csv(folder / "desk_parts.csv", index=False)
+        pd.DataFrame([vars(c) for c in checks]).to_csv(folder / "audit.csv", index=False)
         write_manifest(
             folder,
             arms=contents,
@@ -295,6 +321,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if decomposition is not None:
             payload["decomposition"] = json.loads(decomposition["table"].to_json(orient="records"))
             payload["money_at_fixed_practices"] = json.loads(decomposition["money"].to_json(orient="records"))
+        if desk is not None:
+            payload["desk_parts"] = json.loads(desk["table"].to_json(orient="records"))
+        payload["audit"] = [vars(c) for c in checks]
         print(json.dumps(payload, indent=2))
     else:
         print(table)
@@ -317,6 +346,35 @@ def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, 
     if args.workers is not None:
         limits.workers(args.workers)
     return arms, explained
+
+
+def _funding_alone(arms):
+    """The baseline and the integrated arm with the same practices (the funding alone), or None."""
+    base = arms[0]
+    for arm in arms[1:]:
+        if base.regime == "compartmentalised" and arm.regime == "integrated" and arm.bundle is None:
+            return base, arm
+    return None
+
+
+def one_trajectory(values) -> float:
+    """The audit's allowance: the price of the dearest single trajectory (EUR)."""
+    return max(values[k] for k in ("pwet.training_cost", "pwet.mediation_cost", "firm.place_price"))
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    folder = Path(args.results)
+    results, manifest = folder / "results.parquet", folder / "manifest.json"
+    if not results.is_file() or not manifest.is_file():
+        raise InputError(f"{folder}: not a run folder (needs results.parquet and manifest.json; see ontschot run)")
+    parameters = json.loads(manifest.read_text()).get("parameters", {})
+    values = PARAMETERS.resolve({k: v for k, v in parameters.items() if k in {p.path for p in PARAMETERS}})
+    checks = audit(pd.read_parquet(results), one_trajectory(values))
+    if args.json:
+        print(json.dumps([vars(c) for c in checks], indent=2))
+    else:
+        print(format_audit(checks))
+    return 1 if args.strict and any(c.verdict == "MISSES" for c in checks) else 0
 
 
 def _bundle_record(arms) -> dict | None:
@@ -584,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
                     "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params,
-                    "report": cmd_report, "page": cmd_page}
+                    "report": cmd_report, "page": cmd_page, "audit": cmd_audit}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)

@@ -87,5 +87,16 @@ def desks(p) -> dict[str, DeskConfig]:
     }
 
 
+def as_law_desks(p) -> dict:
+    """Parameter values that configure the pooled desk as the law-based desks, field by field (its staff apart).
+
+    They act only on the pooled desk, so a compartmentalised run is the same with or without them; an
+    integrated run with them is the one pot alone: the money pooled, the desk deciding as the law-based desks do.
+    """
+    return {"practice.desk_objective": OUTFLOW_CHANCE, "firm.wmo_referral_pooled": p["firm.wmo_referral_partitioned"],
+            "desk.pooled_help": "sequential", "desk.pooled_care_to_work": "intake", "desk.lock_in_reduction": 0.0,
+            "desk.pooled_sees": "as-law-desks"}
+
+
 # Fields in which the pooled desk's configuration may differ from the law-based desks'.
 POOLING_FIELDS = ("role", "objective", "firm_referral", "parallel_help", "care_to_work", "lock_in_monitoring", "refers_by")

@@ -21,6 +21,7 @@ from model.rules import benefit as ben
 from model.rules import problems as prob
 
 BOTH_DESKS = Desk.PWET | Desk.WMO
+INCLINATION_YEAR = 0  # a household's inclination to claim is drawn once (the stream key of year 0), not each year
 
 
 def run(pop, year, funding, actors, p, streams) -> None:
@@ -119,11 +120,16 @@ def _come_into_sight(pop, rows, intake, year, p, streams) -> None:
 
 
 def _claims(pop, rows, t, p, streams) -> np.ndarray:
-    """Whether each resident's household would claim if found this year (one draw per benefit unit)."""
+    """Whether each resident's household claims when found (one inclination per benefit unit, kept for good).
+
+    Non-take-up is persistent [ISZW21]: a household's inclination to claim is one fixed draw, compared
+    each time it is found with the chance for what it would get now, so a household that would not claim
+    a small top-up does not claim it at the next contact either; it claims once its top-up grows.
+    """
     share = entitlement.population_top_up_share(pop, rows, p)
     chance = ben.claim_probability(share, p["take_up.full_claim"], p["take_up.top_up_claim"],
                                    1.0 - p["take_up.full_benefit_income"])
-    return streams.uniform(pop.unit[rows], t, Event.TAKE_UP) < chance
+    return streams.uniform(pop.unit[rows], INCLINATION_YEAR, Event.TAKE_UP) < chance
 
 
 def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:

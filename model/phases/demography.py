@@ -211,7 +211,7 @@ def _own_income(ids, values, t, p, streams) -> np.ndarray:
     uid = ids["uid"]
     share = ben.own_income_share(streams.uniform(uid, t, Event.INFLOW_OWN_INCOME),
                                  streams.uniform(uid, t, Event.INFLOW_OWN_INCOME_LEVEL),
-                                 p["take_up.non_user_no_income"], p["take_up.non_user_low_income"],
+                                 p["take_up.entitled_no_income"], p["take_up.entitled_low_income"],
                                  p["take_up.full_benefit_income"])
     norm = ben.person_norm(values["age"], ben.cost_sharers(values["household"], values["age"],
                                                            p["benefit.cost_sharer_min_age"]), p)

@@ -31,7 +31,7 @@ def claim_probability(top_up_share: np.ndarray, full_claim: float, top_up_claim:
 
 def own_income_share(u_class: np.ndarray, u_level: np.ndarray, no_income: float, low_income: float,
                      low_limit: float) -> np.ndarray:
-    """Own income of a non-user as a share of its norm: none, up to ``low_limit``, or between it and the norm [ISZW21]."""
+    """Own income of an entitled household out of sight as a share of its norm: none, up to ``low_limit``, or between it and the norm [ISZW21]."""
     low = low_limit * u_level
     high = low_limit + (1.0 - low_limit) * u_level
     return np.where(u_class < no_income, 0.0, np.where(u_class < low_income, low, high))
