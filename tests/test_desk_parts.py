@@ -40,7 +40,7 @@ def test_the_runs_are_the_one_pot_and_one_field_at_a_time():
     assert list(runs)[:3] == ["baseline", "pooled", ONE_POT]
     changed = {key for key, _ in runs.values() if key}
     assert changed == {k for k, v in law.items() if dict.__getitem__(pooled, k) != v}
-    for name, (key, values) in runs.items():
+    for key, values in runs.values():
         if key:  # exactly one key differs from the full pooled desk
             assert [k for k in law if dict.__getitem__(values, k) != dict.__getitem__(pooled, k)] == [key]
 
