@@ -248,6 +248,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     regimes = args.regimes or default_regimes(values["scenario.regime"])
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
+    # Sizes first, before any plan is made: at most one arm more than the regimes (the bundle arm).
+    limits.replications(args.replications, len(regimes) + 1, values["scenario.years"],
+                        events_of=values["scenario.inhabitants"] if args.events else 0)
     arms, explained = _arms(args, values, regimes, limits, explain=not args.no_explain)
     names = [arm.name for arm in arms]
     contents = [arm.contents() for arm in arms]
@@ -338,6 +341,7 @@ def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, 
     arm there is none (the arms differ in funding only). Every size is checked before anything runs.
     """
     arms = build_arms(values, regimes, practice_bundle(args.practices), required=args.practices is not None)
+    limits.replications(args.replications, len(arms), values["scenario.years"])  # before a plan is made
     explained = None
     if explain and len(arms) >= 2 and (arms[-1].bundle is not None or args.command == "explain"):
         explained = coalition_design(arms[0].values, arms[-1].values, args.replications, args.seed)
