@@ -12,6 +12,7 @@ record the event history; ``Resident`` agents are the identities.
 
 from __future__ import annotations
 
+import copy
 from functools import partial
 from typing import Any
 
@@ -36,6 +37,12 @@ from model.resident import Resident, Residents
 from model.social_firm import SocialFirm
 from model.year import YearState
 
+# Spun-up states kept per process (the arms and coalitions of one seed share one spin-up, ODD section 3).
+SPUN_UP_KEPT = 16  # states kept at once (the oldest goes first)
+SPUN_UP_MAX_ROWS = 400_000  # larger municipalities are spun up every time (a copy would cost more memory than it saves)
+FIRM_STATE = ("places", "pwet_places", "wmo_places", "occupied", "occupied_by", "bought", "revenue", "contract_income",
+              "result", "loss_years", "open")
+_SPUN_UP: dict[tuple, dict] = {}
 SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
 # What the spin-up keeps of a run's levers (status "scenario"): the municipality itself. Every other lever
 # (regime, pooled share, switch year, practices, grant factor, client managers' view) is at its default
@@ -105,8 +112,10 @@ class SocialDomainModel(mesa.Model):
         self.persona_names = check_names(personas)
         self.persona_uids: dict[str, np.ndarray] = {}
         self.persona_paths: list[dict] = []
-        demography.populate(self.pop, self.actors, p, self.streams)
-        self._spin_up()  # unreported years under today's policy: the run starts from a settled state
+        if not self._restore_spun_up():  # the same seed and baseline spun up before in this process: its state
+            demography.populate(self.pop, self.actors, p, self.streams)
+            self._spin_up()  # unreported years under today's policy: the run starts from a settled state
+            self._keep_spun_up()
         for k, name in enumerate(self.persona_names):
             self._place_persona(k, name)
         self.initial_residents = len(self.pop.alive_rows())
@@ -178,6 +187,40 @@ class SocialDomainModel(mesa.Model):
         self.year_state = None
         self.actors.residents.remap(self.pop.compact(self.pop.alive_rows()))  # year 1 starts with its residents only
         self.pop.restart_history(INITIAL_YEAR)
+
+    # ------------------------------------------------------------------ the spun-up state, shared by the arms
+    def _spun_up_key(self) -> tuple | None:
+        """What decides the spun-up state: the random-stream key and every value of the spin-up's parameters."""
+        if self.p["scenario.spin_up_years"] <= 0:
+            return None
+        base = spin_up_values(self.p)
+        return int(self.streams.key), tuple(sorted((k, repr(dict.__getitem__(base, k))) for k in base))
+
+    def _keep_spun_up(self) -> None:
+        """Keep a copy of the spun-up state for the next model of this process with the same key (every arm, every coalition).
+
+        Only municipalities up to ``SPUN_UP_MAX_ROWS`` residents are kept, at most ``SPUN_UP_KEPT`` at once.
+        """
+        key = self._spun_up_key()
+        if key is None or self.pop.n > SPUN_UP_MAX_ROWS:
+            return
+        if len(_SPUN_UP) >= SPUN_UP_KEPT:
+            _SPUN_UP.pop(next(iter(_SPUN_UP)))
+        _SPUN_UP[key] = {"pop": copy.deepcopy(self.pop),
+                         "firms": [{k: copy.deepcopy(v) for k, v in vars(f).items() if k in FIRM_STATE}
+                                   for f in self.actors.firms]}
+
+    def _restore_spun_up(self) -> bool:
+        """Start from a kept spun-up state, if this process has one for this model's key; its residents get agents."""
+        kept = _SPUN_UP.get(self._spun_up_key()) if self._spun_up_key() is not None else None
+        if kept is None:
+            return False
+        self.pop = copy.deepcopy(kept["pop"])
+        for firm, state in zip(self.actors.firms, kept["firms"], strict=True):
+            for name, value in state.items():
+                setattr(firm, name, copy.deepcopy(value))
+        self.actors.residents.create(np.arange(self.pop.n))
+        return True
 
     def _collect(self, year: YearState) -> None:
         self._record_personas()

@@ -79,3 +79,25 @@ def test_spin_up_years_are_not_reported():
     model.step()
     assert model.events_frame()["year"].min() == 0
     assert model.tidy()["year"].min() == 1
+
+
+def test_a_kept_spun_up_state_gives_the_same_run_as_a_fresh_spin_up():
+    """The arms of one seed share one spin-up (kept per process): a run from the kept state equals a fresh one."""
+    import model.model as mm
+
+    def run(regime):
+        model = SocialDomainModel(regime=regime, rng=9, inhabitants=8000, years=3)
+        while model.running:
+            model.step()
+        return model.datacollector.get_model_vars_dataframe(), model.events_frame()
+
+    mm._SPUN_UP.clear()
+    fresh = run("compartmentalised")
+    assert len(mm._SPUN_UP) == 1
+    kept_integrated = run("integrated")  # spun up from the state the first run kept
+    kept = run("compartmentalised")
+    pd.testing.assert_frame_equal(fresh[0], kept[0])
+    pd.testing.assert_frame_equal(fresh[1], kept[1])
+    mm._SPUN_UP.clear()
+    pd.testing.assert_frame_equal(run("integrated")[0], kept_integrated[0])
+    mm._SPUN_UP.clear()
