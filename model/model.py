@@ -23,7 +23,7 @@ import pandas as pd
 from model.actors import Actors
 from model.budget_holder import BudgetHolder
 from model.case_worker import CLIENT_MANAGER_VIEWS, CaseWorker, Team
-from model.constants import COMPACT_WHEN_GONE, PER_10K, Event, ExitReason, Holder, Role
+from model.constants import COMPACT_WHEN_GONE, PER_10K, SPUN_UP_KEPT, SPUN_UP_MAX_ROWS, Event, ExitReason, Holder, Role
 from model.desks import desks
 from model.events import INITIAL_YEAR
 from model.funding import REGIME_SHARE, Funding, Prices
@@ -38,8 +38,6 @@ from model.social_firm import SocialFirm
 from model.year import YearState
 
 # Spun-up states kept per process (the arms and coalitions of one seed share one spin-up, ODD section 3).
-SPUN_UP_KEPT = 16  # states kept at once (the oldest goes first)
-SPUN_UP_MAX_ROWS = 400_000  # larger municipalities are spun up every time (a copy would cost more memory than it saves)
 FIRM_STATE = ("places", "pwet_places", "wmo_places", "occupied", "occupied_by", "bought", "revenue", "contract_income",
               "result", "loss_years", "open")
 _SPUN_UP: dict[tuple, dict] = {}
