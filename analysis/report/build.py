@@ -18,7 +18,7 @@ from analysis.report.load import DECOMPOSITION, Results, load_results
 from analysis.report.taskfields import BUDGETS, NOT_MODELLED, TASK_FIELDS
 from experiments.arms import describe_funding, describe_practices
 from experiments.store import OutputError, check_output_folder, os_reason
-from model.parameters import show_path
+from model.parameters import PARAMETERS, show_path
 
 # What the funding form is; the practices (outreach, household intake, triage, regisseurs) are listed per arm apart.
 REGIME_TEXT = {
@@ -265,7 +265,8 @@ def _scenario(page: Page, results: Results) -> None:
         funding, practices = described[arm]
         text = f"{funding}: {REGIME_TEXT.get(regime, regime)}"
         extra = ", ".join(f"{k} = {v}" for k, v in s.items()
-                          if k not in ("scenario.regime", "scenario.pooled_share") and not k.startswith("practice."))
+                          if k not in ("scenario.regime", "scenario.pooled_share") and not k.startswith("practice.")
+                          and not _is_default(k, v))
         rows.append([arm + (" (baseline)" if arm == results.base else ""), text, practices, extra or "—"])
         keys.append(arm)
     page.table("arms", ["arm", "funding", "practices (every lever, with its value)", "other settings"], rows, keys,
@@ -542,3 +543,8 @@ def _write(page: Page, results: Results, out_html: Path, files: Path) -> None:
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(f"--out {show_path(out_html)}: the report could not be written ({os_reason(exc)})") from None
+
+
+def _is_default(key: str, value) -> bool:
+    """Whether a setting is the parameter set's default (not worth a line among an arm's other settings)."""
+    return key in PARAMETERS and PARAMETERS.get(key).value == value
