@@ -195,18 +195,16 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     priority = alloc.coordinated_first(work_priority(desk, pop, r, instr, frac, year, funding, p), year.regie[r])
     slots = firm_slots(pop, actors, desk.holder)
     wants = instr == Instrument.SOCIAL_FIRM
-    placed = alloc.places_in_order(wants, priority, len(slots))
-    instr = np.where(wants & ~placed, Instrument.TRAINING, instr).astype(np.int8)
+    firm = alloc.assign_slots(wants, priority, slots)  # places go in the order the money is spent
+    instr = np.where(wants & (firm < 0), Instrument.TRAINING, instr).astype(np.int8)
     amount = prices[instr] * prices.charged(instr, frac)
     holder = actors.holders[desk.holder]
     chosen = holder.select(priority, amount, room)
-    r, instr, priority, amount, placed = r[chosen], instr[chosen], priority[chosen], amount[chosen], placed[chosen]
+    r, instr, amount, firm = r[chosen], instr[chosen], amount[chosen], firm[chosen]
     moving = pop.intake[r] == Intake.TAKEN
     year.add("new_traj_wmo_clients", pop.holds(r, WMO_BITS).sum())
     year.add("care_to_work", moving.sum())
     pop.end(r[moving], DAY_BITS, year.index)  # the Wmo place ends as the P-wet trajectory starts
-    firm = np.full(len(r), -1, dtype=np.int32)
-    firm[placed] = slots[: int(placed.sum())]
     holder.commit(float(amount.sum()), discretionary=True)
     start(pop, r, instr, year, firm, desk.holder, amount)
     year.add("new_traj", len(r))
@@ -295,10 +293,8 @@ def allocate_support(desk: DeskConfig, pop, rows, room, year, funding, actors, p
     r, support, day, priority, frac = r[chosen], support[chosen], day[chosen], priority[chosen], frac[chosen]
     refer = day & (streams.uniform(pop.uid[r], year.index, Event.FIRM_REFERRAL) < desk.firm_referral)
     slots = firm_slots(pop, actors, desk.holder)
-    placed = alloc.places_in_order(refer, priority, len(slots))
-    firm = np.full(len(r), -1, dtype=np.int32)
-    firm[placed] = slots[: int(placed.sum())]
-    day_instr = np.where(placed, Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
+    firm = alloc.assign_slots(refer, priority, slots)
+    day_instr = np.where(firm >= 0, Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
     grant_support(pop, r, support, year, p, desk.holder)
     amount = (prices.provision_cost(support, pop.wage[r]) + day * prices[day_instr]) * frac
     start(pop, r[day], day_instr[day].astype(np.int8), year, firm[day], desk.holder, (prices[day_instr] * frac)[day])

@@ -69,16 +69,6 @@ def desk_priority(objective: str, p_gain: np.ndarray, benefit: np.ndarray, subsi
     return rank
 
 
-def places_in_order(wants: np.ndarray, priority: np.ndarray, free: int) -> np.ndarray:
-    """Who gets one of ``free`` places: those who want one, best priority first (the same order the budget is spent in)."""
-    got = np.zeros(len(wants), dtype=bool)
-    idx = np.flatnonzero(wants)
-    if len(idx) == 0 or free <= 0:
-        return got
-    got[idx[np.argsort(-priority[idx], kind="stable")][:free]] = True
-    return got
-
-
 def desk_households(weight: np.ndarray, lottery: np.ndarray, candidate: np.ndarray, kept: np.ndarray,
                     capacity: int) -> np.ndarray:
     """Households the transformation desk serves: those it has, then the heaviest candidates, up to ``capacity`` [SR].
@@ -94,7 +84,10 @@ def desk_households(weight: np.ndarray, lottery: np.ndarray, candidate: np.ndarr
 
 
 def assign_slots(wants: np.ndarray, priority: np.ndarray, free_slots: np.ndarray) -> np.ndarray:
-    """Give free slots (a list of firm ids, one per free place) to those who want one, best priority first."""
+    """Give free slots (a list of firm ids, one per free place) to those who want one, best priority first.
+
+    A desk prices its candidates after this, so places go in the same order as its money [SR].
+    """
     got = np.full(len(wants), NONE, dtype=np.int32)
     idx = np.flatnonzero(wants)
     if len(idx) == 0 or len(free_slots) == 0:
