@@ -47,8 +47,12 @@ class BudgetHolder(mesa.Agent):
         self.full_grant = float(amount)
         self.subsidy_grant = float(subsidy)
 
-    def open_year(self, grant: float, discretionary: float, staff_cost: float = 0.0) -> None:
-        """This year's grant share, discretionary budget and staff; clear the ledger; staff costs are booked at once."""
+    def open_year(self, grant: float, discretionary: float, staff_cost: float = 0.0, ceiling=None) -> None:
+        """This year's grant share, discretionary budget and staff; clear the ledger; staff costs are booked at once.
+
+        ``ceiling``: under ``budget.overrun_rule`` cap-social-domain, the one ceiling this line shares.
+        """
+        self.ceiling = ceiling
         self.grant = float(grant)
         self.staff_budget = float(staff_cost)
         self.budget = self.grant + self.staff_budget

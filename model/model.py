@@ -38,8 +38,6 @@ from model.social_firm import SocialFirm
 from model.year import YearState
 
 # Spun-up states kept per process (the arms and coalitions of one seed share one spin-up, ODD section 3).
-FIRM_STATE = ("places", "pwet_places", "wmo_places", "occupied", "occupied_by", "bought", "revenue", "contract_income",
-              "result", "loss_years", "open")
 _SPUN_UP: dict[tuple, dict] = {}
 SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
 # What the spin-up keeps of a run's levers (status "scenario"): the municipality itself. Every other lever
@@ -204,19 +202,17 @@ class SocialDomainModel(mesa.Model):
             return
         if len(_SPUN_UP) >= SPUN_UP_KEPT:
             _SPUN_UP.pop(next(iter(_SPUN_UP)))
-        _SPUN_UP[key] = {"pop": copy.deepcopy(self.pop),
-                         "firms": [{k: copy.deepcopy(v) for k, v in vars(f).items() if k in FIRM_STATE}
-                                   for f in self.actors.firms]}
+        _SPUN_UP[key] = {"pop": copy.deepcopy(self.pop), "firms": [f.state() for f in self.actors.firms]}
 
     def _restore_spun_up(self) -> bool:
         """Start from a kept spun-up state, if this process has one for this model's key; its residents get agents."""
-        kept = _SPUN_UP.get(self._spun_up_key()) if self._spun_up_key() is not None else None
+        key = self._spun_up_key()
+        kept = _SPUN_UP.get(key) if key is not None else None
         if kept is None:
             return False
         self.pop = copy.deepcopy(kept["pop"])
         for firm, state in zip(self.actors.firms, kept["firms"], strict=True):
-            for name, value in state.items():
-                setattr(firm, name, copy.deepcopy(value))
+            firm.restore(state)
         self.actors.residents.create(np.arange(self.pop.n))
         return True
 

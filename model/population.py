@@ -334,6 +334,10 @@ class Population:
         self._drop_lapsed_intakes(rows)
         self._record(event, rows, year, month, before)
 
+    def hand_over_places(self, rows, streams) -> None:
+        """The firm places these residents hold pass to other funding streams (a change of funding; the clients stay)."""
+        self.place_stream[rows] = streams
+
     def continue_at_firm(self, rows, year: int, payer=NO_CODE) -> None:
         """Work-like day activities at a social firm continue as a firm trajectory in the same place, no new intake."""
         before = self.status(rows)

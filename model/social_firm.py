@@ -9,11 +9,16 @@ clients' and regular staff's work minus its running costs; a firm that loses mon
 
 from __future__ import annotations
 
+import copy
+
 import mesa
 import numpy as np
 
 from model.constants import Holder
 from model.rules import outcomes as out
+
+STATE = ("places", "pwet_places", "wmo_places", "occupied", "occupied_by", "bought", "revenue", "contract_income",
+         "result", "loss_years", "open")
 
 
 class SocialFirm(mesa.Agent):
@@ -39,6 +44,15 @@ class SocialFirm(mesa.Agent):
         """This year's places bought per funding stream (the ledger) and the income from them (EUR)."""
         self.bought = dict(bought)
         self.contract_income = float(amount)
+
+    def state(self) -> dict:
+        """A copy of this firm's year-to-year state (places, ledger, result, loss years), e.g. to start a run from."""
+        return copy.deepcopy({name: getattr(self, name) for name in STATE})
+
+    def restore(self, state: dict) -> None:
+        """Take over a state from ``state``."""
+        for name, value in copy.deepcopy(state).items():
+            setattr(self, name, value)
 
     def free_places(self, stream: Holder, occupied_by_stream: int, occupied: int) -> int:
         """Places a funding stream may still fill: those it bought and has not filled (the ledger), within the firm [SR]."""

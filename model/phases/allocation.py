@@ -156,15 +156,19 @@ def serve(desk: DeskConfig, pop, rows, year, funding, actors, p, streams) -> Non
     team = actors.teams[desk.role]
     room = team.room(int(pop.holds(rows, in_care_bits(desk)).sum()))
     # On one team's caseload the assessments a right requires come first [Wmo 2015 art. 2.3.2].
-    reserved = min(room, int(support_candidates(pop, rows, p).sum())) if desk.support else 0
+    assessed = support_candidates(pop, rows, p) if desk.support else np.zeros(len(rows), dtype=bool)
+    reserved = min(room, int(assessed.sum()))
     if desk.work:
         room -= allocate_work(desk, pop, rows, room - reserved, year, funding, actors, p)
     if desk.support:
-        allocate_support(desk, pop, rows, room, year, funding, actors, p, streams)
+        allocate_support(desk, pop, rows[assessed], room, year, funding, actors, p, streams)
 
 
 def support_candidates(pop, rows, p) -> np.ndarray:
-    """Residents known for a Wmo assessment, not in work, whom it finds in need and who hold no Wmo support yet."""
+    """Residents known for a Wmo assessment, not in work, whom it finds in need and who hold no Wmo support yet.
+
+    The need test (self-reliance below ``wmo.need_threshold``) is the same whichever desk assesses.
+    """
     sr = prob.self_reliance(pop.sev[rows])
     return (((pop.desk[rows] & Desk.WMO) != 0) & (pop.employment[rows] < 0) & (sr < p["wmo.need_threshold"])
             & ~pop.holds(rows, WMO_BITS))
@@ -264,19 +268,15 @@ def wmo_package(pop, rows, day_allowed: np.ndarray, team, p, light=None) -> tupl
     return support, day
 
 
-def allocate_support(desk: DeskConfig, pop, rows, room, year, funding, actors, p, streams) -> None:
-    """Wmo support for residents the assessment finds in need: a right, granted whatever the budget, within the room to assess [Wmo 2015 art. 2.3.5].
+def allocate_support(desk: DeskConfig, pop, r, room, year, funding, actors, p, streams) -> None:
+    """Wmo support for residents the assessment finds in need (``r``, from ``support_candidates``): a right, granted whatever the budget, within the room to assess [Wmo 2015 art. 2.3.5].
 
-    The need test (self-reliance below ``wmo.need_threshold``) applies whichever desk grants it. With
-    parallel help a care client on benefit also gets a day activity in the same package [R12]; a day
+    With parallel help a care client on benefit also gets a day activity in the same package [R12]; a day
     activity goes to a social firm with the desk's referral chance, on a place its stream bought [SR].
     """
-    team = actors.teams[desk.role]
-    sr = prob.self_reliance(pop.sev[rows])
-    idx = np.flatnonzero(support_candidates(pop, rows, p))
-    if len(idx) == 0:
+    if len(r) == 0:
         return
-    r = rows[idx]
+    team = actors.teams[desk.role]
     day_allowed = ~pop.holds(r, TRAJ_BITS)
     support, day = wmo_package(pop, r, day_allowed, team, p, year.light[r])
     if desk.parallel_help:
@@ -285,7 +285,7 @@ def allocate_support(desk: DeskConfig, pop, rows, room, year, funding, actors, p
     frac = assessed_fraction(pop, r, year, p)
     prices = funding.prices
     cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
-    need = 1.0 - sr[idx]
+    need = 1.0 - prob.self_reliance(pop.sev[r])
     holder = actors.holders[desk.holder]
     priority = alloc.coordinated_first(need, year.regie[r])
     chosen = holder.select(priority, cost, room, entitled=True)

@@ -44,8 +44,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     ceiling = Ceiling([holders[h] for h in SOCIAL_DOMAIN]) if p["budget.overrun_rule"] == "cap-social-domain" else None
     for h, holder in holders.items():
         grant, discretionary = budgets[h]
-        holder.open_year(grant, discretionary, staff_cost=staff_cost[h])
-        holder.ceiling = ceiling if h in SOCIAL_DOMAIN else None
+        holder.open_year(grant, discretionary, staff_cost=staff_cost[h], ceiling=ceiling if h in SOCIAL_DOMAIN else None)
     buy_firm_places(actors, s, p)
     hand_over_places(pop, actors)
 
@@ -69,7 +68,7 @@ def hand_over_places(pop, actors) -> None:
         excess = np.concatenate([at[stream == h][f.bought.get(h, 0):] for h in Holder if held[h] > f.bought.get(h, 0)]
                                 or [np.empty(0, dtype=np.int64)])
         if len(excess):
-            pop.place_stream[rows[excess]] = np.array(spare[: len(excess)], dtype=np.int8)
+            pop.hand_over_places(rows[excess], np.array(spare[: len(excess)], dtype=np.int8))
 
 
 class Ceiling:
