@@ -266,25 +266,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = payback(frame, names)
     table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
         format_business_case(cases, names)
-    decomposition = None
-    if explained is not None:
-        decomposition = run_decomposition(*explained, out_parent, workers=args.workers, progress=progress,
-                                          arm=arms[-1].name, against=arms[0].name)
-        table += "\n\n" + format_decomposition(decomposition["table"], explained[1],
-                                                f"{arms[-1].name} minus {arms[0].name}")
-        table += format_money_effects(decomposition["money"])
-    desk = None
-    funding_alone = _funding_alone(arms)
-    if funding_alone is not None and not args.no_explain:
-        desk = desk_parts(funding_alone[0].values, funding_alone[1].values, args.replications, args.seed)
-        table += "\n\n" + format_desk_parts(desk["table"], LABELS)
-    checks = audit(frame, one_trajectory(values))
-    table += "\n\n" + format_audit(checks)
-    if explained is None and not args.no_explain and len(arms) >= 2 and arms[-1].bundle is None:
-        why = ("the scenario already has the pooling practices, so they are in every arm and no bundle arm is added"
-               if args.practices is None else "--practices none: no bundle arm")
-        table += (f"\n\nNo decomposition ({why}): every arm has the same practices, so the only difference between "
-                  "them is the funding (one player: all of it is the money's).")
+    text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, out_parent, progress)
+    table += text
     label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed}
 
     def write(folder: Path) -> None:
@@ -350,6 +333,32 @@ def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, 
     if args.workers is not None:
         limits.workers(args.workers)
     return arms, explained
+
+
+def _explanations(args, arms, explained, values, frame, out_parent, progress):
+    """Below the table: the bundle arm's decomposition, what the funding alone consists of, and the audit.
+
+    Returns the text and the decomposition, the desk parts (None when not run) and the audit's checks.
+    """
+    text, decomposition, desk = "", None, None
+    if explained is not None:
+        decomposition = run_decomposition(*explained, out_parent, workers=args.workers, progress=progress,
+                                          arm=arms[-1].name, against=arms[0].name)
+        text += "\n\n" + format_decomposition(decomposition["table"], explained[1],
+                                               f"{arms[-1].name} minus {arms[0].name}")
+        text += format_money_effects(decomposition["money"])
+    funding_alone = _funding_alone(arms)
+    if funding_alone is not None and not args.no_explain:
+        desk = desk_parts(funding_alone[0].values, funding_alone[1].values, args.replications, args.seed)
+        text += "\n\n" + format_desk_parts(desk["table"], LABELS)
+    checks = audit(frame, one_trajectory(values))
+    text += "\n\n" + format_audit(checks)
+    if explained is None and not args.no_explain and len(arms) >= 2 and arms[-1].bundle is None:
+        why = ("the scenario already has the pooling practices, so they are in every arm and no bundle arm is added"
+               if args.practices is None else "--practices none: no bundle arm")
+        text += (f"\n\nNo decomposition ({why}): every arm has the same practices, so the only difference between "
+                 "them is the funding (one player: all of it is the money's).")
+    return text, decomposition, desk, checks
 
 
 def _funding_alone(arms):
