@@ -210,6 +210,29 @@ def test_the_buig_follows_realised_subsidy_spending_from_2022_and_is_fixed_befor
     expected = factor * realised["spend_instrument_wage_subsidy"].iloc[:-1].to_numpy()
     start_subsidy = fixed["grant_pwet_income"].iloc[0] - (realised["grant_pwet_income"].iloc[1] - expected[0])
     assert np.allclose(follows + start_subsidy, expected)
+    # Euro for euro, whatever the grant factor: from year 2 the grant moves as last year's subsidy spending did.
+    scaled = {"grant.subsidy_financing": "realised", "grant.buig_factor": 0.8}
+    frame = _run("compartmentalised", params=scaled)
+    grant, spent = frame["grant_pwet_income"].to_numpy(), frame["spend_instrument_wage_subsidy"].to_numpy()
+    assert np.allclose(np.diff(grant[1:]), np.diff(spent[:-1]))
+    assert not np.allclose(np.diff(spent[:-1]), 0.0)
+
+
+def test_the_transformation_desks_grants_follow_its_clients():
+    """Gradual funding: the desk holding three of the four benefit recipients gets three quarters of the participation grant."""
+    clients = [{"on_benefit": True, "desk": 1, "desk_draw": draw} for draw in (0.0, 0.0, 0.0, 1.0)]
+    for rule, share in (("follows-clients", 0.75), ("share", 0.5)):
+        world = tiny(clients, share=0.5, overrides={"desk.gradual_budget": rule})
+        holders = world.actors.holders
+        holders[Holder.PWET_PARTICIPATION].set_grant(100_000.0)
+        holders[Holder.WMO].set_grant(0.0)
+        world.year.index = 1
+        opening.run(*world.inputs)
+        rows = world.rows()
+        opening.follow_the_clients(world.pop, rows, world.year.handled(world.pop.desk_draw[rows]), world.year,
+                                   world.actors, world.p)
+        assert holders[Holder.POOLED].grant == pytest.approx(share * 100_000.0), rule
+        assert holders[Holder.PWET_PARTICIPATION].grant == pytest.approx((1 - share) * 100_000.0), rule
 
 
 def test_discretionary_instruments_are_the_pwet_reintegration_instruments():

@@ -298,3 +298,25 @@ def test_under_partitions_a_wmo_guidance_client_can_take_sheltered_work_but_a_da
                                   world.actors, world.p)
     assert world.pop.employment[0] == Status.SHELTERED_WORK
     assert world.pop.employment[1] != Status.SHELTERED_WORK and world.pop.holds(rows, DAY_BITS)[1]
+
+
+def test_beschut_werk_is_an_obligation_up_to_the_places_and_the_greatest_need_goes_first():
+    """Pw art. 10b: the places are offered whatever the discretionary money; the lowest wage value in the band first."""
+    band = {"on_benefit": True, "desk": Desk.PWET}
+    world = tiny([{**band, "wage": 0.25}, {**band, "wage": 0.12}], share=0.0, sheltered_places=1)
+    for holder in world.actors.holders.values():
+        holder.open_year(0.0, 0.0)  # no money left for anything discretionary
+    rows = world.rows()
+    allocation.allocate_sheltered(world.pop, rows, np.zeros(len(rows), bool), world.year, world.funding,
+                                  world.actors, world.p)
+    assert world.pop.employment[1] == Status.SHELTERED_WORK and world.pop.employment[0] != Status.SHELTERED_WORK
+
+
+def test_on_one_desks_caseload_the_wmo_assessment_comes_before_a_trajectory():
+    """Wmo 2015 art. 2.3.2: room for one client at the pooled desk goes to the resident the right requires assessing."""
+    needs_care = {d: SEVERE for d in (Domain.MENTAL, Domain.DEBTS, Domain.ISOLATION, Domain.HOUSEHOLD, Domain.ADDICTION)}
+    world = tiny([{"wage": 0.95, "on_benefit": True, "desk": Desk.PWET},
+                  {"wage": 0.05, "desk": Desk.WMO, "sev": needs_care}], share=1.0, caseload=1)
+    allocation.run(*world.inputs)
+    assert world.pop.holds(world.rows(), 1 << int(Instrument.GUIDANCE))[1]
+    assert world.pop.provisions[0] == 0, "no room left for the trajectory"

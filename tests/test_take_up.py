@@ -15,6 +15,7 @@ from model.constants import Domain, Status
 from model.parameters import PARAMETERS
 from model.phases import access
 from model.reporters import INDICATORS
+from model.year import YearState
 from model.rules import benefit as ben
 from tests.tiny import tiny
 
@@ -103,3 +104,24 @@ def test_residents_out_of_sight_have_own_income_and_claimants_can_hold_top_ups(d
     share = entitlement.population_top_up_share(pop, rows, default_run.p)[on_benefit]
     assert (share < 1 - _value("take_up.full_benefit_income")).any()  # some claim a top-up only
     assert np.median(share) == pytest.approx(1.0)  # most claimants receive a full benefit
+
+
+def test_a_household_that_declines_a_top_up_declines_it_again_when_found_next_year():
+    """Non-take-up is persistent [ISZW21]: the inclination to claim is drawn once, so the same top-up found again is
+    declined again, in every world where it was declined the first time."""
+    declined_twice = declined_once = 0
+    for key in range(60):
+        world = tiny([IN_NEED], key=key, overrides={"access.reach_base": 0.0, "practice.outreach": 1.0,
+                                                   "inflow.benefit_reports_per_inhabitant": 0.0})
+        pop, rows = world.pop, world.rows()
+        pop.own_income[rows[0]] = 0.8 * entitlement.population_benefit(pop, rows, world.p)[0]
+        access.run(*world.inputs)
+        if pop.on_benefit[0]:
+            continue
+        declined_once += 1
+        world.year = YearState(index=1, share=0.0, slack=world.year.slack)
+        world.year.track(pop.n)
+        access.run(*world.inputs)
+        declined_twice += int(not pop.on_benefit[0])
+    assert declined_once > 20  # most decline a small top-up [SCP07]
+    assert declined_twice == declined_once
