@@ -15,8 +15,8 @@ from model.constants import Domain, Status
 from model.parameters import PARAMETERS
 from model.phases import access
 from model.reporters import INDICATORS
-from model.year import YearState
 from model.rules import benefit as ben
+from model.year import YearState
 from tests.tiny import tiny
 
 SEVERE = 0.9
