@@ -33,16 +33,19 @@ from analysis.compare import compare, format_business_case, format_table, paybac
 from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.arms import build_arms, describe, practice_bundle
-from experiments.desk_parts import desk_parts, format_desk_parts
+from experiments.batch import Task, batch_size, run_tasks
+from experiments.desk_parts import desk_parts, desk_plan, format_desk_parts
 from experiments.explain import (
     LABELS,
     coalition_design,
+    coalition_tasks,
+    decompose_runs,
     format_decomposition,
     format_money_effects,
     run_decomposition,
 )
 from experiments.limits import STATED, parse_limits
-from experiments.runner import replication_seeds, run_comparison
+from experiments.runner import comparison_plan, replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, InputError, Values, resolve_overrides, show, show_path, whole_number
@@ -50,6 +53,7 @@ from model.personas import PERSONAS, check_names
 
 REGIMES = PARAMETERS.get("scenario.regime").choices
 DEFAULT_REPLICATIONS = 10
+COALITION_RUNS = "coalitions.parquet"  # the decomposition's coalition runs in a run folder
 DEFAULT_SEED = 20261122
 DEFAULT_VALIDATION_REPLICATIONS = 20
 
@@ -117,7 +121,7 @@ def _practice_options(p: argparse.ArgumentParser) -> None:
                         "scenario's practices): a TOML file of practice.* levers, or none for no bundle arm "
                         "(default: experiments/scenarios/pooling_practices.toml, arm 'integrated + pooling practices')")
     p.add_argument("--workers", type=_positive_int, default=None,
-                   help="local Dask worker processes for the decomposition's runs (default: cores)")
+                   help="local worker processes for the runs (default: every core; explain: Dask workers)")
 
 
 def _output_options(p: argparse.ArgumentParser, what: str) -> None:
@@ -139,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "scenario's regime, or integrated)")
     run.add_argument("--replications", type=_positive_int, default=DEFAULT_REPLICATIONS,
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
+    run.add_argument("--report", action="store_true",
+                     help="also write the report (report.html with its tables and figures) into the results folder")
     run.add_argument("--events", action="store_true",
                      help="also store every resident's transitions as events.parquet (synthetic microdata)")
     _practice_options(run)
@@ -260,13 +266,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.time()
     events: list | None = [] if args.events else None
     progress = False if args.no_progress else None
-    frame = run_comparison(values, regimes, args.replications, args.seed, progress=progress, events=events, arms=arms)
+    plan = _run_plan(args, arms, explained)
+    results = run_tasks(plan, workers=args.workers, progress=progress)
+    batch = batch_size(plan, args.workers)
+    frame = run_comparison(values, regimes, args.replications, args.seed, events=events, arms=arms, results=results)
     summaries = run_summaries(frame)
     comparison = compare(summaries, names)
     cases = payback(frame, names)
     table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
         format_business_case(cases, names)
-    text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, out_parent, progress)
+    text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
     table += text
     label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed}
 
@@ -289,7 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             regimes=regimes,
             practices=_bundle_record(arms),
             decomposition={"arm": arms[-1].name, "against": arms[0].name,
-                           "sweep": str(decomposition["folder"])} if decomposition else None,
+                           "runs": COALITION_RUNS} if decomposition else None,
             replications=args.replications,
             root_seed=args.seed,
             replication_seeds=replication_seeds(args.seed, args.replications),
@@ -297,6 +306,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             overrides=overrides,
             parameters=dict(values),
             arm_parameters={arm.name: dict(arm.values) for arm in arms},
+            runs=batch,
             seconds=round(time.time() - started, 2),
         )
 
@@ -314,6 +324,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(table)
         print(f"\nResults written to {final}/")
+    if args.report:
+        _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -335,21 +347,34 @@ def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, 
     return arms, explained
 
 
-def _explanations(args, arms, explained, values, frame, out_parent, progress):
+def _run_plan(args: argparse.Namespace, arms, explained) -> list[Task]:
+    """Every run ``ontschot run`` needs: the arms, the decomposition's coalitions, the desk parts (each made once)."""
+    tasks = [task for _, _, task in comparison_plan(arms, args.replications, args.seed, events=args.events)]
+    if explained is not None:
+        tasks += coalition_tasks(explained[0])
+    funding_alone = _funding_alone(arms)
+    if funding_alone is not None and not args.no_explain:
+        tasks += [task for _, _, task in desk_plan(funding_alone[0].values, funding_alone[1].values,
+                                                   args.replications, args.seed)]
+    return tasks
+
+
+def _explanations(args, arms, explained, values, frame, results):
     """Below the table: the bundle arm's decomposition, what the funding alone consists of, and the audit.
 
-    Returns the text and the decomposition, the desk parts (None when not run) and the audit's checks.
+    Every run they need is in ``results`` (``_run_plan``). Returns the text and the decomposition,
+    the desk parts (None when not run) and the audit's checks.
     """
     text, decomposition, desk = "", None, None
     if explained is not None:
-        decomposition = run_decomposition(*explained, out_parent, workers=args.workers, progress=progress,
-                                          arm=arms[-1].name, against=arms[0].name)
+        decomposition = decompose_runs(*explained, results, arm=arms[-1].name, against=arms[0].name)
         text += "\n\n" + format_decomposition(decomposition["table"], explained[1],
                                                f"{arms[-1].name} minus {arms[0].name}")
         text += format_money_effects(decomposition["money"])
     funding_alone = _funding_alone(arms)
     if funding_alone is not None and not args.no_explain:
-        desk = desk_parts(funding_alone[0].values, funding_alone[1].values, args.replications, args.seed)
+        desk = desk_parts(funding_alone[0].values, funding_alone[1].values, args.replications, args.seed,
+                          results=results)
         text += "\n\n" + format_desk_parts(desk["table"], LABELS)
     checks = audit(frame, one_trajectory(values))
     text += "\n\n" + format_audit(checks)
@@ -401,6 +426,8 @@ def _write_decomposition(folder: Path, decomposition: dict) -> None:
     decomposition["table"].to_csv(folder / "decomposition.csv", index=False)
     decomposition["money"].to_csv(folder / "decomposition_money.csv", index=False)
     decomposition["per_replication"].to_csv(folder / "decomposition_replications.csv", index=False)
+    if "runs" in decomposition:  # made by ``ontschot run`` in its own batch: kept with the results
+        decomposition["runs"].to_parquet(folder / COALITION_RUNS, index=False)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -605,16 +632,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis.report import build_report, report_paths
     from analysis.report.load import latest_run
 
     folder = latest_run(args.results) if args.latest else Path(args.results)
     out = Path(args.out) if args.out else folder / "report.html"
     if out.is_dir():
         out = out / "report.html"
-    written = build_report(folder, out)
-    print(f"Report written to {written} (tables and figures in {report_paths(written)[1]}/)")
+    _report(folder, out)
     return 0
+
+
+def _report(folder: Path, out: Path, stream=None) -> None:
+    """Build the report of a results folder and say where it is."""
+    from analysis.report import build_report, report_paths
+
+    written = build_report(folder, out)
+    print(f"Report written to {written} (tables and figures in {report_paths(written)[1]}/)", file=stream)
 
 
 def cmd_params(args: argparse.Namespace) -> int:

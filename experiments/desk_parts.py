@@ -21,13 +21,15 @@ says how much they interact.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.compare import run_summaries, t_interval
-from experiments.runner import replication_seeds, run_values
+from experiments.batch import Result, Task, run_tasks
+from experiments.runner import replication_seeds
 from model.desks import as_law_desks
 from model.parameters import PARAMETERS, Values
 
@@ -50,17 +52,33 @@ def desk_runs(baseline: Values, pooled: Values) -> dict[str, tuple[str, Values]]
     return runs
 
 
-def desk_parts(baseline: Values, pooled: Values, replications: int, seed: int) -> dict[str, Any]:
-    """Run the attribution on paired seeds; returns ``{"table", "per_replication"}`` (means and 95% t intervals)."""
+def desk_plan(baseline: Values, pooled: Values, replications: int, seed: int) -> list[tuple[int, str, Task]]:
+    """The attribution's runs: (replication, part name, task) for every replication and run of ``desk_runs``."""
     runs = desk_runs(baseline, pooled)
+    return [(rep, name, Task(values, run_seed)) for rep, run_seed in enumerate(replication_seeds(seed, replications))
+            for name, (_, values) in runs.items()]
+
+
+def desk_parts(baseline: Values, pooled: Values, replications: int, seed: int,
+               results: Mapping[str, Result] | None = None, workers: int | None = None) -> dict[str, Any]:
+    """Run the attribution on paired seeds; returns ``{"table", "per_replication"}`` (means and 95% t intervals).
+
+    Runs already in ``results`` (run id -> result) are not made again; the rest run on ``workers`` processes.
+    """
+    runs = desk_runs(baseline, pooled)
+    plan = desk_plan(baseline, pooled, replications, seed)
+    done = dict(results or {})
+    missing = [task for _, _, task in plan if task.run_id not in done]
+    if missing:
+        done.update(run_tasks(missing, workers=workers, progress=False))
+    summaries: dict[int, dict[str, pd.Series]] = {}
+    for rep, name, task in plan:
+        frame = done[task.run_id].frame.copy()
+        frame.insert(0, "arm", name)
+        frame.insert(1, "replication", rep)
+        summaries.setdefault(rep, {})[name] = run_summaries(frame).iloc[0]
     rows = []
-    for rep, run_seed in enumerate(replication_seeds(seed, replications)):
-        summary = {}
-        for name, (_, values) in runs.items():
-            frame = run_values(values, run_seed)
-            frame.insert(0, "arm", name)
-            frame.insert(1, "replication", rep)
-            summary[name] = run_summaries(frame).iloc[0]
+    for rep, summary in summaries.items():
         for indicator in INDICATORS:
             base, full = summary["baseline"][indicator], summary["pooled"][indicator]
             parts = {TOTAL: full - base, ONE_POT: summary[ONE_POT][indicator] - base}

@@ -15,6 +15,7 @@ Means and 95% t intervals are taken over replications.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import SUMMARIES, run_summaries, t_interval
+from experiments.batch import Result, Task
 from experiments.design import DEFAULT_RETRIES, Design
 from model.parameters import PARAMETERS, InputError, Values
 
@@ -241,6 +243,47 @@ def format_decomposition(table: pd.DataFrame, found: list[Player], arms: str) ->
 
 def _show(row: pd.Series) -> str:
     return f"{row['mean']:+,.1f} [{row['ci_low']:+,.1f}, {row['ci_high']:+,.1f}]"
+
+
+def coalition_tasks(design: Design) -> list[Task]:
+    """Every coalition run of the design as a batch task (``experiments.batch``)."""
+    return [Task(spec.values, spec.seed) for spec in design.plan()]
+
+
+def coalition_frame(design: Design, results: Mapping[str, Result]) -> pd.DataFrame:
+    """The coalition runs as the sweep engine stores them (run id, point, replication, varied values), from batch results.
+
+    Raises:
+        InputError: a coalition run is not among the results.
+    """
+    frames = []
+    for spec in design.plan():
+        result = results.get(spec.run_id)
+        if result is None:
+            raise InputError(f"the decomposition needs coalition run {spec.run_id} (point {spec.point}, replication "
+                             f"{spec.replication}), which was not run")
+        frame = result.frame.copy()
+        frame.insert(0, "run_id", spec.run_id)
+        frame.insert(1, "point", spec.point)
+        frame.insert(3, "replication", spec.replication)
+        for key, value in spec.varied.items():
+            frame[f"param:{key}"] = value
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def decompose_runs(design: Design, found: list[Player], results: Mapping[str, Result], arm: str = "",
+                   against: str = "") -> dict[str, Any]:
+    """The decomposition from runs made in this process's batch (``ontschot run``), without a sweep folder.
+
+    Returns ``{"table", "per_replication", "money", "runs"}``; ``runs`` is every coalition run's frame,
+    stored with the results so the decomposition can be redone from the run folder alone.
+    """
+    frame = coalition_frame(design, results)
+    table, per_rep = decompose(frame, design, found)
+    money = money_effects(frame, design, found).assign(arm=arm, against=against)
+    return {"table": table.assign(arm=arm, against=against), "per_replication": per_rep.assign(arm=arm, against=against),
+            "money": money, "runs": frame}
 
 
 def run_decomposition(design: Design, found: list[Player], parent: Path, workers: int | None = None,

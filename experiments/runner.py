@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from experiments.arms import Arm
+from experiments.batch import Result, Task, run_tasks
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, Values, as_values
 
@@ -50,6 +50,13 @@ def run_one(regime: str, seed: int, overrides: Mapping[str, Any]) -> pd.DataFram
     return run_values(PARAMETERS.resolve({**overrides, "scenario.regime": regime}), seed)
 
 
+def comparison_plan(arms: Sequence[Arm], replications: int, root_seed: int,
+                    events: bool = False) -> list[tuple[int, Arm, Task]]:
+    """The comparison's runs in reporting order: (replication, arm, task), replication-major."""
+    seeds = replication_seeds(root_seed, replications)
+    return [(rep, arm, Task(arm.values, seed, events)) for rep, seed in enumerate(seeds) for arm in arms]
+
+
 def run_comparison(
     params: Mapping[str, Any],
     regimes: Iterable[str],
@@ -58,6 +65,8 @@ def run_comparison(
     progress: bool | None = None,
     events: list[pd.DataFrame] | None = None,
     arms: Sequence[Arm] | None = None,
+    workers: int | None = None,
+    results: Mapping[str, Result] | None = None,
 ) -> pd.DataFrame:
     """All arms x replications, paired by seed; one tidy frame with ``arm`` and ``replication`` columns.
 
@@ -65,7 +74,8 @@ def run_comparison(
     or plain overrides, validated once here) with ``scenario.regime`` changed. ``arms``
     (``experiments.arms.build_arms``) gives each arm its own name and values; ``regimes`` is then
     ignored. With ``events`` (a list), each run's event history is appended to it, with ``arm`` and
-    ``replication`` columns.
+    ``replication`` columns. The runs are made on ``workers`` processes (``experiments.batch``);
+    those already in ``results`` (run id -> result, e.g. made for the decomposition) are not run again.
     """
     if arms is None:
         values = as_values(params)
@@ -73,25 +83,21 @@ def run_comparison(
     names = [arm.name for arm in arms]
     if len(set(names)) != len(names):
         raise ValueError(f"two arms share a name: {names}")
-    seeds = replication_seeds(root_seed, replications)
-    plan = [(rep, seed, arm) for rep, seed in enumerate(seeds) for arm in arms]
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = None
-    if show:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(plan), desc="runs", unit="run", file=sys.stderr)
+    plan = comparison_plan(arms, replications, root_seed, events is not None)
+    done = dict(results or {})
+    missing = [task for _, _, task in plan if task.run_id not in done or (task.events and done[task.run_id].events is None)]
+    if missing:
+        done.update(run_tasks(missing, workers=workers, progress=progress))
     frames = []
-    for rep, seed, arm in plan:
-        frame = run_values(arm.values, seed, events)
+    for rep, arm, task in plan:
+        result = done[task.run_id]
+        frame = result.frame.copy()
         frame.insert(0, "arm", arm.name)
         frame.insert(2, "replication", rep)
         if events is not None:
-            events[-1].insert(0, "arm", arm.name)
-            events[-1].insert(2, "replication", rep)
+            history = result.events.copy()
+            history.insert(0, "arm", arm.name)
+            history.insert(2, "replication", rep)
+            events.append(history)
         frames.append(frame)
-        if bar:
-            bar.update(1)
-    if bar:
-        bar.close()
     return pd.concat(frames, ignore_index=True)

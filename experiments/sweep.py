@@ -443,6 +443,35 @@ def _forget_failure(out: Path, run: str) -> None:
         raise StoreWriteError(f"cannot remove failures/{run}.json in '{out}': {os_reason(exc)}") from None
 
 
+class WorkerHomes:
+    """Runs that start from the same spun-up state go to the same worker, which keeps that state after the first.
+
+    A model first spins up (``scenario.spin_up_years``); a worker process keeps the spun-up state per
+    seed and spin-up values (``model.model``), so the regimes of a design point, and points that
+    differ only in policy levers, spin up once per worker. Each such group gets a home worker, round
+    robin in the order the groups are met; the restriction is loose, so the scheduler still gives a
+    run to another worker when its home is gone or the others are idle (work stealing).
+    """
+
+    def __init__(self, client):
+        try:
+            self.workers = sorted(client.scheduler_info()["workers"])
+        except Exception:  # a client that cannot say (e.g. a test double): no preference
+            self.workers = []
+        self.homes: dict[tuple, str] = {}
+
+    def of(self, spec: RunSpec) -> dict:
+        """Keyword arguments of ``client.submit`` for this run: its home worker, or none."""
+        if not self.workers:
+            return {}
+        from model.model import spin_up_signature
+
+        group = (spec.seed, spin_up_signature(spec.values))
+        if group not in self.homes:
+            self.homes[group] = self.workers[len(self.homes) % len(self.workers)]
+        return {"workers": [self.homes[group]], "allow_other_workers": True}
+
+
 def _execute(design: Design, out: Path, todo: list[RunSpec], client, summary: dict, progress: bool | None,
              on_result, damaged_ids: set[str]) -> None:
     """Submit the runs (a window at a time), collect them, release each result once it is saved."""
@@ -459,10 +488,11 @@ def _execute(design: Design, out: Path, todo: list[RunSpec], client, summary: di
     waiting = iter(todo)
     in_flight: dict[str, object] = {}
     queue = as_completed()
+    home = WorkerHomes(client)
 
     def submit(spec: RunSpec) -> None:
         key = f"run-{spec.run_id}-{attempts[spec.run_id]}"
-        future = client.submit(run_task, spec, str(out), key=key, pure=False)
+        future = client.submit(run_task, spec, str(out), key=key, pure=False, **home.of(spec))
         in_flight[key] = future
         queue.add(future)
 

@@ -187,10 +187,8 @@ class SocialDomainModel(mesa.Model):
     # ------------------------------------------------------------------ the spun-up state, shared by the arms
     def _spun_up_key(self) -> tuple | None:
         """What decides the spun-up state: the random-stream key and every value of the spin-up's parameters."""
-        if self.p["scenario.spin_up_years"] <= 0:
-            return None
-        base = spin_up_values(self.p)
-        return int(self.streams.key), tuple(sorted((k, repr(dict.__getitem__(base, k))) for k in base))
+        signature = spin_up_signature(self.p)
+        return None if signature is None else (int(self.streams.key), signature)
 
     def _keep_spun_up(self) -> None:
         """Keep a copy of the spun-up state for the next model of this process with the same key (every arm, every coalition).
@@ -391,6 +389,14 @@ def spin_up_values(p: Values) -> Values:
     base = Values(p)
     base.update(changes)  # shipped defaults and a value the run already holds: allowed, so not checked again
     return base
+
+
+def spin_up_signature(p: Values) -> tuple | None:
+    """Every value the spin-up depends on besides the seed (None without a spin-up): runs alike in it share the spun-up state."""
+    if p["scenario.spin_up_years"] <= 0:
+        return None
+    base = spin_up_values(p)
+    return tuple(sorted((k, repr(dict.__getitem__(base, k))) for k in base))
 
 
 def _indicator(name: str, model: SocialDomainModel) -> float:

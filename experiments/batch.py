@@ -1,0 +1,159 @@
+"""Every run a command needs, run once: deduplicated by run id, grouped by spun-up state, on the machine's cores.
+
+``ontschot run`` needs the arms of the comparison, the coalitions of the decomposition and the runs
+of the desk parts. Many are the same run: the baseline arm is the empty coalition, the integrated arm
+the coalition "pooling the money", the bundle arm the full coalition, and the desk parts start from the
+baseline and the integrated arm. A run is its resolved parameter values and its seed
+(``experiments.design.run_id``), so each is made once here and its frame handed to every part that
+needs it.
+
+The runs that start from the same spun-up state (one seed; the same values but for the policy levers)
+go to one worker process, in one go: every model after the first starts from the spun-up state the
+worker kept (``model.model``), instead of spinning up again.
+Workers are local processes forked from this one (no scheduler to start, nothing to import again);
+results are the same for any number of workers, since a run depends only on its values and seed.
+For many machines use the sweep engine (``experiments.sweep`` on Dask).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from model.parameters import Values
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run wanted: resolved values and a seed; ``events`` asks for its event history too."""
+
+    values: Values
+    seed: int
+    events: bool = False
+
+    @property
+    def run_id(self) -> str:
+        from experiments.design import run_id  # design imports the runner, which imports this module
+
+        return run_id(self.values, self.seed)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A run's tidy yearly frame (labelled with regime and seed, as ``runner.run_values``) and its events."""
+
+    frame: pd.DataFrame
+    events: pd.DataFrame | None
+
+
+def unique_tasks(tasks: Iterable[Task]) -> dict[str, Task]:
+    """Run id -> task, each run once (in first-seen order); a run asked for with and without events keeps them."""
+    found: dict[str, Task] = {}
+    for task in tasks:
+        rid = task.run_id
+        if rid in found:
+            if task.events and not found[rid].events:
+                found[rid] = task
+        else:
+            found[rid] = task
+    return found
+
+
+def by_spin_up(tasks: dict[str, Task]) -> list[list[tuple[str, Task]]]:
+    """The runs in groups that start from the same spun-up state (the seed and ``spin_up_signature``), in first-seen order."""
+    from model.model import spin_up_signature
+
+    groups: dict[tuple, list[tuple[str, Task]]] = {}
+    for rid, task in tasks.items():
+        groups.setdefault((task.seed, spin_up_signature(task.values)), []).append((rid, task))
+    return list(groups.values())
+
+
+def _run_group(group: Sequence[tuple[str, Task]]) -> list[tuple[str, Result]]:
+    """Run one group's runs one after another in this process (the first spins up, the rest reuse it)."""
+    from experiments.runner import run_values
+
+    out = []
+    for rid, task in group:
+        events: list[pd.DataFrame] | None = [] if task.events else None
+        frame = run_values(task.values, task.seed, events)
+        out.append((rid, Result(frame, events[0] if events else None)))
+    return out
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def used_workers(groups: int, workers: int | None = None) -> int:
+    """The processes a batch of ``groups`` runs on: as asked (every core by default), at most one per group."""
+    return min(default_workers() if workers is None else workers, max(groups, 1))
+
+
+def batch_size(tasks: Sequence[Task], workers: int | None = None) -> dict[str, int]:
+    """What a batch amounts to: runs asked for, distinct runs made, processes used (for the manifest)."""
+    wanted = unique_tasks(tasks)
+    return {"planned": len(tasks), "made": len(wanted), "workers": used_workers(len(by_spin_up(wanted)), workers)}
+
+
+def _context():
+    """Fork where the platform has it (the workers inherit everything imported), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_tasks(tasks: Iterable[Task], workers: int | None = None, progress: bool | None = None) -> dict[str, Result]:
+    """Run every distinct task once; run id -> result.
+
+    Args:
+        tasks: the runs wanted (duplicates allowed: each distinct run is made once).
+        workers: processes; ``None`` uses every core, 1 runs in this process.
+        progress: a progress bar on stderr (``None``: when stderr is a terminal).
+    """
+    wanted = unique_tasks(tasks)
+    groups = by_spin_up(wanted)
+    workers = used_workers(len(groups), workers)
+    show = sys.stderr.isatty() if progress is None else progress
+    results: dict[str, Result] = {}
+    if workers <= 1:
+        bar = _bar(show, len(wanted))
+        for group in groups:
+            results.update(_run_group(group))
+            _advance(bar, len(group))
+        _close(bar)
+        return results
+    # The pool is made before the progress bar: a fork must not copy a running monitor thread.
+    with _context().Pool(workers) as pool:
+        bar = _bar(show, len(wanted))
+        for done in pool.imap_unordered(_run_group, groups):
+            results.update(done)
+            _advance(bar, len(done))
+        _close(bar)
+    return results
+
+
+def _bar(show: bool, total: int):
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="runs", unit="run", file=sys.stderr)
+
+
+def _advance(bar, n: int) -> None:
+    if bar is not None:
+        bar.update(n)
+
+
+def _close(bar) -> None:
+    if bar is not None:
+        bar.close()
