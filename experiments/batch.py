@@ -105,10 +105,10 @@ def batch_size(tasks: Sequence[Task], workers: int | None = None) -> dict[str, i
     return {"planned": len(tasks), "made": len(wanted), "workers": used_workers(len(by_spin_up(wanted)), workers)}
 
 
-def _context():
-    """Fork where the platform has it (the workers inherit everything imported), else spawn."""
+def fork_pool(workers: int):
+    """A pool of local processes: forked where the platform can (they inherit everything imported), else spawned."""
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
 
 
 def run_tasks(tasks: Iterable[Task], workers: int | None = None, progress: bool | None = None) -> dict[str, Result]:
@@ -132,7 +132,7 @@ def run_tasks(tasks: Iterable[Task], workers: int | None = None, progress: bool 
         _close(bar)
         return results
     # The pool is made before the progress bar: a fork must not copy a running monitor thread.
-    with _context().Pool(workers) as pool:
+    with fork_pool(workers) as pool:
         bar = _bar(show, len(wanted))
         for done in pool.imap_unordered(_run_group, groups):
             results.update(done)

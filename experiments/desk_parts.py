@@ -71,12 +71,15 @@ def desk_parts(baseline: Values, pooled: Values, replications: int, seed: int,
     missing = [task for _, _, task in plan if task.run_id not in done]
     if missing:
         done.update(run_tasks(missing, workers=workers, progress=False))
-    summaries: dict[int, dict[str, pd.Series]] = {}
+    frames = []
     for rep, name, task in plan:
         frame = done[task.run_id].frame.copy()
         frame.insert(0, "arm", name)
         frame.insert(1, "replication", rep)
-        summaries.setdefault(rep, {})[name] = run_summaries(frame).iloc[0]
+        frames.append(frame)
+    summaries: dict[int, dict[str, pd.Series]] = {}
+    for _, row in run_summaries(pd.concat(frames, ignore_index=True)).iterrows():
+        summaries.setdefault(int(row["replication"]), {})[row["arm"]] = row
     rows = []
     for rep, summary in summaries.items():
         for indicator in INDICATORS:

@@ -8,6 +8,8 @@ import html
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from analysis.report import figures, tables
 from analysis.report.load import DECOMPOSITION, Results, load_results
 from analysis.report.taskfields import BUDGETS, NOT_MODELLED, TASK_FIELDS
 from experiments.arms import describe_funding, describe_practices
+from experiments.batch import default_workers, fork_pool
 from experiments.store import OutputError, check_output_folder, os_reason
 from model.parameters import PARAMETERS, show_path
 
@@ -100,6 +103,7 @@ class Page:
         self.parts: list[str] = []
         self.csv: dict[str, pd.DataFrame] = {}
         self.png: dict[str, bytes] = {}
+        self.pending: list[tuple[str, Callable[[], bytes], str, int]] = []  # name, drawing, caption, place in parts
 
     def add(self, text: str) -> None:
         self.parts.append(text)
@@ -121,12 +125,31 @@ class Page:
             body.append(f"<tr{key}>{cells}</tr>")
         self.add(f"<table id='{_e(name)}'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
-    def figure(self, name: str, png: bytes, caption: str) -> None:
-        """An embedded figure (base64 PNG), also stored as ``<name>.png``."""
-        self.png[name] = png
-        data = base64.b64encode(png).decode("ascii")
-        self.add(f"<figure id='fig-{_e(name)}'><img alt='{_e(caption)}' src='data:image/png;base64,{data}'>"
-                 f"<figcaption class='note'>{_e(caption)}</figcaption></figure>")
+    def figure(self, name: str, draw: Callable[[], bytes], caption: str) -> None:
+        """An embedded figure (base64 PNG), also stored as ``<name>.png``; drawn later by ``draw_figures``."""
+        self.pending.append((name, draw, caption, len(self.parts)))
+        self.add(f"<!-- figure {_e(name)} -->")  # its place, filled when drawn
+
+    def draw_figures(self, workers: int | None = None) -> None:
+        """Draw every pending figure, on the machine's cores (each figure is independent and drawn from tables)."""
+        drawings = [draw for _, draw, _, _ in self.pending]
+        workers = min(len(drawings), default_workers() if workers is None else workers)
+        if workers > 1:
+            with fork_pool(workers) as pool:
+                pngs = pool.map(_draw, drawings, chunksize=1)
+        else:
+            pngs = [draw() for draw in drawings]
+        for (name, _, caption, place), png in zip(self.pending, pngs, strict=True):
+            self.png[name] = png
+            data = base64.b64encode(png).decode("ascii")
+            self.parts[place] = (f"<figure id='fig-{_e(name)}'><img alt='{_e(caption)}' "
+                                 f"src='data:image/png;base64,{data}'><figcaption class='note'>{_e(caption)}"
+                                 "</figcaption></figure>")
+        self.pending = []
+
+
+def _draw(draw: Callable[[], bytes]) -> bytes:
+    return draw()
 
 
 def _arm_columns(results: Results) -> list[str]:
@@ -169,6 +192,7 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
     _assumptions(page, results)
     _how_to_read(page, results)
     page.csv["runs"] = tables.summaries_frame(results)
+    page.draw_figures()
     _write(page, results, out_html, files)
     return out_html
 
@@ -298,7 +322,7 @@ def _over_time(page: Page, results: Results) -> None:
     _section(page, "over-time")
     series = tables.timeseries(results)
     page.csv["timeseries"] = series
-    page.figure("timeseries", figures.timeseries(series, results.arms, tables.switch_year(results)),
+    page.figure("timeseries", partial(figures.timeseries, series, results.arms, tables.switch_year(results)),
                 "Per year: mean over replications with its 95% band, per arm.")
 
 
@@ -334,7 +358,7 @@ def _business_case(page: Page, results: Results, cases) -> None:
         totals_all.append(t.assign(arm=case.arm, payback_year=case.payback_year, payback=case.payback_status))
     page.csv["business_case_yearly"] = pd.concat(yearly_all, ignore_index=True)
     page.csv["business_case_totals"] = pd.concat(totals_all, ignore_index=True)
-    page.figure("business_case", figures.business_case(cases),
+    page.figure("business_case", partial(figures.business_case, cases),
                 "Cumulative net position per budget and for the municipality; the payback year is dotted.")
     page.para("The payback year is the first year from which the municipality's cumulative net position stays at or "
               "above zero to the horizon, after it has been below zero.", "note")
@@ -362,7 +386,7 @@ def _wrong_pocket(page: Page, cases) -> None:
                   f"{'n/a' if total <= 0 else f'{off / total:.0%}'}.", "note")
         frames.append(m.reset_index().melt(id_vars="pays", var_name="gains", value_name="eur_m").assign(arm=arm))
     page.csv["wrong_pocket"] = pd.concat(frames, ignore_index=True)
-    page.figure("wrong_pocket", figures.wrong_pocket(matrices), "Who pays (rows), who gains (columns), EUR m.")
+    page.figure("wrong_pocket", partial(figures.wrong_pocket, matrices), "Who pays (rows), who gains (columns), EUR m.")
 
 
 def _municipal_budget(page: Page, results: Results, salary: dict[str, float]) -> None:
@@ -374,7 +398,7 @@ def _municipal_budget(page: Page, results: Results, salary: dict[str, float]) ->
     page.para("EUR million over the horizon per task field of the BBV (Besluit begroting en verantwoording provincies "
               "en gemeenten), programme 6 Sociaal domein. Not modelled: "
               + "; ".join(f"{k} {TASK_FIELDS[k]} ({v})" for k, v in NOT_MODELLED.items()) + ".", "note")
-    page.figure("task_fields", figures.task_fields(table, results.arms), "Spending per BBV task field (EUR m).")
+    page.figure("task_fields", partial(figures.task_fields, table, results.arms), "Spending per BBV task field (EUR m).")
     mapping = tables.cost_line_table()
     page.add("<details><summary>Which instrument and which staff go where, and the source</summary>")
     page.table("cost-lines", list(mapping.columns), mapping.astype(str).values.tolist(), list(mapping["model name"]),
@@ -394,7 +418,7 @@ def _groups(page: Page, results: Results) -> None:
         page.table(f"groups-{measure}", ["group", *_arm_columns(results)], rows,
                    [f"{r['group_by']}:{r['group']}" for _, r in part.iterrows()])
     page.csv["groups"] = table
-    page.figure("groups", figures.groups(table, results.arms), "Moves into paid work by group (95% intervals).")
+    page.figure("groups", partial(figures.groups, table, results.arms), "Moves into paid work by group (95% intervals).")
 
 
 def _social_firm(page: Page, results: Results) -> None:
@@ -409,7 +433,7 @@ def _social_firm(page: Page, results: Results) -> None:
     page.table("firm-dropout", ["disability", *(f"{a}: starts / drop-out share" for a in results.arms)], rows,
                list(dropout["disability"]), data=dropout)
     series = tables.timeseries(results, ("firm_utilisation",))
-    page.figure("social_firm", figures.firm(series, results.arms, tables.switch_year(results)),
+    page.figure("social_firm", partial(figures.firm, series, results.arms, tables.switch_year(results)),
                 "Occupied share of the social firm's places per year (95% band).")
     page.para("Lock-in is the firm keeping a client past the planned end of the trajectory; a high lock-in count next "
               "to a low share into paid work is the pattern the sources warn about [SR].", "note")
@@ -445,7 +469,7 @@ def _decomposition(page: Page, results: Results) -> None:
     off = check[(check["total"] - check["sum_of_parts"]).abs() > 1e-6 * check["total"].abs().clip(lower=1)]
     if len(off):
         page.para("Note: for " + ", ".join(off["indicator"]) + " the parts do not add up to the total.", "note")
-    page.figure("decomposition", figures.waterfall(table),
+    page.figure("decomposition", partial(figures.waterfall, table),
                 "Waterfall: pooling the money, then each practice lever, then the total difference (95% intervals).")
 
 
@@ -471,7 +495,7 @@ def _own_result(page: Page, results: Results, table: pd.DataFrame, salary: dict[
     for arm, case in cases.items():
         when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
         page.para(f"{_e(arm)}: the cumulative own result reaches the baseline's and stays there from: {when}.", "note")
-    page.figure("own_result", figures.own_result(table, results.arms),
+    page.figure("own_result", partial(figures.own_result, table, results.arms),
                 "Gross spending and own result per budget holder (EUR m, 95% intervals).")
 
 
