@@ -429,3 +429,27 @@ def test_a_decomposition_file_that_does_not_fit_is_named_not_drawn(run_folder, t
     text = build_report(folder, folder / "report.html").read_text()
     section = html.unescape(text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")])
     assert "No decomposition is stored" in section and problem in section and "<img" not in section
+
+
+def _png_of(text: str) -> bytes:
+    return text.encode()
+
+
+def test_figures_are_drawn_in_their_places_the_same_on_one_core_and_on_two():
+    from functools import partial
+
+    from analysis.report.build import Page
+
+    pages = []
+    for workers in (1, 2):
+        page = Page()
+        page.add("<p>before</p>")
+        page.figure("a", partial(_png_of, "first"), "A")
+        page.add("<p>between</p>")
+        page.figure("b", partial(_png_of, "second"), "B")
+        page.draw_figures(workers)
+        pages.append(page)
+    one, two = pages
+    assert one.parts == two.parts and one.png == two.png == {"a": b"first", "b": b"second"}
+    assert one.parts[1].startswith("<figure id='fig-a'") and one.parts[3].startswith("<figure id='fig-b'")
+    assert not one.pending
