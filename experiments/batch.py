@@ -20,21 +20,28 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from model.parameters import Values
 
+WHOLE = "all"  # the group_by of a frame's whole-population rows (``SocialDomainModel.tidy``)
+
 
 @dataclass(frozen=True)
 class Task:
-    """One run wanted: resolved values and a seed; ``events`` asks for its event history too."""
+    """One run wanted: resolved values and a seed.
+
+    ``events`` asks for its event history too; ``breakdowns`` for the by-group rows of its frame
+    (without them the frame holds the whole-population rows only, all a summary or a decomposition reads).
+    """
 
     values: Values
     seed: int
     events: bool = False
+    breakdowns: bool = True
 
     @property
     def run_id(self) -> str:
@@ -49,16 +56,26 @@ class Result:
 
     frame: pd.DataFrame
     events: pd.DataFrame | None
+    breakdowns: bool = True
+
+    def serves(self, task: Task) -> bool:
+        """Whether this result holds everything ``task`` asks for (its events, its by-group rows)."""
+        return (self.events is not None or not task.events) and (self.breakdowns or not task.breakdowns)
+
+
+def missing(tasks: Iterable[Task], results: Mapping[str, Result]) -> list[Task]:
+    """The tasks the results do not serve yet (not run, or run without what they ask for)."""
+    return [task for task in tasks if task.run_id not in results or not results[task.run_id].serves(task)]
 
 
 def unique_tasks(tasks: Iterable[Task]) -> dict[str, Task]:
-    """Run id -> task, each run once (in first-seen order); a run asked for with and without events keeps them."""
+    """Run id -> task, each run once (in first-seen order), with everything any of its askers wants kept."""
     found: dict[str, Task] = {}
     for task in tasks:
         rid = task.run_id
         if rid in found:
-            if task.events and not found[rid].events:
-                found[rid] = task
+            kept = found[rid]
+            found[rid] = Task(kept.values, kept.seed, kept.events or task.events, kept.breakdowns or task.breakdowns)
         else:
             found[rid] = task
     return found
@@ -82,7 +99,9 @@ def _run_group(group: Sequence[tuple[str, Task]]) -> list[tuple[str, Result]]:
     for rid, task in group:
         events: list[pd.DataFrame] | None = [] if task.events else None
         frame = run_values(task.values, task.seed, events)
-        out.append((rid, Result(frame, events[0] if events else None)))
+        if not task.breakdowns:
+            frame = frame[frame["group_by"] == WHOLE].reset_index(drop=True)
+        out.append((rid, Result(frame, events[0] if events else None, task.breakdowns)))
     return out
 
 

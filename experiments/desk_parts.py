@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import run_summaries, t_interval
-from experiments.batch import Result, Task, run_tasks
+from experiments.batch import Result, Task, missing, run_tasks
 from experiments.runner import replication_seeds
 from model.desks import as_law_desks
 from model.parameters import PARAMETERS, Values
@@ -55,7 +55,7 @@ def desk_runs(baseline: Values, pooled: Values) -> dict[str, tuple[str, Values]]
 def desk_plan(baseline: Values, pooled: Values, replications: int, seed: int) -> list[tuple[int, str, Task]]:
     """The attribution's runs: (replication, part name, task) for every replication and run of ``desk_runs``."""
     runs = desk_runs(baseline, pooled)
-    return [(rep, name, Task(values, run_seed)) for rep, run_seed in enumerate(replication_seeds(seed, replications))
+    return [(rep, name, Task(values, run_seed, breakdowns=False)) for rep, run_seed in enumerate(replication_seeds(seed, replications))
             for name, (_, values) in runs.items()]
 
 
@@ -68,9 +68,9 @@ def desk_parts(baseline: Values, pooled: Values, replications: int, seed: int,
     runs = desk_runs(baseline, pooled)
     plan = desk_plan(baseline, pooled, replications, seed)
     done = dict(results or {})
-    missing = [task for _, _, task in plan if task.run_id not in done]
-    if missing:
-        done.update(run_tasks(missing, workers=workers, progress=False))
+    todo = missing([task for _, _, task in plan], done)
+    if todo:
+        done.update(run_tasks(todo, workers=workers, progress=False))
     frames = []
     for rep, name, task in plan:
         frame = done[task.run_id].frame.copy()

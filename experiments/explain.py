@@ -246,8 +246,8 @@ def _show(row: pd.Series) -> str:
 
 
 def coalition_tasks(design: Design) -> list[Task]:
-    """Every coalition run of the design as a batch task (``experiments.batch``)."""
-    return [Task(spec.values, spec.seed) for spec in design.plan()]
+    """Every coalition run of the design as a batch task (``experiments.batch``); whole-population rows only."""
+    return [Task(spec.values, spec.seed, breakdowns=False) for spec in design.plan()]
 
 
 def coalition_frame(design: Design, results: Mapping[str, Result]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.arms import Arm
-from experiments.batch import Result, Task, run_tasks
+from experiments.batch import Result, Task, missing, run_tasks
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, Values, as_values
 
@@ -85,9 +85,9 @@ def run_comparison(
         raise ValueError(f"two arms share a name: {names}")
     plan = comparison_plan(arms, replications, root_seed, events is not None)
     done = dict(results or {})
-    missing = [task for _, _, task in plan if task.run_id not in done or (task.events and done[task.run_id].events is None)]
-    if missing:
-        done.update(run_tasks(missing, workers=workers, progress=progress))
+    todo = missing([task for _, _, task in plan], done)
+    if todo:
+        done.update(run_tasks(todo, workers=workers, progress=progress))
     frames = []
     for rep, arm, task in plan:
         result = done[task.run_id]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.arms import build_arms, practice_bundle
-from experiments.batch import Task, batch_size, by_spin_up, run_tasks, unique_tasks
+from experiments.batch import Task, batch_size, by_spin_up, missing, run_tasks, unique_tasks
 from experiments.cli import main
 from experiments.explain import TOTAL, coalition_design, coalition_tasks, decompose
 from experiments.runner import comparison_plan, run_comparison
@@ -25,12 +25,23 @@ def _arms():
     return values, build_arms(values, ["compartmentalised", "integrated"], practice_bundle(None))
 
 
-def test_a_run_asked_for_twice_is_made_once_and_events_are_kept_when_either_asks():
+def test_a_run_asked_for_twice_is_made_once_with_what_either_asker_wants():
     values, _ = _arms()
-    plain, with_events = Task(values, 5), Task(values, 5, events=True)
+    plain, with_events = Task(values, 5, breakdowns=False), Task(values, 5, events=True)
     wanted = unique_tasks([plain, with_events, Task(values, 6)])
-    assert len(wanted) == 2 and wanted[plain.run_id].events
+    assert len(wanted) == 2 and wanted[plain.run_id].events and wanted[plain.run_id].breakdowns
     assert batch_size([plain, with_events, Task(values, 6)], workers=8) == {"planned": 3, "made": 2, "workers": 2}
+
+
+def test_a_run_without_breakdowns_keeps_the_whole_population_rows_and_serves_only_who_needs_no_more():
+    values, _ = _arms()
+    lean, full = Task(values, 5, breakdowns=False), Task(values, 5)
+    made = run_tasks([lean], workers=1, progress=False)
+    frame = made[lean.run_id].frame
+    assert set(frame["group_by"]) == {"all"} and made[lean.run_id].serves(lean) and not made[lean.run_id].serves(full)
+    assert missing([lean, full, Task(values, 5, events=True)], made) == [full, Task(values, 5, events=True)]
+    whole = run_tasks([full], workers=1, progress=False)[full.run_id].frame
+    pd.testing.assert_frame_equal(frame, whole[whole["group_by"] == "all"].reset_index(drop=True))
 
 
 def test_runs_that_share_a_spun_up_state_are_one_group_and_other_seeds_or_behaviour_are_not():
