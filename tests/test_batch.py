@@ -103,3 +103,26 @@ def test_run_keeps_its_coalition_runs_and_the_decomposition_follows_from_them(tm
     comparison = pd.read_csv(folder / "comparison.csv").set_index("summary")
     total = stored[(stored["indicator"] == "outflow_work") & (stored["part"] == TOTAL)]["mean"].iloc[0]
     assert np.isclose(comparison.loc["outflow_work", "diff_integrated + pooling practices"], total)
+
+
+def test_sweep_runs_that_share_a_spun_up_state_get_one_home_worker_and_groups_take_turns():
+    from experiments.design import RunSpec
+    from experiments.sweep import WorkerHomes
+
+    class Client:
+        def scheduler_info(self):
+            return {"workers": {"tcp://127.0.0.1:2": {}, "tcp://127.0.0.1:1": {}}}
+
+    values, arms = _arms()
+    homes = WorkerHomes(Client())
+
+    def spec(v, seed):
+        return RunSpec(run_id=f"{seed}-{v['scenario.regime']}", point=0, replication=0, seed=seed, values=v, varied={})
+
+    first = homes.of(spec(arms[0].values, 1))
+    assert first == {"workers": ["tcp://127.0.0.1:1"], "allow_other_workers": True}
+    assert homes.of(spec(arms[1].values, 1)) == first  # the other regime, same seed: same spun-up state
+    assert homes.of(spec(arms[0].values, 2))["workers"] == ["tcp://127.0.0.1:2"]  # another seed: the next worker
+    other = values.with_changes({"work.trajectory_effect": 1.3})
+    assert homes.of(spec(other, 1))["workers"] == ["tcp://127.0.0.1:1"]  # another behaviour: its own group, in turn
+    assert WorkerHomes(object()).of(spec(arms[0].values, 1)) == {}  # a client that cannot list workers: no preference
