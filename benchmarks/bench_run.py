@@ -54,8 +54,29 @@ def one_job(workers: int | None) -> dict:
             widths[f"{indicator} | {arm}"] = float(comparison.loc[indicator, f"diff_{arm}_hi"]
                                                   - comparison.loc[indicator, f"diff_{arm}_lo"])
         report = (folder / "report.html").is_file()
+        pairing = paired_precision(pd.read_csv(folder / "summaries.csv"))
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "runs": manifest.get("runs"), "report": report, "widths": widths}
+    return {"wall_s": wall, "cpu_s": cpu, "runs": manifest.get("runs"), "report": report, "widths": widths,
+            "pairing": pairing}
+
+
+def paired_precision(summaries: pd.DataFrame) -> list[dict]:
+    """What common random numbers buy: per headline difference, the spread of the arms and of their paired difference.
+
+    ``unpaired_factor`` is how many times more replications independent runs would need for an
+    interval as narrow: (var(arm) + var(baseline)) / var(paired difference).
+    """
+    arms = list(dict.fromkeys(summaries["arm"]))
+    base = summaries[summaries["arm"] == arms[0]].set_index("replication").sort_index()
+    rows = []
+    for indicator, arm in BEFORE:
+        other = summaries[summaries["arm"] == arm].set_index("replication").sort_index()
+        a, b = base[indicator], other[indicator]
+        diff = (b - a).var(ddof=1)
+        rows.append({"indicator": indicator, "arm": arm, "sd_baseline": a.std(ddof=1), "sd_arm": b.std(ddof=1),
+                     "sd_paired_difference": diff ** 0.5, "correlation": float(a.corr(b)),
+                     "unpaired_factor": (a.var(ddof=1) + b.var(ddof=1)) / diff if diff > 0 else float("inf")})
+    return rows
 
 
 def main() -> None:
@@ -84,7 +105,12 @@ def main() -> None:
     print("  headline 95% interval widths (paired difference against compartmentalised), now vs before:")
     for (indicator, arm), before in BEFORE.items():
         now = jobs[0]["widths"][f"{indicator} | {arm}"]
-        print(f"    {indicator:14s} {arm:32s} {now:8.2f}  vs {before:8.2f}  ({'no wider' if now <= before + 1e-9 else 'WIDER'})")
+        print(f"    {indicator:14s} {arm:32s} {now:8.2f}  vs {before:8.2f}  ({'no wider' if round(now, 2) <= before else 'WIDER'})")
+    print("  paired replications (common random numbers): spread of the arms and of their paired difference")
+    for r in jobs[0]["pairing"]:
+        print(f"    {r['indicator']:14s} {r['arm']:32s} sd {r['sd_baseline']:8.2f} / {r['sd_arm']:8.2f}, paired difference "
+              f"{r['sd_paired_difference']:7.2f} (correlation {r['correlation']:.3f}): independent runs would need "
+              f"{r['unpaired_factor']:.0f}x the replications for the same interval")
 
 
 if __name__ == "__main__":
