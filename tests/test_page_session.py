@@ -185,7 +185,7 @@ def test_loopback_addresses():
     assert not any(server.is_loopback(h) for h in ("0.0.0.0", "192.168.1.10", "::", "example.org"))
     assert server.address("::1", 8765) == "http://[::1]:8765"
     cmd = server.command("127.0.0.1", 8765)
-    assert cmd[1:5] == ["-m", "solara", "run", server.APP] and "--production" in cmd
+    assert cmd[1:5] == ["-m", "analysis.page.server", "run", server.APP] and "--production" in cmd
 
 
 def test_the_page_renders_a_control_per_key_and_steps_without_a_browser():
