@@ -235,7 +235,8 @@ def PersonaView(workshop: Workshop, key):
             for regime in PAIR:
                 records = workshop.pair[regime].persona(name.value)
                 with solara.Column(classes=[f"persona-{regime}"]):
-                    solara.Markdown(f"**{regime}**")
+                    # bold text, not solara.Markdown: that loads mermaid (3 MB of JavaScript) in every browser
+                    solara.Text(regime, style={"font-weight": "bold"})
                     if not records:
                         solara.Text("Step a year to see the path.")
                         continue
