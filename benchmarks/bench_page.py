@@ -167,10 +167,12 @@ def main(argv=None) -> int:
         print(f"server side, every step of every session: median {statistics.median(served):.3f} s, "
               f"worst {max(served):.3f} s ({len(served)} steps; the model's year and the views' render, "
               "without the browser's drawing)")
-    own = [float(m) for m in re.findall(r"\(thread CPU ([0-9.]+) s\)", log)]
+    own = [(float(a), float(b)) for a, b in re.findall(r"\(thread CPU ([0-9.]+) s, of which the models ([0-9.]+) s\)", log)]
     if own:
-        print(f"  of which the stepping thread's own CPU: median {statistics.median(own):.3f} s, worst {max(own):.3f} s "
-              "(the rest of a step's server time it waited for the CPU or Python's GIL)")
+        print(f"  of which the stepping thread's own CPU: median {statistics.median(a for a, _ in own):.3f} s, "
+              f"worst {max(a for a, _ in own):.3f} s (the rest of a step's server time it waited for the CPU or "
+              f"Python's GIL); the models' years median {statistics.median(b for _, b in own):.3f} s, "
+              f"the rest (views) median {statistics.median(a - b for a, b in own):.3f} s")
     crowd_steps = sum(len(r["steps"]) for r in crowd)
     if crowd_steps and "crowd done" in cpu:
         print(f"server process CPU per step: alone {(cpu['alone done'] - cpu['alone']) / max(len(alone['steps']), 1):.3f} s, "
