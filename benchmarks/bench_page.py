@@ -51,17 +51,9 @@ BROWSER_NICENESS = 15  # the browsers yield the CPU to the server (see niced)
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) so far of a process and its running children (the page's model workers).
-
-    All threads, read from Linux ``/proc``.
-    """
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:  # ended meanwhile
-        return 0.0
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = [int(c) for task in Path(f"/proc/{pid}/task").glob("*/children") for c in task.read_text().split()]
-    return own + sum(cpu_seconds(c) for c in children)
+    """User and system CPU time of a process so far (Linux ``/proc/<pid>/stat``), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def session(browser, url: str, years: int, ready: asyncio.Barrier | None = None, on_ready=None) -> dict:
@@ -179,14 +171,13 @@ def main(argv=None) -> int:
     if own:
         print(f"  of which the stepping thread's own CPU: median {statistics.median(a for a, _ in own):.3f} s, "
               f"worst {max(a for a, _ in own):.3f} s (the rest of a step's server time it waited for the CPU or "
-              f"Python's GIL); the models' years median {statistics.median(b for _, b in own):.3f} s (in worker "
-              f"processes, only handing over the results), the rest (views) median "
-              f"{statistics.median(a - b for a, b in own):.3f} s")
+              f"Python's GIL); the models' years median {statistics.median(b for _, b in own):.3f} s, "
+              f"the rest (views) median {statistics.median(a - b for a, b in own):.3f} s")
     crowd_steps = sum(len(r["steps"]) for r in crowd)
     if crowd_steps and "crowd done" in cpu:
         print(f"server process CPU per step: alone {(cpu['alone done'] - cpu['alone']) / max(len(alone['steps']), 1):.3f} s, "
               f"{args.sessions} at once {(cpu['crowd done'] - cpu['crowd stepping']) / crowd_steps:.3f} s "
-              f"(all threads, model workers included; the crowd's page loads: {(cpu['crowd stepping'] - cpu['alone done']) / args.sessions:.2f} s each)")
+              f"(all threads; the crowd's page loads: {(cpu['crowd stepping'] - cpu['alone done']) / args.sessions:.2f} s each)")
     print(f"load average of this machine (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores (other work on the machine slows every figure)")
     print(f"wall time {wall:.1f} s; sessions completed {sum(len(r['steps']) == args.years for r in crowd)}"

@@ -2,8 +2,7 @@
 
 Serve it with ``ontschot page`` (or ``solara run analysis.page.app``). Every browser session builds its
 own ``Workshop`` inside the ``Page`` component (``solara.use_memo``), so one participant's clicks never
-change another's page; a model built at module level would be shared by every visitor. The models run
-in worker processes (``workers.py``), so a model year does not hold the server's GIL.
+change another's page; a model built at module level would be shared by every visitor.
 
 Controls are built from the parameter metadata (label, unit, range, choices) of ``session.CONTROL_KEYS``;
 a changed control takes effect on "Reset" (a new run from year 0), "Switch regime now" changes the
@@ -32,7 +31,6 @@ from analysis.page.session import (
     control_keys,
     default_settings,
 )
-from analysis.page.workers import new_workshop
 from experiments.arms import describe_funding, describe_practices
 from model.constants import Holder, Status
 from model.parameters import PARAMETERS, InputError
@@ -103,8 +101,8 @@ def SwitchRegime(workshop: Workshop, on_switch):
     """Change the running municipality's funding regime from the next year on."""
     regime_choices = PARAMETERS.get("scenario.regime")
     share_meta = PARAMETERS.get("scenario.pooled_share")
-    target = solara.use_reactive(PAIR[1] if workshop.main.regime == PAIR[0] else PAIR[0])
-    share = solara.use_reactive(workshop.main.pooled_share)
+    target = solara.use_reactive(PAIR[1] if workshop.main.model.regime == PAIR[0] else PAIR[0])
+    share = solara.use_reactive(workshop.main.model.pooled_share)
     message = solara.use_reactive("")
 
     def switch():
@@ -255,7 +253,7 @@ def PersonaView(workshop: Workshop, key):
 @solara.component
 def Page():
     """The page of one browser session: its own workshop, built here and kept per session."""
-    first = solara.use_memo(lambda: new_workshop(seed=DEFAULT_SEED), [])
+    first = solara.use_memo(lambda: Workshop(seed=DEFAULT_SEED), [])
     workshop = solara.use_reactive(first)
     year = solara.use_reactive(0)  # re-renders the views after a step (the workshop changes in place)
     switched = solara.use_reactive(0)
@@ -278,7 +276,7 @@ def Page():
     def reset():
         playing.set(False)
         try:
-            new = new_workshop(pending.value, check_seed(seed.value))
+            new = Workshop(pending.value, check_seed(seed.value))
         except InputError as exc:
             error.set(str(exc))
             return
@@ -304,7 +302,7 @@ def Page():
         with solara.Column():
             with solara.Card("Run", classes=["view-run"]):
                 solara.HTML("h2", f"Year {w.year} of {w.horizon}", classes=["ontschot-year"])
-                regime = w.main.regime_in_force[-1] if w.main.regime_in_force else w.main.regime
+                regime = w.main.regime_in_force[-1] if w.main.regime_in_force else w.main.model.regime
                 solara.Text(f"Your municipality: {w.values['scenario.inhabitants']:,} inhabitants, seed {w.seed}; "
                             f"regime last year: {regime}", classes=["ontschot-regime"])
                 RunButtons(w, playing, step)

@@ -228,16 +228,6 @@ class Track:
         """Years simulated."""
         return self.model.year
 
-    @property
-    def regime(self) -> str:
-        """The model's funding regime from its switch year on (``SocialDomainModel.regime``)."""
-        return self.model.regime
-
-    @property
-    def pooled_share(self) -> float:
-        """The share pooled when the regime is gradual."""
-        return self.model.pooled_share
-
     def indicator(self, name: str) -> list[float]:
         """One yearly indicator over the years simulated (units in ``model.reporters.INDICATORS``)."""
         return [float(v) for v in self.model.datacollector.model_vars.get(name, [])]
