@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -99,13 +98,9 @@ def niced(options: dict, folder: Path) -> dict:
 
     In a workshop every participant's browser runs on their own laptop; here all 20 share the server's two
     cores. Niced, they take what the server leaves, so the server's own figures are what a workshop gets.
-    Chromium sets its threads' priorities itself (nice 0, -8 for drawing, 5 in the background), which
-    root may do: without the capability to raise priority (``setpriv``, CAP_SYS_NICE dropped) they stay
-    at ``BROWSER_NICENESS``. Before that, the browsers ran at nice 0 and -8, ahead of the server.
     """
     wrapper = folder / "chromium-niced"
-    drop = "setpriv --bounding-set -sys_nice --inh-caps -sys_nice " if shutil.which("setpriv") else ""
-    wrapper.write_text(f'#!/bin/sh\nexec {drop}nice -n {BROWSER_NICENESS} {options["executable_path"]} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n {BROWSER_NICENESS} {options["executable_path"]} "$@"\n')
     wrapper.chmod(0o755)
     return {**options, "executable_path": str(wrapper)}
 
