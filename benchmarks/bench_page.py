@@ -97,7 +97,12 @@ def niced(options: dict, folder: Path) -> dict:
     """Launch options whose Chromium runs at a lower CPU priority (``nice``), through a small wrapper script.
 
     In a workshop every participant's browser runs on their own laptop; here all 20 share the server's two
-    cores. Niced, they take what the server leaves, so the server's own figures are what a workshop gets.
+    cores. Niced, they would take what the server leaves. That holds only where the kernel does not group
+    processes by session: with ``/proc/sys/kernel/sched_autogroup_enabled`` = 1 it shares the CPU between
+    session groups first, Playwright starts Chromium in a session of its own, and Chromium resets its
+    threads' nice (root may). Then the browsers, as one group, get a share equal to the server's group.
+    Nicing that group instead starves the browsers, so fewer steps reach the server at once, which
+    flatters its figures; so it is left as it is, and the server's CPU time per step is reported too.
     """
     wrapper = folder / "chromium-niced"
     wrapper.write_text(f'#!/bin/sh\nexec nice -n {BROWSER_NICENESS} {options["executable_path"]} "$@"\n')
