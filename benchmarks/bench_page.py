@@ -6,7 +6,9 @@ session). All of them open the page first; then each steps ``--years`` years wit
 once. A step's time runs from the click until the page shows the next year with its views redrawn. First,
 one session alone steps the same years: a simulated year of the default municipality as a single
 trainer sees it. With ``ONTSCHOT_PAGE_TIMING=1`` the server logs each step's own time (the model's year
-and the views' render, without the network and the browser's drawing); those figures are reported too.
+and the views' render, without the network and the browser's drawing) and that thread's CPU time; those
+figures are reported too, with the server process's CPU time per step while the sessions step (read from
+``/proc``: all its threads, the websocket traffic included).
 The browsers run on the same cores as the server here, unlike a workshop's laptops, so they run at a
 lower CPU priority (``nice``): the server's figures are then what it needs, and the end-to-end figures
 include browsers that wait for the CPU.
@@ -47,8 +49,17 @@ VIEWPORT = {"width": 1600, "height": 1000}
 BROWSER_NICENESS = 15  # the browsers yield the CPU to the server (see niced)
 
 
-async def session(browser, url: str, years: int, ready: asyncio.Barrier | None = None) -> dict:
-    """One participant: open the page, wait for the others (``ready``), step ``years`` times; times in seconds."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux ``/proc/<pid>/stat``), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def session(browser, url: str, years: int, ready: asyncio.Barrier | None = None, on_ready=None) -> dict:
+    """One participant: open the page, wait for the others (``ready``), step ``years`` times; times in seconds.
+
+    ``on_ready`` is called once the page is loaded (with ``ready``: by one session, once all have loaded it).
+    """
     context = await browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
     result = {"load": None, "steps": [], "error": None}
@@ -62,7 +73,10 @@ async def session(browser, url: str, years: int, ready: asyncio.Barrier | None =
     except Exception as exc:  # a failed session is reported, and the others go on
         result["error"] = f"loading: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     if ready is not None:
-        await ready.wait()  # the room opens the page, then the trainer says "step"
+        if await ready.wait() == 0 and on_ready is not None:  # the room opens the page, then the trainer says "step"
+            on_ready()
+    elif on_ready is not None:
+        on_ready()
     try:
         for k in range(1, years + 1):
             if result["error"]:
@@ -83,7 +97,12 @@ def niced(options: dict, folder: Path) -> dict:
     """Launch options whose Chromium runs at a lower CPU priority (``nice``), through a small wrapper script.
 
     In a workshop every participant's browser runs on their own laptop; here all 20 share the server's two
-    cores. Niced, they take what the server leaves, so the server's own figures are what a workshop gets.
+    cores. Niced, they would take what the server leaves. That holds only where the kernel does not group
+    processes by session: with ``/proc/sys/kernel/sched_autogroup_enabled`` = 1 it shares the CPU between
+    session groups first, Playwright starts Chromium in a session of its own, and Chromium resets its
+    threads' nice (root may). Then the browsers, as one group, get a share equal to the server's group.
+    Nicing that group instead starves the browsers, so fewer steps reach the server at once, which
+    flatters its figures; so it is left as it is, and the server's CPU time per step is reported too.
     """
     wrapper = folder / "chromium-niced"
     wrapper.write_text(f'#!/bin/sh\nexec nice -n {BROWSER_NICENESS} {options["executable_path"]} "$@"\n')
@@ -91,17 +110,26 @@ def niced(options: dict, folder: Path) -> dict:
     return {**options, "executable_path": str(wrapper)}
 
 
-async def drive(url: str, sessions: int, years: int, folder: Path) -> tuple[dict, list[dict]]:
+async def drive(url: str, sessions: int, years: int, folder: Path, server_pid: int) -> tuple[dict, list[dict], dict]:
+    """The warm-up, one session alone, then the crowd; also the server's CPU seconds at each phase's start and end."""
+    cpu = {}
+
+    def mark(name):
+        cpu[name] = cpu_seconds(server_pid)
+
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(**niced(launch_options(), folder))
         try:
             await session(browser, url, 1)  # warm-up: the server's first render imports and compiles
-            alone = await session(browser, url, years)
+            alone = await session(browser, url, years, on_ready=lambda: mark("alone"))
+            mark("alone done")
             ready = asyncio.Barrier(sessions)
-            crowd = await asyncio.gather(*(session(browser, url, years, ready) for _ in range(sessions)))
+            crowd = await asyncio.gather(*(session(browser, url, years, ready, lambda: mark("crowd stepping"))
+                                           for _ in range(sessions)))
+            mark("crowd done")
         finally:
             await browser.close()
-    return alone, list(crowd)
+    return alone, list(crowd), cpu
 
 
 def summary(name: str, runs: list[dict]) -> str:
@@ -124,7 +152,7 @@ def main(argv=None) -> int:
         server = PageServer(Path(folder) / "server.log", env={"ONTSCHOT_PAGE_TIMING": "1"})
         try:
             started = time.perf_counter()
-            alone, crowd = asyncio.run(drive(server.url, args.sessions, args.years, Path(folder)))
+            alone, crowd, cpu = asyncio.run(drive(server.url, args.sessions, args.years, Path(folder), server.proc.pid))
             wall = time.perf_counter() - started
         finally:
             server.stop()
@@ -139,6 +167,17 @@ def main(argv=None) -> int:
         print(f"server side, every step of every session: median {statistics.median(served):.3f} s, "
               f"worst {max(served):.3f} s ({len(served)} steps; the model's year and the views' render, "
               "without the browser's drawing)")
+    own = [(float(a), float(b)) for a, b in re.findall(r"\(thread CPU ([0-9.]+) s, of which the models ([0-9.]+) s\)", log)]
+    if own:
+        print(f"  of which the stepping thread's own CPU: median {statistics.median(a for a, _ in own):.3f} s, "
+              f"worst {max(a for a, _ in own):.3f} s (the rest of a step's server time it waited for the CPU or "
+              f"Python's GIL); the models' years median {statistics.median(b for _, b in own):.3f} s, "
+              f"the rest (views) median {statistics.median(a - b for a, b in own):.3f} s")
+    crowd_steps = sum(len(r["steps"]) for r in crowd)
+    if crowd_steps and "crowd done" in cpu:
+        print(f"server process CPU per step: alone {(cpu['alone done'] - cpu['alone']) / max(len(alone['steps']), 1):.3f} s, "
+              f"{args.sessions} at once {(cpu['crowd done'] - cpu['crowd stepping']) / crowd_steps:.3f} s "
+              f"(all threads; the crowd's page loads: {(cpu['crowd stepping'] - cpu['alone done']) / args.sessions:.2f} s each)")
     print(f"load average of this machine (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores (other work on the machine slows every figure)")
     print(f"wall time {wall:.1f} s; sessions completed {sum(len(r['steps']) == args.years for r in crowd)}"

@@ -178,6 +178,47 @@ def test_ontschot_page_serves_on_loopback_and_warns_for_other_hosts(monkeypatch,
         assert len(capsys.readouterr().err.splitlines()) == 1
 
 
+def test_the_server_compresses_each_static_asset_once():
+    """Static assets are gzip-compressed once per server and sent again as they were; the page itself is not kept."""
+    import asyncio
+
+    from analysis.page import server
+
+    calls = []
+    body = b"var x = 1;\n" * 2000  # compressible, over the middleware's minimum size
+
+    async def inner(scope, receive, send):  # an app serving the same file every time, or a 404
+        calls.append(scope["path"])
+        status = 404 if scope["path"].endswith("missing.js") else 200
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/javascript")]})
+        await send({"type": "http.response.body", "body": body})
+
+    app = server.cached_gzip_class()(inner, minimum_size=1000)
+
+    async def get(path):
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": b"",
+                 "headers": [(b"accept-encoding", b"gzip, deflate")]}
+        await app(scope, receive, send)
+        return sent
+
+    first, again = asyncio.run(get("/_solara/cdn/x.js")), asyncio.run(get("/_solara/cdn/x.js"))
+    assert calls == ["/_solara/cdn/x.js"] and first == again
+    assert (b"content-encoding", b"gzip") in first[0]["headers"]
+    assert len(b"".join(m.get("body", b"") for m in first)) < len(body) / 10
+    for path in ("/", "/", "/static/missing.js", "/static/missing.js"):  # not kept: the page, a failure
+        asyncio.run(get(path))
+    assert calls[1:] == ["/", "/", "/static/missing.js", "/static/missing.js"]
+
+
 def test_loopback_addresses():
     from analysis.page import server
 
@@ -185,7 +226,7 @@ def test_loopback_addresses():
     assert not any(server.is_loopback(h) for h in ("0.0.0.0", "192.168.1.10", "::", "example.org"))
     assert server.address("::1", 8765) == "http://[::1]:8765"
     cmd = server.command("127.0.0.1", 8765)
-    assert cmd[1:5] == ["-m", "solara", "run", server.APP] and "--production" in cmd
+    assert cmd[1:5] == ["-m", "analysis.page.server", "run", server.APP] and "--production" in cmd
 
 
 def test_the_page_renders_a_control_per_key_and_steps_without_a_browser():

@@ -1,4 +1,9 @@
-"""Serve the workshop page: ``solara run`` on the app module, offline, in production mode."""
+"""Serve the workshop page: ``solara run`` on the app module, offline, in production mode.
+
+The server process starts here (``python -m analysis.page.server run ...``) rather than at ``python -m
+solara``, so that Solara's gzip middleware keeps what it compressed of the static assets (``CachedGzip``)
+before Solara's command line takes over.
+"""
 
 from __future__ import annotations
 
@@ -38,9 +43,9 @@ def address(host: str, port: int) -> str:
 
 
 def command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line that serves the page."""
-    return [sys.executable, "-m", "solara", "run", APP, "--host", host, "--port", str(port), "--production",
-            "--no-check-version", "--no-open"]
+    """The command line that serves the page: ``solara run`` with its options, through ``main`` here."""
+    return [sys.executable, "-m", "analysis.page.server", "run", APP, "--host", host, "--port", str(port),
+            "--production", "--no-check-version", "--no-open"]
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
@@ -49,3 +54,86 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     sys.stderr.flush()
     env = {**os.environ, **ENVIRONMENT}
     os.execve(sys.executable, command(host, port), env)
+
+
+# Static assets: the same bytes for every session (JavaScript, CSS, fonts), so their compressed form is
+# kept. Not the page itself ("/"), nor Solara's API.
+ASSET_PREFIXES = ("/_solara/cdn/", "/static/", "/jupyter/nbextensions/")
+ASSET_CACHE_BYTES = 64 * 2**20  # at most this much compressed output is kept (the assets take about 3 MB)
+
+
+def cached_gzip_class():
+    """Starlette's gzip middleware, keeping the responses it sent for static assets and sending them again.
+
+    Solara compresses every response at gzip's highest level, in the server's event loop. A browser
+    opening the page fetches about 7 MB of JavaScript and CSS, and 3 MB more (ECharts) for the first
+    chart: compressing that took about a second of the server's CPU per browser, paid again by every
+    participant (a browser's cache is its own). Twenty participants opening the page at once thus
+    took the server tens of seconds, during which it also served their steps. With the compressed
+    responses kept, each asset is compressed once per server process.
+    """
+    from starlette.middleware.gzip import GZipMiddleware
+
+    class CachedGzip(GZipMiddleware):
+        kept: dict[tuple, list[dict]] = {}
+        kept_bytes = 0
+
+        async def __call__(self, scope, receive, send):
+            key = self._key(scope)
+            if key is None:
+                await super().__call__(scope, receive, send)
+                return
+            messages = CachedGzip.kept.get(key)
+            if messages is not None:
+                for message in messages:
+                    await send(message)
+                return
+            sent: list[dict] = []
+
+            async def keep(message):
+                sent.append(message)
+                await send(message)
+
+            await super().__call__(scope, receive, keep)
+            self._keep(key, sent)
+
+        @staticmethod
+        def _key(scope) -> tuple | None:
+            """What decides the response: path, query and whether the browser takes gzip; None: not kept."""
+            if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(ASSET_PREFIXES):
+                return None
+            headers = dict(scope["headers"])
+            if b"range" in headers:
+                return None
+            return scope["path"], scope["query_string"], b"gzip" in headers.get(b"accept-encoding", b"")
+
+        @staticmethod
+        def _keep(key: tuple, sent: list[dict]) -> None:
+            """Keep a complete 200 response, within ``ASSET_CACHE_BYTES``."""
+            if not sent or sent[0].get("type") != "http.response.start" or sent[0].get("status") != 200:
+                return
+            if sent[-1].get("type") != "http.response.body" or sent[-1].get("more_body", False):
+                return
+            size = sum(len(m.get("body", b"")) for m in sent)
+            if CachedGzip.kept_bytes + size <= ASSET_CACHE_BYTES:
+                CachedGzip.kept[key] = sent
+                CachedGzip.kept_bytes += size
+
+    return CachedGzip
+
+
+def main() -> None:
+    """The server process: Solara's command line (``run APP ...``), with its gzip middleware keeping the assets.
+
+    Starlette's gzip middleware is replaced before Solara's server module imports it.
+    """
+    import starlette.middleware.gzip
+
+    starlette.middleware.gzip.GZipMiddleware = cached_gzip_class()
+    from solara.__main__ import main as solara_main
+
+    solara_main()
+
+
+if __name__ == "__main__":
+    main()
