@@ -40,6 +40,8 @@ page: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model_year.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_ensemble.py
 	$(BIN)/python benchmarks/bench_page.py
 
 validate: $(STAMP)
