@@ -42,6 +42,31 @@ SUBSIDY_BIT = bits([Instrument.WAGE_SUBSIDY])
 SHELTERED_BIT = bits([Instrument.SHELTERED_WORK])
 SUPPORT_ONLY_BITS = WMO_BITS & ~DAY_BITS  # guidance, household help
 
+
+# The status of a resident not in work, as a table (``Population.status`` reads it for every transition).
+# Provisions that decide it, first match wins; without any, benefit, then other income, else out of sight.
+PROVISION_STATUS = ((TRAJ_BITS, Status.TRAJECTORY), (DAY_BITS, Status.DAY_ACTIVITIES),
+                    (SUPPORT_ONLY_BITS, Status.GUIDANCE_ONLY))
+_FLAG_BITS = 2  # the key's low bits: on_benefit (bit 1), other_income (bit 0)
+
+
+def _status_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Each provisions mask's class shifted past the flags (0 = none, i + 1 = PROVISION_STATUS[i]); the status per key."""
+    masks = np.arange(1 << np.iinfo(np.uint16).bits)
+    held = [(masks & bits) != 0 for bits, _ in PROVISION_STATUS]
+    provision_class = np.select(held, np.arange(1, len(PROVISION_STATUS) + 1), 0) << _FLAG_BITS
+    by_key = []
+    for cls in range(len(PROVISION_STATUS) + 1):
+        for on_benefit in (False, True):
+            for other_income in (False, True):
+                base = (Status.BENEFIT_NO_SUPPORT if on_benefit else Status.OTHER_INCOME if other_income
+                        else Status.NOT_IN_SIGHT)
+                by_key.append(PROVISION_STATUS[cls - 1][1] if cls else base)
+    return provision_class.astype(np.int8), np.array(by_key, dtype=np.int8)
+
+
+PROVISION_CLASS, STATUS_BY_KEY = _status_tables()
+
 # name -> (dtype, shape suffix, fill value)
 FIELDS: dict[str, tuple] = {
     "uid": (np.int64, (), -1),
@@ -185,15 +210,17 @@ class Population:
         return (self.provisions[rows] & instrument_bits) != 0
 
     def status(self, rows) -> np.ndarray:
-        """Primary status from employment, provisions and benefit (exactly one per resident)."""
-        prov = self.provisions[rows]
-        status = np.where(self.on_benefit[rows], Status.BENEFIT_NO_SUPPORT,
-                          np.where(self.other_income[rows], Status.OTHER_INCOME, Status.NOT_IN_SIGHT))
-        status = np.where((prov & SUPPORT_ONLY_BITS) != 0, Status.GUIDANCE_ONLY, status)
-        status = np.where((prov & DAY_BITS) != 0, Status.DAY_ACTIVITIES, status)
-        status = np.where((prov & TRAJ_BITS) != 0, Status.TRAJECTORY, status)
+        """Primary status from employment, provisions and benefit (exactly one per resident).
+
+        Work comes first, then a trajectory, a day activity, other support, benefit, other income,
+        out of sight; read from two small tables (``PROVISION_STATUS``), because every transition
+        takes the status before and after it.
+        """
         emp = self.employment[rows]
-        return np.where(emp >= 0, emp, status).astype(np.int8)
+        key = PROVISION_CLASS[self.provisions[rows]]
+        key |= self.on_benefit[rows].view(np.int8) << 1
+        key |= self.other_income[rows].view(np.int8)
+        return np.where(emp >= 0, emp, STATUS_BY_KEY[key])
 
     def nbytes(self) -> int:
         """Memory held by the arrays (and the event history)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from model import entitlement
 from model.constants import BLOCKING_DOMAINS, MONTHS_PER_YEAR, Desk, Domain, Event, Intake
+from model.grouping import unique, unique_inverse
 from model.phases import review
 from model.rules import allocation as alloc
 from model.rules import benefit as ben
@@ -55,7 +56,7 @@ def select_desk_households(pop, rows, year, funding, p, streams) -> None:
     hh = pop.household[rows]
     known = pop.desk[rows] != Desk.NONE
     severe = prob.count_severe(pop.sev[rows], tuple(Domain)[1:], p["problems.severe_threshold"])
-    households, inv = np.unique(hh, return_inverse=True)
+    households, inv = unique_inverse(hh)
     weight = np.bincount(inv, weights=severe * known, minlength=len(households))
     candidate = np.bincount(inv, weights=known, minlength=len(households)) > 0
     lottery = np.ones(len(households))
@@ -86,7 +87,7 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
 
 def household_intake(pop, rows, year, p, streams) -> np.ndarray:
     """Which residents' households get a household intake this year (a practice, ``practice.household_intake``)."""
-    known_hh = np.unique(pop.household[rows][pop.desk[rows] != Desk.NONE])
+    known_hh = unique(pop.household[rows][pop.desk[rows] != Desk.NONE])
     chosen = known_hh[streams.uniform(known_hh, year.index, Event.HOUSEHOLD_INTAKE) < p["practice.household_intake"]]
     return np.isin(pop.household[rows], chosen)
 

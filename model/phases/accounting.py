@@ -22,6 +22,7 @@ from model.constants import (
     Instrument,
 )
 from model.events import EventKind
+from model.grouping import unique_inverse
 from model.rules import benefit as ben
 from model.rules import outcomes as out
 
@@ -82,7 +83,7 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
     ben_months[hl] = (year.benefit_before[rows][hl] * np.maximum(month[hl] - t0[hl], 0.0)
                       + benefit_after[hl] * (MONTHS_PER_YEAR - lost_at[hl]))
     cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * yearly_benefit
-    _, inv = np.unique(pop.unit[rows], return_inverse=True)
+    _, inv = unique_inverse(pop.unit[rows])
     unit_months = np.zeros(inv.max() + 1 if len(inv) else 0)
     np.maximum.at(unit_months, inv, ben_months)
     year.add("benefit_unit_years", unit_months.sum() / MONTHS_PER_YEAR)

@@ -34,6 +34,7 @@ from model.constants import (
 )
 from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
+from model.grouping import unique, unique_inverse
 from model.phases import opening, review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
@@ -64,7 +65,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())
-    year.add("benefit_units_at_allocation", len(np.unique(pop.unit[rows][on_benefit])))
+    year.add("benefit_units_at_allocation", len(unique(pop.unit[rows][on_benefit])))
     year.add("reintegration_served", (on_benefit & pop.holds(rows, TRAJ_BITS)).sum())
     for desk, mine in ((desks["pwet"], ~handled), (desks["wmo"], ~handled), (desks["pooled"], handled)):
         actors.teams[desk.role].carry(int(pop.holds(rows[mine], in_care_bits(desk)).sum()))
@@ -329,7 +330,7 @@ def assign_regie(pop, rows, year, actors, p) -> None:
     domains = team.seen(tuple(Domain)[1:])
     known = pop.desk[rows] != Desk.NONE
     severe = prob.count_severe(pop.sev[rows], domains, p["problems.severe_threshold"]) * known
-    hh, inv = np.unique(pop.household[rows], return_inverse=True)
+    hh, inv = unique_inverse(pop.household[rows])
     per_hh = np.bincount(inv, weights=severe)
     mp = np.flatnonzero(per_hh >= p["problems.multi_problem_count"])
     chosen_hh = mp[np.argsort(-per_hh[mp], kind="stable")][:cap]

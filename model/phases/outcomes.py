@@ -26,6 +26,7 @@ from model.constants import (
     Status,
 )
 from model.events import EventKind
+from model.grouping import unique_inverse
 from model.rules import outcomes as out
 from model.rules import problems as prob
 
@@ -104,7 +105,7 @@ def _other_exits(pop, rows, unit, job, frac, t, p, streams) -> np.ndarray:
     can = on_benefit & ~job & (pop.persona[rows] < 0)
     hit = can & (streams.uniform(unit, t, Event.OTHER_EXIT)
                  < out.hazard_to_probability(p["benefit.other_exit_rate"] * frac))
-    _, inv = np.unique(unit, return_inverse=True)
+    _, inv = unique_inverse(unit)
     return can & (np.bincount(inv, weights=hit)[inv] > 0)
 
 

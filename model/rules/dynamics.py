@@ -15,6 +15,7 @@ from model.constants import (
     Status,
     Step,
 )
+from model.grouping import unique_inverse
 
 
 def _mask(domains) -> np.ndarray:
@@ -34,7 +35,7 @@ _WORK, _ACT, _GUIDE, _INACT, _DYN = (
 
 def other_members_load(household: np.ndarray, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean problem load of the *other* members of each resident's household, and whether there are any."""
-    _, inv = np.unique(household, return_inverse=True)
+    _, inv = unique_inverse(household)
     total = np.bincount(inv, weights=load)
     count = np.bincount(inv)
     n = count[inv]
