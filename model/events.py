@@ -72,7 +72,7 @@ class EventLog:
                   "status_before": before, "status_after": after, "step": step, "instrument": instrument, "payer": payer,
                   "amount": amount}
         for name, dtype in COLUMNS.items():
-            self._chunks[name].append(np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,)).copy())
+            self._chunks[name].append(_column(values[name], dtype, n))
         self.size += n
 
     def column(self, name: str) -> np.ndarray:
@@ -95,6 +95,19 @@ class EventLog:
     def nbytes(self) -> int:
         """Memory held by the buffers."""
         return sum(c.nbytes for chunks in self._chunks.values() for c in chunks)
+
+
+def _column(value, dtype, n: int) -> np.ndarray:
+    """A fresh column of ``n`` values of ``dtype``: a copy of an array of ``n``, or a scalar repeated.
+
+    The same values as ``np.broadcast_to(np.asarray(value, dtype), (n,)).copy()``, without its overhead for
+    the two common cases (this runs for every column of every transition).
+    """
+    if isinstance(value, np.ndarray) and value.shape == (n,):
+        return value.astype(dtype)  # always a copy: the caller's array may be a view of population state
+    if isinstance(value, (int, float)):
+        return np.full(n, value, dtype=dtype)
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
 
 
 def _names(codes: pd.Series, enum: type[IntEnum], missing: str = "") -> pd.Categorical:

@@ -24,10 +24,13 @@ _TO_UNIT = 1.0 / float(1 << 53)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser: a bijective avalanche of 64-bit integers."""
-    x = (x ^ (x >> _S30)) * _MIX1
-    x = (x ^ (x >> _S27)) * _MIX2
-    return x ^ (x >> _S31)
+    """SplitMix64 finaliser: a bijective avalanche of 64-bit integers (in place: ``x`` is the caller's scratch)."""
+    x ^= x >> _S30
+    x *= _MIX1
+    x ^= x >> _S27
+    x *= _MIX2
+    x ^= x >> _S31
+    return x
 
 
 class Streams:
@@ -35,17 +38,33 @@ class Streams:
 
     def __init__(self, key: int):
         self.key = np.uint64(key)
+        self._salts: dict[tuple[int, int], np.ndarray] = {}  # (year, event) -> salt: a few hundred a run
+
+    def _salt(self, year: int, event: int) -> np.ndarray:
+        """The mixed (key, year, event) stamp, computed once per pair."""
+        salt = self._salts.get((year, event))
+        if salt is None:
+            # Negative years (the unreported spin-up) wrap to their two's complement; other years are unchanged.
+            stamp = (np.array([year, event], dtype=np.int64).astype(np.uint64)
+                     * np.array([_YEAR, _EVENT], dtype=np.uint64))
+            salt = self._salts[(year, event)] = _mix(stamp[:1] + stamp[1:] + self.key)
+        return salt
 
     def _bits(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
-        uid = np.asarray(uid, dtype=np.int64).astype(np.uint64)
-        # Negative years (the unreported spin-up) wrap to their two's complement; other years are unchanged.
-        stamp = np.array([year, event], dtype=np.int64).astype(np.uint64) * np.array([_YEAR, _EVENT], dtype=np.uint64)
-        salt = _mix(stamp[:1] + stamp[1:] + self.key)
-        return _mix((uid + np.uint64(1)) * _GOLDEN ^ salt)
+        x = np.atleast_1d(np.asarray(uid, dtype=np.int64)).astype(np.uint64)  # a copy, mixed in place below
+        x += np.uint64(1)
+        x *= _GOLDEN
+        x ^= self._salt(year, event)
+        return _mix(x)
 
     def uniform(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
         """Uniform draws in the open interval (0, 1), one per uid."""
-        return ((self._bits(uid, year, event) >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
+        bits = self._bits(uid, year, event)
+        bits >>= _S11
+        u = bits.astype(np.float64)
+        u += 0.5
+        u *= _TO_UNIT
+        return u
 
     def normal(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
         """Standard normal draws, one per uid (inverse CDF of the uniform draw)."""
