@@ -348,12 +348,12 @@ class SocialDomainModel(mesa.Model):
         (mesa/mesa#3179, fixed upstream in #3180 for Mesa versions that need Python >= 3.12). On
         those versions the registry is gone and that part does nothing. The resident agents were
         kept out of the garbage collector's rescans (``gc.freeze``, see ``Residents``); they are
-        handed back to it here (``gc.unfreeze``), and the next model built collects first.
+        handed back to it here (``gc.unfreeze``), and a model built later collects them.
         """
         registry = getattr(mesa.Agent, "_ids", None)
         if isinstance(registry, dict):
             registry.pop(self, None)
-        Residents.release()
+        self.actors.residents.release()
 
     def tidy(self) -> pd.DataFrame:
         """Yearly indicators and group breakdowns as one long frame: year, indicator, group_by, group, value."""

@@ -38,16 +38,16 @@ class Streams:
 
     def __init__(self, key: int):
         self.key = np.uint64(key)
-        self._salts: dict[tuple[int, int], np.ndarray] = {}  # (year, event) -> salt: a few hundred a run
+        self._salts: dict[tuple[int, int], np.uint64] = {}  # (year, event) -> salt: a few hundred a run
 
-    def _salt(self, year: int, event: int) -> np.ndarray:
+    def _salt(self, year: int, event: int) -> np.uint64:
         """The mixed (key, year, event) stamp, computed once per pair."""
         salt = self._salts.get((year, event))
         if salt is None:
             # Negative years (the unreported spin-up) wrap to their two's complement; other years are unchanged.
             stamp = (np.array([year, event], dtype=np.int64).astype(np.uint64)
                      * np.array([_YEAR, _EVENT], dtype=np.uint64))
-            salt = self._salts[(year, event)] = _mix(stamp[:1] + stamp[1:] + self.key)
+            salt = self._salts[(year, event)] = _mix(stamp[:1] + stamp[1:] + self.key)[0]
         return salt
 
     def _bits(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import gc
 import mesa
 import numpy as np
 
-from model.constants import DISPLAY_DIGITS, Desk, Disability, Domain, Instrument, Status
+from model.constants import DISPLAY_DIGITS, RELEASED_ROWS_PER_COLLECTION, Desk, Disability, Domain, Instrument, Status
 from model.funding import Funding
 from model.population import grown_capacity
 
@@ -121,13 +121,13 @@ class Residents:
 
     What this means for a process: frozen objects, the model's included, are not collected until
     ``gc.unfreeze()``. ``SocialDomainModel.release()`` calls ``Residents.release``, which unfreezes
-    and marks a full collection as due; the next ``Residents`` built (the next model) runs it
-    first, so a process that runs many models one after another (a sweep worker) frees each
-    finished one before freezing the next. A model that is never released stays in memory, as it
+    and counts the model's rows; once released models held ``RELEASED_ROWS_PER_COLLECTION`` rows,
+    the next ``Residents`` built (the next model) runs a full collection first, so a process that
+    runs many models one after another (a sweep worker) frees finished ones in batches. A model that is never released stays in memory, as it
     does anyway in Mesa 3.3.1 (its ``Agent._ids`` registry keeps every model, mesa/mesa#3179).
     """
 
-    _collect_due = False  # a released model may be garbage: collect before the next freeze
+    _released_rows = 0  # rows of the models released since the last full collection
 
     def __init__(self, model: mesa.Model):
         self.model = model
@@ -136,8 +136,8 @@ class Residents:
         # collector must see these references, and it does not look into numpy object arrays)
         self._id = np.empty(0, dtype=np.int64)  # the agent's unique_id by row; -1 once the resident left
         self._row = np.empty(0, dtype=np.int32)  # row by unique_id; -1 for other agents and leavers
-        if Residents._collect_due:
-            Residents._collect_due = False
+        if Residents._released_rows >= RELEASED_ROWS_PER_COLLECTION:
+            Residents._released_rows = 0
             gc.collect()
 
     def create(self, rows: np.ndarray) -> None:
@@ -203,11 +203,15 @@ class Residents:
             raise KeyError(f"no resident agent with unique_id {unique_id}")
         return row
 
-    @staticmethod
-    def release() -> None:
-        """Give frozen objects back to the collector (``gc.unfreeze``); the next model collects first."""
+    def release(self) -> None:
+        """Give frozen objects back to the collector (``gc.unfreeze``); a model built later collects them.
+
+        A full collection rescans every object of the process (some 60 ms with Mesa, pandas and SciPy
+        loaded, more than a small model's run), so it runs only once the released models held
+        ``RELEASED_ROWS_PER_COLLECTION`` rows; until then their garbage waits, frozen with the next model.
+        """
         gc.unfreeze()
-        Residents._collect_due = True
+        Residents._released_rows += max(self.n, 1)
 
 
 def _grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:
