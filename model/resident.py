@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import itertools
+import weakref
+from collections import defaultdict
 
 import mesa
 import numpy as np
@@ -99,13 +102,16 @@ class Residents:
     """The Resident agents by population row: created and removed in batches with the rows.
 
     Every resident is a Mesa agent, registered in ``model.agents`` and ``model.agents_by_type``.
-    Two costs of Mesa 3.3.1 are handled here, with public Mesa API only:
+    Three costs of Mesa 3.3.1 are handled here:
 
-    * Creation. ``Agent.create_agents`` builds a throw-away ``AgentSet`` of the new agents (one
-      more weak reference each) and a keyword dict per agent; a plain loop over the constructor
-      registers the same agents, in the same order and with the same ``unique_id``, at about two
-      thirds of the cost. Removal calls ``model.deregister_agent`` (what ``Agent.remove`` does,
-      without its ``contextlib.suppress``); ``Resident`` does not override ``remove``.
+    * Creation and removal, thousands a year. ``Agent.__init__`` and ``Model.register_agent``
+      register one agent at a time (a ``unique_id`` from ``Agent._ids``, the model's dict of hard
+      references, one weak reference in each of two ``AgentSet``s, a debug message formatted every
+      time); ``deregister_agent`` undoes that one at a time. ``_register`` and ``_deregister`` do
+      exactly the same for a whole batch on Mesa 3.3's registry (``mesa_registry`` checks its
+      layout): the same agents with the same ``unique_id``, in the same order, in the same
+      structures, at about a third of the cost. On any other layout they call Mesa's own
+      constructor and ``deregister_agent``. ``Resident`` overrides neither ``__init__`` nor ``remove``.
     * Python's cyclic garbage collector. Each agent adds a few GC-tracked objects (the agent, its
       weak references in the agent sets); every time new objects make up a quarter of the old
       ones, a full collection rescans them all (a third of a model year at 100,000 residents, a
@@ -151,7 +157,7 @@ class Residents:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(model) for _ in range(count)]
+            agents = _register(model, count)
         finally:
             if enabled:
                 gc.enable()
@@ -172,9 +178,8 @@ class Residents:
     def remove(self, rows: np.ndarray) -> None:
         """Remove the agents of these rows from the model."""
         agents = self._agent
-        deregister = self.model.deregister_agent
+        _deregister(self.model, [agents[row] for row in rows.tolist()])
         for row in rows.tolist():
-            deregister(agents[row])
             agents[row] = None
         self._row[self._id[rows]] = -1
         self._id[rows] = -1
@@ -212,6 +217,60 @@ class Residents:
         """
         gc.unfreeze()
         Residents._released_rows += max(self.n, 1)
+
+
+def mesa_registry(model: mesa.Model) -> bool:
+    """Whether the model keeps its agents as Mesa 3.3 does (what ``_register`` and ``_deregister`` write to).
+
+    That is: ``Agent._ids`` hands out each model's ``unique_id``s; ``model._agents`` is a dict of hard
+    references; ``model.agents`` and each of ``model.agents_by_type`` is an ``AgentSet`` whose ``_agents``
+    is a ``WeakKeyDictionary`` (with no removal pending from an iteration in progress).
+    """
+    sets = [model.agents, *model.agents_by_type.values()]
+    return (isinstance(getattr(mesa.Agent, "_ids", None), defaultdict) and isinstance(getattr(model, "_agents", None), dict)
+            and all(isinstance(getattr(s, "_agents", None), weakref.WeakKeyDictionary) and not s._agents._pending_removals
+                    for s in sets))
+
+
+def _register(model: mesa.Model, count: int) -> list[Resident]:
+    """``count`` new Resident agents, registered with the model as ``Resident(model)`` would, one batch at a time."""
+    if not mesa_registry(model):
+        return [Resident(model) for _ in range(count)]
+    new = Resident.__new__
+    agents = []
+    for unique_id in itertools.islice(mesa.Agent._ids[model], count):  # Agent.__init__'s ids, in order
+        agent = new(Resident)
+        agent.model = model
+        agent.unique_id = unique_id
+        agent.pos = None
+        agents.append(agent)
+    batch = dict.fromkeys(agents)
+    model._agents.update(batch)
+    by_type = model.agents_by_type
+    if Resident in by_type:
+        by_type[Resident]._agents.update(batch)
+    else:
+        by_type[Resident] = mesa.agent.AgentSet(agents, random=model.random)
+    model.agents._agents.update(batch)
+    return agents
+
+
+def _deregister(model: mesa.Model, agents: list[Resident]) -> None:
+    """Remove these agents from the model as ``model.deregister_agent`` would, one batch at a time."""
+    if not agents:
+        return
+    if not mesa_registry(model):
+        for agent in agents:
+            model.deregister_agent(agent)
+        return
+    hard = model._agents
+    by_type = model.agents_by_type[Resident]._agents.data
+    everyone = model.agents._agents.data
+    for agent in agents:
+        del hard[agent]
+        key = weakref.ref(agent)  # equal to the set's own key for this agent
+        del by_type[key]
+        del everyone[key]
 
 
 def _grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:
