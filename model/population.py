@@ -165,6 +165,9 @@ class Population:
         for name, (dtype, shape, fill) in FIELDS.items():
             setattr(self, name, np.full((self._cap, *shape), fill, dtype=dtype))
         self.events = events if events is not None else EventLog()
+        # Whether transitions are recorded in ``events``: off in the unreported spin-up, whose history is
+        # dropped anyway (``restart_history``), so it neither keeps its events nor computes their statuses.
+        self.recording = True
         self.next_uid = 0  # ids are handed out in creation order, so each is a pure function of it
         self.next_household = 0
 
@@ -226,7 +229,13 @@ class Population:
         """Memory held by the arrays (and the event history)."""
         return sum(getattr(self, name).nbytes for name in FIELDS) + self.events.nbytes()
 
+    def _status_before(self, rows) -> np.ndarray | None:
+        """The status a transition records as ``status_before``; not computed while nothing is recorded."""
+        return self.status(rows) if self.recording else None
+
     def _record(self, event: EventKind, rows, year: int, month, before, **extra) -> None:
+        if not self.recording:
+            return
         self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
                            before=before, after=self.status(rows), step=self.step[rows], **extra)
 
@@ -249,7 +258,7 @@ class Population:
 
     def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
         """Residents leave the population (retirement, moving, death, recovery, other income)."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
         self.alive[rows] = False
@@ -258,8 +267,9 @@ class Population:
         self.firm[rows] = NO_FIRM
         self.on_benefit[rows] = False
         self.other_income[rows] = False
-        self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
-                           month=month, before=before, after=NO_CODE)
+        if self.recording:
+            self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
+                               month=month, before=before, after=NO_CODE)
 
     def restart_history(self, year: int) -> None:
         """The event history starts afresh from the population as it is: one ENTER per resident present, at ``year``.
@@ -267,6 +277,7 @@ class Population:
         Used after the unreported spin-up (``SocialDomainModel._spin_up``): its events are not part of the run.
         """
         self.events = EventLog()
+        self.recording = True
         rows = self.alive_rows()
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
 
@@ -292,7 +303,7 @@ class Population:
     # ------------------------------------------------------------------ desks
     def come_into_sight(self, rows, desk, month, year: int, entitled=True) -> None:
         """A hidden resident becomes known: on benefit when entitled and not in work, a new spell from ``month``."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = (self.employment[rows] < 0) & entitled
         self._back_on_benefit(rows[self.on_benefit[rows]])
         self.desk[rows] = desk
@@ -302,7 +313,7 @@ class Population:
 
     def join_claim(self, rows, year: int, month) -> None:
         """Residents without income join their household's benefit as co-claimants (known to the P-wet)."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = True
         self._back_on_benefit(rows)
         self.desk[rows] |= Desk.PWET
@@ -311,7 +322,7 @@ class Population:
 
     def leave_benefit(self, rows, year: int, month) -> None:
         """Benefit ends because the household's income reached its norm; the resident stays in the population."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = False
         self._record(EventKind.LEAVE_BENEFIT, rows, year, month, before)
 
@@ -319,13 +330,13 @@ class Population:
         """Residents become known to another desk too (the event is recorded only where it is new)."""
         new = rows[(self.desk[rows] & desk) != desk]
         self.desk[new] |= desk
-        self._record(EventKind.JOIN_DESK, new, year, 0.0, self.status(new))
+        self._record(EventKind.JOIN_DESK, new, year, 0.0, self._status_before(new))
 
     # ------------------------------------------------------------------ instruments
     def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0) -> None:
         """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0)."""
         instruments = np.asarray(instruments)
-        before = self.status(rows)
+        before = self._status_before(rows)
         for instr in np.unique(instruments):
             r = rows[instruments == instr]
             self.provisions[r] |= np.uint16(1 << int(instr))
@@ -346,14 +357,14 @@ class Population:
             got = (support_bits & (1 << int(instr))) != 0
             if got.any():
                 r = rows[got]
-                before = self.status(r)
+                before = self._status_before(r)
                 self.provisions[r] |= np.uint16(1 << int(instr))
                 self._record(EventKind.START, r, year, self.entry_month[r], before, instrument=int(instr),
                              payer=payer)
 
     def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=0.0) -> None:
         """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.provisions[rows] &= np.invert(np.uint16(instrument_bits))
         left = self.provisions[rows]
         self.firm[rows[(left & FIRM_BITS) == 0]] = NO_FIRM
@@ -367,7 +378,7 @@ class Population:
 
     def continue_at_firm(self, rows, year: int, payer=NO_CODE) -> None:
         """Work-like day activities at a social firm continue as a firm trajectory in the same place, no new intake."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(WORKLIKE_BIT))) | np.uint16(
             1 << int(Instrument.SOCIAL_FIRM))
         self.trajectory_years[rows] = 0.0
@@ -380,7 +391,7 @@ class Population:
     def lock_in(self, rows, year: int) -> None:
         """The firm keeps these clients in their trajectory past its planned end."""
         self.locked_in[rows] = True
-        self._record(EventKind.LOCK_IN, rows, year, 0.0, self.status(rows))
+        self._record(EventKind.LOCK_IN, rows, year, 0.0, self._status_before(rows))
 
     def count_trajectory_year(self, rows) -> None:
         """One more year in the current trajectory."""
@@ -400,7 +411,7 @@ class Population:
 
     def take_job(self, rows, kind, year: int, month) -> None:
         """Into regular or subsidised work (``kind`` per resident): activities end, benefit ends, clocks reset."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.employment[rows] = kind
         self.other_income[rows] = False
         self._leave_benefit_for_work(rows, year, month)
@@ -417,7 +428,7 @@ class Population:
 
     def to_sheltered(self, rows, year: int, month) -> None:
         """Into sheltered work (beschut werk): activities end, the place is held from ``month``."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.employment[rows] = Status.SHELTERED_WORK
         self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(ACTIVITY_BITS))) | np.uint16(SHELTERED_BIT)
         self.firm[rows] = NO_FIRM
@@ -428,7 +439,7 @@ class Population:
 
     def lose_job(self, rows, year: int, month, to_benefit=None) -> None:
         """A job ends: back on benefit where ``to_benefit`` (a new spell, known to the P-wet), else other income (WW, the household's)."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         claims = np.ones(len(rows), dtype=bool) if to_benefit is None else np.asarray(to_benefit, dtype=bool)
         self.employment[rows] = NOT_EMPLOYED
         self.provisions[rows] &= np.invert(np.uint16(SUBSIDY_BIT))
@@ -444,7 +455,7 @@ class Population:
 
     def leave_for_other_income(self, rows, year: int, month) -> None:
         """Benefit ends for other income (partner income, another benefit): the resident stays, no claim; P-wet trajectories end."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         when = year + np.broadcast_to(month, rows.shape) / MONTHS_PER_YEAR
         self.on_benefit[rows] = False
         self.other_income[rows] = True
@@ -459,7 +470,7 @@ class Population:
 
     def return_to_benefit(self, rows, year: int, month) -> None:
         """The other income ended and the household is below its norm: a new claim at the P-wet desk, a new spell."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = True
         self._back_on_benefit(rows)
         self.desk[rows] |= Desk.PWET
@@ -477,20 +488,20 @@ class Population:
         """Referred to a P-wet intake from a Wmo day activity; the intake takes place at ``due`` (years) [BK18][FW19]."""
         self.intake[rows] = Intake.WAITING
         self.intake_due[rows] = due
-        self._record(EventKind.REFERRAL, rows, year, month, self.status(rows))
+        self._record(EventKind.REFERRAL, rows, year, month, self._status_before(rows))
 
     def take_intake(self, rows, desk: Desk, year: int) -> None:
         """The intake takes place: the resident is on the other desk's list while the Wmo place continues."""
         self.intake[rows] = Intake.TAKEN
         self.intake_due[rows] = np.nan
         self.desk[rows] |= desk
-        self._record(EventKind.INTAKE, rows, year, 0.0, self.status(rows))
+        self._record(EventKind.INTAKE, rows, year, 0.0, self._status_before(rows))
 
     def fall_through(self, rows, year: int) -> None:
         """The referral is lost between the desks; the resident stays where it was."""
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
-        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self.status(rows))
+        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self._status_before(rows))
 
     # ------------------------------------------------------------------ participation ladder
     def place_on_ladder(self, rows, steps) -> None:
@@ -504,7 +515,7 @@ class Population:
         for event, moved in ((EventKind.STEP_UP, up), (EventKind.STEP_DOWN, down)):
             r = rows[moved]
             self.step[r] = steps[moved]
-            self._record(event, r, year, 0.0, self.status(r))
+            self._record(event, r, year, 0.0, self._status_before(r))
 
     # ------------------------------------------------------------------ time and problems
     def age_one_year(self, rows) -> None:

@@ -142,14 +142,31 @@ class Residents:
         # collector must see these references, and it does not look into numpy object arrays)
         self._id = np.empty(0, dtype=np.int64)  # the agent's unique_id by row; -1 once the resident left
         self._row = np.empty(0, dtype=np.int32)  # row by unique_id; -1 for other agents and leavers
+        self.deferred = False  # while True (the unreported spin-up), rows get no agents: see ``defer``
         if Residents._released_rows >= RELEASED_ROWS_PER_COLLECTION:
             Residents._released_rows = 0
             gc.collect()
 
+    def defer(self) -> None:
+        """No agents until ``catch_up``: rows created, removed and moved meanwhile are not followed.
+
+        For the unreported spin-up, where nothing reads an agent: resident state is in the population's
+        columns and every random draw is keyed by uid (``random_streams``), so no result depends on
+        the agents, and creating and removing them each spin-up year would cost a quarter of it.
+        """
+        if self.n:
+            raise ValueError("agents are deferred before the first is created")
+        self.deferred = True
+
+    def catch_up(self, rows_in_use: int) -> None:
+        """End ``defer``: one agent for each of the population's rows (rows of leavers dropped first)."""
+        self.deferred = False
+        self.create(np.arange(rows_in_use))
+
     def create(self, rows: np.ndarray) -> None:
         """One agent per new row (rows are appended in order), kept out of the collector's rescans."""
         count = len(rows)
-        if count == 0:
+        if count == 0 or self.deferred:
             return
         if rows[0] != self.n or rows[-1] != self.n + count - 1:
             raise ValueError(f"rows {rows[0]}..{rows[-1]} do not follow the {self.n} rows known")
@@ -177,6 +194,8 @@ class Residents:
 
     def remove(self, rows: np.ndarray) -> None:
         """Remove the agents of these rows from the model."""
+        if self.deferred:
+            return
         agents = self._agent
         _deregister(self.model, [agents[row] for row in rows.tolist()])
         for row in rows.tolist():
@@ -186,6 +205,8 @@ class Residents:
 
     def remap(self, new_row: np.ndarray) -> None:
         """After the population dropped rows: keep the agents of kept rows, each with its new row."""
+        if self.deferred:
+            return
         keep = np.flatnonzero(new_row >= 0)
         kept = len(keep)
         agents = self._agent
