@@ -21,6 +21,7 @@ _YEAR = np.uint64(0xD6E8FEB86659FD93)
 _EVENT = np.uint64(0xA0761D6478BD642F)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
+_MASK64 = (1 << 64) - 1
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -33,22 +34,27 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _mix_int(x: int) -> int:
+    """``_mix`` of one 64-bit number held as a Python integer."""
+    x ^= x >> int(_S30)
+    x = (x * int(_MIX1)) & _MASK64
+    x ^= x >> int(_S27)
+    x = (x * int(_MIX2)) & _MASK64
+    return x ^ (x >> int(_S31))
+
+
 class Streams:
     """Counter-based random numbers keyed by a 64-bit model key."""
 
     def __init__(self, key: int):
         self.key = np.uint64(key)
-        self._salts: dict[tuple[int, int], np.uint64] = {}  # (year, event) -> salt: a few hundred a run
 
     def _salt(self, year: int, event: int) -> np.uint64:
-        """The mixed (key, year, event) stamp, computed once per pair."""
-        salt = self._salts.get((year, event))
-        if salt is None:
-            # Negative years (the unreported spin-up) wrap to their two's complement; other years are unchanged.
-            stamp = (np.array([year, event], dtype=np.int64).astype(np.uint64)
-                     * np.array([_YEAR, _EVENT], dtype=np.uint64))
-            salt = self._salts[(year, event)] = _mix(stamp[:1] + stamp[1:] + self.key)[0]
-        return salt
+        """The mixed (key, year, event) stamp."""
+        # The same 64-bit arithmetic as on the arrays, in Python integers (cheaper for one number).
+        # Negative years (the unreported spin-up) wrap to their two's complement; other years are unchanged.
+        stamp = ((int(year) & _MASK64) * int(_YEAR) + (int(event) & _MASK64) * int(_EVENT) + int(self.key)) & _MASK64
+        return np.uint64(_mix_int(stamp))
 
     def _bits(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
         x = np.atleast_1d(np.asarray(uid, dtype=np.int64)).astype(np.uint64)  # a copy, mixed in place below
