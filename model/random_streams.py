@@ -72,6 +72,22 @@ class Streams:
         u *= _TO_UNIT
         return u
 
+    def normal_columns(self, uid: np.ndarray, year: int, events) -> np.ndarray:
+        """Standard normal draws per uid (rows) and event (columns): ``normal(uid, year, e)`` for each ``e`` in ``events``.
+
+        The same numbers as stacking those calls, computed in one pass over a 2-D array (per-domain draws).
+        """
+        x = np.asarray(uid, dtype=np.int64).astype(np.uint64)
+        x += np.uint64(1)
+        x *= _GOLDEN
+        bits = x[:, None] ^ np.array([self._salt(year, e) for e in events], dtype=np.uint64)
+        _mix(bits)
+        bits >>= _S11
+        u = bits.astype(np.float64)
+        u += 0.5
+        u *= _TO_UNIT
+        return ndtri(u, out=u)
+
     def normal(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
         """Standard normal draws, one per uid (inverse CDF of the uniform draw)."""
         return ndtri(self.uniform(uid, year, event))
