@@ -35,6 +35,7 @@ from model.constants import (
     bits,
 )
 from model.events import NO_CODE, EventKind, EventLog
+from model.rules import problems as prob
 
 NO_FIRM = -1
 NOT_EMPLOYED = -1
@@ -76,6 +77,7 @@ FIELDS: dict[str, tuple] = {
     "member": (np.int8, (), Member.HEAD),  # head, partner or housemate
     "unit": (np.int64, (), -1),  # benefit unit (bijstandseenheid): the head's uid for head and partner, else own uid
     "sev": (np.float64, (N_DOMAINS,), 0.0),
+    "load": (np.float64, (), 0.0),  # problems.problem_load of sev, kept with it (read many times a year)
     "wage": (np.float64, (), 0.0),
     "motivation": (np.float64, (), 0.0),
     "discrimination": (np.bool_, (), False),
@@ -126,6 +128,7 @@ class Population:
     member: np.ndarray
     unit: np.ndarray
     sev: np.ndarray
+    load: np.ndarray
     wage: np.ndarray
     motivation: np.ndarray
     discrimination: np.ndarray
@@ -208,6 +211,10 @@ class Population:
         """Indices of residents currently in the modelled population."""
         return np.flatnonzero(self.alive[: self.n])
 
+    def self_reliance(self, rows) -> np.ndarray:
+        """``problems.self_reliance`` of these residents' severities, from the problem load kept with them."""
+        return 1.0 - self.load[rows]
+
     def holds(self, rows, instrument_bits: int) -> np.ndarray:
         """Whether each resident holds any of the instruments in the bit mask."""
         return (self.provisions[rows] & instrument_bits) != 0
@@ -252,6 +259,8 @@ class Population:
         rows = self._reserve(count)
         for name, column in values.items():
             getattr(self, name)[rows] = column
+        if "sev" in values:
+            self.load[rows] = prob.problem_load(self.sev[rows])
         self.alive[rows] = True
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
         return rows
@@ -533,6 +542,7 @@ class Population:
     def set_problems(self, rows, sev, wage) -> None:
         """New problem severities (all domains, work/income included) and wage value."""
         self.sev[rows] = sev
+        self.load[rows] = prob.problem_load(np.asarray(sev, dtype=np.float64))
         self.wage[rows] = wage
 
     def add_time(self, rows, frac, hired, lost, hired_frac=0.0) -> None:

@@ -99,7 +99,7 @@ def _come_into_sight(pop, rows, intake, year, p, streams) -> None:
     become known to both laws right after (``run``), under any funding.
     """
     t, uid = year.index, pop.uid[rows]
-    load = prob.problem_load(pop.sev[rows])
+    load = pop.load[rows]
     hidden = (pop.desk[rows] == Desk.NONE) & ~pop.on_benefit[rows] & (pop.employment[rows] < 0) & (
         pop.provisions[rows] == 0)
     need = load >= p["access.hidden_need"]
@@ -143,7 +143,7 @@ def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
     t, uid = year.index, pop.uid[rows]
     on_benefit = pop.on_benefit[rows]
     not_wmo = (pop.desk[rows] & Desk.WMO) == 0
-    low_sr = prob.self_reliance(pop.sev[rows]) < p["wmo.need_threshold"]
+    low_sr = pop.self_reliance(rows) < p["wmo.need_threshold"]
     refer = on_benefit & low_sr & not_wmo & (
         streams.uniform(uid, t, Event.WMO_SELF_REFERRAL) < p["pwet.wmo_self_referral"])
     known_pwet = (pop.desk[rows] & Desk.PWET) != 0

@@ -170,7 +170,7 @@ def support_candidates(pop, rows, p) -> np.ndarray:
 
     The need test (self-reliance below ``wmo.need_threshold``) is the same whichever desk assesses.
     """
-    sr = prob.self_reliance(pop.sev[rows])
+    sr = pop.self_reliance(rows)
     return (((pop.desk[rows] & Desk.WMO) != 0) & (pop.employment[rows] < 0) & (sr < p["wmo.need_threshold"])
             & ~pop.holds(rows, WMO_BITS))
 
@@ -234,14 +234,14 @@ def work_priority(desk: DeskConfig, pop, r, instr, frac, year, funding, p) -> np
     care = prices.provision_cost(pop.provisions[r] & np.uint16(CARE_A_JOB_ENDS), wage)
     gain = job_chance_gain(pop, r, instr, year, p)
     cost = prices[instr] * prices.charged(instr, frac)
-    need = 1.0 - prob.self_reliance(pop.sev[r])
+    need = 1.0 - pop.self_reliance(r)
     return alloc.desk_priority(desk.objective, gain, benefit, subsidy, care, need, cost, p["desk.saving_horizon_years"])
 
 
 def job_chance_gain(pop, r, instr, year, p) -> np.ndarray:
     """Expected gain in the yearly chance of a job from the instrument (0 below the wage value at which any job is possible)."""
     wage = pop.wage[r]
-    base = out.job_hazard(wage, pop.years_out[r], prob.problem_load(pop.sev[r]), pop.motivation[r], p)
+    base = out.job_hazard(wage, pop.years_out[r], pop.load[r], pop.motivation[r], p)
     mult = np.select([instr == Instrument.MEDIATION, instr == Instrument.SOCIAL_FIRM, instr == Instrument.TRAINING],
                      [p["work.mediation_effect"], p["work.trajectory_effect"], p["work.training_effect"]], 1.0)
     addressed = pop.holds(r, GUIDANCE_BIT) | year.regie[r] | year.light[r]
@@ -286,7 +286,7 @@ def allocate_support(desk: DeskConfig, pop, r, room, year, funding, actors, p, s
     frac = assessed_fraction(pop, r, year, p)
     prices = funding.prices
     cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
-    need = 1.0 - prob.self_reliance(pop.sev[r])
+    need = 1.0 - pop.self_reliance(r)
     holder = actors.holders[desk.holder]
     priority = alloc.coordinated_first(need, year.regie[r])
     chosen = holder.select(priority, cost, room, entitled=True)

@@ -57,7 +57,7 @@ def exit_reasons(pop, rows, t: int, p, streams) -> np.ndarray:
     ``benefit.return_horizon_years`` without a return they leave the social domain [DIV19].
     """
     age, uid = pop.age[rows], pop.uid[rows]
-    load = prob.problem_load(pop.sev[rows])
+    load = pop.load[rows]
     scripted_out = pop.persona[rows] < 0
     recovered = demo.recovered(pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows], load,
                                p["demography.recovery_years"], p["demography.recovery_severity"])

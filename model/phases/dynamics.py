@@ -32,7 +32,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     active = pop.holds(rows, ACTIVITY_BITS)
     guided = pop.holds(rows, GUIDANCE_BIT)
     inactive = ~working & ~active
-    load = prob.problem_load(sev)
+    load = pop.load[rows]
     other, _ = dyn.other_members_load(pop.household[rows], load)
     noise = streams.normal_columns(uid, year.index, range(Event.SEVERITY_NOISE, Event.SEVERITY_NOISE + N_DOMAINS))
     new_sev = dyn.severity_change(sev, working, active, guided, inactive, load, other, noise, p)
