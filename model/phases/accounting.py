@@ -89,6 +89,7 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
     year.add("benefit_unit_years", unit_months.sum() / MONTHS_PER_YEAR)
     support_start = np.maximum(t0, year.support_from[rows])
     started_now = pop.activity_start_year[rows] == year.index
+    held_any = before_prov | after_prov
     for i in Instrument:
         if i in NOT_MONTHLY:
             continue
@@ -96,9 +97,13 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
         if i in LUMP_SUM_INSTRUMENTS:  # the whole price in the year the trajectory starts
             cost[:, i] = ((before_prov & bit) != 0) * started_now * prices[i]
             continue
-        start = support_start if bit & WMO_BITS else t0
-        m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, start, MONTHS_PER_YEAR)
-        cost[:, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows])
+        # Only residents who held it before or after the year's transition have months of it; for the others
+        # the cost stays 0 (what months_in_state gives them times a price that is never negative).
+        h = np.flatnonzero((held_any & bit) != 0)
+        start = (support_start if bit & WMO_BITS else t0)[h]
+        m = out.months_in_state((before_prov[h] & bit) != 0, (after_prov[h] & bit) != 0, month[h], start,
+                                MONTHS_PER_YEAR)
+        cost[h, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows[h]])
     sub = hl & year.second_subsidised[rows]  # a subsidised job taken and lost this year: the months between
     cost[sub, Instrument.WAGE_SUBSIDY] = ((lost_at[sub] - month[sub]) / MONTHS_PER_YEAR
                                           * prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[rows][sub]))
