@@ -37,12 +37,15 @@ def run(pop, year, funding, actors, p, streams) -> None:
     benefit_after = pop.on_benefit[rows] & ~leaving
     yearly_benefit = _yearly_benefit(pop, rows, year, benefit_after, p)
     cost = resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_benefit)
-    payer = np.empty((len(rows), N_INSTRUMENTS), dtype=np.int64)
+    ledger = np.zeros((N_HOLDERS, N_INSTRUMENTS))
     for i in Instrument:
         # Staff costs were booked when the year opened; no resident pays them (their column is 0).
-        payer[:, i] = Holder.POOLED if i == Instrument.CASE_MANAGEMENT else funding.payers(i, handled)
-    ledger = np.bincount((payer * N_INSTRUMENTS + np.arange(N_INSTRUMENTS)).ravel(), weights=cost.ravel(),
-                         minlength=N_HOLDERS * N_INSTRUMENTS).reshape(N_HOLDERS, N_INSTRUMENTS)
+        if i == Instrument.CASE_MANAGEMENT:
+            payer = np.full(len(rows), Holder.POOLED, dtype=np.int64)
+        else:
+            payer = funding.payers(i, handled)
+        # Each holder's sum adds its residents' costs in row order, as one bincount over all columns did.
+        ledger[:, i] = np.bincount(payer, weights=cost[:, i], minlength=N_HOLDERS)
     for h, holder in actors.holders.items():
         holder.book(ledger[h])
     year.resident_cost[rows] = cost.sum(axis=1)
