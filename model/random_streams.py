@@ -90,4 +90,5 @@ class Streams:
 
     def normal(self, uid: np.ndarray, year: int, event: int) -> np.ndarray:
         """Standard normal draws, one per uid (inverse CDF of the uniform draw)."""
-        return ndtri(self.uniform(uid, year, event))
+        u = self.uniform(uid, year, event)
+        return ndtri(u, out=u)
