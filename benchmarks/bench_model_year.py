@@ -24,7 +24,7 @@ freezes what exists (``gc.freeze``), so that collections do not rescan the long-
 ``model.resident.Residents``); ``SocialDomainModel.release()`` unfreezes, before the floor is
 built. The floor's step allocates nothing the collector tracks.
 
-    python benchmarks/bench_model_year.py [--quick] [--json]
+    python benchmarks/bench_model_year.py [--quick | --national] [--json]
 """
 
 from __future__ import annotations
@@ -153,16 +153,19 @@ def event_history_share(inhabitants: int, years: int) -> float:
 
 def long_run_child(inhabitants: int) -> None:
     """Build and run ``inhabitants`` for 15 years; print one JSON line (run in a child process)."""
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     model = SocialDomainModel(inhabitants=inhabitants, years=LONG_RUN_YEARS, rng=1)
-    build = time.perf_counter() - start
+    build, build_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     per_year = []
+    years_cpu = time.process_time()
     while model.running:
         t = time.perf_counter()
         model.step()
         per_year.append(time.perf_counter() - t)
+    years_cpu = time.process_time() - years_cpu
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {"inhabitants": inhabitants, "seconds": time.perf_counter() - start, "build_seconds": build,
+              "build_cpu_seconds": build_cpu, "years_cpu_seconds": years_cpu,
               "years": model.year, "year_median_seconds": float(np.median(per_year)),
               "year_worst_seconds": max(per_year), "residents_start": model.initial_residents,
               "residents_end": model.indicators["residents"], "rows_end": model.pop.n,
@@ -185,10 +188,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats; no event-history, city or national run")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--national", action="store_true", help="only the national run")
     parser.add_argument("--long-run-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.long_run_child:
         long_run_child(args.long_run_child)
+        return
+    if args.national:
+        n = long_run(NATIONAL)
+        print(json.dumps(n, indent=2) if args.json else _national_text(n))
         return
     years = 2 if args.quick else 4
     rows = []
@@ -219,14 +227,19 @@ def main() -> None:
               f"peak memory {city['peak_rss_mb']:.0f} MB (population arrays {city['population_arrays_mb']:.0f} MB, "
               f"event history {city['event_history_mb']:.0f} MB)")
     if national:
-        n = national
-        print(f"\nThe Netherlands, {NATIONAL:,} inhabitants as one municipality: "
-              f"{n['residents_start']:,} -> {n['residents_end']:,.0f} residents\n"
-              f"  build {n['build_seconds']:.1f} s; per simulated year median {n['year_median_seconds']:.1f} s, "
-              f"worst {n['year_worst_seconds']:.1f} s; {n['years']} years in {n['seconds']:.1f} s in all "
-              f"(CPU {n['cpu_seconds']:.0f} s, of which system {n['system_seconds']:.0f} s)\n"
-              f"  peak memory {n['peak_rss_mb']:,.0f} MB; at the end {n['rows_end']:,} population rows "
-              f"({n['population_arrays_mb']:,.0f} MB) and {n['events_end']:,} events ({n['event_history_mb']:,.0f} MB)")
+        print("\n" + _national_text(national))
+
+
+def _national_text(n: dict) -> str:
+    """The national run in words."""
+    return (f"The Netherlands, {NATIONAL:,} inhabitants as one municipality: "
+            f"{n['residents_start']:,} -> {n['residents_end']:,.0f} residents\n"
+            f"  build {n['build_seconds']:.1f} s (CPU {n['build_cpu_seconds']:.1f} s, the spin-up included); "
+            f"per simulated year median {n['year_median_seconds']:.1f} s, worst {n['year_worst_seconds']:.1f} s; "
+            f"{n['years']} years in CPU {n['years_cpu_seconds']:.1f} s; {n['seconds']:.1f} s in all "
+            f"(CPU {n['cpu_seconds']:.0f} s, of which system {n['system_seconds']:.0f} s)\n"
+            f"  peak memory {n['peak_rss_mb']:,.0f} MB; at the end {n['rows_end']:,} population rows "
+            f"({n['population_arrays_mb']:,.0f} MB) and {n['events_end']:,} events ({n['event_history_mb']:,.0f} MB)")
 
 
 if __name__ == "__main__":

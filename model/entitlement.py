@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.constants import MONTHS_PER_YEAR, Member
+from model.grouping import unique_inverse
 from model.rules import benefit as ben
 
 
@@ -43,7 +44,7 @@ def top_up_share(household, unit, age, employed, p, own_income=None) -> np.ndarr
 def _unit_terms(household, unit, age, employed, own_income, p):
     """Per resident its norm; per unit (``inv`` indexes them) the unit's norm and the income counted against it."""
     norm = ben.person_norm(age, ben.cost_sharers(household, age, p["benefit.cost_sharer_min_age"]), p)
-    _, inv = np.unique(unit, return_inverse=True)
+    _, inv = unique_inverse(unit)
     unit_norm = np.bincount(inv, weights=norm)
     income = employed * p["work.hours_share"] * p["benefit.couple_norm"]
     if own_income is not None:
@@ -77,7 +78,7 @@ def sync_claims(pop, rows, year, p) -> None:
     monthly = population_benefit(pop, rows, p)
     unit = pop.unit[rows]
     on_benefit = pop.on_benefit[rows]
-    _, inv = np.unique(unit, return_inverse=True)
+    _, inv = unique_inverse(unit)
     claim_running = np.bincount(inv, weights=on_benefit)[inv] > 0
     month = year.month[rows]
     first = np.full(inv.max() + 1 if len(inv) else 0, MONTHS_PER_YEAR)

@@ -54,11 +54,23 @@ COLUMNS = {
 }
 
 
+# Ids are kept as 32-bit integers while they fit (a municipality hands out a few million at most) and
+# read back as the 64-bit integers of ``COLUMNS``: the same values in half the memory.
+NARROW_IDS = ("uid", "household")
+_ID32 = np.iinfo(np.int32)
+
+
 class EventLog:
-    """Append-only columnar event buffers (a list of chunks per column, joined on read)."""
+    """Append-only columnar event buffers (a list of chunks per column, joined on read).
+
+    A value that is the same for every event of a transition (its year, its kind, often its payer and
+    amount) is kept once, as a 0-d array, and repeated when the column is read; ids are kept narrow
+    (``NARROW_IDS``). Reading gives every column in its ``COLUMNS`` dtype, so what is read is unchanged.
+    """
 
     def __init__(self):
         self._chunks: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+        self._sizes: list[int] = []  # events per record, in order
         self.size = 0
 
     def record(self, event: EventKind, *, uid, household, year: int, month, before, after, step=NO_CODE,
@@ -72,13 +84,18 @@ class EventLog:
                   "status_before": before, "status_after": after, "step": step, "instrument": instrument, "payer": payer,
                   "amount": amount}
         for name, dtype in COLUMNS.items():
-            self._chunks[name].append(np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,)).copy())
+            self._chunks[name].append(_chunk(values[name], dtype, n, narrow=name in NARROW_IDS))
+        self._sizes.append(n)
         self.size += n
 
     def column(self, name: str) -> np.ndarray:
         """One column over all events so far."""
-        chunks = self._chunks[name]
-        return np.concatenate(chunks) if chunks else np.empty(0, dtype=COLUMNS[name])
+        out = np.empty(self.size, dtype=COLUMNS[name])
+        start = 0
+        for chunk, n in zip(self._chunks[name], self._sizes, strict=True):
+            out[start: start + n] = chunk  # a 0-d chunk is repeated
+            start += n
+        return out
 
     def frame(self) -> pd.DataFrame:
         """The history as a tidy frame; codes become names (year as in the indicators: 1 = first year, 0 = set-up)."""
@@ -95,6 +112,21 @@ class EventLog:
     def nbytes(self) -> int:
         """Memory held by the buffers."""
         return sum(c.nbytes for chunks in self._chunks.values() for c in chunks)
+
+
+def _chunk(value, dtype, n: int, narrow: bool = False) -> np.ndarray:
+    """What a record keeps of one column: a copy of an array of ``n`` values, or one value for all ``n`` (0-d).
+
+    Values are cast to ``dtype`` exactly as ``np.broadcast_to(np.asarray(value, dtype), (n,)).copy()`` would;
+    with ``narrow``, ids that fit are kept as 32-bit integers.
+    """
+    if isinstance(value, np.ndarray) and value.shape == (n,):
+        if narrow and value.dtype.kind == "i" and _ID32.min <= value.min() and value.max() <= _ID32.max:
+            return value.astype(np.int32)
+        return value.astype(dtype)  # always a copy: the caller's array may be a view of population state
+    if isinstance(value, (int, float)) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return np.asarray(value, dtype=dtype).copy()
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
 
 
 def _names(codes: pd.Series, enum: type[IntEnum], missing: str = "") -> pd.Categorical:

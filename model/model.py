@@ -109,6 +109,9 @@ class SocialDomainModel(mesa.Model):
         self.persona_uids: dict[str, np.ndarray] = {}
         self.persona_paths: list[dict] = []
         if not self._restore_spun_up():  # the same seed and baseline spun up before in this process: its state
+            if p["scenario.spin_up_years"] > 0:  # nothing of the spin-up is reported (see _spin_up)
+                self.pop.recording = False
+                self.actors.residents.defer()
             demography.populate(self.pop, self.actors, p, self.streams)
             self._spin_up()  # unreported years under today's policy: the run starts from a settled state
             self._keep_spun_up()
@@ -163,6 +166,8 @@ class SocialDomainModel(mesa.Model):
         arm of a comparison with the same seed starts from the same state (common random numbers).
         Nothing of it is reported: the event history restarts from the spun-up population (one
         ENTER per resident at set-up), and grants are fixed again in year 1 from the spun-up state.
+        So it records no events (``Population.recording``) and its residents get their Mesa agents
+        only when it ends (``Residents.defer``); the state it leaves is the same either way.
         """
         years = self.p["scenario.spin_up_years"]
         if years <= 0:
@@ -181,7 +186,8 @@ class SocialDomainModel(mesa.Model):
                 worker.remove()
         self.share = 0.0
         self.year_state = None
-        self.actors.residents.remap(self.pop.compact(self.pop.alive_rows()))  # year 1 starts with its residents only
+        self.pop.compact(self.pop.alive_rows())  # year 1 starts with its residents only
+        self.actors.residents.catch_up(self.pop.n)
         self.pop.restart_history(INITIAL_YEAR)
 
     # ------------------------------------------------------------------ the spun-up state, shared by the arms
@@ -346,12 +352,12 @@ class SocialDomainModel(mesa.Model):
         (mesa/mesa#3179, fixed upstream in #3180 for Mesa versions that need Python >= 3.12). On
         those versions the registry is gone and that part does nothing. The resident agents were
         kept out of the garbage collector's rescans (``gc.freeze``, see ``Residents``); they are
-        handed back to it here (``gc.unfreeze``), and the next model built collects first.
+        handed back to it here (``gc.unfreeze``), and a model built later collects them.
         """
         registry = getattr(mesa.Agent, "_ids", None)
         if isinstance(registry, dict):
             registry.pop(self, None)
-        Residents.release()
+        self.actors.residents.release()
 
     def tidy(self) -> pd.DataFrame:
         """Yearly indicators and group breakdowns as one long frame: year, indicator, group_by, group, value."""

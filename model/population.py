@@ -35,12 +35,38 @@ from model.constants import (
     bits,
 )
 from model.events import NO_CODE, EventKind, EventLog
+from model.rules import problems as prob
 
 NO_FIRM = -1
 NOT_EMPLOYED = -1
 SUBSIDY_BIT = bits([Instrument.WAGE_SUBSIDY])
 SHELTERED_BIT = bits([Instrument.SHELTERED_WORK])
 SUPPORT_ONLY_BITS = WMO_BITS & ~DAY_BITS  # guidance, household help
+
+
+# The status of a resident not in work, as a table (``Population.status`` reads it for every transition).
+# Provisions that decide it, first match wins; without any, benefit, then other income, else out of sight.
+PROVISION_STATUS = ((TRAJ_BITS, Status.TRAJECTORY), (DAY_BITS, Status.DAY_ACTIVITIES),
+                    (SUPPORT_ONLY_BITS, Status.GUIDANCE_ONLY))
+_FLAG_BITS = 2  # the key's low bits: on_benefit (bit 1), other_income (bit 0)
+
+
+def _status_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Each provisions mask's class shifted past the flags (0 = none, i + 1 = PROVISION_STATUS[i]); the status per key."""
+    masks = np.arange(1 << np.iinfo(np.uint16).bits)
+    held = [(masks & bits) != 0 for bits, _ in PROVISION_STATUS]
+    provision_class = np.select(held, np.arange(1, len(PROVISION_STATUS) + 1), 0) << _FLAG_BITS
+    by_key = []
+    for cls in range(len(PROVISION_STATUS) + 1):
+        for on_benefit in (False, True):
+            for other_income in (False, True):
+                base = (Status.BENEFIT_NO_SUPPORT if on_benefit else Status.OTHER_INCOME if other_income
+                        else Status.NOT_IN_SIGHT)
+                by_key.append(PROVISION_STATUS[cls - 1][1] if cls else base)
+    return provision_class.astype(np.int8), np.array(by_key, dtype=np.int8)
+
+
+PROVISION_CLASS, STATUS_BY_KEY = _status_tables()
 
 # name -> (dtype, shape suffix, fill value)
 FIELDS: dict[str, tuple] = {
@@ -51,6 +77,7 @@ FIELDS: dict[str, tuple] = {
     "member": (np.int8, (), Member.HEAD),  # head, partner or housemate
     "unit": (np.int64, (), -1),  # benefit unit (bijstandseenheid): the head's uid for head and partner, else own uid
     "sev": (np.float64, (N_DOMAINS,), 0.0),
+    "load": (np.float64, (), 0.0),  # problems.problem_load of sev, kept with it (read many times a year)
     "wage": (np.float64, (), 0.0),
     "motivation": (np.float64, (), 0.0),
     "discrimination": (np.bool_, (), False),
@@ -101,6 +128,7 @@ class Population:
     member: np.ndarray
     unit: np.ndarray
     sev: np.ndarray
+    load: np.ndarray
     wage: np.ndarray
     motivation: np.ndarray
     discrimination: np.ndarray
@@ -140,6 +168,9 @@ class Population:
         for name, (dtype, shape, fill) in FIELDS.items():
             setattr(self, name, np.full((self._cap, *shape), fill, dtype=dtype))
         self.events = events if events is not None else EventLog()
+        # Whether transitions are recorded in ``events``: off in the unreported spin-up, whose history is
+        # dropped anyway (``restart_history``), so it neither keeps its events nor computes their statuses.
+        self.recording = True
         self.next_uid = 0  # ids are handed out in creation order, so each is a pure function of it
         self.next_household = 0
 
@@ -180,26 +211,38 @@ class Population:
         """Indices of residents currently in the modelled population."""
         return np.flatnonzero(self.alive[: self.n])
 
+    def self_reliance(self, rows) -> np.ndarray:
+        """``problems.self_reliance`` of these residents' severities, from the problem load kept with them."""
+        return 1.0 - self.load[rows]
+
     def holds(self, rows, instrument_bits: int) -> np.ndarray:
         """Whether each resident holds any of the instruments in the bit mask."""
         return (self.provisions[rows] & instrument_bits) != 0
 
     def status(self, rows) -> np.ndarray:
-        """Primary status from employment, provisions and benefit (exactly one per resident)."""
-        prov = self.provisions[rows]
-        status = np.where(self.on_benefit[rows], Status.BENEFIT_NO_SUPPORT,
-                          np.where(self.other_income[rows], Status.OTHER_INCOME, Status.NOT_IN_SIGHT))
-        status = np.where((prov & SUPPORT_ONLY_BITS) != 0, Status.GUIDANCE_ONLY, status)
-        status = np.where((prov & DAY_BITS) != 0, Status.DAY_ACTIVITIES, status)
-        status = np.where((prov & TRAJ_BITS) != 0, Status.TRAJECTORY, status)
+        """Primary status from employment, provisions and benefit (exactly one per resident).
+
+        Work comes first, then a trajectory, a day activity, other support, benefit, other income,
+        out of sight; read from two small tables (``PROVISION_STATUS``), because every transition
+        takes the status before and after it.
+        """
         emp = self.employment[rows]
-        return np.where(emp >= 0, emp, status).astype(np.int8)
+        key = PROVISION_CLASS[self.provisions[rows]]
+        key |= self.on_benefit[rows].view(np.int8) << 1
+        key |= self.other_income[rows].view(np.int8)
+        return np.where(emp >= 0, emp, STATUS_BY_KEY[key])
 
     def nbytes(self) -> int:
         """Memory held by the arrays (and the event history)."""
         return sum(getattr(self, name).nbytes for name in FIELDS) + self.events.nbytes()
 
+    def _status_before(self, rows) -> np.ndarray | None:
+        """The status a transition records as ``status_before``; not computed while nothing is recorded."""
+        return self.status(rows) if self.recording else None
+
     def _record(self, event: EventKind, rows, year: int, month, before, **extra) -> None:
+        if not self.recording:
+            return
         self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
                            before=before, after=self.status(rows), step=self.step[rows], **extra)
 
@@ -216,13 +259,15 @@ class Population:
         rows = self._reserve(count)
         for name, column in values.items():
             getattr(self, name)[rows] = column
+        if "sev" in values:
+            self.load[rows] = prob.problem_load(self.sev[rows])
         self.alive[rows] = True
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
         return rows
 
     def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
         """Residents leave the population (retirement, moving, death, recovery, other income)."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
         self.alive[rows] = False
@@ -231,8 +276,9 @@ class Population:
         self.firm[rows] = NO_FIRM
         self.on_benefit[rows] = False
         self.other_income[rows] = False
-        self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
-                           month=month, before=before, after=NO_CODE)
+        if self.recording:
+            self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
+                               month=month, before=before, after=NO_CODE)
 
     def restart_history(self, year: int) -> None:
         """The event history starts afresh from the population as it is: one ENTER per resident present, at ``year``.
@@ -240,6 +286,7 @@ class Population:
         Used after the unreported spin-up (``SocialDomainModel._spin_up``): its events are not part of the run.
         """
         self.events = EventLog()
+        self.recording = True
         rows = self.alive_rows()
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
 
@@ -265,7 +312,7 @@ class Population:
     # ------------------------------------------------------------------ desks
     def come_into_sight(self, rows, desk, month, year: int, entitled=True) -> None:
         """A hidden resident becomes known: on benefit when entitled and not in work, a new spell from ``month``."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = (self.employment[rows] < 0) & entitled
         self._back_on_benefit(rows[self.on_benefit[rows]])
         self.desk[rows] = desk
@@ -275,7 +322,7 @@ class Population:
 
     def join_claim(self, rows, year: int, month) -> None:
         """Residents without income join their household's benefit as co-claimants (known to the P-wet)."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = True
         self._back_on_benefit(rows)
         self.desk[rows] |= Desk.PWET
@@ -284,7 +331,7 @@ class Population:
 
     def leave_benefit(self, rows, year: int, month) -> None:
         """Benefit ends because the household's income reached its norm; the resident stays in the population."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = False
         self._record(EventKind.LEAVE_BENEFIT, rows, year, month, before)
 
@@ -292,13 +339,13 @@ class Population:
         """Residents become known to another desk too (the event is recorded only where it is new)."""
         new = rows[(self.desk[rows] & desk) != desk]
         self.desk[new] |= desk
-        self._record(EventKind.JOIN_DESK, new, year, 0.0, self.status(new))
+        self._record(EventKind.JOIN_DESK, new, year, 0.0, self._status_before(new))
 
     # ------------------------------------------------------------------ instruments
     def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0) -> None:
         """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0)."""
         instruments = np.asarray(instruments)
-        before = self.status(rows)
+        before = self._status_before(rows)
         for instr in np.unique(instruments):
             r = rows[instruments == instr]
             self.provisions[r] |= np.uint16(1 << int(instr))
@@ -319,14 +366,14 @@ class Population:
             got = (support_bits & (1 << int(instr))) != 0
             if got.any():
                 r = rows[got]
-                before = self.status(r)
+                before = self._status_before(r)
                 self.provisions[r] |= np.uint16(1 << int(instr))
                 self._record(EventKind.START, r, year, self.entry_month[r], before, instrument=int(instr),
                              payer=payer)
 
     def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=0.0) -> None:
         """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.provisions[rows] &= np.invert(np.uint16(instrument_bits))
         left = self.provisions[rows]
         self.firm[rows[(left & FIRM_BITS) == 0]] = NO_FIRM
@@ -340,7 +387,7 @@ class Population:
 
     def continue_at_firm(self, rows, year: int, payer=NO_CODE) -> None:
         """Work-like day activities at a social firm continue as a firm trajectory in the same place, no new intake."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(WORKLIKE_BIT))) | np.uint16(
             1 << int(Instrument.SOCIAL_FIRM))
         self.trajectory_years[rows] = 0.0
@@ -353,7 +400,7 @@ class Population:
     def lock_in(self, rows, year: int) -> None:
         """The firm keeps these clients in their trajectory past its planned end."""
         self.locked_in[rows] = True
-        self._record(EventKind.LOCK_IN, rows, year, 0.0, self.status(rows))
+        self._record(EventKind.LOCK_IN, rows, year, 0.0, self._status_before(rows))
 
     def count_trajectory_year(self, rows) -> None:
         """One more year in the current trajectory."""
@@ -373,7 +420,7 @@ class Population:
 
     def take_job(self, rows, kind, year: int, month) -> None:
         """Into regular or subsidised work (``kind`` per resident): activities end, benefit ends, clocks reset."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.employment[rows] = kind
         self.other_income[rows] = False
         self._leave_benefit_for_work(rows, year, month)
@@ -390,7 +437,7 @@ class Population:
 
     def to_sheltered(self, rows, year: int, month) -> None:
         """Into sheltered work (beschut werk): activities end, the place is held from ``month``."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.employment[rows] = Status.SHELTERED_WORK
         self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(ACTIVITY_BITS))) | np.uint16(SHELTERED_BIT)
         self.firm[rows] = NO_FIRM
@@ -401,7 +448,7 @@ class Population:
 
     def lose_job(self, rows, year: int, month, to_benefit=None) -> None:
         """A job ends: back on benefit where ``to_benefit`` (a new spell, known to the P-wet), else other income (WW, the household's)."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         claims = np.ones(len(rows), dtype=bool) if to_benefit is None else np.asarray(to_benefit, dtype=bool)
         self.employment[rows] = NOT_EMPLOYED
         self.provisions[rows] &= np.invert(np.uint16(SUBSIDY_BIT))
@@ -417,7 +464,7 @@ class Population:
 
     def leave_for_other_income(self, rows, year: int, month) -> None:
         """Benefit ends for other income (partner income, another benefit): the resident stays, no claim; P-wet trajectories end."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         when = year + np.broadcast_to(month, rows.shape) / MONTHS_PER_YEAR
         self.on_benefit[rows] = False
         self.other_income[rows] = True
@@ -432,7 +479,7 @@ class Population:
 
     def return_to_benefit(self, rows, year: int, month) -> None:
         """The other income ended and the household is below its norm: a new claim at the P-wet desk, a new spell."""
-        before = self.status(rows)
+        before = self._status_before(rows)
         self.on_benefit[rows] = True
         self._back_on_benefit(rows)
         self.desk[rows] |= Desk.PWET
@@ -450,20 +497,20 @@ class Population:
         """Referred to a P-wet intake from a Wmo day activity; the intake takes place at ``due`` (years) [BK18][FW19]."""
         self.intake[rows] = Intake.WAITING
         self.intake_due[rows] = due
-        self._record(EventKind.REFERRAL, rows, year, month, self.status(rows))
+        self._record(EventKind.REFERRAL, rows, year, month, self._status_before(rows))
 
     def take_intake(self, rows, desk: Desk, year: int) -> None:
         """The intake takes place: the resident is on the other desk's list while the Wmo place continues."""
         self.intake[rows] = Intake.TAKEN
         self.intake_due[rows] = np.nan
         self.desk[rows] |= desk
-        self._record(EventKind.INTAKE, rows, year, 0.0, self.status(rows))
+        self._record(EventKind.INTAKE, rows, year, 0.0, self._status_before(rows))
 
     def fall_through(self, rows, year: int) -> None:
         """The referral is lost between the desks; the resident stays where it was."""
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
-        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self.status(rows))
+        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self._status_before(rows))
 
     # ------------------------------------------------------------------ participation ladder
     def place_on_ladder(self, rows, steps) -> None:
@@ -477,7 +524,7 @@ class Population:
         for event, moved in ((EventKind.STEP_UP, up), (EventKind.STEP_DOWN, down)):
             r = rows[moved]
             self.step[r] = steps[moved]
-            self._record(event, r, year, 0.0, self.status(r))
+            self._record(event, r, year, 0.0, self._status_before(r))
 
     # ------------------------------------------------------------------ time and problems
     def age_one_year(self, rows) -> None:
@@ -495,6 +542,7 @@ class Population:
     def set_problems(self, rows, sev, wage) -> None:
         """New problem severities (all domains, work/income included) and wage value."""
         self.sev[rows] = sev
+        self.load[rows] = prob.problem_load(np.asarray(sev, dtype=np.float64))
         self.wage[rows] = wage
 
     def add_time(self, rows, frac, hired, lost, hired_frac=0.0) -> None:

@@ -38,6 +38,7 @@ from model.constants import (
     Step,
     bits,
 )
+from model.grouping import unique, unique_inverse
 from model.rules import problems as prob
 from model.year import LADDER_COUNTS, OBSERVED_COUNTS
 
@@ -228,7 +229,7 @@ def _people(pop, rows, year, p, ind) -> None:
     ind["guidance_hours"] = float(guided.sum() * p["wmo.guidance_hours"])
     ind["new_trajectories"] = c["new_traj"]
     ind["new_trajectories_wmo_clients"] = c["new_traj_wmo_clients"]
-    ind["benefit_units"] = float(len(np.unique(pop.unit[rows][on_benefit])))
+    ind["benefit_units"] = float(len(unique(pop.unit[rows][on_benefit])))
     ind["benefit_units_at_allocation"] = c["benefit_units_at_allocation"]
     ind["benefit_unit_years"] = c["benefit_unit_years"]
     ind["wmo_granted"] = c["wmo_granted"]
@@ -248,7 +249,7 @@ def take_up_units(pop, rows, p) -> tuple[float, float]:
     """
     if len(rows) == 0:
         return 0.0, 0.0
-    _, inv = np.unique(pop.unit[rows], return_inverse=True)
+    _, inv = unique_inverse(pop.unit[rows])
 
     def any_in(mask: np.ndarray) -> np.ndarray:
         return np.bincount(inv, weights=mask.astype(float)) > 0
@@ -367,7 +368,7 @@ def _professionals(pop, year, rows, p) -> tuple[float, float]:
     handled = year.handled(pop.desk_draw[rows])
     severe = prob.count_severe(pop.sev[rows], tuple(range(1, N_DOMAINS)), p["problems.severe_threshold"])
     known = pop.desk[rows] != Desk.NONE
-    _, inv = np.unique(pop.household[rows], return_inverse=True)
+    _, inv = unique_inverse(pop.household[rows])
     n_hh = inv.max() + 1
 
     def any_in(mask):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
+import itertools
+import weakref
+from collections import defaultdict
 
 import mesa
 import numpy as np
 
-from model.constants import DISPLAY_DIGITS, Desk, Disability, Domain, Instrument, Status
+from model.constants import DISPLAY_DIGITS, RELEASED_ROWS_PER_COLLECTION, Desk, Disability, Domain, Instrument, Status
 from model.funding import Funding
 from model.population import grown_capacity
 
@@ -99,13 +102,16 @@ class Residents:
     """The Resident agents by population row: created and removed in batches with the rows.
 
     Every resident is a Mesa agent, registered in ``model.agents`` and ``model.agents_by_type``.
-    Two costs of Mesa 3.3.1 are handled here, with public Mesa API only:
+    Three costs of Mesa 3.3.1 are handled here:
 
-    * Creation. ``Agent.create_agents`` builds a throw-away ``AgentSet`` of the new agents (one
-      more weak reference each) and a keyword dict per agent; a plain loop over the constructor
-      registers the same agents, in the same order and with the same ``unique_id``, at about two
-      thirds of the cost. Removal calls ``model.deregister_agent`` (what ``Agent.remove`` does,
-      without its ``contextlib.suppress``); ``Resident`` does not override ``remove``.
+    * Creation and removal, thousands a year. ``Agent.__init__`` and ``Model.register_agent``
+      register one agent at a time (a ``unique_id`` from ``Agent._ids``, the model's dict of hard
+      references, one weak reference in each of two ``AgentSet``s, a debug message formatted every
+      time); ``deregister_agent`` undoes that one at a time. ``_register`` and ``_deregister`` do
+      exactly the same for a whole batch on Mesa 3.3's registry (``mesa_registry`` checks its
+      layout): the same agents with the same ``unique_id``, in the same order, in the same
+      structures, at about a third of the cost. On any other layout they call Mesa's own
+      constructor and ``deregister_agent``. ``Resident`` overrides neither ``__init__`` nor ``remove``.
     * Python's cyclic garbage collector. Each agent adds a few GC-tracked objects (the agent, its
       weak references in the agent sets); every time new objects make up a quarter of the old
       ones, a full collection rescans them all (a third of a model year at 100,000 residents, a
@@ -121,13 +127,13 @@ class Residents:
 
     What this means for a process: frozen objects, the model's included, are not collected until
     ``gc.unfreeze()``. ``SocialDomainModel.release()`` calls ``Residents.release``, which unfreezes
-    and marks a full collection as due; the next ``Residents`` built (the next model) runs it
-    first, so a process that runs many models one after another (a sweep worker) frees each
-    finished one before freezing the next. A model that is never released stays in memory, as it
+    and counts the model's rows; once released models held ``RELEASED_ROWS_PER_COLLECTION`` rows,
+    the next ``Residents`` built (the next model) runs a full collection first, so a process that
+    runs many models one after another (a sweep worker) frees finished ones in batches. A model that is never released stays in memory, as it
     does anyway in Mesa 3.3.1 (its ``Agent._ids`` registry keeps every model, mesa/mesa#3179).
     """
 
-    _collect_due = False  # a released model may be garbage: collect before the next freeze
+    _released_rows = 0  # rows of the models released since the last full collection
 
     def __init__(self, model: mesa.Model):
         self.model = model
@@ -136,14 +142,31 @@ class Residents:
         # collector must see these references, and it does not look into numpy object arrays)
         self._id = np.empty(0, dtype=np.int64)  # the agent's unique_id by row; -1 once the resident left
         self._row = np.empty(0, dtype=np.int32)  # row by unique_id; -1 for other agents and leavers
-        if Residents._collect_due:
-            Residents._collect_due = False
+        self.deferred = False  # while True (the unreported spin-up), rows get no agents: see ``defer``
+        if Residents._released_rows >= RELEASED_ROWS_PER_COLLECTION:
+            Residents._released_rows = 0
             gc.collect()
+
+    def defer(self) -> None:
+        """No agents until ``catch_up``: rows created, removed and moved meanwhile are not followed.
+
+        For the unreported spin-up, where nothing reads an agent: resident state is in the population's
+        columns and every random draw is keyed by uid (``random_streams``), so no result depends on
+        the agents, and creating and removing them each spin-up year would cost a quarter of it.
+        """
+        if self.n:
+            raise ValueError("agents are deferred before the first is created")
+        self.deferred = True
+
+    def catch_up(self, rows_in_use: int) -> None:
+        """End ``defer``: one agent for each of the population's rows (rows of leavers dropped first)."""
+        self.deferred = False
+        self.create(np.arange(rows_in_use))
 
     def create(self, rows: np.ndarray) -> None:
         """One agent per new row (rows are appended in order), kept out of the collector's rescans."""
         count = len(rows)
-        if count == 0:
+        if count == 0 or self.deferred:
             return
         if rows[0] != self.n or rows[-1] != self.n + count - 1:
             raise ValueError(f"rows {rows[0]}..{rows[-1]} do not follow the {self.n} rows known")
@@ -151,7 +174,7 @@ class Residents:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(model) for _ in range(count)]
+            agents = _register(model, count)
         finally:
             if enabled:
                 gc.enable()
@@ -171,16 +194,19 @@ class Residents:
 
     def remove(self, rows: np.ndarray) -> None:
         """Remove the agents of these rows from the model."""
+        if self.deferred:
+            return
         agents = self._agent
-        deregister = self.model.deregister_agent
+        _deregister(self.model, [agents[row] for row in rows.tolist()])
         for row in rows.tolist():
-            deregister(agents[row])
             agents[row] = None
         self._row[self._id[rows]] = -1
         self._id[rows] = -1
 
     def remap(self, new_row: np.ndarray) -> None:
         """After the population dropped rows: keep the agents of kept rows, each with its new row."""
+        if self.deferred:
+            return
         keep = np.flatnonzero(new_row >= 0)
         kept = len(keep)
         agents = self._agent
@@ -203,11 +229,69 @@ class Residents:
             raise KeyError(f"no resident agent with unique_id {unique_id}")
         return row
 
-    @staticmethod
-    def release() -> None:
-        """Give frozen objects back to the collector (``gc.unfreeze``); the next model collects first."""
+    def release(self) -> None:
+        """Give frozen objects back to the collector (``gc.unfreeze``); a model built later collects them.
+
+        A full collection rescans every object of the process (some 60 ms with Mesa, pandas and SciPy
+        loaded, more than a small model's run), so it runs only once the released models held
+        ``RELEASED_ROWS_PER_COLLECTION`` rows; until then their garbage waits, frozen with the next model.
+        """
         gc.unfreeze()
-        Residents._collect_due = True
+        Residents._released_rows += max(self.n, 1)
+
+
+def mesa_registry(model: mesa.Model) -> bool:
+    """Whether the model keeps its agents as Mesa 3.3 does (what ``_register`` and ``_deregister`` write to).
+
+    That is: ``Agent._ids`` hands out each model's ``unique_id``s; ``model._agents`` is a dict of hard
+    references; ``model.agents`` and each of ``model.agents_by_type`` is an ``AgentSet`` whose ``_agents``
+    is a ``WeakKeyDictionary`` (with no removal pending from an iteration in progress).
+    """
+    sets = [model.agents, *model.agents_by_type.values()]
+    return (isinstance(getattr(mesa.Agent, "_ids", None), defaultdict) and isinstance(getattr(model, "_agents", None), dict)
+            and all(isinstance(getattr(s, "_agents", None), weakref.WeakKeyDictionary) and not s._agents._pending_removals
+                    for s in sets))
+
+
+def _register(model: mesa.Model, count: int) -> list[Resident]:
+    """``count`` new Resident agents, registered with the model as ``Resident(model)`` would, one batch at a time."""
+    if not mesa_registry(model):
+        return [Resident(model) for _ in range(count)]
+    new = Resident.__new__
+    agents = []
+    for unique_id in itertools.islice(mesa.Agent._ids[model], count):  # Agent.__init__'s ids, in order
+        agent = new(Resident)
+        agent.model = model
+        agent.unique_id = unique_id
+        agent.pos = None
+        agents.append(agent)
+    batch = dict.fromkeys(agents)
+    model._agents.update(batch)
+    by_type = model.agents_by_type
+    if Resident in by_type:
+        by_type[Resident]._agents.update(batch)
+    else:
+        by_type[Resident] = mesa.agent.AgentSet(agents, random=model.random)
+    model.agents._agents.update(batch)
+    return agents
+
+
+def _deregister(model: mesa.Model, agents: list[Resident]) -> None:
+    """Remove these agents from the model as ``model.deregister_agent`` would, one batch at a time."""
+    if not agents:
+        return
+    if not mesa_registry(model):
+        for agent in agents:
+            model.deregister_agent(agent)
+        return
+    hard = model._agents
+    by_type = model.agents_by_type[Resident]._agents.data
+    everyone = model.agents._agents.data
+    for agent in agents:
+        del hard[agent]
+        key = weakref.ref(agent)  # equal to the set's own key for this agent
+        del by_type[key]
+        del everyone[key]
 
 
 def _grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:

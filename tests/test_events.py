@@ -132,3 +132,21 @@ def test_the_revolving_door_is_in_the_event_history(run):
     assert len(on_other) == wide["on_other_income"].iloc[-1]
     last = ev.reset_index().sort_values(["uid", "index"]).groupby("uid").tail(1).set_index("uid")
     assert last.loc[sorted(on_other), "status_after"].isin(["other_income", *held]).all()
+
+
+def test_the_log_reads_back_what_was_recorded_in_its_column_types():
+    """Narrow ids and values kept once per transition read back as the full columns, wide ids too."""
+    from model.events import COLUMNS, EventKind, EventLog
+
+    log = EventLog()
+    big = np.iinfo(np.int32).max + np.arange(3, dtype=np.int64)
+    log.record(EventKind.ENTER, uid=np.arange(3), household=np.array([7, 7, 8]), year=-1, month=np.array([0.5, 1, 2]),
+               before=-1, after=np.array([6, 7, 8], dtype=np.int8), amount=12.5)
+    log.record(EventKind.START, uid=big, household=big, year=2, month=3.0, before=np.array([6, 7, 8]), after=4,
+               instrument=np.array([1, 2, 3]), payer=2, amount=np.array([1.0, 2.0, 3.0]))
+    assert log.column("uid").tolist() == [0, 1, 2, *big.tolist()]
+    assert log.column("household").tolist() == [7, 7, 8, *big.tolist()]
+    assert log.column("year").tolist() == [-1] * 3 + [2] * 3
+    assert log.column("amount").tolist() == [12.5] * 3 + [1.0, 2.0, 3.0]
+    assert log.column("status_after").tolist() == [6, 7, 8, 4, 4, 4]
+    assert all(log.column(name).dtype == dtype for name, dtype in COLUMNS.items())

@@ -74,6 +74,13 @@ def test_a_household_intake_brings_hidden_members_into_sight_under_either_fundin
     assert found("compartmentalised", 0.0) == 0 and found("integrated", 0.0) == 0
 
 
+def _worsen(pop, row) -> None:
+    """Every dynamic domain of one resident at its worst, through the population's own transition."""
+    sev = pop.sev[[row]].copy()
+    sev[:, list(DYNAMIC_DOMAINS)] = 1.0
+    pop.set_problems(np.array([row]), sev, pop.wage[[row]])
+
+
 def test_a_household_members_problem_affects_the_others():
     """Case Myra [R12]: one member's problems worsen the rest of the household; same seed, same luck otherwise."""
     control = SocialDomainModel(inhabitants=6000, rng=40)
@@ -84,8 +91,7 @@ def test_a_household_members_problem_affects_the_others():
     household = int(np.flatnonzero(sizes >= 3)[0])
     members = rows[pop.household[rows] == household]
     hit, others = members[0], members[1:]
-    for d in DYNAMIC_DOMAINS:
-        pop.sev[hit, d] = 1.0
+    _worsen(pop, hit)
     before = prob.problem_load(control.pop.sev[others])
     control.step()
     treated.step()
@@ -102,8 +108,7 @@ def test_spillover_off_means_no_household_effect():
     rows = treated.pop.alive_rows()
     sizes = np.bincount(treated.pop.household[rows])
     members = rows[treated.pop.household[rows] == int(np.flatnonzero(sizes >= 3)[0])]
-    for d in DYNAMIC_DOMAINS:
-        treated.pop.sev[members[0], d] = 1.0
+    _worsen(treated.pop, members[0])
     control.step()
     treated.step()
     assert np.allclose(treated.pop.sev[members[1:], Domain.DEBTS], control.pop.sev[members[1:], Domain.DEBTS])

@@ -70,3 +70,30 @@ def test_finished_models_can_be_freed_in_a_long_running_process():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_batch_registration_is_what_mesa_itself_registers(monkeypatch):
+    """Residents are registered and removed in batches on Mesa 3.3's registry: the same agents, ids and sets."""
+    import model.model as model_module
+    import model.resident as resident
+
+    def registries(model):
+        return ([(type(a).__name__, a.unique_id) for a in model._agents],
+                [a.unique_id for a in model.agents], {t.__name__: [a.unique_id for a in s]
+                                                      for t, s in model.agents_by_type.items()},
+                model.tidy())
+
+    def run(batched):
+        monkeypatch.setattr(model_module, "_SPUN_UP", {})  # both spin up, neither restores the other's state
+        if not batched:
+            monkeypatch.setattr(resident, "mesa_registry", lambda model: False)
+        model = SocialDomainModel(inhabitants=4000, rng=3, years=3, params={"scenario.spin_up_years": 2})
+        assert resident.mesa_registry(model) is batched
+        while model.running:
+            model.step()
+        monkeypatch.undo()
+        return registries(model)
+
+    batched, mesas = run(True), run(False)
+    assert batched[:3] == mesas[:3]
+    pd.testing.assert_frame_equal(batched[3], mesas[3])

@@ -15,6 +15,7 @@ import numpy as np
 
 from model import entitlement
 from model.constants import BLOCKING_DOMAINS, MONTHS_PER_YEAR, Desk, Domain, Event, Intake
+from model.grouping import unique, unique_inverse
 from model.phases import review
 from model.rules import allocation as alloc
 from model.rules import benefit as ben
@@ -55,7 +56,7 @@ def select_desk_households(pop, rows, year, funding, p, streams) -> None:
     hh = pop.household[rows]
     known = pop.desk[rows] != Desk.NONE
     severe = prob.count_severe(pop.sev[rows], tuple(Domain)[1:], p["problems.severe_threshold"])
-    households, inv = np.unique(hh, return_inverse=True)
+    households, inv = unique_inverse(hh)
     weight = np.bincount(inv, weights=severe * known, minlength=len(households))
     candidate = np.bincount(inv, weights=known, minlength=len(households)) > 0
     lottery = np.ones(len(households))
@@ -86,7 +87,7 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
 
 def household_intake(pop, rows, year, p, streams) -> np.ndarray:
     """Which residents' households get a household intake this year (a practice, ``practice.household_intake``)."""
-    known_hh = np.unique(pop.household[rows][pop.desk[rows] != Desk.NONE])
+    known_hh = unique(pop.household[rows][pop.desk[rows] != Desk.NONE])
     chosen = known_hh[streams.uniform(known_hh, year.index, Event.HOUSEHOLD_INTAKE) < p["practice.household_intake"]]
     return np.isin(pop.household[rows], chosen)
 
@@ -98,7 +99,7 @@ def _come_into_sight(pop, rows, intake, year, p, streams) -> None:
     become known to both laws right after (``run``), under any funding.
     """
     t, uid = year.index, pop.uid[rows]
-    load = prob.problem_load(pop.sev[rows])
+    load = pop.load[rows]
     hidden = (pop.desk[rows] == Desk.NONE) & ~pop.on_benefit[rows] & (pop.employment[rows] < 0) & (
         pop.provisions[rows] == 0)
     need = load >= p["access.hidden_need"]
@@ -142,7 +143,7 @@ def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
     t, uid = year.index, pop.uid[rows]
     on_benefit = pop.on_benefit[rows]
     not_wmo = (pop.desk[rows] & Desk.WMO) == 0
-    low_sr = prob.self_reliance(pop.sev[rows]) < p["wmo.need_threshold"]
+    low_sr = pop.self_reliance(rows) < p["wmo.need_threshold"]
     refer = on_benefit & low_sr & not_wmo & (
         streams.uniform(uid, t, Event.WMO_SELF_REFERRAL) < p["pwet.wmo_self_referral"])
     known_pwet = (pop.desk[rows] & Desk.PWET) != 0

@@ -22,6 +22,7 @@ from model.constants import (
     Instrument,
 )
 from model.events import EventKind
+from model.grouping import unique_inverse
 from model.rules import benefit as ben
 from model.rules import outcomes as out
 
@@ -36,12 +37,15 @@ def run(pop, year, funding, actors, p, streams) -> None:
     benefit_after = pop.on_benefit[rows] & ~leaving
     yearly_benefit = _yearly_benefit(pop, rows, year, benefit_after, p)
     cost = resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_benefit)
-    payer = np.empty((len(rows), N_INSTRUMENTS), dtype=np.int64)
+    ledger = np.zeros((N_HOLDERS, N_INSTRUMENTS))
     for i in Instrument:
         # Staff costs were booked when the year opened; no resident pays them (their column is 0).
-        payer[:, i] = Holder.POOLED if i == Instrument.CASE_MANAGEMENT else funding.payers(i, handled)
-    ledger = np.bincount((payer * N_INSTRUMENTS + np.arange(N_INSTRUMENTS)).ravel(), weights=cost.ravel(),
-                         minlength=N_HOLDERS * N_INSTRUMENTS).reshape(N_HOLDERS, N_INSTRUMENTS)
+        if i == Instrument.CASE_MANAGEMENT:
+            payer = np.full(len(rows), Holder.POOLED, dtype=np.int64)
+        else:
+            payer = funding.payers(i, handled)
+        # Each holder's sum adds its residents' costs in row order, as one bincount over all columns did.
+        ledger[:, i] = np.bincount(payer, weights=cost[:, i], minlength=N_HOLDERS)
     for h, holder in actors.holders.items():
         holder.book(ledger[h])
     year.resident_cost[rows] = cost.sum(axis=1)
@@ -82,12 +86,13 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
     ben_months[hl] = (year.benefit_before[rows][hl] * np.maximum(month[hl] - t0[hl], 0.0)
                       + benefit_after[hl] * (MONTHS_PER_YEAR - lost_at[hl]))
     cost[:, Instrument.BENEFIT] = ben_months / MONTHS_PER_YEAR * yearly_benefit
-    _, inv = np.unique(pop.unit[rows], return_inverse=True)
+    _, inv = unique_inverse(pop.unit[rows])
     unit_months = np.zeros(inv.max() + 1 if len(inv) else 0)
     np.maximum.at(unit_months, inv, ben_months)
     year.add("benefit_unit_years", unit_months.sum() / MONTHS_PER_YEAR)
     support_start = np.maximum(t0, year.support_from[rows])
     started_now = pop.activity_start_year[rows] == year.index
+    held_any = before_prov | after_prov
     for i in Instrument:
         if i in NOT_MONTHLY:
             continue
@@ -95,9 +100,13 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
         if i in LUMP_SUM_INSTRUMENTS:  # the whole price in the year the trajectory starts
             cost[:, i] = ((before_prov & bit) != 0) * started_now * prices[i]
             continue
-        start = support_start if bit & WMO_BITS else t0
-        m = out.months_in_state((before_prov & bit) != 0, (after_prov & bit) != 0, month, start, MONTHS_PER_YEAR)
-        cost[:, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows])
+        # Only residents who held it before or after the year's transition have months of it; for the others
+        # the cost stays 0 (what months_in_state gives them times a price that is never negative).
+        h = np.flatnonzero((held_any & bit) != 0)
+        start = (support_start if bit & WMO_BITS else t0)[h]
+        m = out.months_in_state((before_prov[h] & bit) != 0, (after_prov[h] & bit) != 0, month[h], start,
+                                MONTHS_PER_YEAR)
+        cost[h, i] = m / MONTHS_PER_YEAR * prices.yearly(i, pop.wage[rows[h]])
     sub = hl & year.second_subsidised[rows]  # a subsidised job taken and lost this year: the months between
     cost[sub, Instrument.WAGE_SUBSIDY] = ((lost_at[sub] - month[sub]) / MONTHS_PER_YEAR
                                           * prices.yearly(Instrument.WAGE_SUBSIDY, pop.wage[rows][sub]))

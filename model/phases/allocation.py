@@ -34,6 +34,7 @@ from model.constants import (
 )
 from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
+from model.grouping import unique, unique_inverse
 from model.phases import opening, review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
@@ -64,7 +65,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())
-    year.add("benefit_units_at_allocation", len(np.unique(pop.unit[rows][on_benefit])))
+    year.add("benefit_units_at_allocation", len(unique(pop.unit[rows][on_benefit])))
     year.add("reintegration_served", (on_benefit & pop.holds(rows, TRAJ_BITS)).sum())
     for desk, mine in ((desks["pwet"], ~handled), (desks["wmo"], ~handled), (desks["pooled"], handled)):
         actors.teams[desk.role].carry(int(pop.holds(rows[mine], in_care_bits(desk)).sum()))
@@ -169,7 +170,7 @@ def support_candidates(pop, rows, p) -> np.ndarray:
 
     The need test (self-reliance below ``wmo.need_threshold``) is the same whichever desk assesses.
     """
-    sr = prob.self_reliance(pop.sev[rows])
+    sr = pop.self_reliance(rows)
     return (((pop.desk[rows] & Desk.WMO) != 0) & (pop.employment[rows] < 0) & (sr < p["wmo.need_threshold"])
             & ~pop.holds(rows, WMO_BITS))
 
@@ -233,14 +234,14 @@ def work_priority(desk: DeskConfig, pop, r, instr, frac, year, funding, p) -> np
     care = prices.provision_cost(pop.provisions[r] & np.uint16(CARE_A_JOB_ENDS), wage)
     gain = job_chance_gain(pop, r, instr, year, p)
     cost = prices[instr] * prices.charged(instr, frac)
-    need = 1.0 - prob.self_reliance(pop.sev[r])
+    need = 1.0 - pop.self_reliance(r)
     return alloc.desk_priority(desk.objective, gain, benefit, subsidy, care, need, cost, p["desk.saving_horizon_years"])
 
 
 def job_chance_gain(pop, r, instr, year, p) -> np.ndarray:
     """Expected gain in the yearly chance of a job from the instrument (0 below the wage value at which any job is possible)."""
     wage = pop.wage[r]
-    base = out.job_hazard(wage, pop.years_out[r], prob.problem_load(pop.sev[r]), pop.motivation[r], p)
+    base = out.job_hazard(wage, pop.years_out[r], pop.load[r], pop.motivation[r], p)
     mult = np.select([instr == Instrument.MEDIATION, instr == Instrument.SOCIAL_FIRM, instr == Instrument.TRAINING],
                      [p["work.mediation_effect"], p["work.trajectory_effect"], p["work.training_effect"]], 1.0)
     addressed = pop.holds(r, GUIDANCE_BIT) | year.regie[r] | year.light[r]
@@ -285,7 +286,7 @@ def allocate_support(desk: DeskConfig, pop, r, room, year, funding, actors, p, s
     frac = assessed_fraction(pop, r, year, p)
     prices = funding.prices
     cost = (prices.provision_cost(support, pop.wage[r]) + day * prices[Instrument.DAY_ACTIVITIES]) * frac
-    need = 1.0 - prob.self_reliance(pop.sev[r])
+    need = 1.0 - pop.self_reliance(r)
     holder = actors.holders[desk.holder]
     priority = alloc.coordinated_first(need, year.regie[r])
     chosen = holder.select(priority, cost, room, entitled=True)
@@ -329,7 +330,7 @@ def assign_regie(pop, rows, year, actors, p) -> None:
     domains = team.seen(tuple(Domain)[1:])
     known = pop.desk[rows] != Desk.NONE
     severe = prob.count_severe(pop.sev[rows], domains, p["problems.severe_threshold"]) * known
-    hh, inv = np.unique(pop.household[rows], return_inverse=True)
+    hh, inv = unique_inverse(pop.household[rows])
     per_hh = np.bincount(inv, weights=severe)
     mp = np.flatnonzero(per_hh >= p["problems.multi_problem_count"])
     chosen_hh = mp[np.argsort(-per_hh[mp], kind="stable")][:cap]

@@ -57,7 +57,7 @@ def exit_reasons(pop, rows, t: int, p, streams) -> np.ndarray:
     ``benefit.return_horizon_years`` without a return they leave the social domain [DIV19].
     """
     age, uid = pop.age[rows], pop.uid[rows]
-    load = prob.problem_load(pop.sev[rows])
+    load = pop.load[rows]
     scripted_out = pop.persona[rows] < 0
     recovered = demo.recovered(pop.employment[rows] == Status.REGULAR_WORK, pop.years_in_work[rows], load,
                                p["demography.recovery_years"], p["demography.recovery_severity"])
@@ -167,7 +167,7 @@ def _profiles(ids, t, p, streams) -> dict[str, np.ndarray]:
     head_latent = (z + shift)[ids["head_pos"]][ids["head_of"]]
     rho = p["population.household_latent_correlation"]
     latent = np.where(is_head, z + shift, rho * head_latent + np.sqrt(1.0 - rho * rho) * z)
-    eps = np.stack([streams.normal(uid, t, Event.INFLOW_SEVERITY + d) for d in range(N_DOMAINS)], axis=1)
+    eps = streams.normal_columns(uid, t, range(Event.INFLOW_SEVERITY, Event.INFLOW_SEVERITY + N_DOMAINS))
     sev = prob.severities(latent, eps, p["problems.baseline_logit"], p["problems.latent_loading"],
                           p["problems.idiosyncratic_sd"])
     wage = prob.wage_value(sev, p["wage.value_base"], p["wage.severity_weight"], p["wage.sd"],

@@ -6,8 +6,6 @@ participation ladder (participatieladder) [M16].
 
 from __future__ import annotations
 
-import numpy as np
-
 from model.constants import (
     ACTIVITY_BITS,
     DAY_BITS,
@@ -34,9 +32,9 @@ def run(pop, year, funding, actors, p, streams) -> None:
     active = pop.holds(rows, ACTIVITY_BITS)
     guided = pop.holds(rows, GUIDANCE_BIT)
     inactive = ~working & ~active
-    load = prob.problem_load(sev)
+    load = pop.load[rows]
     other, _ = dyn.other_members_load(pop.household[rows], load)
-    noise = np.stack([streams.normal(uid, year.index, Event.SEVERITY_NOISE + d) for d in range(N_DOMAINS)], axis=1)
+    noise = streams.normal_columns(uid, year.index, range(Event.SEVERITY_NOISE, Event.SEVERITY_NOISE + N_DOMAINS))
     new_sev = dyn.severity_change(sev, working, active, guided, inactive, load, other, noise, p)
     trajectory = pop.holds(rows, TRAJ_BITS)
     worklike = pop.holds(rows, WORKLIKE_BIT)

@@ -26,6 +26,7 @@ from model.constants import (
     Status,
 )
 from model.events import EventKind
+from model.grouping import unique_inverse
 from model.rules import outcomes as out
 from model.rules import problems as prob
 
@@ -104,7 +105,7 @@ def _other_exits(pop, rows, unit, job, frac, t, p, streams) -> np.ndarray:
     can = on_benefit & ~job & (pop.persona[rows] < 0)
     hit = can & (streams.uniform(unit, t, Event.OTHER_EXIT)
                  < out.hazard_to_probability(p["benefit.other_exit_rate"] * frac))
-    _, inv = np.unique(unit, return_inverse=True)
+    _, inv = unique_inverse(unit)
     return can & (np.bincount(inv, weights=hit)[inv] > 0)
 
 
@@ -137,7 +138,7 @@ def _employed(pop, rows) -> np.ndarray:
 
 def _job_loss_chance(pop, rows, tenure, exposure, kind, p) -> np.ndarray:
     """Job loss within ``exposure`` years, and for subsidised jobs also the end of the subsidised placement."""
-    loss_p = out.job_loss_probability(tenure, exposure, prob.problem_load(pop.sev[rows]), pop.wage[rows], p)
+    loss_p = out.job_loss_probability(tenure, exposure, pop.load[rows], pop.wage[rows], p)
     return np.where(kind == Status.SUBSIDISED_WORK,
                     1 - (1 - loss_p) * (1 - p["work.subsidised_end_rate"] * exposure), loss_p)
 
@@ -148,7 +149,7 @@ def job_hazard(pop, rows, guided, year, funding, p) -> tuple[np.ndarray, np.ndar
     prov = pop.provisions[rows]
     wage = pop.wage[rows]
     sev = pop.sev[rows]
-    load = prob.problem_load(sev)
+    load = pop.load[rows]
     unaddressed = np.where(guided, 0, prob.count_severe(sev, BLOCKING_DOMAINS, p["problems.severe_threshold"]))
     has = {i: (prov & (1 << int(i))) != 0 for i in Instrument}
     # A work-like place counts as an arrangement for subsidised work where one desk decides for both laws.

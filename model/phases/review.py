@@ -96,7 +96,7 @@ def care_exits(pop, rows, year, funding, p) -> None:
     wmo = pop.holds(rows, WMO_BITS)
     sev = pop.sev[rows]
     no_severe = prob.count_severe(sev, tuple(Domain)[1:], p["problems.severe_threshold"]) == 0
-    recovered = wmo & ((prob.self_reliance(sev) >= p["wmo.exit_self_reliance"]) | no_severe)
+    recovered = wmo & ((pop.self_reliance(rows) >= p["wmo.exit_self_reliance"]) | no_severe)
     r = rows[recovered]
     pop.set_care_saving(r, funding.prices.provision_cost(pop.provisions[r] & np.uint16(WMO_BITS), pop.wage[r]))
     pop.end(r, WMO_BITS, year.index)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.grouping import unique_inverse
+
 
 def cost_sharers(household: np.ndarray, age: np.ndarray, min_age: float) -> np.ndarray:
     """Cost-sharers in each resident's home: the adults of the household from the cost-sharer age on (art. 19a, 22a)."""
-    _, inv = np.unique(household, return_inverse=True)
+    _, inv = unique_inverse(household)
     return np.bincount(inv, weights=(age >= min_age).astype(float))[inv]
 
 

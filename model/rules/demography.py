@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.constants import MORTALITY_REFERENCE_AGE
+from model.grouping import unique_inverse
 
 
 def draw_age(u: np.ndarray, age_min: float, pension_age: float, skew: float) -> np.ndarray:
@@ -36,7 +37,7 @@ def unseen_without_need(not_in_sight: np.ndarray, severity_mean: np.ndarray, nee
 
 def household_leaves(household: np.ndarray, done: np.ndarray) -> np.ndarray:
     """A household leaves the social domain only when none of its members still needs it (all are ``done``)."""
-    _, inv = np.unique(household, return_inverse=True)
+    _, inv = unique_inverse(household)
     still_in = np.bincount(inv, weights=~done, minlength=inv.max() + 1 if len(inv) else 0)
     return done & (still_in[inv] == 0)
 

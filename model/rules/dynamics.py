@@ -15,6 +15,7 @@ from model.constants import (
     Status,
     Step,
 )
+from model.grouping import unique_inverse
 
 
 def _mask(domains) -> np.ndarray:
@@ -34,7 +35,7 @@ _WORK, _ACT, _GUIDE, _INACT, _DYN = (
 
 def other_members_load(household: np.ndarray, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean problem load of the *other* members of each resident's household, and whether there are any."""
-    _, inv = np.unique(household, return_inverse=True)
+    _, inv = unique_inverse(household)
     total = np.bincount(inv, weights=load)
     count = np.bincount(inv)
     n = count[inv]
@@ -47,15 +48,22 @@ def severity_change(sev: np.ndarray, working: np.ndarray, active: np.ndarray, gu
                     inactive: np.ndarray, own_load: np.ndarray, other_load: np.ndarray,
                     noise: np.ndarray, p) -> np.ndarray:
     """New severities: work [R12] and activity [FW19] heal, inactivity harms [R12], households spill over [R12]."""
-    delta = (
-        -p["dynamics.work_gain"] * working[:, None] * _WORK
-        - p["dynamics.activity_gain"] * active[:, None] * _ACT
-        - p["dynamics.guidance_gain"] * guided[:, None] * _GUIDE
-        + p["dynamics.inactivity_harm"] * inactive[:, None] * _INACT
-        + p["dynamics.household_spillover"] * (other_load - own_load)[:, None] * _DYN
-        + p["dynamics.noise_sd"] * noise * _DYN
-    )
-    return np.clip(sev + delta, 0.0, 1.0)
+    # delta = -work_gain * working * _WORK - activity_gain * active * _ACT - guidance_gain * guided * _GUIDE
+    #         + inactivity_harm * inactive * _INACT + household_spillover * (other - own) * _DYN + noise_sd * noise * _DYN,
+    # added term by term in that order into one array (a population-sized matrix, so no temporary per term).
+    delta = np.multiply(-p["dynamics.work_gain"] * working[:, None], _WORK)
+    term = np.empty_like(delta)
+    for sign, factor, mask in ((-1, p["dynamics.activity_gain"] * active[:, None], _ACT),
+                               (-1, p["dynamics.guidance_gain"] * guided[:, None], _GUIDE),
+                               (1, p["dynamics.inactivity_harm"] * inactive[:, None], _INACT),
+                               (1, p["dynamics.household_spillover"] * (other_load - own_load)[:, None], _DYN)):
+        np.multiply(factor, mask, out=term)
+        (np.subtract if sign < 0 else np.add)(delta, term, out=delta)
+    np.multiply(noise, p["dynamics.noise_sd"], out=term)
+    term *= _DYN
+    delta += term
+    delta += sev
+    return np.clip(delta, 0.0, 1.0, out=delta)
 
 
 def health_burden(sev: np.ndarray) -> np.ndarray:
