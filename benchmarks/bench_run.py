@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 30.0
 # Interval widths of the default job before the shared batch (commit 46da498: the arms, the Dask
 # coalition sweep and the desk parts run one after another), root seed 20261122, 10 replications.
-BEFORE = {("outflow_work", "integrated"): 11.44, ("outflow_work", "integrated + pooling practices"): 21.84,
-          ("spend_total", "integrated"): 1.14, ("spend_total", "integrated + pooling practices"): 1.18}
+BEFORE = {("outflow_work", "integrated"): 11.4467, ("outflow_work", "integrated + pooling practices"): 21.8363,
+          ("spend_total", "integrated"): 1.1423, ("spend_total", "integrated + pooling practices"): 1.1754}
 
 
 def one_job(workers: int | None) -> dict:
@@ -105,7 +105,7 @@ def main() -> None:
     print("  headline 95% interval widths (paired difference against compartmentalised), now vs before:")
     for (indicator, arm), before in BEFORE.items():
         now = jobs[0]["widths"][f"{indicator} | {arm}"]
-        print(f"    {indicator:14s} {arm:32s} {now:8.2f}  vs {before:8.2f}  ({'no wider' if round(now, 2) <= before else 'WIDER'})")
+        print(f"    {indicator:14s} {arm:32s} {now:9.4f}  vs {before:9.4f}  ({'no wider' if round(now, 4) <= before else 'WIDER'})")
     print("  paired replications (common random numbers): spread of the arms and of their paired difference")
     for r in jobs[0]["pairing"]:
         print(f"    {r['indicator']:14s} {r['arm']:32s} sd {r['sd_baseline']:8.2f} / {r['sd_arm']:8.2f}, paired difference "
