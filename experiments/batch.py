@@ -27,8 +27,6 @@ import pandas as pd
 
 from model.parameters import Values
 
-WHOLE = "all"  # the group_by of a frame's whole-population rows (``SocialDomainModel.tidy``)
-
 
 @dataclass(frozen=True)
 class Task:
@@ -98,9 +96,7 @@ def _run_group(group: Sequence[tuple[str, Task]]) -> list[tuple[str, Result]]:
     out = []
     for rid, task in group:
         events: list[pd.DataFrame] | None = [] if task.events else None
-        frame = run_values(task.values, task.seed, events)
-        if not task.breakdowns:
-            frame = frame[frame["group_by"] == WHOLE].reset_index(drop=True)
+        frame = run_values(task.values, task.seed, events, breakdowns=task.breakdowns)
         out.append((rid, Result(frame, events[0] if events else None, task.breakdowns)))
     return out
 

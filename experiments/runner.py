@@ -18,19 +18,21 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
     return [int(s) for s in np.random.SeedSequence(root_seed).generate_state(replications, dtype=np.uint32)]
 
 
-def run_values(values: Values, seed: int, events: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+def run_values(values: Values, seed: int, events: list[pd.DataFrame] | None = None,
+               breakdowns: bool = True) -> pd.DataFrame:
     """Run one municipality over its horizon on resolved values (the regime is ``scenario.regime``).
 
     Args:
         values: resolved parameter values.
         seed: the run's seed.
         events: when given, the run's event history (labelled with regime and seed) is appended to it.
+        breakdowns: keep the rows by group (without: the whole-population rows only).
 
     Returns:
         Its tidy yearly frame, labelled with the regime and the seed.
     """
     regime = values.get("scenario.regime")
-    model = SocialDomainModel(params=values, rng=seed)
+    model = SocialDomainModel(params=values, rng=seed, breakdowns=breakdowns)
     while model.running:
         model.step()
     frame = model.tidy()

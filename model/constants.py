@@ -12,8 +12,10 @@ MONTHS_PER_YEAR = 12.0
 PER_10K = 10_000  # inhabitants per staffing / places unit
 SPUN_UP_KEPT = 16  # spun-up states a process keeps at once, the oldest going first (memory; results do not change)
 SPUN_UP_MAX_ROWS = 400_000  # larger municipalities are spun up every time: a copy would cost more memory than it saves
-RELEASED_ROWS_PER_COLLECTION = 20_000  # a full garbage collection once released models held this many resident rows
-# (about six default municipalities, tens of MB): each costs some 60 ms whatever the size (memory; results do not change)
+RELEASED_ROWS_PER_COLLECTION = 100_000  # a full garbage collection once released models held this many resident rows
+# (about thirty default municipalities, some 150 MB): each costs 60-200 ms whatever the size, more in a process that
+# imported the whole command line (memory; results do not change)
+WHOLE_POPULATION = "all"  # group_by and group of a result row about every resident (not a breakdown)
 COMPACT_WHEN_GONE = 0.2  # drop the rows of residents who left once they are this share of all rows (memory; results do not change)
 MORTALITY_REFERENCE_AGE = 40.0  # the age at which demography.mortality_at_40 is stated
 DISPLAY_DIGITS = 3  # rounding of persona tables

@@ -23,7 +23,17 @@ import pandas as pd
 from model.actors import Actors
 from model.budget_holder import BudgetHolder
 from model.case_worker import CLIENT_MANAGER_VIEWS, CaseWorker, Team
-from model.constants import COMPACT_WHEN_GONE, PER_10K, SPUN_UP_KEPT, SPUN_UP_MAX_ROWS, Event, ExitReason, Holder, Role
+from model.constants import (
+    COMPACT_WHEN_GONE,
+    PER_10K,
+    SPUN_UP_KEPT,
+    SPUN_UP_MAX_ROWS,
+    WHOLE_POPULATION,
+    Event,
+    ExitReason,
+    Holder,
+    Role,
+)
 from model.desks import desks
 from model.events import INITIAL_YEAR
 from model.funding import REGIME_SHARE, Funding, Prices
@@ -68,6 +78,7 @@ class SocialDomainModel(mesa.Model):
         params: dict[str, Any] | Values | None = None,
         personas: tuple[str, ...] | list[str] = (),
         rng: int | None = None,
+        breakdowns: bool = True,
         **parameter_kwargs: Any,
     ):
         """Build the municipality. Defaults come from ``parameters.toml``.
@@ -84,6 +95,9 @@ class SocialDomainModel(mesa.Model):
                 ``PARAMETERS.resolve`` (validated already, used as it is).
             personas: scripted residents to place and follow (keys of ``model/personas.toml``).
             rng: seed (int) for the model's generator; the common-random-number key is drawn from it.
+            breakdowns: keep the yearly indicators by group (age band, disability, wage band). Runs whose
+                whole-population figures are all that is read (a decomposition's coalitions) skip them;
+                nothing else in the run depends on them.
             **parameter_kwargs: overrides in keyword form, ``staff__salary=15000``.
 
         Raises:
@@ -121,6 +135,7 @@ class SocialDomainModel(mesa.Model):
         self.year_state: YearState | None = None
         self.indicators: dict[str, float] = {}
         self.group_rows: list[tuple] = []
+        self.breakdowns = breakdowns
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_indicator, name) for name in INDICATORS}
         )
@@ -223,7 +238,8 @@ class SocialDomainModel(mesa.Model):
     def _collect(self, year: YearState) -> None:
         self._record_personas()
         self.indicators = year_indicators(self.pop, year, self.actors, self.p)
-        self.group_rows.extend(group_records(self.pop, year, self.p))
+        if self.breakdowns:
+            self.group_rows.extend(group_records(self.pop, year, self.p))
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ regime
@@ -361,15 +377,24 @@ class SocialDomainModel(mesa.Model):
 
     def tidy(self) -> pd.DataFrame:
         """Yearly indicators and group breakdowns as one long frame: year, indicator, group_by, group, value."""
-        wide = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        wide["year"] = np.arange(1, len(wide) + 1)
-        long = wide.melt(id_vars="year", var_name="indicator", value_name="value")
-        long["group_by"] = "all"
-        long["group"] = "all"
-        groups = pd.DataFrame(self.group_rows, columns=["year", "indicator", "group_by", "group", "value"])
-        frame = pd.concat([long[groups.columns], groups], ignore_index=True)
-        frame["value"] = frame["value"].astype(float)
-        return frame
+        wide = self.datacollector.get_model_vars_dataframe()
+        values = wide.to_numpy(dtype=float)  # years x indicators
+        years, indicators = values.shape
+        # Indicator by indicator, each over the years (as DataFrame.melt orders them), then the group rows.
+        columns = {
+            "year": [np.tile(np.arange(1, years + 1), indicators)],
+            "indicator": [np.repeat(np.asarray(wide.columns, dtype=object), years)],
+            "group_by": [np.full(years * indicators, WHOLE_POPULATION, dtype=object)],
+            "group": [np.full(years * indicators, WHOLE_POPULATION, dtype=object)],
+            "value": [values.T.ravel()],
+        }
+        if self.group_rows:
+            for name, column in zip(columns, zip(*self.group_rows, strict=True), strict=True):
+                columns[name].append(np.asarray(column, dtype=TIDY_DTYPES[name]))
+        return pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+
+
+TIDY_DTYPES = {"year": np.int64, "indicator": object, "group_by": object, "group": object, "value": float}
 
 
 def _parameters(params, scenario: dict, keyword: dict) -> Values:
