@@ -66,6 +66,16 @@ def missing(tasks: Iterable[Task], results: Mapping[str, Result]) -> list[Task]:
     return [task for task in tasks if task.run_id not in results or not results[task.run_id].serves(task)]
 
 
+def complete(tasks: Sequence[Task], results: Mapping[str, Result] | None = None, workers: int | None = None,
+             progress: bool | None = None) -> dict[str, Result]:
+    """``results`` (run id -> result) with every task served: what is missing is made now (``run_tasks``)."""
+    done = dict(results or {})
+    todo = missing(tasks, done)
+    if todo:
+        done.update(run_tasks(todo, workers=workers, progress=progress))
+    return done
+
+
 def unique_tasks(tasks: Iterable[Task]) -> dict[str, Task]:
     """Run id -> task, each run once (in first-seen order), with everything any of its askers wants kept."""
     found: dict[str, Task] = {}

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import run_summaries, t_interval
-from experiments.batch import Result, Task, missing, run_tasks
+from experiments.batch import Result, Task, complete
 from experiments.runner import replication_seeds
 from model.desks import as_law_desks
 from model.parameters import PARAMETERS, Values
@@ -67,10 +67,7 @@ def desk_parts(baseline: Values, pooled: Values, replications: int, seed: int,
     """
     runs = desk_runs(baseline, pooled)
     plan = desk_plan(baseline, pooled, replications, seed)
-    done = dict(results or {})
-    todo = missing([task for _, _, task in plan], done)
-    if todo:
-        done.update(run_tasks(todo, workers=workers, progress=False))
+    done = complete([task for _, _, task in plan], results, workers, progress=False)
     frames = []
     for rep, name, task in plan:
         frame = done[task.run_id].frame.copy()

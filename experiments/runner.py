@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.arms import Arm
-from experiments.batch import Result, Task, missing, run_tasks
+from experiments.batch import Result, Task, complete
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, Values, as_values
 
@@ -86,10 +86,7 @@ def run_comparison(
     if len(set(names)) != len(names):
         raise ValueError(f"two arms share a name: {names}")
     plan = comparison_plan(arms, replications, root_seed, events is not None)
-    done = dict(results or {})
-    todo = missing([task for _, _, task in plan], done)
-    if todo:
-        done.update(run_tasks(todo, workers=workers, progress=progress))
+    done = complete([task for _, _, task in plan], results, workers, progress)
     frames = []
     for rep, arm, task in plan:
         result = done[task.run_id]

@@ -67,10 +67,10 @@ def test_the_comparison_reads_runs_already_made_and_makes_only_the_rest(monkeypa
     values, arms = _arms()
     made = run_tasks([task for _, _, task in comparison_plan(arms[:2], 2, 3)], workers=1, progress=False)
     asked = []
-    import experiments.runner as runner
+    import experiments.batch as batch
 
-    real = runner.run_tasks
-    monkeypatch.setattr(runner, "run_tasks", lambda tasks, **kw: asked.extend(tasks) or real(tasks, **kw))
+    real = batch.run_tasks
+    monkeypatch.setattr(batch, "run_tasks", lambda tasks, **kw: asked.extend(tasks) or real(tasks, **kw))
     frame = run_comparison(values, [], 2, 3, arms=arms, results=made, workers=1)
     assert len(asked) == 2 and {t.values["practice.outreach"] for t in asked} == {arms[-1].values["practice.outreach"]}
     direct = run_comparison(values, [], 2, 3, arms=arms, workers=1)
