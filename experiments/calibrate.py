@@ -129,34 +129,59 @@ def loss(simulated: dict[str, float]) -> float:
     return float(total)
 
 
+class BudgetSpent(Exception):
+    """The fit has made as many objective evaluations as it was allowed."""
+
+
 def fit(max_evals: int = 300, seeds=SEEDS, overrides: dict | None = None, log=None,
         design_points: int = DESIGN_POINTS) -> tuple[dict[str, float], dict]:
-    """Sobol design over FREE (plus START), then Nelder-Mead from the best point; returns rounded values and targets."""
+    """Sobol design over FREE (plus START), then Nelder-Mead from the best point; returns rounded values and targets.
+
+    ``max_evals`` bounds every objective evaluation of the fit (one simulation over ``seeds`` each):
+    the start, as many design points as fit in it, then the simplex search until the budget is spent
+    (the search's own stopping rule may end it sooner). When the budget ends the search, the best point
+    seen is returned. The targets of the fitted values are simulated once more for the answer.
+
+    Raises:
+        ValueError: ``max_evals`` below 1.
+    """
+    if max_evals < 1:
+        raise ValueError(f"max_evals = {max_evals}: at least 1 evaluation is needed")
     paths = list(FREE)
     count = [0]
+    best: dict = {"loss": np.inf, "z": None}
     base = as_values(overrides)  # validated once for the whole fit
 
     def objective(z: np.ndarray) -> float:
+        if count[0] >= max_evals:
+            raise BudgetSpent
         values = {p: _from_unit(p, zi) for p, zi in zip(paths, z, strict=True)}
         value = loss(simulate(values, seeds, base))
         count[0] += 1
+        if value < best["loss"]:
+            best.update(loss=value, z=np.array(z, dtype=float))
         if log:
             log(f"eval {count[0]:>4}  loss {value:10.3f}")
         return value
 
-    # Stage 1: a scrambled Sobol design over the bounds (fixed seed), plus the start itself.
+    # Stage 1: a scrambled Sobol design over the bounds (fixed seed), plus the start itself; the design's
+    # first points only when the budget is smaller (the same points as a larger budget's, in the same order).
     design = qmc.Sobol(d=len(paths), scramble=True, seed=DESIGN_SEED).random(design_points)
-    design = np.clip(design, 0.01, 0.99)
+    design = np.clip(design, 0.01, 0.99)[: max_evals - 1]
     candidates = [np.array([_to_unit(p, START[p]) for p in paths])]
     candidates += [np.log(row / (1 - row)) for row in design]
     scores = [objective(z) for z in candidates]
-    x0 = candidates[int(np.argmin(scores))]
+    x = candidates[int(np.argmin(scores))]
     # Stage 2: Nelder-Mead from the best point, with a simplex spanning a tenth of each bound.
-    simplex = np.vstack([x0] + [x0 + SIMPLEX_STEP * np.eye(len(paths))[k] for k in range(len(paths))])
-    result = minimize(objective, x0, method="Nelder-Mead",
-                      options={"maxfev": max(max_evals - len(candidates), 1), "xatol": 1e-3, "fatol": 1e-3,
-                               "initial_simplex": simplex})
-    fitted = {p: float(f"{_from_unit(p, z):.{SIGNIFICANT}g}") for p, z in zip(paths, result.x, strict=True)}
+    if count[0] < max_evals:
+        simplex = np.vstack([x] + [x + SIMPLEX_STEP * np.eye(len(paths))[k] for k in range(len(paths))])
+        try:
+            x = minimize(objective, x, method="Nelder-Mead",
+                         options={"maxfev": max_evals - count[0], "xatol": 1e-3, "fatol": 1e-3,
+                                  "initial_simplex": simplex}).x
+        except BudgetSpent:
+            x = best["z"]
+    fitted = {p: float(f"{_from_unit(p, z):.{SIGNIFICANT}g}") for p, z in zip(paths, x, strict=True)}
     return fitted, simulate(fitted, seeds, base)
 
 
@@ -193,10 +218,14 @@ def write_back(fitted: dict[str, float], date: str, path: Path = PARAMETER_FILE)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-evals", type=int, default=300, help="objective evaluations (default 300)")
+    parser.add_argument("--max-evals", type=int, default=300,
+                        help="objective evaluations of the fit, at most (default 300); the start's and the fit's "
+                             "targets are simulated once more each for the table")
     parser.add_argument("--write", action="store_true", help="write the fit into model/parameters.toml")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.max_evals < 1:
+        parser.error(f"--max-evals {args.max_evals}: at least 1 evaluation is needed")
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     before = simulate(START)
     fitted, after = fit(args.max_evals, log=log)

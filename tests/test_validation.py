@@ -185,3 +185,25 @@ def test_an_undefined_target_is_penalised_not_ignored():
     undefined = {**ok, "firm_to_work": float("nan")}
     assert calibrate.loss(ok) == 0.0
     assert calibrate.loss(undefined) == calibrate.UNDEFINED_TARGET_PENALTY
+
+
+@pytest.mark.parametrize("budget", [1, 3, 30])
+def test_the_calibration_budget_bounds_every_evaluation_and_the_best_point_seen_is_kept(monkeypatch, budget):
+    """--max-evals 3 once ran 66 simulations (the whole design and the search's first simplex); now it runs 3."""
+    calls = []
+    target = {path: (lo + hi) / 2 for path, (lo, hi) in calibrate.FREE.items()}
+
+    def fake(values, seeds=None, overrides=None):  # a smooth bowl around the middle of every bound
+        calls.append(dict(values))
+        miss = sum(((values[p] - target[p]) / (hi - lo)) ** 2 for p, (lo, hi) in calibrate.FREE.items())
+        return {t.name: t.value + miss * t.tolerance for t in TARGETS}
+
+    monkeypatch.setattr(calibrate, "simulate", fake)
+    fitted, _ = calibrate.fit(max_evals=budget, seeds=(1,), design_points=8)
+    assert len(calls) == budget + 1  # the budget, then the fitted values' targets once
+    tried = calls[:-1]
+    best = min(tried, key=lambda v: calibrate.loss(fake(v)))
+    calls.pop()
+    assert calibrate.loss(fake(fitted)) <= calibrate.loss(fake(best)) * (1 + 1e-6) + 1e-9
+    with pytest.raises(ValueError, match="at least 1"):
+        calibrate.fit(max_evals=0)
