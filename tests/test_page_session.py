@@ -260,3 +260,53 @@ def test_every_status_has_a_label_a_place_and_a_colour():
 
     assert set(STATUS_ORDER) == set(Status) == set(STATUS_LABELS)
     assert len(STATUS_COLOURS) == len(STATUS_ORDER)
+
+
+def test_sessions_with_the_same_settings_and_seed_share_the_pair_each_reading_up_to_its_own_year():
+    from analysis.page import session
+
+    ahead, behind = Workshop(SETTINGS, seed=11), Workshop(SETTINGS, seed=11)
+    other = Workshop(SETTINGS, seed=12)
+    try:
+        for regime in PAIR:
+            assert ahead.pair[regime].model is behind.pair[regime].model  # one model for the room
+            assert other.pair[regime].model is not ahead.pair[regime].model  # another seed: its own
+        for _ in range(3):
+            ahead.step()
+        behind.step()
+        for regime in PAIR:
+            a, b = ahead.pair[regime], behind.pair[regime]
+            assert (a.year, b.year) == (3, 1) and len(b.status_counts) == 2 and len(b.own_result) == 1
+            assert b.status_counts == a.status_counts[:2] and b.indicator("outflow_work") == a.indicator("outflow_work")[:1]
+            assert all(r["year"] <= 1 for r in b.persona("myra")) and b.persona("myra")
+        assert behind.business_case()["difference"] == ahead.business_case()["difference"][:1]
+        behind.step()  # year 2 was simulated by the session ahead: read, not simulated again
+        assert ahead.pair[PAIR[0]].shared.track.year == 3
+    finally:
+        for w in (ahead, behind, other):
+            w.release()
+            w.release()  # twice: counted out once
+    assert not [k for k in session._SHARED if k[0] in (11, 12)]  # the last session out released the pair
+
+
+def test_a_shared_pair_gives_the_same_years_as_a_session_alone():
+    from analysis.page import session
+
+    alone = Workshop(SETTINGS, seed=13)
+    for _ in range(2):
+        alone.step()
+    expected = {r: (list(alone.pair[r].status_counts), alone.pair[r].indicator("spend_total")) for r in PAIR}
+    alone.release()
+    first, second = Workshop(SETTINGS, seed=13), Workshop(SETTINGS, seed=13)
+    try:
+        second.step()
+        first.step()
+        first.step()
+        second.step()
+        for r in PAIR:
+            for w in (first, second):
+                assert (list(w.pair[r].status_counts), w.pair[r].indicator("spend_total")) == expected[r]
+    finally:
+        first.release()
+        second.release()
+    assert not [k for k in session._SHARED if k[0] == 13]

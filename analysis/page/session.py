@@ -245,8 +245,117 @@ def regime_in_force(model: SocialDomainModel) -> str:
     return "integrated" if share >= 1 else f"gradual ({share:.0%} pooled)"
 
 
+class SharedTrack:
+    """A side-by-side model and its track, shared by every session with the same values and seed.
+
+    The pair (compartmentalised and integrated throughout) does not depend on what a participant does,
+    only on the settings and the seed, and a room usually starts from one scenario: each year of it is
+    simulated once, by whichever session reaches it first, and every session reads it up to its own
+    year (``PairView``). The same values and seed give the same years whoever steps them.
+    """
+
+    def __init__(self, key: tuple, track: Track):
+        self.key = key
+        self.track = track
+        self.lock = threading.Lock()  # one session steps it at a time
+        self.users = 0
+
+
+_SHARED: dict[tuple, SharedTrack] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_track(values: Values, seed: int, make) -> SharedTrack:
+    """The shared track for these values and seed, made with ``make()`` by the first session that needs it."""
+    key = (seed, tuple(sorted((k, repr(dict.__getitem__(values, k))) for k in values)))
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = SharedTrack(key, Track(make()))
+        shared.users += 1
+    return shared
+
+
+def drop_shared(shared: SharedTrack) -> None:
+    """A session no longer reads this track; the last one out releases its model."""
+    with _SHARED_LOCK:
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        _SHARED.pop(shared.key, None)
+    shared.track.model.release()
+
+
+class PairView:
+    """One session's view of a shared side-by-side track: every figure up to the session's own year."""
+
+    def __init__(self, shared: SharedTrack):
+        self.shared = shared
+        self.year = 0
+
+    @property
+    def model(self) -> SocialDomainModel:
+        """The shared model (for what it runs on: its values; its state may be years ahead of this view)."""
+        return self.shared.track.model
+
+    def advance(self) -> None:
+        """This session's next year: simulated now if no other session reached it first."""
+        with self.shared.lock:
+            if self.shared.track.year <= self.year:
+                self.shared.track.model.step()
+                self.shared.track.after_step()
+        self.year += 1
+
+    # Observed before year 1 and after every year: one entry more than the years.
+    @property
+    def status_counts(self) -> list[dict[str, int]]:
+        return self.shared.track.status_counts[: self.year + 1]
+
+    @property
+    def step_counts(self) -> list[dict[int, int]]:
+        return self.shared.track.step_counts[: self.year + 1]
+
+    @property
+    def ladder_moves(self) -> list[dict[str, dict[int, int]]]:
+        return self.shared.track.ladder_moves[: self.year + 1]
+
+    @property
+    def status_moves(self) -> list[dict[tuple[str, str], int]]:
+        return self.shared.track.status_moves[: self.year + 1]
+
+    # Recorded after every year.
+    @property
+    def spend(self) -> list[dict[str, float]]:
+        return self.shared.track.spend[: self.year]
+
+    @property
+    def own_result(self) -> list[float]:
+        return self.shared.track.own_result[: self.year]
+
+    @property
+    def firms(self) -> list[dict]:
+        return self.shared.track.firms[: self.year]
+
+    @property
+    def regime_in_force(self) -> list[str]:
+        return self.shared.track.regime_in_force[: self.year]
+
+    def indicator(self, name: str) -> list[float]:
+        """One yearly indicator over this session's years."""
+        return self.shared.track.indicator(name)[: self.year]
+
+    def persona(self, name: str) -> list[dict]:
+        """The persona's yearly records up to this session's year."""
+        return [r for r in self.shared.track.persona(name) if r["year"] <= self.year]
+
+
 class Workshop:
-    """The models of one browser session, built from control settings and a seed, stepped together."""
+    """The models of one browser session, built from control settings and a seed, stepped together.
+
+    The session's own municipality (``main``) is its own; the side-by-side pair is shared with every
+    session of the same settings and seed (``SharedTrack``), so a room stepping one scenario simulates
+    each year of the pair once.
+    """
 
     def __init__(self, settings: Mapping[str, Any] | None = None, seed: int = DEFAULT_SEED):
         """Validate the settings against the parameter set and build the three models.
@@ -259,8 +368,11 @@ class Workshop:
         self.values: Values = PARAMETERS.resolve(self.settings, origin="the page's controls")
         self.lock = threading.Lock()
         self.main = Track(self._model(self.values))
-        self.pair = {r: Track(self._model(self.values.with_changes({"scenario.regime": r, "scenario.switch_year": 0})))
-                     for r in PAIR}
+        self.released = False
+        self.pair: dict[str, PairView] = {}
+        for r in PAIR:
+            values = self.values.with_changes({"scenario.regime": r, "scenario.switch_year": 0})
+            self.pair[r] = PairView(shared_track(values, self.seed, lambda v=values: self._model(v)))
         self.switches: list[tuple[int, str, float | None]] = []  # (from year, regime, pooled share)
 
     def pair_arms(self) -> dict[str, dict[str, Any]]:
@@ -287,18 +399,19 @@ class Workshop:
         """False once the horizon is reached."""
         return self.year < self.horizon
 
-    def tracks(self) -> dict[str, Track]:
-        """Every model's track by name: "main" and the side-by-side regimes."""
+    def tracks(self) -> dict[str, Track | PairView]:
+        """Every model's track by name: "main" and the side-by-side regimes (views of the shared pair)."""
         return {"main": self.main, **self.pair}
 
     def step(self) -> int:
-        """Simulate one more year in all three models; returns the year reached (unchanged at the horizon)."""
+        """One more year in all three models (the pair's simulated unless another session did); returns the year."""
         with self.lock:
             if not self.running:
                 return self.year
-            for track in self.tracks().values():
-                track.model.step()
-                track.after_step()
+            self.main.model.step()
+            self.main.after_step()
+            for view in self.pair.values():
+                view.advance()
             return self.year
 
     def switch_regime(self, regime: str, pooled_share: float | None = None) -> int:
@@ -316,9 +429,15 @@ class Workshop:
             return self.year + 1
 
     def release(self) -> None:
-        """Let Python free the models (a reset or a closed browser tab); see ``SocialDomainModel.release``."""
-        for track in self.tracks().values():
-            track.model.release()
+        """Let Python free the models (a reset or a closed browser tab); see ``SocialDomainModel.release``.
+
+        The shared pair is released when the last session that reads it is.
+        """
+        self.main.model.release()
+        if not self.released:  # a second release must not count this session out of the shared pair twice
+            self.released = True
+            for view in self.pair.values():
+                drop_shared(view.shared)
 
     def business_case(self) -> dict[str, list[float]]:
         """Cumulative own result (EUR) of each side-by-side regime, and integrated minus compartmentalised."""
