@@ -7,7 +7,9 @@ A ``Workshop`` holds three models built from the same parameter values and the s
 * ``pair`` — the same municipality compartmentalised and integrated throughout, stepped together with
   ``main``, so the room sees the difference caused by policy alone (common random numbers). Both arms
   of the pair have the practices set in the controls: "integrated" differs from "compartmentalised" in
-  its funding alone, as in ``ontschot run`` (``pair_arms`` states what each holds).
+  its funding alone, as in ``ontschot run`` (``pair_arms`` states what each holds). The pair does not
+  depend on what a participant does, so every session with the same settings and seed shares it
+  (``SharedTrack``; each session reads it up to its own year through a ``PairView``).
 
 After every year it keeps what the views show: residents by status and on each participation step,
 who moved up or down the ladder and between statuses this year (matched by resident id), spending and
