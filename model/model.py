@@ -124,7 +124,7 @@ class SocialDomainModel(mesa.Model):
         self.persona_paths: list[dict] = []
         if not self._restore_spun_up():  # the same seed and baseline spun up before in this process: its state
             if p["scenario.spin_up_years"] > 0:  # nothing of the spin-up is reported (see _spin_up)
-                self.pop.recording = False
+                self.pop.stop_recording()
                 self.actors.residents.defer()
             demography.populate(self.pop, self.actors, p, self.streams)
             self._spin_up()  # unreported years under today's policy: the run starts from a settled state

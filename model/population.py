@@ -280,6 +280,10 @@ class Population:
             self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
                                month=month, before=before, after=NO_CODE)
 
+    def stop_recording(self) -> None:
+        """Record no transitions until ``restart_history`` (the unreported spin-up, whose history is dropped)."""
+        self.recording = False
+
     def restart_history(self, year: int) -> None:
         """The event history starts afresh from the population as it is: one ENTER per resident present, at ``year``.
 
