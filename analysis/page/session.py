@@ -288,6 +288,21 @@ def drop_shared(shared: SharedTrack) -> None:
     shared.track.model.release()
 
 
+class _UpToYear:
+    """A list of the shared track's, as far as the view's year (``extra``: entries before year 1)."""
+
+    def __init__(self, extra: int):
+        self.extra = extra
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: PairView | None, owner=None):
+        if view is None:  # read on the class
+            return self
+        return getattr(view.shared.track, self.name)[: view.year + self.extra]
+
+
 class PairView:
     """One session's view of a shared side-by-side track: every figure up to the session's own year."""
 
@@ -309,38 +324,15 @@ class PairView:
         self.year += 1
 
     # Observed before year 1 and after every year: one entry more than the years.
-    @property
-    def status_counts(self) -> list[dict[str, int]]:
-        return self.shared.track.status_counts[: self.year + 1]
-
-    @property
-    def step_counts(self) -> list[dict[int, int]]:
-        return self.shared.track.step_counts[: self.year + 1]
-
-    @property
-    def ladder_moves(self) -> list[dict[str, dict[int, int]]]:
-        return self.shared.track.ladder_moves[: self.year + 1]
-
-    @property
-    def status_moves(self) -> list[dict[tuple[str, str], int]]:
-        return self.shared.track.status_moves[: self.year + 1]
-
+    status_counts = _UpToYear(1)
+    step_counts = _UpToYear(1)
+    ladder_moves = _UpToYear(1)
+    status_moves = _UpToYear(1)
     # Recorded after every year.
-    @property
-    def spend(self) -> list[dict[str, float]]:
-        return self.shared.track.spend[: self.year]
-
-    @property
-    def own_result(self) -> list[float]:
-        return self.shared.track.own_result[: self.year]
-
-    @property
-    def firms(self) -> list[dict]:
-        return self.shared.track.firms[: self.year]
-
-    @property
-    def regime_in_force(self) -> list[str]:
-        return self.shared.track.regime_in_force[: self.year]
+    spend = _UpToYear(0)
+    own_result = _UpToYear(0)
+    firms = _UpToYear(0)
+    regime_in_force = _UpToYear(0)
 
     def indicator(self, name: str) -> list[float]:
         """One yearly indicator over this session's years."""
