@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -41,7 +42,7 @@ class Task:
     events: bool = False
     breakdowns: bool = True
 
-    @property
+    @cached_property  # a hash of every value: asked for several times per task, computed once
     def run_id(self) -> str:
         from experiments.design import run_id  # design imports the runner, which imports this module
 

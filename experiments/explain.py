@@ -280,10 +280,14 @@ def decompose_runs(design: Design, found: list[Player], results: Mapping[str, Re
     stored with the results so the decomposition can be redone from the run folder alone.
     """
     frame = coalition_frame(design, results)
+    return {**_tables(frame, design, found, arm, against), "runs": frame}
+
+
+def _tables(frame: pd.DataFrame, design: Design, found: list[Player], arm: str, against: str) -> dict[str, Any]:
+    """The decomposition's table, its per-replication parts and the money at fixed practices, naming both arms."""
     table, per_rep = decompose(frame, design, found)
-    money = money_effects(frame, design, found).assign(arm=arm, against=against)
     return {"table": table.assign(arm=arm, against=against), "per_replication": per_rep.assign(arm=arm, against=against),
-            "money": money, "runs": frame}
+            "money": money_effects(frame, design, found).assign(arm=arm, against=against)}
 
 
 def run_decomposition(design: Design, found: list[Player], parent: Path, workers: int | None = None,
@@ -300,9 +304,4 @@ def run_decomposition(design: Design, found: list[Player], parent: Path, workers
     if summary["failed"]:
         raise InputError(f"{summary['failed']} coalition run(s) failed (see {folder}/failures/); the decomposition "
                          "needs them all: run the same command again to retry")
-    frame = load_sweep(folder)
-    table, per_rep = decompose(frame, design, found)
-    table = table.assign(arm=arm, against=against)
-    per_rep = per_rep.assign(arm=arm, against=against)
-    money = money_effects(frame, design, found).assign(arm=arm, against=against)
-    return {"table": table, "per_replication": per_rep, "money": money, "folder": folder, "sweep": summary}
+    return {**_tables(load_sweep(folder), design, found, arm, against), "folder": folder, "sweep": summary}
