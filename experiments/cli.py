@@ -313,13 +313,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     final = _write_results(out_parent, label, write)
     if args.json:
         payload = {"meta": meta, "arms": contents, "regimes": regimes, "output": str(final),
-                   "comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
-        if decomposition is not None:
-            payload["decomposition"] = json.loads(decomposition["table"].to_json(orient="records"))
-            payload["money_at_fixed_practices"] = json.loads(decomposition["money"].to_json(orient="records"))
-        if desk is not None:
-            payload["desk_parts"] = json.loads(desk["table"].to_json(orient="records"))
-        payload["audit"] = [vars(c) for c in checks]
+                   **_json_tables(comparison, cases, decomposition, desk, checks)}
         print(json.dumps(payload, indent=2))
     else:
         print(table)
@@ -327,6 +321,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report:
         _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _json_tables(comparison, cases, decomposition, desk, checks) -> dict:
+    """What ``ontschot run --json`` prints of its tables: the comparison, the business case and the explanations."""
+    records = {"comparison": json.loads(comparison.to_json(orient="records")), "business_case": cases}
+    if decomposition is not None:
+        records["decomposition"] = json.loads(decomposition["table"].to_json(orient="records"))
+        records["money_at_fixed_practices"] = json.loads(decomposition["money"].to_json(orient="records"))
+    if desk is not None:
+        records["desk_parts"] = json.loads(desk["table"].to_json(orient="records"))
+    records["audit"] = [vars(c) for c in checks]
+    return records
 
 
 def _arms(args: argparse.Namespace, values: Values, regimes: list[str], limits, explain: bool):
