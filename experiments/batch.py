@@ -20,9 +20,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import pandas as pd
 
@@ -167,12 +168,64 @@ def run_tasks(tasks: Iterable[Task], workers: int | None = None, progress: bool 
     return results
 
 
-def _bar(show: bool, total: int):
+def map_calls(fn: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None, scheduler: str | None = None,
+              progress: bool | None = None, unit: str = "run") -> list[Any]:
+    """``[fn(item) for item in items]``, in that order, on local processes or on a Dask cluster by address.
+
+    ``fn`` must be a module-level function (it travels by name to the workers) and each answer small:
+    the calibration and the ensemble send parameter sets out and take summaries back. With
+    ``scheduler`` (tcp://HOST:PORT, checked by ``experiments.sweep.check_scheduler``) the calls go to
+    that cluster's workers; else to ``workers`` local processes (every core by default, 1: this one).
+    The answers do not depend on where they were computed: a call depends only on its item.
+    """
+    items = list(items)
+    show = sys.stderr.isatty() if progress is None else progress
+    out: list[Any] = [None] * len(items)
+    if scheduler:
+        from dask.distributed import as_completed
+
+        from experiments.sweep import make_client
+
+        client, _ = make_client(scheduler=scheduler)
+        try:
+            futures = client.map(fn, items, pure=False)
+            where = {future.key: k for k, future in enumerate(futures)}
+            bar = _bar(show, len(items), unit)
+            for future in as_completed(futures):
+                out[where[future.key]] = future.result()
+                _advance(bar, 1)
+            _close(bar)
+        finally:
+            client.close()
+        return out
+    workers = used_workers(len(items), workers)
+    if workers <= 1:
+        bar = _bar(show, len(items), unit)
+        for k, item in enumerate(items):
+            out[k] = fn(item)
+            _advance(bar, 1)
+        _close(bar)
+        return out
+    with fork_pool(workers) as pool:
+        bar = _bar(show, len(items), unit)
+        for k, answer in pool.imap_unordered(_indexed, [(fn, k, item) for k, item in enumerate(items)]):
+            out[k] = answer
+            _advance(bar, 1)
+        _close(bar)
+    return out
+
+
+def _indexed(job: tuple[Callable[[Any], Any], int, Any]) -> tuple[int, Any]:
+    fn, k, item = job
+    return k, fn(item)
+
+
+def _bar(show: bool, total: int, unit: str = "run"):
     if not show:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="runs", unit="run", file=sys.stderr)
+    return tqdm(total=total, desc=f"{unit}s", unit=unit, file=sys.stderr)
 
 
 def _advance(bar, n: int) -> None:

@@ -1,7 +1,14 @@
-"""Calibrate the compartmentalised baseline to the published figures; write the fit into the parameter set.
+"""Calibrate the compartmentalised baseline to the published figures: an ensemble, and the single best point.
 
-    python -m experiments.calibrate                 # fit and print, change nothing
+    ontschot calibrate                              # history matching: the ensemble of sets that hold every target
+    ontschot calibrate --write                      # ... and install it as the ensemble ``run --ensemble`` uses
+    python -m experiments.calibrate                 # the single best point: fit and print, change nothing
     python -m experiments.calibrate --write         # fit and write the values into model/parameters.toml
+
+The ensemble (``calibrate_ensemble``) is the calibration's answer: every parameter set the targets
+allow, found by history matching (``experiments.history_matching``) over a prior made from the
+parameter set itself (``ensemble_prior``). The single best point below is kept for the parameter
+file's values; it is one member of what the ensemble describes.
 
 Free parameters and their search bounds are named in ``FREE``. The search is deterministic: a
 scrambled Sobol design over the bounds with a fixed seed (plus the fixed ``START`` values, not
@@ -22,12 +29,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
 from analysis.validation import BURN_IN_YEARS, TARGETS
+from experiments.history_matching import Dimension, Goal, Outcome, Prior, Size, history_match, narrowing
 from model.model import SocialDomainModel
-from model.parameters import PARAMETER_FILE, PARAMETERS, Values, as_values
+from model.parameters import PARAMETER_FILE, PARAMETERS, InputError, Values, as_values, check_combinations
 
 # path: (low, high) search bounds, inside each parameter's allowed range.
 FREE: dict[str, tuple[float, float]] = {
@@ -96,6 +105,209 @@ def _to_unit(path: str, value: float) -> float:
 def _from_unit(path: str, z: float) -> float:
     lo, hi = FREE[path]
     return float(lo + (hi - lo) / (1 + np.exp(-z)))
+
+
+ENSEMBLE_DIR = Path(__file__).resolve().parent / "ensembles"
+DEFAULT_ENSEMBLE = ENSEMBLE_DIR / "default.parquet"  # installed by ``ontschot calibrate --write``
+ENSEMBLE_SEED = 20261202
+# An assumption without a published figure is taken as uncertain by this share of its value either side
+# (within its allowed range): itself an assumption, stated wherever the ensemble is shown; --spread changes it.
+ASSUMPTION_SPREAD = 0.25
+
+
+def run_figures(values: Values, seed: int) -> dict[str, float]:
+    """Each target's figure from one compartmentalised run of ``values`` (years after the burn-in)."""
+    model = SocialDomainModel(params=values, rng=seed, breakdowns=False)
+    while model.running:
+        model.step()
+    wide = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    wide.index = wide.index + 1
+    wide = wide[wide.index > BURN_IN_YEARS]
+    figures = {t.name: float(t.compute(wide, model.inhabitants)) for t in TARGETS}
+    model.release()
+    return figures
+
+
+def _figures_of(item: tuple[Values, dict, int]) -> dict[str, float]:
+    """One calibration run on a worker: the base values with the point's values, and its seed."""
+    base, point, seed = item
+    return run_figures(base.with_changes(point), seed)
+
+
+def ensemble_prior(base: Values, spread: float = ASSUMPTION_SPREAD) -> Prior:
+    """The prior the ensemble is drawn from, made from the parameter set's own declarations.
+
+    * The calibrated parameters (``FREE``): uniform over the calibration's search bounds, which lie
+      inside each parameter's allowed range.
+    * Every other behavioural number whose status is "assumption" (a number, not a scenario setting or a
+      whole-number structure): uniform over its value +/- ``spread`` of it, within its allowed range.
+    Legislated and published figures keep their values.
+    """
+    if not 0 <= spread < 1:
+        raise InputError(f"--spread {spread}: allowed from 0 up to (not including) 1, a share of each value")
+    dims = [Dimension(path, lo, hi, "calibrated") for path, (lo, hi) in FREE.items()]
+    if spread > 0:
+        for p in PARAMETERS:
+            if p.status != "assumption" or p.kind != "float" or p.path.startswith("scenario.") or p.path in FREE:
+                continue
+            value = base[p.path]
+            low, high = sorted((value * (1 - spread), value * (1 + spread)))
+            low, high = max(low, p.range[0]), min(high, p.range[1])
+            if high > low:
+                dims.append(Dimension(p.path, low, high, "assumption"))
+    return Prior(dims)
+
+
+def _valid(base: Values):
+    def valid(point: dict) -> bool:
+        try:
+            check_combinations({**base, **point})
+        except InputError:
+            return False
+        return True
+
+    return valid
+
+
+def calibrate_ensemble(size: Size, seed: int = ENSEMBLE_SEED, base: Values | None = None,
+                       spread: float = ASSUMPTION_SPREAD, workers: int | None = None, scheduler: str | None = None,
+                       progress: bool | None = None, log=None) -> tuple[Outcome, Prior]:
+    """History matching of the compartmentalised baseline to ``TARGETS`` over ``ensemble_prior``.
+
+    ``base`` is the municipality calibrated (default: the shipped defaults); its regime is set to
+    compartmentalised, as today's municipalities are funded. The runs go to ``workers`` local
+    processes or to the Dask scheduler at ``scheduler``; the answer depends only on ``seed`` and ``size``.
+    """
+    from experiments.batch import map_calls
+
+    base = as_values(base).with_changes({"scenario.regime": "compartmentalised"})
+    prior = ensemble_prior(base, spread)
+    goals = [Goal(t.name, t.value, t.tolerance) for t in TARGETS]
+
+    def simulate(pairs):
+        return map_calls(_figures_of, [(base, point, s) for point, s in pairs], workers=workers,
+                         scheduler=scheduler, progress=progress)
+
+    outcome = history_match(prior, goals, simulate, size, seed, valid=_valid(base), log=log)
+    return outcome, prior
+
+
+def parameter_file_hash(path: Path = PARAMETER_FILE) -> str:
+    """A short hash of the parameter file the ensemble was drawn against (a stale ensemble can be told)."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def ensemble_record(outcome: Outcome, prior: Prior, size: Size, seed: int, spread: float, base: Values) -> dict:
+    """What is stored with the ensemble: how it was made (provenance) and what it found."""
+    from experiments.store import code_version, package_versions
+
+    table = narrowing(prior, outcome.sets)
+    return {
+        "method": "history matching (experiments/history_matching.py): Latin-hypercube waves, per-target "
+                  "emulators (linear trend + Gaussian process), implausibility cutoff, final check of every target",
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "code_version": code_version(),
+        "packages": package_versions(),
+        "parameter_file_sha256": parameter_file_hash(),
+        "seed": seed,
+        "size": {**vars(size), "total_runs_at_most": size.total_runs},
+        "assumption_spread": spread,
+        "municipality": {"inhabitants": base["scenario.inhabitants"], "years": base["scenario.years"],
+                         "overrides": {k: v for k, v in base.overrides.items() if k != "scenario.regime"}},
+        "targets": [{"name": t.name, "label": t.label, "source": t.source, "value": t.value,
+                     "tolerance": t.tolerance} for t in TARGETS],
+        "prior": [{"parameter": d.path, "group": d.group, "low": d.low, "high": d.high} for d in prior.dims],
+        "waves": [vars(w) for w in outcome.waves],
+        "checked": outcome.checked,
+        "runs": outcome.runs,
+        "accepted": len(outcome.sets),
+        "narrowing": json.loads(table.to_json(orient="records")),
+    }
+
+
+def format_ensemble(record: dict, shown: int | None = None) -> str:
+    """The calibration's answer as text: how it went, and each parameter's prior and posterior range."""
+    lines = [f"History matching: {record['runs']} model runs, seed {record['seed']}; "
+             f"{record['accepted']} parameter sets hold every target ({record['checked']} checked)."]
+    for w in record["waves"]:
+        quality = ", ".join(f"{k} {v:.2f}" for k, v in w["emulator_r2"].items() if np.isfinite(v))
+        lines.append(f"  wave {w['number']}: {w['runs']} runs, {w['kept_share']:.1%} of the prior still plausible"
+                     + (f"; emulator R2 on these runs: {quality}" if quality else ""))
+    lines += ["", "Posterior against prior (5-95% of the accepted sets; 'span' is the share of the prior range they "
+              "cover: a uniform draw covers 0.90)", f"{'parameter':<44}{'group':<12}{'prior':>24}{'posterior 5-95%':>26}"
+              f"{'span':>7}  pinned?"]
+    rows = sorted(record["narrowing"], key=lambda r: (r["group"] != "calibrated", r["span"]))
+    for r in rows[:shown]:
+        r = {k: (float("nan") if v is None else v) for k, v in r.items()}  # JSON keeps NaN as null
+        pinned = "yes" if r["span"] < PINNED_SPAN else ("partly" if r["span"] < PARTLY_PINNED_SPAN else "no")
+        lines.append(f"{r['parameter']:<44}{r['group']:<12}{_rng(r['prior_low'], r['prior_high']):>24}"
+                     f"{_rng(r['posterior_p05'], r['posterior_p95']):>26}{r['span']:>7.2f}  {pinned}")
+    return "\n".join(lines)
+
+
+PINNED_SPAN = 0.5  # a posterior 5-95% range under half the prior range: the targets pin the parameter down
+PARTLY_PINNED_SPAN = 0.75  # under three quarters: they narrow it
+
+
+def _rng(lo: float, hi: float) -> str:
+    return f"{lo:.4g} to {hi:.4g}" if np.isfinite(lo) else "n/a"
+
+
+def write_ensemble(folder: Path, outcome: Outcome, record: dict) -> None:
+    """The ensemble (one row per set) with its record in the Parquet metadata and beside it as JSON."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(outcome.sets, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"ontschot.ensemble": json.dumps(record).encode()})
+    pq.write_table(table, folder / "ensemble.parquet")
+    (folder / "ensemble.json").write_text(json.dumps(record, indent=2))
+    outcome.design.to_parquet(folder / "waves.parquet", index=False)
+
+
+def install_ensemble(folder: Path, target: Path = DEFAULT_ENSEMBLE) -> None:
+    """Make a calibration folder's ensemble the default of ``run --ensemble`` (written whole, then renamed)."""
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for name, dest in (("ensemble.parquet", target), ("ensemble.json", target.with_suffix(".json"))):
+        temp = dest.with_name(dest.name + ".partial")
+        shutil.copyfile(folder / name, temp)
+        temp.replace(dest)
+
+
+def load_ensemble(path: str | Path = DEFAULT_ENSEMBLE) -> tuple[pd.DataFrame, dict]:
+    """An ensemble file (or a calibration folder holding ensemble.parquet): its sets and its record.
+
+    Raises:
+        InputError: no such file, not an ensemble, or parameters it sets that the parameter set lacks.
+    """
+    import pyarrow.parquet as pq
+
+    from model.parameters import show_path
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "ensemble.parquet"
+    try:
+        table = pq.read_table(path)
+        record = json.loads(table.schema.metadata[b"ontschot.ensemble"])
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        reason = "no ensemble record in it" if isinstance(exc, (KeyError, TypeError)) else str(exc).splitlines()[0]
+        raise InputError(f"--ensemble {show_path(path)}: not an ensemble file made by ontschot calibrate ({reason})") \
+            from None
+    sets = table.to_pandas()
+    names = {d["parameter"] for d in record.get("prior", [])}
+    unknown = sorted(n for n in names if n not in PARAMETERS)
+    if unknown:
+        raise InputError(f"--ensemble {show_path(path)}: sets parameter(s) {unknown[:3]} that the parameter set "
+                         "does not have; make the ensemble again with ontschot calibrate")
+    if len(sets) == 0:
+        raise InputError(f"--ensemble {show_path(path)}: holds no parameter set (no set held every target)")
+    return sets[[d["parameter"] for d in record["prior"]]], record
 
 
 def simulate(values: dict[str, float], seeds=SEEDS, overrides: dict | Values | None = None) -> dict[str, float]:

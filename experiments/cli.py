@@ -34,6 +34,17 @@ from analysis.personas import format_paths, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.arms import build_arms, describe, practice_bundle
 from experiments.batch import Task, batch_size, run_tasks
+from experiments.calibrate import (
+    ASSUMPTION_SPREAD,
+    DEFAULT_ENSEMBLE,
+    FREE,
+    calibrate_ensemble,
+    ensemble_prior,
+    ensemble_record,
+    format_ensemble,
+    install_ensemble,
+    write_ensemble,
+)
 from experiments.desk_parts import desk_parts, desk_plan, format_desk_parts
 from experiments.explain import (
     LABELS,
@@ -44,6 +55,7 @@ from experiments.explain import (
     format_money_effects,
     run_decomposition,
 )
+from experiments.history_matching import Size
 from experiments.limits import STATED, parse_limits
 from experiments.runner import comparison_plan, replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
@@ -172,6 +184,26 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--strict", action="store_true", help="exit with status 1 when a target misses")
     _output_options(val, "validation")
     _limit_option(val)
+    cal = sub.add_parser("calibrate", help="history matching: the ensemble of parameter sets that hold every published "
+                                           "target (for run --ensemble)", allow_abbrev=False)
+    _scenario_options(cal)
+    size = Size()
+    for flag, default, text in (("--waves", size.waves, "waves of model runs and emulators"),
+                                ("--points", size.points, "model runs per wave"),
+                                ("--sets", size.sets, "parameter sets wanted in the ensemble"),
+                                ("--check-seeds", size.check_seeds, "runs per candidate set in the final check"),
+                                ("--candidates", size.candidates, "emulator evaluations per wave (no model runs)")):
+        cal.add_argument(flag, type=_positive_int, default=default, help=f"{text} (default {default})")
+    cal.add_argument("--spread", type=float, default=ASSUMPTION_SPREAD,
+                     help="each assumption parameter's prior: its value +/- this share (default "
+                          f"{ASSUMPTION_SPREAD}); 0 varies the calibrated parameters only")
+    where = cal.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="local worker processes (default: every core)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    cal.add_argument("--write", action="store_true",
+                     help="install the ensemble as the default of run --ensemble (experiments/ensembles/default.parquet)")
+    _output_options(cal, "calibration")
+    _limit_option(cal)
     per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed",
                          allow_abbrev=False)
     per.add_argument("name", help=f"one of {', '.join(PERSONAS)}")
@@ -513,6 +545,55 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if args.strict and not table["holds"].all() else 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    limits = parse_limits(args.limit)
+    base = command_values(args).with_changes({"scenario.regime": "compartmentalised"})
+    size = Size(waves=args.waves, points=args.points, sets=args.sets, check_seeds=args.check_seeds,
+                candidates=args.candidates)
+    prior = ensemble_prior(base, args.spread)  # a bad --spread fails here, before anything runs
+    limits.runs(size.total_runs, f"the calibration's at most {size.total_runs:,} runs", "ontschot calibrate")
+    if args.workers is not None:
+        limits.workers(args.workers)
+    scheduler = None
+    if args.scheduler:
+        from experiments.sweep import check_scheduler
+
+        scheduler = check_scheduler(args.scheduler)
+    out_parent = check_output_folder(args.out)
+    log = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    if log:
+        log(f"History matching over {len(prior.dims)} parameters ({len(FREE)} calibrated, the rest assumptions "
+            f"+/-{args.spread:.0%}): at most {size.total_runs:,} model runs")
+    started = time.time()
+    outcome, prior = calibrate_ensemble(size, args.seed, base, args.spread, workers=args.workers, scheduler=scheduler,
+                                        progress=False if args.no_progress else None, log=log)
+    record = ensemble_record(outcome, prior, size, args.seed, args.spread, base)
+    record["seconds"] = round(time.time() - started, 1)
+    text = format_ensemble(record)
+    label = {"calibrate": True, "overrides": base.overrides, "seed": args.seed, "size": vars(size),
+             "spread": args.spread}
+
+    def write(folder: Path) -> None:
+        write_ensemble(folder, outcome, record)
+        (folder / "calibration.txt").write_text(text + "\n")
+        write_manifest(folder, kind="calibrate", root_seed=args.seed, overrides=base.overrides,
+                       parameters=dict(base), size=vars(size), spread=args.spread, runs=outcome.runs,
+                       seconds=record["seconds"])
+
+    final = _write_results(out_parent, label, write)
+    if args.write and len(outcome.sets):
+        install_ensemble(final)
+    if args.json:
+        print(json.dumps({"output": str(final), **record}, indent=2))
+    else:
+        print(text)
+        print(f"\nResults written to {final}/")
+        if args.write:
+            print(f"Installed as the default ensemble: {DEFAULT_ENSEMBLE}" if len(outcome.sets) else
+                  "No set held every target: the default ensemble was left as it was")
+    return 0
+
+
 def persona_paths(name: str, regimes: list[str], values: Values, seed: int) -> dict[str, list[dict]]:
     """Run the municipality once per regime with the persona placed in it; same seed for each."""
     out = {}
@@ -694,7 +775,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
                     "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params,
-                    "report": cmd_report, "page": cmd_page, "audit": cmd_audit}
+                    "report": cmd_report, "page": cmd_page, "audit": cmd_audit,
+                    "calibrate": cmd_calibrate}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)
