@@ -43,9 +43,19 @@ from experiments.calibrate import (
     ensemble_record,
     format_ensemble,
     install_ensemble,
+    load_ensemble,
+    parameter_file_hash,
     write_ensemble,
 )
 from experiments.desk_parts import desk_parts, desk_plan, format_desk_parts
+from experiments.ensemble import (
+    DEFAULT_ENSEMBLE_REPLICATIONS,
+    format_ensemble_table,
+    plan_ensemble,
+    run_ensemble,
+    side_by_side,
+    summarise,
+)
 from experiments.explain import (
     LABELS,
     coalition_design,
@@ -157,6 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
     run.add_argument("--report", action="store_true",
                      help="also write the report (report.html with its tables and figures) into the results folder")
+    run.add_argument("--ensemble", metavar="FILE", nargs="?", const=str(DEFAULT_ENSEMBLE), default=None,
+                     help="also run every arm over the calibrated ensemble (ontschot calibrate): intervals with "
+                          "parameter uncertainty as well as chance, and the probability that a difference is above "
+                          "zero (default file: the installed ensemble)")
+    run.add_argument("--ensemble-sets", type=_positive_int, default=None, metavar="N",
+                     help="use the ensemble's first N sets (default: all)")
+    run.add_argument("--ensemble-replications", type=_positive_int, default=DEFAULT_ENSEMBLE_REPLICATIONS,
+                     metavar="R", help=f"paired seeds per set (default {DEFAULT_ENSEMBLE_REPLICATIONS})")
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="run the ensemble's runs on this Dask scheduler (the comparison runs on local processes)")
     run.add_argument("--events", action="store_true",
                      help="also store every resident's transitions as events.parquet (synthetic microdata)")
     _practice_options(run)
@@ -294,6 +314,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     contents = [arm.contents() for arm in arms]
     limits.replications(args.replications, len(arms), values["scenario.years"],
                         events_of=values["scenario.inhabitants"] if args.events else 0)
+    ensemble = _ensemble_plan(args, arms, limits)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
     started = time.time()
     events: list | None = [] if args.events else None
@@ -309,7 +330,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         format_business_case(cases, names)
     text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
     table += text
-    label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed}
+    spread = None
+    if ensemble is not None:
+        plan = ensemble[0]
+        ensemble_runs = run_ensemble(plan, workers=args.workers, scheduler=ensemble[3], progress=progress)
+        spread = side_by_side(summarise(ensemble_runs, names), comparison)
+        table += "\n" + format_ensemble_table(spread, {"baseline": names[0], "replications": args.replications,
+                                                       "sets": plan.sets,
+                                                       "ensemble_replications": plan.replications})
+    label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed,
+             "ensemble": None if ensemble is None else [str(ensemble[2]), ensemble[0].sets, ensemble[0].replications]}
 
     def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
@@ -324,6 +354,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if desk is not None:
             desk["table"].to_csv(folder / "desk_parts.csv", index=False)
         pd.DataFrame([vars(c) for c in checks]).to_csv(folder / "audit.csv", index=False)
+        if spread is not None:
+            spread.to_csv(folder / "ensemble.csv", index=False)
+            ensemble_runs.to_parquet(folder / "ensemble_runs.parquet", index=False)
         write_manifest(
             folder,
             arms=contents,
@@ -339,6 +372,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             parameters=dict(values),
             arm_parameters={arm.name: dict(arm.values) for arm in arms},
             runs=batch,
+            ensemble=None if ensemble is None else _ensemble_manifest(ensemble),
             seconds=round(time.time() - started, 2),
         )
 
@@ -353,6 +387,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.report:
         _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _ensemble_plan(args: argparse.Namespace, arms, limits):
+    """With --ensemble: its plan, record, file and scheduler, checked before anything runs; else None."""
+    if args.ensemble is None:
+        if args.scheduler:
+            raise InputError("--scheduler: only the ensemble's runs go to a Dask scheduler; add --ensemble")
+        return None
+    sets, record = load_ensemble(args.ensemble)
+    if args.ensemble_sets is not None:
+        sets = sets.head(args.ensemble_sets)
+    plan = plan_ensemble(arms, sets, args.ensemble_replications, args.seed)
+    limits.runs(plan.runs, f"the ensemble's {plan.runs:,} runs", "ontschot run --ensemble")
+    if record.get("parameter_file_sha256") != parameter_file_hash():
+        print("ontschot: note: the ensemble was calibrated against another version of model/parameters.toml; its "
+              "sets still set only the parameters they name, but make it again with ontschot calibrate --write",
+              file=sys.stderr)
+    scheduler = None
+    if args.scheduler:
+        from experiments.sweep import check_scheduler
+
+        scheduler = check_scheduler(args.scheduler)
+    return plan, record, Path(args.ensemble), scheduler
+
+
+def _ensemble_manifest(ensemble) -> dict:
+    plan, record, source, scheduler = ensemble
+    return {"file": str(source), "sets": plan.sets, "replications": plan.replications, "runs": plan.runs,
+            "set_seeds": "numpy SeedSequence([root seed, set index])", "calibration": {
+                k: record.get(k) for k in ("created", "code_version", "parameter_file_sha256", "seed", "size",
+                                           "assumption_spread", "accepted", "runs")},
+            "parameter_file_matches": record.get("parameter_file_sha256") == parameter_file_hash()}
 
 
 def _json_tables(comparison, cases, decomposition, desk, checks) -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.report import figures, tables
+from analysis.report import figures, tables, uncertainty
 from analysis.report.load import DECOMPOSITION, Results, load_results
 from analysis.report.taskfields import BUDGETS, NOT_MODELLED, TASK_FIELDS
 from experiments.arms import describe_funding, describe_practices
@@ -36,6 +36,7 @@ SECTIONS = (
     ("answer", "The answer in short"),
     ("scenario", "The question and the scenario"),
     ("headline", "Headline indicators"),
+    ("uncertainty", "How sure: chance and parameter uncertainty"),
     ("over-time", "Over time"),
     ("business-case", "Business case per budget holder"),
     ("wrong-pocket", "Wrong-pocket matrix: who pays, who gains"),
@@ -181,6 +182,8 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
     _answer(page, results, headline, cases, own)
     _scenario(page, results)
     _headline(page, results, headline)
+    _section(page, "uncertainty")
+    uncertainty.section(page, results.folder, results.base)
     _over_time(page, results)
     _business_case(page, results, cases)
     _wrong_pocket(page, cases)
@@ -237,6 +240,7 @@ def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd
                   f"{'has' if len(same) == 1 else 'have'} the baseline's practices: "
                   f"{'its' if len(same) == 1 else 'their'} difference from the baseline is the funding alone.", "note")
     items = []
+    spread = uncertainty.read(results.folder)
     for arm, case in zip(results.others, cases, strict=True):
         def diff(summary, money=False, arm=arm):
             return _difference(_value(headline, summary, f"diff_{arm}"), _value(headline, summary, f"diff_{arm}_lo"),
@@ -262,7 +266,8 @@ def _answer(page: Page, results: Results, headline: pd.DataFrame, cases, own: pd
             f"<li>the municipality's own result (budgets + safety net − spending): "
             f"{_difference(row[f'diff_{arm}'], row[f'diff_{arm}_lo'], row[f'diff_{arm}_hi'], True)};</li>"
             f"<li>business case: <b>{_e(case.payback_status)}</b>; {'; '.join(who) or 'no budget spends more'}.</li>"
-            f"</ul></li>")
+            + (uncertainty.answer_line(spread[0], arm) if spread is not None else "")
+            + "</ul></li>")
     page.add(f"<ul class='answer'>{''.join(items)}</ul>")
     page.para("An interval that excludes 0 means the model tells the arms apart on that figure; one that includes 0 "
               "means it cannot. These are model results under the stated assumptions, not forecasts.", "note")

@@ -1,0 +1,130 @@
+"""The report's "How sure" section: chance alone next to parameters and chance, from ``run --ensemble``.
+
+Reads ``ensemble.csv`` (per arm and figure: both intervals, P(> 0), the parameters' share) and
+``ensemble_runs.parquet`` (one row of summaries per run: small) of a run folder. A folder without
+them gets a short section that says how to make them.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ENSEMBLE_TABLE = "ensemble.csv"
+ENSEMBLE_RUNS = "ensemble_runs.parquet"
+SHOWN = ("outflow_work", "benefit_stock_end", "wmo_clients", "hidden_end", "spend_total", "own_result_total")
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+def read(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The folder's ensemble table and its per-set mean differences, or None when the run had no ensemble."""
+    folder = Path(folder)
+    if not (folder / ENSEMBLE_TABLE).is_file() or not (folder / ENSEMBLE_RUNS).is_file():
+        return None
+    table = pd.read_csv(folder / ENSEMBLE_TABLE)
+    runs = pd.read_parquet(folder / ENSEMBLE_RUNS, columns=["set", "arm", "replication", *SHOWN])
+    return table, set_means(runs, list(dict.fromkeys(runs["arm"])))
+
+
+def set_means(runs: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """Per arm (but the first), set and figure: the set's mean paired difference against the first arm."""
+    base = runs[runs["arm"] == arms[0]].set_index(["set", "replication"])
+    parts = []
+    for arm in arms[1:]:
+        diff = runs[runs["arm"] == arm].set_index(["set", "replication"])[list(SHOWN)] - base[list(SHOWN)]
+        means = diff.groupby(level="set").mean().reset_index().melt(id_vars="set", var_name="summary",
+                                                                     value_name="difference")
+        parts.append(means.assign(arm=arm))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["set", "summary", "difference", "arm"])
+
+
+def _num(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    return f"{x:+,.2f}" if abs(x) < 100 else f"{x:+,.0f}"
+
+
+def answer_line(table: pd.DataFrame, arm: str) -> str:
+    """One line for the report's answer: the outflow and own-result figures over the ensemble, with P(> 0)."""
+    rows = table[(table["arm"] == arm)].set_index("summary")
+    parts = []
+    for key, what in (("outflow_work", "moves into paid work"), ("own_result_total", "own result (EUR m)")):
+        if key in rows.index:
+            r = rows.loc[key]
+            parts.append(f"{what} {_num(r['mean'])} [{_num(r['lo'])}, {_num(r['hi'])}], probability above zero "
+                         f"{r['p_above_zero']:.0%}")
+    if not parts:
+        return ""
+    n = int(rows["sets"].max())
+    return (f"<li>with parameter uncertainty as well as chance ({n} calibrated parameter sets): "
+            + "; ".join(parts) + ".</li>")
+
+
+def section(page, folder: str | Path, baseline: str) -> None:
+    """The section's body (the caller opens it): the two intervals side by side, P(> 0), and the figure."""
+    found = read(folder)
+    if found is None:
+        page.para("This run has intervals from chance only (replications at one parameter set). To see how sure the "
+                  "answer is once the uncertain parameters vary too, run it again with <code>ontschot run "
+                  "--ensemble</code>: every arm then also runs over the calibrated ensemble (<code>ontschot "
+                  "calibrate</code>), the parameter sets that hold every published target.", "note")
+        return
+    table, means = found
+    sets, reps = int(table["sets"].max()), int(table["replications"].max())
+    page.para(f"Two intervals for the same difference against <b>{_e(baseline)}</b>. <b>Chance only</b>: the default "
+              "parameter values, the run's replications; the 95% interval of the mean difference. <b>Parameters and "
+              f"chance</b>: {sets} parameter sets from the calibration (each holds every published target; the "
+              f"assumptions are drawn over their ranges) with {reps} paired seeds each; the 2.5–97.5% range of the "
+              "sets' mean differences. <b>P(above 0)</b> is the share of sets whose mean difference is above zero; "
+              "<b>parameters' share</b> is how much of the spread between sets the parameters make (the rest is "
+              "the chance left in a mean over that many seeds).")
+    rows, keys = [], []
+    shown = table[table["summary"].isin(SHOWN)]
+    for _, r in shown.iterrows():
+        share = f"{r['parameter_share']:.0%}" if np.isfinite(r["parameter_share"]) else "n/a"
+        rows.append([r["arm"], r["label"].strip(), r["unit"],
+                     f"{_num(r['chance_mean'])} [{_num(r['chance_lo'])}, {_num(r['chance_hi'])}]",
+                     f"{_num(r['mean'])} [{_num(r['lo'])}, {_num(r['hi'])}]", f"{r['p_above_zero']:.0%}", share])
+        keys.append(f"{r['arm']}:{r['summary']}")
+    page.table("uncertainty", ["arm", "indicator", "unit", "chance only", "parameters and chance", "P(above 0)",
+                               "parameters' share"], rows, keys, numeric_from=3, data=table)
+    page.figure("uncertainty", partial(draw, means, table), "Each dot is one calibrated parameter set's mean "
+                "difference against the baseline. Black bar: the 2.5–97.5% range of the sets (parameters and "
+                "chance); grey bar: the 95% interval from chance alone at the default values.")
+
+
+def draw(means: pd.DataFrame, table: pd.DataFrame) -> bytes:
+    """Per figure a panel: the sets' mean differences per arm, with both intervals."""
+    from analysis.report.figures import _png, plt, sns
+
+    labels = table.drop_duplicates("summary").set_index("summary")["label"].str.strip()
+    units = table.drop_duplicates("summary").set_index("summary")["unit"]
+    arms = list(dict.fromkeys(means["arm"]))
+    fig, axes = plt.subplots(len(SHOWN), 1, figsize=(8.5, 1.35 * len(SHOWN) * max(1, len(arms)) ** 0.5 + 1),
+                             squeeze=False)
+    for ax, key in zip(axes[:, 0], SHOWN, strict=True):
+        part = means[means["summary"] == key]
+        sns.stripplot(data=part, x="difference", y="arm", order=arms, ax=ax, size=3, alpha=0.45, color="#4477aa",
+                      jitter=0.2)
+        for y, arm in enumerate(arms):
+            row = table[(table["arm"] == arm) & (table["summary"] == key)]
+            if row.empty:
+                continue
+            r = row.iloc[0]
+            ax.plot([r["lo"], r["hi"]], [y - 0.3, y - 0.3], color="black", lw=2.5)
+            ax.plot([r["mean"]], [y - 0.3], "o", color="black", ms=4)
+            if np.isfinite(r["chance_lo"]):
+                ax.plot([r["chance_lo"], r["chance_hi"]], [y + 0.3, y + 0.3], color="#999999", lw=2.5)
+                ax.plot([r["chance_mean"]], [y + 0.3], "o", color="#999999", ms=4)
+        ax.axvline(0, color="#cc3311", lw=1)
+        ax.set_ylabel("")
+        ax.set_xlabel(f"{labels.get(key, key)} ({units.get(key, '')}): difference")
+    fig.tight_layout()
+    return _png(fig)
