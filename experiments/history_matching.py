@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
+from threadpoolctl import threadpool_limits
 
 # Run figures and emulator bookkeeping; the method's choices are in ``Size``.
 CHECK_DRAWS = 4  # the final check may run up to this many kept points per set wanted, a batch of ``sets`` at a time
@@ -134,6 +135,10 @@ class Emulator:
         self.usable = False
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Emulator:
+        with threadpool_limits(1):  # small matrices: BLAS threads cost ten times the work on a busy machine
+            return self._fit(x, y)
+
+    def _fit(self, x: np.ndarray, y: np.ndarray) -> Emulator:
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
@@ -164,7 +169,8 @@ class Emulator:
         if not self.usable:
             return np.full(len(x), np.nan), np.full(len(x), np.inf)
         part = x[:, self.active]
-        mean, sd = self.gp.predict(part, return_std=True)
+        with threadpool_limits(1):
+            mean, sd = self.gp.predict(part, return_std=True)
         return mean + np.column_stack([np.ones(len(x)), part]) @ self.trend, np.maximum(sd, 1e-12)
 
 
@@ -172,13 +178,31 @@ def implausibility(emulators: Mapping[str, Emulator], goals: Sequence[Goal], x: 
     """Per point the largest implausibility over the targets (0 when every expected figure is within tolerance)."""
     worst = np.zeros(len(x))
     for goal in goals:
-        emulator = emulators.get(goal.name)
-        if emulator is None or not emulator.usable:
-            continue
-        mean, sd = emulator.predict(x)
-        off = np.maximum(0.0, np.abs(mean - goal.value) - goal.tolerance) / sd
-        worst = np.maximum(worst, off)
+        worst = np.maximum(worst, _implausibility(emulators.get(goal.name), goal, x))
     return worst
+
+
+def _implausibility(emulator: Emulator | None, goal: Goal, x: np.ndarray) -> np.ndarray:
+    if emulator is None or not emulator.usable:
+        return np.zeros(len(x))
+    mean, sd = emulator.predict(x)
+    return np.maximum(0.0, np.abs(mean - goal.value) - goal.tolerance) / sd
+
+
+def plausible(waves: Sequence[Mapping[str, Emulator]], goals: Sequence[Goal], x: np.ndarray,
+              cutoff: float) -> np.ndarray:
+    """The points every wave's emulators keep (implausibility at most ``cutoff`` for every target).
+
+    The same as ``implausibility(...) <= cutoff`` for every wave, but each emulator only sees the points
+    the ones before it kept, so ruling out most of a large sample costs little.
+    """
+    index = np.arange(len(x))
+    for emulators in waves:
+        for goal in goals:
+            if len(index) == 0:
+                return index
+            index = index[_implausibility(emulators.get(goal.name), goal, x[index]) <= cutoff]
+    return index
 
 
 def _r2(emulator: Emulator, x: np.ndarray, y: np.ndarray) -> float:
@@ -219,10 +243,7 @@ def history_match(prior: Prior, goals: Sequence[Goal], simulate: Simulate, size:
     runs = 0
 
     def kept(candidates: np.ndarray) -> np.ndarray:
-        ok = np.ones(len(candidates), dtype=bool)
-        for fitted in emulators:
-            ok &= implausibility(fitted, goals, candidates) <= size.cutoff
-        return candidates[ok]
+        return candidates[plausible(emulators, goals, candidates, size.cutoff)]
 
     def draw(count: int, wave: int) -> tuple[np.ndarray, float]:
         candidates = prior.sample(size.candidates, draw_seeds[wave])

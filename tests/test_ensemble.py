@@ -225,3 +225,18 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_the_progressive_filter_keeps_exactly_what_the_implausibility_keeps(matched):
+    from experiments.history_matching import Emulator, implausibility, plausible
+
+    design = matched[0].design
+    x = np.array([PRIOR.unit(r) for r in design.to_dict(orient="records")])
+    waves = [{g.name: Emulator(2, j).fit(x[: 40 * (w + 1)], design[g.name].to_numpy()[: 40 * (w + 1)])
+              for j, g in enumerate(GOALS)} for w in range(2)]
+    candidates = PRIOR.sample(3000, seed=1)
+    full = np.ones(len(candidates), dtype=bool)
+    for emulators in waves:
+        full &= implausibility(emulators, GOALS, candidates) <= 3.0
+    assert np.array_equal(plausible(waves, GOALS, candidates, 3.0), np.flatnonzero(full))
+    assert 0 < full.sum() < len(candidates)
