@@ -47,8 +47,10 @@ bench: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/ontschot validate
 
+# The calibration's ensemble (history matching), installed for run --ensemble; the single best point into the
+# parameter file is `$(BIN)/python -m experiments.calibrate --write`.
 calibrate: $(STAMP)
-	$(BIN)/python -m experiments.calibrate --write
+	$(BIN)/ontschot calibrate --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info

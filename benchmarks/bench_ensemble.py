@@ -10,6 +10,11 @@ imports excluded, as in ``bench_sweep.py``), and prints the wall time, the time 
 from 1 to 2 workers (linear: 2.0) and the projected time of 100 sets on 2 workers (target: 30 min).
 
     python benchmarks/bench_ensemble.py [--sets 4] [--replications 10] [--json]
+
+``--engine run`` times the path ``ontschot run --ensemble`` takes instead: the installed ensemble's
+first ``--sets`` sets, every arm of the default comparison (3 arms), ``--replications`` seeds per set,
+through ``experiments.ensemble.run_ensemble`` on 1 and 2 local processes, projected to the default run
+(every set of the installed ensemble, 2 seeds each).
 """
 
 from __future__ import annotations
@@ -64,12 +69,58 @@ def timed(design, folder: Path, workers: int) -> float:
     return seconds
 
 
+def run_engine(sets: int, replications: int, as_json: bool) -> None:
+    """Time ``run --ensemble``'s runs on 1 and 2 local processes; project to the installed ensemble's default run."""
+    from experiments.arms import build_arms, practice_bundle
+    from experiments.calibrate import load_ensemble
+    from experiments.ensemble import DEFAULT_ENSEMBLE_REPLICATIONS, plan_ensemble, run_ensemble
+
+    load = os.getloadavg()[0]
+    every, _ = load_ensemble()
+    arms = build_arms(PARAMETERS.resolve({}), ["compartmentalised", "integrated"], practice_bundle(None))
+    plan = plan_ensemble(arms, every.head(sets), replications, root_seed=1)
+    seconds, cpu = {}, {}
+    for w in (1, 2):
+        start, start_cpu = time.perf_counter(), _cpu()
+        run_ensemble(plan, workers=w, progress=False)
+        seconds[w], cpu[w] = time.perf_counter() - start, _cpu() - start_cpu
+    default_runs = len(every) * DEFAULT_ENSEMBLE_REPLICATIONS * len(arms)
+    projected = seconds[2] / plan.runs * default_runs / 60
+    result = {"engine": "run", "sets": sets, "replications": replications, "runs": plan.runs, "seconds": seconds,
+              "cpu_seconds": cpu, "speed_up": seconds[1] / seconds[2], "default_runs": default_runs,
+              "projected_default_min": projected, "target_min": TARGET_MINUTES, "load": [load, os.getloadavg()[0]]}
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"run --ensemble: {sets} sets x {len(arms)} arms x {replications} seeds = {plan.runs} runs (load average "
+          f"{load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)")
+    for w in seconds:
+        print(f"  {w} process(es): {seconds[w]:7.1f} s wall, {cpu[w]:7.1f} s CPU ({seconds[w] / plan.runs * 1000:.0f} "
+              "ms a run)")
+    print(f"  speed-up 1 -> 2 processes: {result['speed_up']:.2f} (linear: 2.00)")
+    verdict = "meets" if projected <= TARGET_MINUTES else "misses"
+    print(f"  the default run --ensemble ({len(every)} sets x {DEFAULT_ENSEMBLE_REPLICATIONS} seeds x {len(arms)} "
+          f"arms = {default_runs} runs) on 2 processes, projected: {projected:.1f} min ({verdict} the target of "
+          f"{TARGET_MINUTES:.0f} min)")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the worker processes)."""
+    mine, children = os.times()[:2], os.times()[2:4]
+    return sum(mine) + sum(children)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", type=int, default=4)
     parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--engine", choices=["sweep", "run"], default="sweep",
+                        help="sweep: the sweep engine on Dask (default); run: the path of ontschot run --ensemble")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.engine == "run":
+        run_engine(args.sets, args.replications, args.json)
+        return
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ensemble.toml"
