@@ -14,7 +14,8 @@ where the model cannot reproduce the targets, and keep the rest.
    ``I = max over targets of max(0, |mean - target| - tolerance) / sd``; it is kept when ``I <= cutoff``
    (three: Pukelsheim's rule, which holds for any unimodal distribution).
 4. The next wave runs the model at points drawn from what is kept (every earlier wave's emulators must
-   keep a point), and the emulators are fitted again on all runs so far; each wave narrows the space.
+   keep a point; when a uniform sample of the prior holds too few, more are drawn around the kept ones),
+   and the emulators are fitted again on all runs so far; each wave narrows the space.
 5. The final check runs the model at kept points (``check_seeds`` runs each), a batch of ``sets`` at a
    time, and accepts a set only when the mean of its runs lies within every target's tolerance, the
    validation's own test; it stops when ``sets`` are accepted or ``CHECK_DRAWS`` batches are spent.
@@ -42,6 +43,11 @@ TREND_MIN_RUNS = 3  # a target with fewer finite runs than this cannot be emulat
 GP_RESTARTS = 2  # restarts of the Gaussian process's hyperparameter search (from the seed)
 LENGTH_SCALE_BOUNDS = (0.05, 20.0)  # in units of the prior range (the unit cube)
 NOISE_BOUNDS = (1e-6, 10.0)  # white noise, in units of the residuals' variance
+# Drawing inside a small space left: candidates around the kept points (``_refill``).
+REFILL_FACTOR = 2  # kept points wanted per point to run, to choose from
+REFILL_ROUNDS = 10  # rounds of drawing around the kept points, at most
+REFILL_STEP = 0.5  # a step's standard deviation, in units of the kept points' spread per parameter
+REFILL_MIN_SPREAD = 0.01  # the smallest spread a step uses (a share of the prior range)
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,8 @@ def history_match(prior: Prior, goals: Sequence[Goal], simulate: Simulate, size:
         candidates = prior.sample(size.candidates, draw_seeds[wave])
         survivors = kept(candidates)
         share = len(survivors) / len(candidates)
-        chosen = [u for u in survivors if valid(prior.values(u))][:count]
+        pool = _refill(survivors, count, kept, np.random.default_rng(draw_seeds[wave]), size.candidates)
+        chosen = [u for u in pool if valid(prior.values(u))][:count]
         return np.array(chosen).reshape(-1, len(prior.dims)), share
 
     for wave in range(size.waves):
@@ -295,6 +302,27 @@ def history_match(prior: Prior, goals: Sequence[Goal], simulate: Simulate, size:
             say(f"final check: {len(accepted)} of {checked} sets hold every target")
     columns = prior.paths + names
     return Outcome(pd.DataFrame(accepted, columns=columns), waves, checked, runs, pd.DataFrame(rows))
+
+
+def _refill(survivors: np.ndarray, count: int, kept: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator,
+            batch: int) -> np.ndarray:
+    """At least ``REFILL_FACTOR * count`` kept points when the prior sample holds too few, in a random order.
+
+    Once the space left is a small share of the prior, a uniform sample of it holds few points. New
+    candidates are then drawn around the kept ones (each coordinate moved by a normal step of
+    ``REFILL_STEP`` times the kept points' spread in it, within the unit cube) and kept only when
+    every emulator keeps them, as in Andrianakis et al. (2015); ``REFILL_ROUNDS`` rounds at most.
+    """
+    pool = survivors
+    for _ in range(REFILL_ROUNDS):
+        if len(pool) == 0 or len(pool) >= REFILL_FACTOR * count:
+            break
+        spread = np.maximum(pool.std(axis=0), REFILL_MIN_SPREAD) if len(pool) > 1 else \
+            np.full(pool.shape[1], REFILL_MIN_SPREAD)
+        picks = pool[rng.integers(len(pool), size=batch)]
+        moved = np.clip(picks + rng.normal(size=picks.shape) * spread * REFILL_STEP, 0.0, 1.0)
+        pool = np.vstack([pool, kept(moved)])
+    return pool[rng.permutation(len(pool))]
 
 
 def _means(figures: list[dict[str, float]], names: list[str]) -> dict[str, float]:

@@ -240,3 +240,18 @@ def test_the_progressive_filter_keeps_exactly_what_the_implausibility_keeps(matc
         full &= implausibility(emulators, GOALS, candidates) <= 3.0
     assert np.array_equal(plausible(waves, GOALS, candidates, 3.0), np.flatnonzero(full))
     assert 0 < full.sum() < len(candidates)
+
+
+def test_a_small_space_left_is_filled_around_the_kept_points():
+    from experiments.history_matching import REFILL_FACTOR, _refill
+
+    def kept(x):  # the space left: a small box, 0.1% of the unit cube in three dimensions
+        return x[((x >= 0.45) & (x <= 0.55)).all(axis=1)]
+
+    rng = np.random.default_rng(0)
+    survivors = kept(rng.uniform(size=(2000, 3)))
+    assert 0 < len(survivors) < 10
+    pool = _refill(survivors, 50, kept, np.random.default_rng(1), batch=2000)
+    assert len(pool) >= REFILL_FACTOR * 50 and len(kept(pool)) == len(pool)
+    assert (pool.max(axis=0) - pool.min(axis=0) > 0.05).all()  # spread over the box, not piled on a few points
+    assert len(_refill(survivors[:0], 50, kept, np.random.default_rng(1), batch=2000)) == 0
