@@ -52,7 +52,7 @@ def test_the_posterior_narrows_where_the_targets_pin_a_parameter_down(matched):
     assert len(outcome.sets) >= SMALL.sets // 2
     span = narrowing(PRIOR, outcome.sets).set_index("parameter")["span"]
     assert span["a"] < 0.3 and span["b"] < 0.3  # pinned: t1 fixes a within about 0.1, t2 fixes b
-    assert span["d"] > 0.6 and span["e"] > 0.6  # nothing depends on them: they stay spread
+    assert span["d"] > 0.5 and span["e"] > 0.5  # nothing depends on them: they stay spread (20 sets: about 0.8)
     # Every accepted set is consistent with the targets in expectation (within tolerance plus a few noise sd).
     sets = outcome.sets
     assert (abs(2 * sets["a"] + 0.2 * sets["c"] - 1.2) <= 0.1 + 3 * NOISE[0]).all()
