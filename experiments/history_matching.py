@@ -45,9 +45,10 @@ LENGTH_SCALE_BOUNDS = (0.05, 20.0)  # in units of the prior range (the unit cube
 NOISE_BOUNDS = (1e-6, 10.0)  # white noise, in units of the residuals' variance
 # Drawing inside a small space left: candidates around the kept points (``_refill``).
 REFILL_FACTOR = 2  # kept points wanted per point to run, to choose from
-REFILL_ROUNDS = 10  # rounds of drawing around the kept points, at most
+REFILL_ROUNDS = 12  # rounds of drawing around the kept points, at most
+REFILL_GROWTH = 4  # a round adds at most this many times the points kept so far
 REFILL_STEP = 0.5  # a step's standard deviation, in units of the kept points' spread per parameter
-REFILL_MIN_SPREAD = 0.01  # the smallest spread a step uses (a share of the prior range)
+REFILL_MIN_SPREAD = 0.05  # the smallest spread a step uses (a share of the prior range)
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,8 @@ def _refill(survivors: np.ndarray, count: int, kept: Callable[[np.ndarray], np.n
     Once the space left is a small share of the prior, a uniform sample of it holds few points. New
     candidates are then drawn around the kept ones (each coordinate moved by a normal step of
     ``REFILL_STEP`` times the kept points' spread in it, within the unit cube) and kept only when
-    every emulator keeps them, as in Andrianakis et al. (2015); ``REFILL_ROUNDS`` rounds at most.
+    every emulator keeps them, as in Andrianakis et al. (2015); ``REFILL_ROUNDS`` rounds at most, each
+    adding at most ``REFILL_GROWTH`` times the points it started from.
     """
     pool = survivors
     for _ in range(REFILL_ROUNDS):
@@ -321,7 +323,9 @@ def _refill(survivors: np.ndarray, count: int, kept: Callable[[np.ndarray], np.n
             np.full(pool.shape[1], REFILL_MIN_SPREAD)
         picks = pool[rng.integers(len(pool), size=batch)]
         moved = np.clip(picks + rng.normal(size=picks.shape) * spread * REFILL_STEP, 0.0, 1.0)
-        pool = np.vstack([pool, kept(moved)])
+        # A round adds at most REFILL_GROWTH times the pool, so the spread is measured again before the next:
+        # a few kept points grow into the space around them instead of piling up where they are.
+        pool = np.vstack([pool, kept(moved)[: REFILL_GROWTH * len(pool)]])
     return pool[rng.permutation(len(pool))]
 
 
