@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
         _limit_option(sp)
+        if name == "sensitivity":
+            _stability_options(sp)
     ver = sub.add_parser("verify", help="check a sweep folder's run files (readable, run id, hash) without running",
                          allow_abbrev=False)
     ver.add_argument("folder", help="sweep folder (the --out of a sweep)")
@@ -214,6 +216,31 @@ def build_parser() -> argparse.ArgumentParser:
                            "this machine's address there)")
     page.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
     return parser
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not allowed: a number above 0 and at most 1")
+    return value
+
+
+def _stability_options(p: argparse.ArgumentParser) -> None:
+    from analysis.convergence import DEFAULT_TOLERANCE
+    from experiments.stability import DEFAULT_MAX_RUNS
+
+    p.add_argument("--until-stable", action="store_true",
+                   help="Sobol only: run the design at its n, then double n (keeping every run made) until the "
+                        "ranking by ST is unchanged and every S1 and ST moved less than --tolerance between the last "
+                        "two sizes, or until the next size would need more than --max-runs runs; one sweep folder "
+                        "per size under --out (n8, n16, ...); exit status 1 when it stops at the bound unstable")
+    p.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
+                   help=f"the stopping rule's largest move of an index between N/2 and N (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--max-runs", type=_positive_int, default=DEFAULT_MAX_RUNS,
+                   help=f"--until-stable: the most runs the largest size may need (default {DEFAULT_MAX_RUNS:,})")
 
 
 def _port(text: str) -> int:
@@ -589,30 +616,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from analysis.sensitivity import analyse, format_sensitivity, outcomes_by_point
-    from experiments.sweep import load_sweep
+    from experiments.stability import analyse_folder, run_until_stable
 
     design = _design(args, "sensitivity")  # a design the analysis cannot use is refused here, before any run
+    if args.until_stable:
+        outcome = run_until_stable(design, args.out, lambda sized, folder: _sweep(_at(args, folder), sized),
+                                   args.tolerance, args.max_runs, parse_limits(args.limit))
+        print(f"\n{outcome.final.text}")
+        print(outcome.describe())
+        print(f"Stored in {args.out}/ (until_stable.json; one sweep folder per size, the last: {outcome.final.folder}/)")
+        return 0 if outcome.stopped == "stable" else 1
     state = _sweep(args, design)
     if state["remaining"]:
         raise InputError(f"the sweep in '{args.out}' lacks {state['remaining']} of its {state['planned']} runs "
                          f"({state['failed']} failed, see failures/): run the same command again to fill them")
-    outcomes = outcomes_by_point(design, load_sweep(args.out))
-    table = analyse(design, outcomes)
-    text = format_sensitivity(table, design.method)
-    folder = Path(args.out)
-    try:
-        table.to_csv(folder / "sensitivity.csv", index=False)
-        outcomes.to_csv(folder / "sensitivity_outcomes.csv")
-        (folder / "sensitivity.txt").write_text(text + "\n")
-    except OSError as exc:
-        raise OutputError(f"--out {show_path(folder)}: the sensitivity tables could not be written "
-                          f"({os_reason(exc)}); the runs are saved: run the same command again") from None
-    print(f"\n{design.method.capitalize()} sensitivity, {len(outcomes)} sample points x {len(design.regimes)} "
-          f"regime(s) x {design.replications} replication(s) (averaged per point):\n")
-    print(text)
-    print(f"Stored with the runs in {folder}/ (sensitivity.csv, sensitivity.txt)")
+    result = analyse_folder(design, args.out, args.tolerance)
+    print(f"\n{result.text}")
+    print(f"Stored with the runs in {args.out}/ (sensitivity.csv, sensitivity.txt, sensitivity_indices.png"
+          f"{', convergence.csv, convergence.png' if result.convergence is not None else ''})")
     return 0
+
+
+def _at(args: argparse.Namespace, folder: Path) -> argparse.Namespace:
+    """The same options with another --out."""
+    return argparse.Namespace(**{**vars(args), "out": str(folder)})
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
