@@ -30,9 +30,9 @@ INDICES = ("S1", "ST")
 
 
 def prefix_sizes(n: int, sizes: int = SIZES, smallest: int = MIN_BASE) -> list[int]:
-    """The base-sample sizes N/2^k (k < ``sizes``) that are whole and at least ``smallest``, ascending."""
-    out = []
-    for k in range(sizes):
+    """N itself and the smaller sizes N/2^k (k < ``sizes``) that are whole and at least ``smallest``, ascending."""
+    out = [n]
+    for k in range(1, sizes):
         m = n >> k
         if m < smallest or m << k != n:
             break

@@ -51,12 +51,9 @@ def analyse(design, outcomes: pd.DataFrame) -> pd.DataFrame:
     for name in outcomes.columns:
         y = outcomes[name].to_numpy(dtype=float)
         if design.method == "sobol":
-            from SALib.analyze import sobol
+            from analysis.convergence import sobol_indices  # the same call as the convergence table's largest size
 
-            res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-            for k, par in enumerate(problem["names"]):
-                rows.append({"outcome": name, "parameter": par, "S1": res["S1"][k], "S1_conf": res["S1_conf"][k],
-                             "ST": res["ST"][k], "ST_conf": res["ST_conf"][k]})
+            rows.extend(sobol_indices(problem, y, seed).assign(outcome=name).to_dict("records"))
         elif design.method == "morris":
             from SALib.analyze import morris
 
@@ -68,8 +65,10 @@ def analyse(design, outcomes: pd.DataFrame) -> pd.DataFrame:
         else:
             raise ValueError(f"sensitivity analysis needs sampler 'sobol' or 'morris', not {design.method!r}")
     table = pd.DataFrame(rows)
+    table = table[["outcome", *[c for c in table.columns if c != "outcome"]]]
     rank_by = "ST" if design.method == "sobol" else "mu_star"
-    table["rank"] = table.groupby("outcome")[rank_by].rank(ascending=False, method="first").astype(int)
+    # an outcome without variance has no indices (NaN) and no rank (0)
+    table["rank"] = table.groupby("outcome")[rank_by].rank(ascending=False, method="first").fillna(0).astype(int)
     return table.sort_values(["outcome", "rank"]).reset_index(drop=True)
 
 

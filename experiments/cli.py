@@ -572,10 +572,10 @@ def _design(args: argparse.Namespace, purpose: str):
     return load_design(args.design, limits=limits, purpose=purpose)
 
 
-def _sweep(args: argparse.Namespace, design) -> dict:
+def _sweep(args: argparse.Namespace, design, client=None) -> dict:
     from experiments.sweep import run_sweep, status
 
-    summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
+    summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler, client=client,
                         progress=False if args.no_progress else None)
     state = status(args.out)
     if "stale_lock" in summary:
@@ -620,8 +620,20 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     design = _design(args, "sensitivity")  # a design the analysis cannot use is refused here, before any run
     if args.until_stable:
-        outcome = run_until_stable(design, args.out, lambda sized, folder: _sweep(_at(args, folder), sized),
-                                   args.tolerance, args.max_runs, parse_limits(args.limit))
+        from experiments.stability import check_parent
+        from experiments.sweep import check_scheduler, make_client
+
+        check_parent(design, Path(args.out))  # a bad --out is one line before any cluster starts
+        if args.scheduler:
+            args.scheduler = check_scheduler(args.scheduler)
+        client, cluster = make_client(args.workers, args.scheduler)  # one cluster for every size
+        try:
+            outcome = run_until_stable(design, args.out, lambda sized, folder: _sweep(_at(args, folder), sized, client),
+                                       args.tolerance, args.max_runs, parse_limits(args.limit))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
         print(f"\n{outcome.final.text}")
         print(outcome.describe())
         print(f"Stored in {args.out}/ (until_stable.json; one sweep folder per size, the last: {outcome.final.folder}/)")

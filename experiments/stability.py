@@ -135,8 +135,10 @@ def family_digest(design: Design) -> str:
 
 
 def runs_at(design: Design, n: int) -> int:
-    """Planned runs of the design at ``n`` base samples."""
-    return n * (len(design.vary) + 2) * len(design.regimes) * design.replications
+    """Distinct runs of the design at ``n`` base samples (points x regimes x replications, less repeated points)."""
+    from experiments.sweep import unique_runs
+
+    return len(unique_runs(design_at(design, n).plan()))
 
 
 @dataclass
@@ -191,12 +193,12 @@ def double_until_stable(start: int, runs: Callable[[int], int], evaluate: Callab
         steps.append(Step(n, runs(n), f"{SIZE_PREFIX}{n}", verdict.stable, verdict.describe()))
         if verdict.stable:
             return Outcome("stable", steps, "")
+        refused = allowed(2 * n)  # a size limit, checked before the larger design is planned
+        if refused:
+            return Outcome("bound", steps, refused)
         if runs(2 * n) > max_runs:
             return Outcome("bound", steps, f"N = {2 * n} would need {runs(2 * n):,} runs, more than --max-runs "
                                            f"{max_runs:,}")
-        refused = allowed(2 * n)
-        if refused:
-            return Outcome("bound", steps, refused)
         n *= 2
 
 
@@ -301,8 +303,8 @@ def run_until_stable(design: Design, out: str | Path, run_size: Callable[[Design
                              f"({state['failed']} failed, see failures/): run the same command again to fill them")
         analysis = analyse_folder(sized, folder, tolerance)
         analyses[n] = analysis
-        print_line(f"N = {n} ({runs_at(design, n):,} runs, {folder}): {analysis.verdict.describe()}")
-        steps_done.append({"n": n, "runs": runs_at(design, n), "folder": folder.name,
+        print_line(f"N = {n} ({state['planned']:,} runs, {folder}): {analysis.verdict.describe()}")
+        steps_done.append({"n": n, "runs": state["planned"], "folder": folder.name,
                            "stable": analysis.verdict.stable, "verdict": analysis.verdict.describe()})
         record(None)
         return analysis.verdict
@@ -310,12 +312,20 @@ def run_until_stable(design: Design, out: str | Path, run_size: Callable[[Design
     def allowed(n: int) -> str | None:
         try:
             limits.check("samples", n, f"sampler.n = {n}")
-            limits.runs(runs_at(design, n), f"N = {n}", "--until-stable")
+            nominal = n * (len(design.vary) + 2) * len(design.regimes) * design.replications
+            limits.runs(nominal, f"N = {n}", "--until-stable")
         except InputError as exc:
             return str(exc)
         return None
 
-    outcome = double_until_stable(int(design.sampler["n"]), lambda n: runs_at(design, n), evaluate, max_runs, allowed)
+    sizes: dict[int, int] = {}
+
+    def runs(n: int) -> int:
+        if n not in sizes:
+            sizes[n] = runs_at(design, n)
+        return sizes[n]
+
+    outcome = double_until_stable(int(design.sampler["n"]), runs, evaluate, max_runs, allowed)
     outcome.final = analyses[outcome.steps[-1].n]
     record(outcome.stopped, outcome.reason or outcome.describe())
     return outcome

@@ -28,7 +28,7 @@ ROW_HEIGHT = 0.45  # inches per parameter in the index figure
 MIN_PANEL_HEIGHT = 2.2
 MAX_PANELS = 8  # outcome-against-parameter panels per row of the points figure
 POINT_ALPHA = 0.6
-DODGE = 0.04  # log2 steps between parameters' error bars at one N
+DODGE = 0.04  # distance (in doublings) between the parameters' error bars at one N
 TITLE_WIDTH = 32  # characters per line of a panel's title
 
 
@@ -68,23 +68,23 @@ def convergence(table: pd.DataFrame) -> bytes:
     outcomes = list(dict.fromkeys(table["outcome"]))
     parameters = list(dict.fromkeys(table["parameter"]))
     colours = dict(zip(parameters, sns.color_palette("colorblind", len(parameters)), strict=True))
-    fig, axes = plt.subplots(len(outcomes), 2, figsize=(11, 3.4 * len(outcomes)), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(len(outcomes), 2, figsize=(11, 3.4 * len(outcomes)), squeeze=False)
     for row, outcome in enumerate(outcomes):
-        part = table[table["outcome"] == outcome]
+        part = table[table["outcome"] == outcome].assign(log2n=lambda t: np.log2(t["n"]))
+        sizes = sorted(part["n"].unique())
         for col, kind in enumerate(("S1", "ST")):
             ax = axes[row, col]
-            sns.lineplot(data=part, x="n", y=kind, hue="parameter", palette=colours, marker="o", ax=ax,
+            sns.lineplot(data=part, x="log2n", y=kind, hue="parameter", palette=colours, marker="o", ax=ax,
                          legend=row == 0 and col == 1)
             for j, (parameter, d) in enumerate(part.groupby("parameter", sort=False)):
-                ax.fill_between(d["n"], d[kind] - d[f"{kind}_conf"], d[kind] + d[f"{kind}_conf"],
+                ax.fill_between(d["log2n"], d[kind] - d[f"{kind}_conf"], d[kind] + d[f"{kind}_conf"],
                                 color=colours[parameter], alpha=0.15, linewidth=0)
-                dodge = 2 ** (DODGE * (j - (len(parameters) - 1) / 2))  # side by side on the log axis
-                ax.errorbar(d["n"] * dodge, d[kind], yerr=d[f"{kind}_conf"], fmt="none", capsize=2,
+                dodge = DODGE * (j - (len(parameters) - 1) / 2)  # side by side at one N
+                ax.errorbar(d["log2n"] + dodge, d[kind], yerr=d[f"{kind}_conf"], fmt="none", capsize=2,
                             color=colours[parameter], alpha=0.8)
             ax.axhline(0, color="grey", linewidth=0.8)
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(sorted(part["n"].unique()), [str(m) for m in sorted(part["n"].unique())])
-            ax.set_xlabel("base samples N")
+            ax.set_xticks(np.log2(sizes), [str(m) for m in sizes])
+            ax.set_xlabel("base samples N (doubling)")
             ax.set_ylabel(INDEX_NAMES[kind])
             ax.set_title(outcome, fontsize="medium")
     if axes[0, 1].get_legend() is not None:

@@ -114,12 +114,13 @@ def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | 
     check_once(per_run)
     planned = pd.DataFrame(manifest.get("planned") or [])
     varied = _varied(planned, per_run)
-    outcomes = _outcomes(design, per_run, len(varied))
+    by_plan = _by_plan(planned, per_run)
+    outcomes = _outcomes(design, by_plan, len(varied))
     page = Page()
     _design_section(page, design, manifest, planned, per_run)
     if record:
         _doubling(page, record)
-    _points(page, design, varied, outcomes, per_run)
+    _points(page, design, varied, outcomes, by_plan)
     if design.method in ("sobol", "morris"):
         _sensitivity(page, design, folder, outcomes)
     _how_to_read(page, design)
@@ -140,6 +141,15 @@ def _varied(planned: pd.DataFrame, per_run: pd.DataFrame) -> pd.DataFrame:
         table.columns = [c.removeprefix(PARAM_PREFIX) for c in params]
     table.index.name = "point"
     return table
+
+
+def _by_plan(planned: pd.DataFrame, per_run: pd.DataFrame) -> pd.DataFrame:
+    """Each planned (point, regime, replication) with its run's summaries: points that repeat another share its run."""
+    keys = ["run_id", "point", "regime", "replication"]
+    if not set(keys) <= set(planned.columns):
+        return per_run
+    summaries = per_run.drop(columns=["point", "regime", "replication"]).set_index("run_id")
+    return planned[keys].join(summaries, on="run_id", how="inner")
 
 
 def _outcomes(design, per_run: pd.DataFrame, points: int) -> pd.DataFrame:
