@@ -7,7 +7,8 @@ ontschot explain      decompose the bundle arm's difference into pooling the mon
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
 ontschot sweep        run a design file on Dask (resumable)
-ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
+ontschot sensitivity  Sobol / Morris sensitivity analysis of a design, with the indices' convergence
+                      (--until-stable: double n until they are stable, bounded by --max-runs)
 ontschot verify       check a sweep folder's run files without running anything
 ontschot params       list every parameter with unit, range, status and source
 ontschot report       the policymaker's report (one HTML file) of a run or sweep folder
@@ -239,7 +240,7 @@ def _stability_options(p: argparse.ArgumentParser) -> None:
                         "per size under --out (n8, n16, ...); exit status 1 when it stops at the bound unstable")
     p.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
                    help=f"the stopping rule's largest move of an index between N/2 and N (default {DEFAULT_TOLERANCE})")
-    p.add_argument("--max-runs", type=_positive_int, default=DEFAULT_MAX_RUNS,
+    p.add_argument("--max-runs", type=_positive_int, default=None,
                    help=f"--until-stable: the most runs the largest size may need (default {DEFAULT_MAX_RUNS:,})")
 
 
@@ -592,14 +593,13 @@ def _sweep(args: argparse.Namespace, design, client=None) -> dict:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from experiments.sweep import load_sweep
+    from analysis.aggregates import sweep_summaries
 
     state = _sweep(args, _design(args, "sweep"))
-    frame = load_sweep(args.out)
-    if len(frame):
-        summaries = run_summaries(frame)
-        params = [c for c in frame.columns if c.startswith("param:")]
-        labels = frame.drop_duplicates("point").set_index("point")[params]
+    summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
+    if len(summaries):
+        params = [c for c in summaries.columns if c.startswith("param:")]
+        labels = summaries.drop_duplicates("point").set_index("point")[params]
         table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
                                                          "care_clients_served"]].mean().reset_index()
         table = table.join(labels, on="point")
@@ -616,20 +616,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from experiments.stability import analyse_folder, run_until_stable
+    from experiments.stability import DEFAULT_MAX_RUNS, analyse_folder, run_until_stable
 
     design = _design(args, "sensitivity")  # a design the analysis cannot use is refused here, before any run
+    if args.max_runs is not None and not args.until_stable:
+        raise InputError(f"--max-runs {args.max_runs} is not allowed without --until-stable: it bounds the doubling "
+                         "of n; add --until-stable or drop --max-runs")
     if args.until_stable:
-        from experiments.stability import check_parent
+        from experiments.stability import preflight
         from experiments.sweep import check_scheduler, make_client
 
-        check_parent(design, Path(args.out))  # a bad --out is one line before any cluster starts
+        preflight(design, Path(args.out), args.max_runs or DEFAULT_MAX_RUNS)  # one line before any cluster starts
         if args.scheduler:
             args.scheduler = check_scheduler(args.scheduler)
         client, cluster = make_client(args.workers, args.scheduler)  # one cluster for every size
         try:
             outcome = run_until_stable(design, args.out, lambda sized, folder: _sweep(_at(args, folder), sized, client),
-                                       args.tolerance, args.max_runs, parse_limits(args.limit))
+                                       args.tolerance, args.max_runs or DEFAULT_MAX_RUNS, parse_limits(args.limit))
         finally:
             client.close()
             if cluster is not None:

@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,8 +109,11 @@ def _write(result: Analysis) -> None:
     if result.convergence is not None:
         files["convergence.csv"] = result.convergence.to_csv(index=False).encode()
         files["convergence.png"] = figures.convergence(result.convergence)
-        files[STABILITY] = json.dumps({**dataclasses.asdict(result.verdict), "text": result.verdict.describe(),
-                                       "seed": sampler_seed(result.design), "n": int(result.design.sampler["n"])},
+        verdict = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)  # JSON has no NaN
+                   for k, v in dataclasses.asdict(result.verdict).items()}
+        files[STABILITY] = json.dumps({**verdict, "text": result.verdict.describe(),
+                                       "seed": sampler_seed(result.design), "n": int(result.design.sampler["n"]),
+                                       "design_hash": result.design.digest},
                                       indent=2, default=str).encode()
     try:
         for name, blob in files.items():
@@ -230,6 +234,22 @@ def check_parent(design: Design, out: Path) -> dict | None:
     return record
 
 
+def preflight(design: Design, out: Path, max_runs: int) -> None:
+    """What --until-stable checks before any cluster starts: a Sobol design, the folder, its own size within the bound.
+
+    Raises:
+        InputError: naming the option, the value and what is allowed.
+    """
+    if design.method != "sobol":
+        raise InputError(f"--until-stable is not allowed with sampler.method = {design.method!r}: it doubles a Sobol "
+                         "design's n (sampler.method = 'sobol')")
+    check_parent(design, out)
+    n = int(design.sampler["n"])
+    if runs_at(design, n) > max_runs:
+        raise InputError(f"--max-runs {max_runs:,} is not allowed for this design: its own size, N = {n}, "
+                         f"needs {runs_at(design, n):,} runs; give at least that many")
+
+
 def link_smaller_runs(out: Path, folder: Path, design: Design) -> int:
     """Link the run files of the smaller sizes under ``out`` that this size plans into its ``runs/``.
 
@@ -270,11 +290,8 @@ def run_until_stable(design: Design, out: str | Path, run_size: Callable[[Design
     """
     from experiments.sweep import prepare
 
-    if design.method != "sobol":
-        raise InputError(f"--until-stable is not allowed with sampler.method = {design.method!r}: it doubles a Sobol "
-                         "design's n (sampler.method = 'sobol')")
     out = Path(out)
-    check_parent(design, out)
+    preflight(design, out, max_runs)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

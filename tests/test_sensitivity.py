@@ -141,3 +141,22 @@ def test_until_stable_stops_at_the_bound_and_the_report_shows_indices_and_conver
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "holds --until-stable runs of another design" in err and err.count("\n") == 1
+
+
+def test_the_stopping_rules_options_are_checked_before_anything_runs(tmp_path, capsys):
+    from experiments.cli import main
+
+    design = tmp_path / "grow.toml"
+    design.write_text(GROW)
+    out = tmp_path / "never"
+    for extra, message in ((["--max-runs", "100"], "--max-runs 100 is not allowed without --until-stable"),
+                           (["--tolerance", "0"], "argument --tolerance: '0' is not allowed: a number above 0"),
+                           (["--until-stable", "--max-runs", "7"], "--max-runs 7 is not allowed for this design: "
+                                                                   "its own size, N = 4, needs 8 runs")):
+        try:
+            status = main(["sensitivity", str(design), "--out", str(out), "--no-progress", *extra])
+        except SystemExit as exc:  # argparse's own one line
+            status = exc.code
+        assert status == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and not out.exists()
