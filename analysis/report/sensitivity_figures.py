@@ -55,7 +55,7 @@ def indices(table: pd.DataFrame) -> bytes:
             ax.errorbar(part[kind], y + shift, xerr=part[f"{kind}_conf"], fmt="o", capsize=3,
                         color=palette[kind], label=INDEX_NAMES[kind])
         ax.axvline(0, color="grey", linewidth=0.8)
-        ax.set_yticks(y, [_short(p) for p in part["parameter"]])
+        ax.set_yticks(y, list(part["parameter"]))
         ax.set_title(outcome)
         ax.set_xlabel("index (95% interval)")
         ax.legend(loc="lower right", fontsize="small")
