@@ -10,34 +10,32 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.aggregates import check_once, outcomes_from_runs
 from analysis.compare import run_summaries
 from model.parameters import InputError
 
+DEFAULT_INDICATORS = ("outflow_work",)  # outcomes when a design names none
 
-def outcomes_by_point(design, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per design point, one column per outcome (mean over replications)."""
-    per_run = run_summaries(frame.assign(point=frame["run_id"])).rename(columns={"point": "run_id"})
-    per_run = per_run.drop(columns=["arm", "regime", "replication", "seed"]).set_index("run_id")
-    if per_run.index.duplicated().any():  # a run counted twice would weigh its point twice: never average it in
-        twice = per_run.index[per_run.index.duplicated()].unique().tolist()
-        raise InputError(f"the sweep's results hold run(s) {twice[:3]} more than once: check the folder with "
-                         "ontschot verify")
+
+def outcomes_by_point(design, runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per design point, one column per outcome (mean over replications).
+
+    Args:
+        design: the design (its plan says which run belongs to which point, regime and replication).
+        runs: per-run summaries (``analysis.aggregates.sweep_summaries``: one row per run, with ``run_id``),
+            or a sweep's tidy frame (``experiments.sweep.load_sweep``), summarised here.
+    """
+    if "indicator" in runs.columns:  # the tidy rows of every run: summarise them first
+        runs = run_summaries(runs.assign(point=runs["run_id"])).rename(columns={"point": "run_id"})
+    check_once(runs)
+    per_run = runs.drop(columns=[c for c in ("arm", "point", "regime", "replication", "seed") if c in runs.columns])
+    per_run = per_run.set_index("run_id")
     plan = pd.DataFrame([{"point": s.point, "regime": s.regime, "replication": s.replication, "run_id": s.run_id}
                          for s in design.plan()])
     summaries = plan.join(per_run, on="run_id")
-    indicators = design.outcomes.get("indicators") or ["outflow_work"]
-    n_points = len(design.points())
-    columns = {}
-    diff = design.outcomes.get("difference")
-    for ind in indicators:
-        table = summaries.pivot_table(index=["point", "replication"], columns="regime", values=ind, dropna=False)
-        if diff:
-            a, b = diff
-            columns[f"{ind} ({a} - {b})"] = (table[a] - table[b]).groupby(level="point").mean()
-        else:
-            for regime in design.regimes:
-                columns[f"{ind} ({regime})"] = table[regime].groupby(level="point").mean()
-    out = pd.DataFrame(columns).reindex(range(n_points))
+    indicators = design.outcomes.get("indicators") or list(DEFAULT_INDICATORS)
+    out = outcomes_from_runs(summaries, indicators, design.regimes, design.outcomes.get("difference"),
+                             len(design.points()))
     if out.isna().any().any():
         lacking = out.index[out.isna().any(axis=1)].tolist()
         raise InputError(f"the sweep lacks results for design points {lacking[:10]}{'...' if len(lacking) > 10 else ''}:"
@@ -53,12 +51,9 @@ def analyse(design, outcomes: pd.DataFrame) -> pd.DataFrame:
     for name in outcomes.columns:
         y = outcomes[name].to_numpy(dtype=float)
         if design.method == "sobol":
-            from SALib.analyze import sobol
+            from analysis.convergence import sobol_indices  # the same call as the convergence table's largest size
 
-            res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-            for k, par in enumerate(problem["names"]):
-                rows.append({"outcome": name, "parameter": par, "S1": res["S1"][k], "S1_conf": res["S1_conf"][k],
-                             "ST": res["ST"][k], "ST_conf": res["ST_conf"][k]})
+            rows.extend(sobol_indices(problem, y, seed).assign(outcome=name).to_dict("records"))
         elif design.method == "morris":
             from SALib.analyze import morris
 
@@ -70,8 +65,10 @@ def analyse(design, outcomes: pd.DataFrame) -> pd.DataFrame:
         else:
             raise ValueError(f"sensitivity analysis needs sampler 'sobol' or 'morris', not {design.method!r}")
     table = pd.DataFrame(rows)
+    table = table[["outcome", *[c for c in table.columns if c != "outcome"]]]
     rank_by = "ST" if design.method == "sobol" else "mu_star"
-    table["rank"] = table.groupby("outcome")[rank_by].rank(ascending=False, method="first").astype(int)
+    # an outcome without variance has no indices (NaN) and no rank (0)
+    table["rank"] = table.groupby("outcome")[rank_by].rank(ascending=False, method="first").fillna(0).astype(int)
     return table.sort_values(["outcome", "rank"]).reset_index(drop=True)
 
 

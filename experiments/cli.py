@@ -7,7 +7,8 @@ ontschot explain      decompose the bundle arm's difference into pooling the mon
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
 ontschot sweep        run a design file on Dask (resumable)
-ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
+ontschot sensitivity  Sobol / Morris sensitivity analysis of a design, with the indices' convergence
+                      (--until-stable: double n until they are stable, bounded by --max-runs)
 ontschot verify       check a sweep folder's run files without running anything
 ontschot params       list every parameter with unit, range, status and source
 ontschot report       the policymaker's report (one HTML file) of a run or sweep folder
@@ -241,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
         where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
         _limit_option(sp)
+        if name == "sensitivity":
+            _stability_options(sp)
     ver = sub.add_parser("verify", help="check a sweep folder's run files (readable, run id, hash) without running",
                          allow_abbrev=False)
     ver.add_argument("folder", help="sweep folder (the --out of a sweep)")
@@ -266,6 +269,31 @@ def build_parser() -> argparse.ArgumentParser:
                            "this machine's address there)")
     page.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
     return parser
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not allowed: a number above 0 and at most 1")
+    return value
+
+
+def _stability_options(p: argparse.ArgumentParser) -> None:
+    from analysis.convergence import DEFAULT_TOLERANCE
+    from experiments.stability import DEFAULT_MAX_RUNS
+
+    p.add_argument("--until-stable", action="store_true",
+                   help="Sobol only: run the design at its n, then double n (keeping every run made) until the "
+                        "ranking by ST is unchanged and every S1 and ST moved less than --tolerance between the last "
+                        "two sizes, or until the next size would need more than --max-runs runs; one sweep folder "
+                        "per size under --out (n8, n16, ...); exit status 1 when it stops at the bound unstable")
+    p.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
+                   help=f"the stopping rule's largest move of an index between N/2 and N (default {DEFAULT_TOLERANCE})")
+    p.add_argument("--max-runs", type=_positive_int, default=None,
+                   help=f"--until-stable: the most runs the largest size may need (default {DEFAULT_MAX_RUNS:,})")
 
 
 def _port(text: str) -> int:
@@ -692,10 +720,10 @@ def _design(args: argparse.Namespace, purpose: str):
     return load_design(args.design, limits=limits, purpose=purpose)
 
 
-def _sweep(args: argparse.Namespace, design) -> dict:
+def _sweep(args: argparse.Namespace, design, client=None) -> dict:
     from experiments.sweep import run_sweep, status
 
-    summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler,
+    summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler, client=client,
                         progress=False if args.no_progress else None)
     state = status(args.out)
     if "stale_lock" in summary:
@@ -712,14 +740,13 @@ def _sweep(args: argparse.Namespace, design) -> dict:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from experiments.sweep import load_sweep
+    from analysis.aggregates import sweep_summaries
 
     state = _sweep(args, _design(args, "sweep"))
-    frame = load_sweep(args.out)
-    if len(frame):
-        summaries = run_summaries(frame)
-        params = [c for c in frame.columns if c.startswith("param:")]
-        labels = frame.drop_duplicates("point").set_index("point")[params]
+    summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
+    if len(summaries):
+        params = [c for c in summaries.columns if c.startswith("param:")]
+        labels = summaries.drop_duplicates("point").set_index("point")[params]
         table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
                                                          "care_clients_served"]].mean().reset_index()
         table = table.join(labels, on="point")
@@ -736,30 +763,45 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from analysis.sensitivity import analyse, format_sensitivity, outcomes_by_point
-    from experiments.sweep import load_sweep
+    from experiments.stability import DEFAULT_MAX_RUNS, analyse_folder, run_until_stable
 
     design = _design(args, "sensitivity")  # a design the analysis cannot use is refused here, before any run
+    if args.max_runs is not None and not args.until_stable:
+        raise InputError(f"--max-runs {args.max_runs} is not allowed without --until-stable: it bounds the doubling "
+                         "of n; add --until-stable or drop --max-runs")
+    if args.until_stable:
+        from experiments.stability import preflight
+        from experiments.sweep import check_scheduler, make_client
+
+        preflight(design, Path(args.out), args.max_runs or DEFAULT_MAX_RUNS)  # one line before any cluster starts
+        if args.scheduler:
+            args.scheduler = check_scheduler(args.scheduler)
+        client, cluster = make_client(args.workers, args.scheduler)  # one cluster for every size
+        try:
+            outcome = run_until_stable(design, args.out, lambda sized, folder: _sweep(_at(args, folder), sized, client),
+                                       args.tolerance, args.max_runs or DEFAULT_MAX_RUNS, parse_limits(args.limit))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        print(f"\n{outcome.final.text}")
+        print(outcome.describe())
+        print(f"Stored in {args.out}/ (until_stable.json; one sweep folder per size, the last: {outcome.final.folder}/)")
+        return 0 if outcome.stopped == "stable" else 1
     state = _sweep(args, design)
     if state["remaining"]:
         raise InputError(f"the sweep in '{args.out}' lacks {state['remaining']} of its {state['planned']} runs "
                          f"({state['failed']} failed, see failures/): run the same command again to fill them")
-    outcomes = outcomes_by_point(design, load_sweep(args.out))
-    table = analyse(design, outcomes)
-    text = format_sensitivity(table, design.method)
-    folder = Path(args.out)
-    try:
-        table.to_csv(folder / "sensitivity.csv", index=False)
-        outcomes.to_csv(folder / "sensitivity_outcomes.csv")
-        (folder / "sensitivity.txt").write_text(text + "\n")
-    except OSError as exc:
-        raise OutputError(f"--out {show_path(folder)}: the sensitivity tables could not be written "
-                          f"({os_reason(exc)}); the runs are saved: run the same command again") from None
-    print(f"\n{design.method.capitalize()} sensitivity, {len(outcomes)} sample points x {len(design.regimes)} "
-          f"regime(s) x {design.replications} replication(s) (averaged per point):\n")
-    print(text)
-    print(f"Stored with the runs in {folder}/ (sensitivity.csv, sensitivity.txt)")
+    result = analyse_folder(design, args.out, args.tolerance)
+    print(f"\n{result.text}")
+    print(f"Stored with the runs in {args.out}/ (sensitivity.csv, sensitivity.txt, sensitivity_indices.png"
+          f"{', convergence.csv, convergence.png' if result.convergence is not None else ''})")
     return 0
+
+
+def _at(args: argparse.Namespace, folder: Path) -> argparse.Namespace:
+    """The same options with another --out."""
+    return argparse.Namespace(**{**vars(args), "out": str(folder)})
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ from model.parameters import InputError, show_path
 MANIFEST = "sweep.json"
 RUNS, FAILURES, DAMAGED = "runs", "failures", "damaged"
 CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up
-__all__ = ["run_sweep", "load_sweep", "query", "status", "verify_folder", "prepare", "run_file", "run_task"]
+__all__ = ["run_sweep", "load_sweep", "iter_runs", "query", "status", "verify_folder", "prepare", "run_file", "run_task"]
 
 
 def run_task(spec: RunSpec, out: str) -> str:
@@ -583,6 +583,27 @@ def load_sweep(out: str | Path) -> pd.DataFrame:
     """
     frames = [result.frame for _, result in _sound_runs(Path(out), keep_frame=True)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def iter_runs(out: str | Path):
+    """Each finished planned run's frame, one at a time (so a caller holds one run, never the whole sweep).
+
+    Yields the frames of the runs whose file verifies (run id and content hash), in plan order.
+
+    Raises:
+        InputError: a planned run's file is damaged (run the sweep again to repair it).
+    """
+    out = Path(out)
+    for run_id in _planned_or_present(out):
+        path = run_file(out, run_id)
+        if not path.exists():
+            continue
+        result = check_run(path, keep_frame=True)
+        if not result.ok:
+            raise InputError(f"sweep folder {show_path(out)} holds a damaged run file, runs/{path.name}: "
+                             f"{result.problem}; run the sweep command again to repair it (ontschot verify "
+                             f"{show_path(out)} lists every one)")
+        yield result.frame
 
 
 def query(out: str | Path, sql: str) -> pd.DataFrame:

@@ -344,26 +344,29 @@ seed = 4
 """
 
 
-def test_a_sweep_folder_gets_a_report_with_every_point_and_regime_paired_with_the_first(tmp_path, capsys):
+def test_a_sweep_folder_gets_a_report_of_its_design_and_points_not_one_arm_per_point(tmp_path, capsys):
     design = tmp_path / "design.toml"
     design.write_text(SWEEP)
     out = tmp_path / "sweep"
     assert main(["sweep", str(design), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
     assert main(["report", str(out)]) == 0
-    headline = pd.read_csv(out / "report_files" / "headline.csv")
-    arms = ["point 0: compartmentalised (social_firm_places=10)", "point 0: integrated (social_firm_places=10)",
-            "point 1: compartmentalised (social_firm_places=30)", "point 1: integrated (social_firm_places=30)"]
-    assert [c.removesuffix("_mean") for c in headline.columns if c.endswith("_mean")] == arms
+    files = out / "report_files"
+    assert not (files / "headline.csv").exists()  # no per-arm sections for a sweep
+    points = pd.read_csv(files / "points.csv").set_index("point")
+    assert list(points.index) == [0, 1] and list(points["scenario.social_firm_places"]) == [10, 30]
     from experiments.sweep import load_sweep
 
     frame = load_sweep(out)
     outflow = frame[(frame["group_by"] == "all") & (frame["indicator"] == "outflow_work")]
     per = outflow.groupby(["point", "regime", "replication"])["value"].sum()
-    diff = per.loc[(1, "integrated")] - per.loc[(0, "compartmentalised")]
-    row = headline[headline["summary"] == "outflow_work"].iloc[0]
-    assert row[f"diff_{arms[3]}"] == pytest.approx(diff.mean())
+    for point in (0, 1):
+        diff = per.loc[(point, "integrated")] - per.loc[(point, "compartmentalised")]
+        assert points.loc[point, "outflow_work (integrated - compartmentalised)"] == pytest.approx(diff.mean())
+        assert points.loc[point, "outflow_work (integrated)"] == pytest.approx(per.loc[(point, "integrated")].mean())
+    assert len(pd.read_csv(files / "runs.csv")) == 8  # one row per run: 2 points x 2 regimes x 2 replications
     text = (out / "report.html").read_text()
-    assert "point 1: integrated (social_firm_places=30)" in text and "sweep folder" in text
+    assert "Outcome per design point" in text and "id='fig-points'" in text and "8 of 8 planned runs" in text
+    assert "id='fig-indices'" not in text  # a factorial sweep has no sensitivity indices
 
 
 def test_assumptions_are_ranked_by_a_stored_sensitivity_analysis(run_folder, tmp_path):

@@ -170,6 +170,11 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
         InputError: the results folder is missing, empty or incompatible (see ``load.load_results``).
         OutputError: the report cannot be written where asked.
     """
+    from analysis.report.sweep import build_sweep_report, sweep_target
+
+    target = sweep_target(results_folder)
+    if target is not None:  # a sweep or sensitivity folder: the design, its points and indices, not arms
+        return build_sweep_report(*target, out_html)
     results = load_results(results_folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
