@@ -167,8 +167,10 @@ def _prim_module():
 
 
 def _coded(x: pd.DataFrame, dims: dict[str, dict]) -> pd.DataFrame:
-    """The points as PRIM reads them: a choice as integer codes (a categorical), every number as a float (the
-    Workbench's pasting writes fractional limits into whole-number columns, which pandas refuses)."""
+    """The points as PRIM reads them: a choice as integer codes (a categorical), every number as a float.
+
+    Whole numbers too: the Workbench's pasting writes fractional limits into their columns, which pandas refuses.
+    """
     out = pd.DataFrame(index=range(len(x)))
     for path, dim in dims.items():
         col = x[path].reset_index(drop=True)
@@ -233,8 +235,10 @@ def _peeled(p):
 
 
 def choose(trajectory: pd.DataFrame, min_coverage: float) -> int:
-    """The box of the trajectory told: highest density with coverage at least ``min_coverage`` (ties: fewer
-    restricted dimensions, then higher coverage, then earlier)."""
+    """The box of the trajectory told: highest density with coverage at least ``min_coverage``.
+
+    Ties: fewer restricted dimensions, then higher coverage, then the earlier step.
+    """
     eligible = trajectory[trajectory["coverage"] >= min_coverage - 1e-12]
     if eligible.empty:
         return 0

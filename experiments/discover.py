@@ -55,7 +55,6 @@ from analysis.compare import SUMMARIES
 from analysis.discovery import PRIM_DEFAULTS, Outcome, condition
 from experiments.design import DESIGN, REGIME_NOTE, SEED, Design, _fail
 from experiments.limits import Limits
-from experiments.store import OutputError
 from experiments.schema import (
     Choice,
     Context,
@@ -69,6 +68,7 @@ from experiments.schema import (
     Whole,
     check,
 )
+from experiments.store import OutputError
 from model.parameters import PARAMETERS, InputError, load_scenario, read_toml, show, show_path
 
 REGIMES = PARAMETERS.get("scenario.regime").choices

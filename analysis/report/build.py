@@ -169,6 +169,10 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
         InputError: the results folder is missing, empty or incompatible (see ``load.load_results``).
         OutputError: the report cannot be written where asked.
     """
+    from analysis.report import discovery
+
+    if discovery.is_discovery(results_folder):  # a discovery folder: its own section, from its per-point tables
+        return discovery.build(Path(results_folder), Path(out_html))
     results = load_results(results_folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
