@@ -205,14 +205,18 @@ def find_box(x: pd.DataFrame, holds: np.ndarray, dims: dict[str, dict], settings
         return {**result, "status": "none" if k == 0 else "all"}
     prim = _prim_module()
     coded = _coded(x, dims)
-    p = prim.Prim(coded, holds.astype(float), threshold=INTEREST, peel_alpha=settings["peel_alpha"],
-                  paste_alpha=settings["paste_alpha"], mass_min=settings["mass_min"], threshold_type=prim.ABOVE)
-    box = _peeled(p)
+    with warnings.catch_warnings():  # the Workbench's own deprecation warnings (pandas) are not the user's news
+        warnings.simplefilter("ignore")
+        p = prim.Prim(coded, holds.astype(float), threshold=INTEREST, peel_alpha=settings["peel_alpha"],
+                      paste_alpha=settings["paste_alpha"], mass_min=settings["mass_min"], threshold_type=prim.ABOVE)
+        box = p.find_box()  # kept whatever its density (INTEREST): its trajectory is there to choose from
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].astype(float)
     chosen = choose(trajectory, settings["min_coverage"])
     box.select(chosen)
     steps = len(trajectory)
-    _prune(box, coded.columns, settings["max_quasi_p"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _prune(box, coded.columns, settings["max_quasi_p"])
     current = box._cur_box
     stats = box.peeling_trajectory.iloc[current]
     limits = describe_limits(box.box_lims[current], box.box_lims[0], dims, box.qp[current])
@@ -225,13 +229,6 @@ def find_box(x: pd.DataFrame, holds: np.ndarray, dims: dict[str, dict], settings
                                    "mass": float(r.mass), "restricted": int(r.res_dim)}
                                   for r in trajectory.iloc[:steps].itertuples()]})
     return result
-
-
-def _peeled(p):
-    """PRIM's first box (kept whatever its density: INTEREST), its peeling and pasting trajectory with it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return p.find_box()
 
 
 def choose(trajectory: pd.DataFrame, min_coverage: float) -> int:

@@ -33,8 +33,14 @@ HOLDS_COLOUR, NOT_COLOUR, BOX_COLOUR = "#0072B2", "#BBBBBB", "#D55E00"
 
 
 def is_discovery(folder: str | Path) -> bool:
-    """Whether the folder holds an analysed discovery."""
-    return (Path(folder) / DISCOVERY_FILE).is_file()
+    """Whether the folder holds a discovery (``ontschot discover``), analysed or not."""
+    folder = Path(folder)
+    if (folder / DISCOVERY_FILE).is_file():
+        return True
+    try:
+        return json.loads((folder / "sweep.json").read_text())["design"]["kind"] == "discovery"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 @dataclass
@@ -51,6 +57,10 @@ def load(folder: Path) -> tuple[dict, pd.DataFrame]:
     Raises:
         InputError: either cannot be read.
     """
+    if not (folder / DISCOVERY_FILE).is_file():
+        raise InputError(f"discovery folder {show_path(folder)} holds no {DISCOVERY_FILE} yet (its runs were never "
+                         f"analysed): run the same ontschot discover command again, or ontschot discover DESIGN "
+                         f"--analyse {show_path(folder)}")
     try:
         record = json.loads((folder / DISCOVERY_FILE).read_text())
         points = pd.read_csv(folder / POINTS_FILE)
