@@ -101,6 +101,17 @@ def _lower(text: str) -> str:
 # ------------------------------------------------------------------ outcomes per point
 
 
+# What ``run_summaries`` derives its summaries from besides each summary's own indicator (analysis/compare.py).
+DERIVED_FROM = ("reached", "found_in_household", "savings_care_wmo", "savings_care_pooled")
+DERIVED_PREFIXES = ("overspend_", "spend_instrument_")
+
+
+def needed_indicators() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The indicators (names, and name prefixes) a run's summaries and its yearly own result are made from."""
+    names = sorted({s.indicator for s in SUMMARIES} | set(DERIVED_FROM) | {OWN_RESULT})
+    return tuple(names), DERIVED_PREFIXES
+
+
 def run_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per run: its keys, every run summary, and its own result per year (``own_result_year_<y>``, EUR).
 

@@ -358,11 +358,18 @@ def check_same_runs(design: DiscoveryDesign, folder: Path) -> None:
 
 
 def _stored_runs(folder: Path) -> pd.DataFrame:
-    """The whole-population rows of every sound run file (DuckDB reads only those columns and rows)."""
+    """The whole-population rows of the indicators the summaries need, from every sound run file.
+
+    DuckDB reads only those columns and rows; the names put into the SQL are this code's own, never user input.
+    """
+    from analysis.discovery import needed_indicators
     from experiments.sweep import query
 
+    names, prefixes = needed_indicators()
+    wanted = " OR ".join([f"indicator IN ({', '.join(repr(n) for n in names)})",
+                          *(f"starts_with(indicator, {p!r})" for p in prefixes)])
     return query(folder, "SELECT run_id, point, regime, replication, seed, year, indicator, group_by, value "
-                         "FROM runs WHERE group_by = 'all'")
+                         f"FROM runs WHERE group_by = 'all' AND ({wanted})")
 
 
 def analyse_folder(folder: str | Path, setup: dict) -> dict:
