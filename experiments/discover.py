@@ -53,7 +53,7 @@ import pandas as pd
 
 from analysis.compare import SUMMARIES
 from analysis.discovery import PRIM_DEFAULTS, Outcome, condition
-from experiments.design import DESIGN, REGIME_NOTE, SEED, Design, _fail
+from experiments.design import DESIGN, SEED, Design, _fail
 from experiments.limits import Limits
 from experiments.schema import (
     Choice,
@@ -77,6 +77,7 @@ NUMBER_KINDS = ("float", "int")
 CHOICE_KINDS = ("choice",)
 DEFAULT_POOLED, DEFAULT_BASELINE = "integrated", "compartmentalised"
 MAX_OUTCOMES = 10
+REGIMES_NOTE = "the regimes are set by pooled = ... and baseline = ..."
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
 DISCOVERY_FILE, POINTS_FILE, TEXT_FILE = "discovery.json", "discovery_points.csv", "discovery.txt"
 
@@ -138,14 +139,15 @@ DISCOVERY = Table({
     "replications": DESIGN.fields["replications"],
     "seed": SEED,
     "max_retries": DESIGN.fields["max_retries"],
-    "base": DESIGN.fields["base"],
+    "base": ParameterTable(ParameterValue(), nested=True, refuse_paths={"scenario.regime": REGIMES_NOTE},
+                           reserved={"scenario": Text("a path to a scenario file (relative to the design)", 4096)}),
     "sampler": Table({"method": Choice(("lhs",)), "samples": Whole(2, limit="samples"), "seed": SEED},
                      "a table with samples = N (a Latin hypercube) and optionally seed = N"),
     "vary": ParameterTable(OneOf(((list, List(ParameterValue(), 2, limit="levels", distinct=True)),
                                   (dict, Table({"range": List(ParameterValue(), 2, 2,
                                                               what="two values [low, high] of the parameter")},
                                                "a table { range = [low, high] }, or {} for the parameter's range")))),
-                           refuse_paths={"scenario.regime": "the regimes are set by pooled = ... and baseline = ..."}),
+                           refuse_paths={"scenario.regime": REGIMES_NOTE}),
     "outcomes": Named(OUTCOME, MAX_OUTCOMES),
     "prim": Table({"min_coverage": Real(0.0, 1.0), "peel_alpha": Real(0.01, 0.5), "paste_alpha": Real(0.0, 0.5),
                    "mass_min": Real(0.0, 0.5), "max_quasi_p": Real(0.0, 1.0)}),
@@ -260,7 +262,7 @@ def load_discovery(path: str | Path, limits: Limits | None = None) -> DiscoveryD
             raise _fail(path, f"base.scenario: {exc}") from None
     base.update({k: v for k, v in base_doc.items() if k != "scenario"})
     if "scenario.regime" in base:
-        raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {REGIME_NOTE}: "
+        raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {REGIMES_NOTE}: "
                           "remove it from the scenario file")
     vary_doc = doc.get("vary", {})
     if not vary_doc:
