@@ -309,7 +309,8 @@ def _number(x: float, kind: str) -> str:
 
 def condition(limit: dict) -> str:
     """One restriction in words: 'the pooled share (transformation desk) is at least 0.62'."""
-    label = f"the {_lower(limit['label'])}"
+    # A label that is a heading ("Pooled desk: what its worker acts on") is quoted; any other reads as a noun.
+    label = f"'{limit['label']}'" if ":" in limit["label"] else f"the {_lower(limit['label'])}"
     if limit["kind"] == "choice":
         choices = limit["choices"]
         return f"{label} is {choices[0]}" if len(choices) == 1 else \
