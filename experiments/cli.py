@@ -9,6 +9,9 @@ ontschot persona      follow a scripted household under two regimes
 ontschot sweep        run a design file on Dask (resumable)
 ontschot sensitivity  Sobol / Morris sensitivity analysis of a design, with the indices' convergence
                       (--until-stable: double n until they are stable, bounded by --max-runs)
+ontschot sensitivity  Sobol / Morris sensitivity analysis of a design
+ontschot discover     scenario discovery: the conditions (levers, assumptions) under which pooling raises outflow
+                      to work or pays back, found by PRIM on a Latin hypercube run on Dask, told as rules
 ontschot verify       check a sweep folder's run files without running anything
 ontschot params       list every parameter with unit, range, status and source
 ontschot report       the policymaker's report (one HTML file) of a run or sweep folder
@@ -244,6 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
         _limit_option(sp)
         if name == "sensitivity":
             _stability_options(sp)
+    dis = sub.add_parser("discover", help="scenario discovery: under which levers and assumptions pooling raises "
+                                          "outflow to work or pays back (PRIM rules)", allow_abbrev=False)
+    dis.add_argument("design", nargs="?", help="discovery design TOML (see experiments/designs/discover_pooling.toml)")
+    dis.add_argument("--out", help="discovery folder (re-run the same command to resume)")
+    dis.add_argument("--analyse", metavar="DIR", help="re-run PRIM on DIR's stored runs, running no model (with "
+                                                      "DESIGN: its outcomes and [prim] settings; else the last ones)")
+    where = dis.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="local Dask worker processes (default: cores)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    dis.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _limit_option(dis)
     ver = sub.add_parser("verify", help="check a sweep folder's run files (readable, run id, hash) without running",
                          allow_abbrev=False)
     ver.add_argument("folder", help="sweep folder (the --out of a sweep)")
@@ -804,6 +818,35 @@ def _at(args: argparse.Namespace, folder: Path) -> argparse.Namespace:
     return argparse.Namespace(**{**vars(args), "out": str(folder)})
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from experiments.discover import analyse_folder, check_same_runs, load_discovery, setup_of, stored_setup
+
+    if args.analyse is not None and args.out is not None:
+        raise InputError("discover: --out is not used with --analyse DIR (the analysis is written into DIR)")
+    if args.analyse is None and (args.design is None or args.out is None):
+        raise InputError("discover needs a DESIGN file and --out DIR (or --analyse DIR to re-analyse stored runs)")
+    design = None
+    if args.design is not None:
+        limits = parse_limits(args.limit)
+        if args.workers is not None:
+            limits.workers(args.workers)
+        design = load_discovery(args.design, limits=limits)
+    state = None
+    if args.analyse is not None:
+        folder = Path(args.analyse)
+        if design is not None:
+            check_same_runs(design, folder)
+        setup = setup_of(design) if design is not None else stored_setup(folder)
+    else:
+        folder = Path(args.out)
+        state = _sweep(args, design)
+        setup = setup_of(design)
+    record = analyse_folder(folder, setup)
+    print(f"\n{record['text']}\n\nWritten to {folder}/ (discovery.json, discovery_points.csv, discovery.txt); "
+          f"the report: ontschot report {folder}")
+    return 0 if state is None or state["failed"] == 0 else 1
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from experiments.lock import describe
     from experiments.sweep import verify_folder
@@ -882,8 +925,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
-                    "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "verify": cmd_verify, "params": cmd_params,
-                    "report": cmd_report, "page": cmd_page, "audit": cmd_audit,
+                    "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "verify": cmd_verify,
+                    "params": cmd_params, "report": cmd_report, "page": cmd_page, "audit": cmd_audit,
                     "calibrate": cmd_calibrate}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback

@@ -170,6 +170,11 @@ def build_report(results_folder: str | Path, out_html: str | Path) -> Path:
         InputError: the results folder is missing, empty or incompatible (see ``load.load_results``).
         OutputError: the report cannot be written where asked.
     """
+    from analysis.report import discovery
+
+    if discovery.is_discovery(results_folder):  # a discovery folder: its own section, from its per-point tables
+        return discovery.build(Path(results_folder), Path(out_html))
+
     from analysis.report.sweep import build_sweep_report, sweep_target
 
     target = sweep_target(results_folder)
