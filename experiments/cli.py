@@ -59,6 +59,7 @@ from experiments.ensemble import (
     run_ensemble,
     side_by_side,
     summarise,
+    with_assumptions,
 )
 from experiments.explain import (
     LABELS,
@@ -179,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="use the ensemble's first N sets (default: all)")
     run.add_argument("--ensemble-replications", type=_positive_int, default=DEFAULT_ENSEMBLE_REPLICATIONS,
                      metavar="R", help=f"paired seeds per set (default {DEFAULT_ENSEMBLE_REPLICATIONS})")
+    run.add_argument("--assumption-spread", type=float, default=ASSUMPTION_SPREAD, metavar="SHARE",
+                     help="the assumptions the ensemble's calibration did not vary are drawn per set over their value "
+                          f"+/- this share (default {ASSUMPTION_SPREAD}; 0: kept at their values)")
     run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                      help="run the ensemble's runs on this Dask scheduler (the comparison runs on local processes)")
     run.add_argument("--events", action="store_true",
@@ -378,7 +382,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ensemble_runs = run_ensemble(plan, workers=args.workers, scheduler=ensemble[3], progress=progress)
         spread = side_by_side(summarise(ensemble_runs, names), comparison)
         table += "\n" + format_ensemble_table(spread, {"baseline": names[0], "replications": args.replications,
-                                                       "sets": plan.sets,
+                                                       "sets": plan.sets, "drawn": ensemble[1]["assumptions_drawn_in_run"],
                                                        "ensemble_replications": plan.replications})
     label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed,
              "ensemble": None if ensemble is None else [str(ensemble[2]), ensemble[0].sets, ensemble[0].replications]}
@@ -437,9 +441,14 @@ def _ensemble_plan(args: argparse.Namespace, arms, limits):
         if args.scheduler:
             raise InputError("--scheduler: only the ensemble's runs go to a Dask scheduler; add --ensemble")
         return None
+    if not 0 <= args.assumption_spread < 1:
+        raise InputError(f"--assumption-spread {args.assumption_spread}: allowed from 0 up to (not including) 1, a "
+                         "share of each value")
     sets, record = load_ensemble(args.ensemble)
     if args.ensemble_sets is not None:
         sets = sets.head(args.ensemble_sets)
+    sets, drawn = with_assumptions(sets, record, arms[0].values, args.assumption_spread, args.seed)
+    record = {**record, "assumptions_drawn_in_run": drawn, "assumption_spread_in_run": args.assumption_spread}
     plan = plan_ensemble(arms, sets, args.ensemble_replications, args.seed)
     limits.runs(plan.runs, f"the ensemble's {plan.runs:,} runs", "ontschot run --ensemble")
     if record.get("parameter_file_sha256") != parameter_file_hash():
@@ -457,7 +466,9 @@ def _ensemble_plan(args: argparse.Namespace, arms, limits):
 def _ensemble_manifest(ensemble) -> dict:
     plan, record, source, scheduler = ensemble
     return {"file": str(source), "sets": plan.sets, "replications": plan.replications, "runs": plan.runs,
-            "set_seeds": "numpy SeedSequence([root seed, set index])", "calibration": {
+            "set_seeds": "numpy SeedSequence([root seed, set index])",
+            "assumptions_drawn": record["assumptions_drawn_in_run"],
+            "assumption_spread": record["assumption_spread_in_run"], "calibration": {
                 k: record.get(k) for k in ("created", "code_version", "parameter_file_sha256", "seed", "size",
                                            "assumption_spread", "accepted", "runs")},
             "parameter_file_matches": record.get("parameter_file_sha256") == parameter_file_hash()}

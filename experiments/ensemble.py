@@ -13,7 +13,9 @@ own. Per headline figure and arm, against the baseline arm:
   gives a mean over that many seeds, over the between-set variance).
 
 The user's own overrides (``--scenario``, ``--set``) win over a set's values: a lever the user names is
-the same in every set.
+the same in every set. The assumptions the calibration did not vary (an ensemble calibrated with
+``--spread 0`` varies the calibrated parameters only) are drawn here over their ranges, one Latin-hypercube
+row per set (``with_assumptions``): the targets do not pin them, so they are as uncertain as their ranges say.
 """
 
 from __future__ import annotations
@@ -45,6 +47,45 @@ class EnsemblePlan:
     @property
     def runs(self) -> int:
         return sum(len(arms) for *_, arms in self.items)
+
+
+DRAWS_PER_SET = 4  # Latin-hypercube rows drawn per set, so a row the model refuses can be skipped
+
+
+def with_assumptions(sets: pd.DataFrame, record: dict, base: Values, spread: float, seed: int) -> tuple[pd.DataFrame, int]:
+    """The sets with every assumption the calibration did not vary drawn over its range; and how many were drawn.
+
+    The ranges are the calibration's own (``experiments.calibrate.ensemble_prior``: value +/- ``spread``).
+    Each set takes the next Latin-hypercube row that the model accepts together with the set's values.
+
+    Raises:
+        InputError: no acceptable row is left for a set.
+    """
+    from scipy.stats import qmc
+
+    from experiments.calibrate import ensemble_prior
+    from model.parameters import check_combinations
+
+    varied = {d["parameter"] for d in record.get("prior", [])}
+    dims = [d for d in ensemble_prior(base, spread).dims if d.group == "assumption" and d.path not in varied]
+    if not dims or len(sets) == 0:
+        return sets, 0
+    rows = qmc.LatinHypercube(d=len(dims), seed=seed).random(DRAWS_PER_SET * len(sets))
+    draws, used = [], 0
+    for k, own in enumerate(sets.to_dict(orient="records")):
+        while True:
+            if used == len(rows):
+                raise InputError(f"ensemble set {k + 1}: no draw of the assumptions (--assumption-spread {spread}) "
+                                 "holds together with it; use a smaller spread")
+            drawn = {d.path: d.at(x) for d, x in zip(dims, rows[used], strict=True)}
+            used += 1
+            try:
+                check_combinations({**base, **own, **drawn})
+            except InputError:
+                continue
+            draws.append(drawn)
+            break
+    return pd.concat([sets.reset_index(drop=True), pd.DataFrame(draws)], axis=1), len(dims)
 
 
 def set_seeds(root_seed: int, index: int, replications: int) -> list[int]:
@@ -153,8 +194,10 @@ def format_ensemble_table(table: pd.DataFrame, meta: dict, shown: Sequence[str] 
              f"  chance only: the default parameter values, {meta['replications']} replications (95% interval of "
              "the mean)",
              f"  parameters + chance: {meta['sets']} calibrated parameter sets x {meta['ensemble_replications']} "
-             "seeds each (2.5-97.5% of the sets' means); P(>0): the share of sets whose mean difference is above "
-             "zero; param.: the parameters' share of that spread"]
+             "seeds each (2.5-97.5% of the sets' means)" + (f", {meta['drawn']} assumptions drawn per set over "
+                                                              "their ranges" if meta.get("drawn") else ""),
+             "  P(>0): the share of sets whose mean difference is above zero; param.: the parameters' share of the "
+             "spread between sets"]
 
     def num(x: float) -> str:
         if not np.isfinite(x):

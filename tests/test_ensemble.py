@@ -255,3 +255,22 @@ def test_a_small_space_left_is_filled_around_the_kept_points():
     assert len(pool) >= REFILL_FACTOR * 50 and len(kept(pool)) == len(pool)
     assert (pool.max(axis=0) - pool.min(axis=0) > 0.05).all()  # spread over the box, not piled on a few points
     assert len(_refill(survivors[:0], 50, kept, np.random.default_rng(1), batch=2000)) == 0
+
+
+def test_assumptions_the_calibration_did_not_vary_are_drawn_per_set_over_their_ranges(tmp_path):
+    from experiments.ensemble import with_assumptions
+
+    base = PARAMETERS.resolve({})
+    prior = ensemble_prior(base, 0)  # a calibration of the calibrated parameters only
+    sets = pd.DataFrame([{d.path: base[d.path] for d in prior.dims} for _ in range(5)])
+    record = {"prior": [{"parameter": d.path} for d in prior.dims]}
+    drawn, count = with_assumptions(sets, record, base, 0.25, seed=3)
+    ranges = {d.path: d for d in ensemble_prior(base, 0.25).dims if d.group == "assumption"}
+    assert count == len(ranges) > 50 and len(drawn) == 5
+    for path, d in ranges.items():
+        assert drawn[path].between(d.low, d.high).all() and drawn[path].nunique() == 5
+    again, _ = with_assumptions(sets, record, base, 0.25, seed=3)
+    pd.testing.assert_frame_equal(drawn, again)
+    full = {"prior": [{"parameter": d.path} for d in ensemble_prior(base, 0.25).dims]}
+    assert with_assumptions(sets, full, base, 0.25, seed=3)[1] == 0  # the calibration varied them already
+    assert with_assumptions(sets, record, base, 0.0, seed=3)[1] == 0
