@@ -134,18 +134,26 @@ def _figures_of(item: tuple[Values, dict, int]) -> dict[str, float]:
     return run_figures(base.with_changes(point), seed)
 
 
-def ensemble_prior(base: Values, spread: float = ASSUMPTION_SPREAD) -> Prior:
+def ensemble_prior(base: Values, spread: float = ASSUMPTION_SPREAD, around: float | None = None) -> Prior:
     """The prior the ensemble is drawn from, made from the parameter set's own declarations.
 
     * The calibrated parameters (``FREE``): uniform over the calibration's search bounds, which lie
-      inside each parameter's allowed range.
+      inside each parameter's allowed range; with ``around``, only within that share of their current
+      (fitted) values either side, inside the bounds (a local ensemble around the best point).
     * Every other behavioural number whose status is "assumption" (a number, not a scenario setting or a
       whole-number structure): uniform over its value +/- ``spread`` of it, within its allowed range.
     Legislated and published figures keep their values.
     """
     if not 0 <= spread < 1:
         raise InputError(f"--spread {spread}: allowed from 0 up to (not including) 1, a share of each value")
-    dims = [Dimension(path, lo, hi, "calibrated") for path, (lo, hi) in FREE.items()]
+    if around is not None and not 0 < around < 1:
+        raise InputError(f"--around-fit {around}: allowed above 0 and below 1, a share of each fitted value")
+    dims = []
+    for path, (lo, hi) in FREE.items():
+        if around is not None:
+            low, high = sorted((base[path] * (1 - around), base[path] * (1 + around)))
+            lo, hi = max(lo, low), min(hi, high)
+        dims.append(Dimension(path, lo, hi, "calibrated"))
     if spread > 0:
         for p in PARAMETERS:
             if p.status != "assumption" or p.kind != "float" or p.path.startswith("scenario.") or p.path in FREE:
@@ -171,7 +179,7 @@ def _valid(base: Values):
 
 def calibrate_ensemble(size: Size, seed: int = ENSEMBLE_SEED, base: Values | None = None,
                        spread: float = ASSUMPTION_SPREAD, workers: int | None = None, scheduler: str | None = None,
-                       progress: bool | None = None, log=None) -> tuple[Outcome, Prior]:
+                       progress: bool | None = None, log=None, around: float | None = None) -> tuple[Outcome, Prior]:
     """History matching of the compartmentalised baseline to ``TARGETS`` over ``ensemble_prior``.
 
     ``base`` is the municipality calibrated (default: the shipped defaults); its regime is set to
@@ -181,7 +189,7 @@ def calibrate_ensemble(size: Size, seed: int = ENSEMBLE_SEED, base: Values | Non
     from experiments.batch import map_calls
 
     base = as_values(base).with_changes({"scenario.regime": "compartmentalised"})
-    prior = ensemble_prior(base, spread)
+    prior = ensemble_prior(base, spread, around)
     goals = [Goal(t.name, t.value, t.tolerance) for t in TARGETS]
 
     def simulate(pairs):
@@ -199,8 +207,12 @@ def parameter_file_hash(path: Path = PARAMETER_FILE) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def ensemble_record(outcome: Outcome, prior: Prior, size: Size, seed: int, spread: float, base: Values) -> dict:
-    """What is stored with the ensemble: how it was made (provenance) and what it found."""
+def ensemble_record(outcome: Outcome, prior: Prior, size: Size, seed: int, spread: float, base: Values,
+                    code: dict | None = None, around: float | None = None) -> dict:
+    """What is stored with the ensemble: how it was made (provenance) and what it found.
+
+    ``code`` is the code version taken when the calibration started (default: now).
+    """
     from experiments.store import code_version, package_versions
 
     table = narrowing(prior, outcome.sets)
@@ -208,12 +220,13 @@ def ensemble_record(outcome: Outcome, prior: Prior, size: Size, seed: int, sprea
         "method": "history matching (experiments/history_matching.py): Latin-hypercube waves, per-target "
                   "emulators (linear trend + Gaussian process), implausibility cutoff, final check of every target",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "code_version": code_version(),
+        "code_version": code or code_version(),
         "packages": package_versions(),
         "parameter_file_sha256": parameter_file_hash(),
         "seed": seed,
         "size": {**vars(size), "total_runs_at_most": size.total_runs},
         "assumption_spread": spread,
+        "around_fit": around,
         "municipality": {"inhabitants": base["scenario.inhabitants"], "years": base["scenario.years"],
                          "overrides": {k: v for k, v in base.overrides.items() if k != "scenario.regime"}},
         "targets": [{"name": t.name, "label": t.label, "source": t.source, "value": t.value,

@@ -73,7 +73,7 @@ from experiments.explain import (
 from experiments.history_matching import Size
 from experiments.limits import STATED, parse_limits
 from experiments.runner import comparison_plan, replication_seeds, run_comparison
-from experiments.store import OutputError, RunFolder, check_output_folder, os_reason, write_manifest
+from experiments.store import OutputError, RunFolder, check_output_folder, code_version, os_reason, write_manifest
 from model.model import SocialDomainModel
 from model.parameters import PARAMETERS, InputError, Values, resolve_overrides, show, show_path, whole_number
 from model.personas import PERSONAS, check_names
@@ -225,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--spread", type=float, default=ASSUMPTION_SPREAD,
                      help="each assumption parameter's prior: its value +/- this share (default "
                           f"{ASSUMPTION_SPREAD}); 0 varies the calibrated parameters only")
+    cal.add_argument("--around-fit", type=float, default=None, metavar="SHARE",
+                     help="vary each calibrated parameter only within this share of its fitted value either side "
+                          "(inside the search bounds): a local ensemble around the best point (default: the whole "
+                          "search bounds)")
     where = cal.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, help="local worker processes (default: every core)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
@@ -669,7 +673,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     base = command_values(args).with_changes({"scenario.regime": "compartmentalised"})
     size = Size(waves=args.waves, points=args.points, sets=args.sets, check_seeds=args.check_seeds,
                 candidates=args.candidates)
-    prior = ensemble_prior(base, args.spread)  # a bad --spread fails here, before anything runs
+    prior = ensemble_prior(base, args.spread, args.around_fit)  # a bad --spread fails here, before anything runs
     limits.runs(size.total_runs, f"the calibration's at most {size.total_runs:,} runs", "ontschot calibrate")
     if args.workers is not None:
         limits.workers(args.workers)
@@ -683,14 +687,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if log:
         log(f"History matching over {len(prior.dims)} parameters ({len(FREE)} calibrated, the rest assumptions "
             f"+/-{args.spread:.0%}): at most {size.total_runs:,} model runs")
-    started = time.time()
+    started, code = time.time(), code_version()
     outcome, prior = calibrate_ensemble(size, args.seed, base, args.spread, workers=args.workers, scheduler=scheduler,
-                                        progress=False if args.no_progress else None, log=log)
-    record = ensemble_record(outcome, prior, size, args.seed, args.spread, base)
+                                        progress=False if args.no_progress else None, log=log, around=args.around_fit)
+    record = ensemble_record(outcome, prior, size, args.seed, args.spread, base, code, args.around_fit)
     record["seconds"] = round(time.time() - started, 1)
     text = format_ensemble(record)
     label = {"calibrate": True, "overrides": base.overrides, "seed": args.seed, "size": vars(size),
-             "spread": args.spread}
+             "spread": args.spread, "around": args.around_fit}
 
     def write(folder: Path) -> None:
         write_ensemble(folder, outcome, record)
