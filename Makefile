@@ -21,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ontschot run --report
+	$(BIN)/ontschot run --report --ensemble
 
 # The report's and the page's browser tests drive Debian's Chromium through Playwright (Playwright's own browser
 # download cannot work on the project's machines); install it when it is missing.
