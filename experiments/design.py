@@ -217,6 +217,24 @@ def _fail(path: Path, message: str) -> InputError:
     return InputError(f"design {show_path(path)}: {message}")
 
 
+def read_base(path: Path, base_doc: dict[str, Any], regime_rule: str) -> dict[str, Any]:
+    """A design's fixed values: its ``base.scenario`` file (relative to the design) overlaid with the rest of [base].
+
+    Raises:
+        InputError: the scenario file is bad, or it sets the regime (``regime_rule`` says why that is not allowed).
+    """
+    base: dict[str, Any] = {}
+    if "scenario" in base_doc:
+        try:
+            base.update(load_scenario((path.parent / base_doc["scenario"]).resolve()))
+        except InputError as exc:
+            raise _fail(path, f"base.scenario: {exc}") from None
+    base.update({k: v for k, v in base_doc.items() if k != "scenario"})
+    if "scenario.regime" in base:
+        raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {regime_rule}")
+    return base
+
+
 def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "sweep") -> Design:
     """Read and check a design file against ``DESIGN`` and the rules between its fields, and plan its runs.
 
@@ -246,16 +264,7 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
                           f"{', '.join(repr(m) for m in SENSITIVITY_SAMPLERS)}")
 
     base_doc = doc.get("base", {})
-    base: dict[str, Any] = {}
-    if "scenario" in base_doc:
-        try:
-            base.update(load_scenario((path.parent / base_doc["scenario"]).resolve()))
-        except InputError as exc:
-            raise _fail(path, f"base.scenario: {exc}") from None
-    base.update({k: v for k, v in base_doc.items() if k != "scenario"})
-    if "scenario.regime" in base:
-        raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {REGIME_NOTE}: "
-                          "remove it from the scenario file or use regimes")
+    base = read_base(path, base_doc, f"{REGIME_NOTE}: remove it from the scenario file or use regimes")
 
     vary_doc = doc.get("vary", {})
     if not vary_doc:

@@ -53,7 +53,7 @@ import pandas as pd
 
 from analysis.compare import SUMMARIES
 from analysis.discovery import PRIM_DEFAULTS, Outcome, condition
-from experiments.design import DESIGN, SEED, Design, _fail
+from experiments.design import DESIGN, SEED, Design, _fail, read_base
 from experiments.limits import Limits
 from experiments.schema import (
     Choice,
@@ -69,7 +69,7 @@ from experiments.schema import (
     check,
 )
 from experiments.store import OutputError
-from model.parameters import PARAMETERS, InputError, load_scenario, read_toml, show, show_path
+from model.parameters import PARAMETERS, InputError, read_toml, show, show_path
 
 REGIMES = PARAMETERS.get("scenario.regime").choices
 SUMMARY_NAMES = tuple(s.name for s in SUMMARIES)
@@ -254,16 +254,7 @@ def load_discovery(path: str | Path, limits: Limits | None = None) -> DiscoveryD
     sampler = {"method": "lhs", "samples": doc["sampler"]["samples"], "seed": doc["sampler"].get("seed", seed)}
 
     base_doc = doc.get("base", {})
-    base: dict[str, Any] = {}
-    if "scenario" in base_doc:
-        try:
-            base.update(load_scenario((path.parent / base_doc["scenario"]).resolve()))
-        except InputError as exc:
-            raise _fail(path, f"base.scenario: {exc}") from None
-    base.update({k: v for k, v in base_doc.items() if k != "scenario"})
-    if "scenario.regime" in base:
-        raise _fail(path, f"base.scenario sets scenario.regime = {base['scenario.regime']!r}, but {REGIMES_NOTE}: "
-                          "remove it from the scenario file")
+    base = read_base(path, base_doc, f"{REGIMES_NOTE}: remove it from the scenario file")
     vary_doc = doc.get("vary", {})
     if not vary_doc:
         raise _fail(path, "[vary] is empty: name at least one lever or assumption to vary")

@@ -566,6 +566,15 @@ def _write(page: Page, results: Results, out_html: Path, files: Path) -> None:
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head><body>"
             f"<h1>{_e(title)}</h1><p class='note'>What pooling the social-domain budgets does, for whom, and who pays. "
             f"Written {stamp} from <code>{_e(results.folder)}</code>.</p>{''.join(page.parts)}</body></html>")
+    publish(page, text, out_html, files)
+
+
+def publish(page: Page, text: str, out_html: Path, files: Path) -> None:
+    """Write the HTML and its tables and figures: all into a temporary folder first, then renamed into place.
+
+    Raises:
+        OutputError: the files cannot be written (nothing half-written is left).
+    """
     tmp = Path(tempfile.mkdtemp(prefix=f".{files.name}-", dir=out_html.parent))
     try:
         os.chmod(tmp, 0o755)

@@ -117,12 +117,21 @@ def load_results(folder: str | Path) -> Results:
 
 
 def _read_json(path: Path) -> dict:
+    return read_json(path, "result manifest")
+
+
+def read_json(path: Path, what: str) -> dict:
+    """A JSON object from a file; anything else is one line naming the file and what was expected.
+
+    Raises:
+        InputError: unreadable, not JSON, or not an object.
+    """
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise InputError(f"{show_path(path)} cannot be read as JSON ({' '.join(str(exc).split())[:120]})") from None
     if not isinstance(data, dict):
-        raise InputError(f"{show_path(path)} is not a result manifest (expected a JSON object)")
+        raise InputError(f"{show_path(path)} is not a {what} (expected a JSON object)")
     return data
 
 

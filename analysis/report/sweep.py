@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -29,9 +26,10 @@ from analysis.aggregates import PARAM_PREFIX, check_once, outcomes_from_runs, sw
 from analysis.compare import SUMMARIES
 from analysis.convergence import DEFAULT_TOLERANCE, convergence, format_convergence, stability
 from analysis.report import sensitivity_figures as figures
-from analysis.report.build import STYLE, Page, _e, fmt, report_paths
+from analysis.report.build import STYLE, Page, _e, fmt, publish, report_paths
+from analysis.report.load import read_json
 from analysis.sensitivity import analyse
-from experiments.store import OutputError, check_output_folder, os_reason
+from experiments.store import check_output_folder
 from model.parameters import InputError, show_path
 
 MANIFEST = "sweep.json"
@@ -86,13 +84,7 @@ def design_from_manifest(manifest: dict, folder: Path):
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{show_path(path)} cannot be read as JSON ({' '.join(str(exc).split())[:120]})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{show_path(path)} is not a sweep manifest (expected a JSON object)")
-    return data
+    return read_json(path, "sweep manifest")
 
 
 def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | Path) -> Path:
@@ -317,19 +309,4 @@ def _write(page: Page, design, folder: Path, out_html: Path, files: Path) -> Non
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head><body>"
             f"<h1>{_e(title)}</h1><p class='note'>A sweep folder: written {stamp} from <code>{_e(folder)}</code>.</p>"
             f"{nav}{''.join(page.parts)}</body></html>")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{files.name}-", dir=out_html.parent))
-    try:
-        os.chmod(tmp, 0o755)
-        for name, frame in page.csv.items():
-            frame.to_csv(tmp / f"{name}.csv", index=False)
-        for name, png in page.png.items():
-            (tmp / f"{name}.png").write_bytes(png)
-        html_tmp = tmp / "report.html"
-        html_tmp.write_text(text, encoding="utf-8")
-        if files.exists():
-            shutil.rmtree(files)
-        os.replace(html_tmp, out_html)
-        os.replace(tmp, files)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(f"--out {show_path(out_html)}: the report could not be written ({os_reason(exc)})") from None
+    publish(page, text, out_html, files)
