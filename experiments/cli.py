@@ -212,30 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--strict", action="store_true", help="exit with status 1 when a target misses")
     _output_options(val, "validation")
     _limit_option(val)
-    cal = sub.add_parser("calibrate", help="history matching: the ensemble of parameter sets that hold every published "
-                                           "target (for run --ensemble)", allow_abbrev=False)
-    _scenario_options(cal)
-    size = Size()
-    for flag, default, text in (("--waves", size.waves, "waves of model runs and emulators"),
-                                ("--points", size.points, "model runs per wave"),
-                                ("--sets", size.sets, "parameter sets wanted in the ensemble"),
-                                ("--check-seeds", size.check_seeds, "runs per candidate set in the final check"),
-                                ("--candidates", size.candidates, "emulator evaluations per wave (no model runs)")):
-        cal.add_argument(flag, type=_positive_int, default=default, help=f"{text} (default {default})")
-    cal.add_argument("--spread", type=float, default=ASSUMPTION_SPREAD,
-                     help="each assumption parameter's prior: its value +/- this share (default "
-                          f"{ASSUMPTION_SPREAD}); 0 varies the calibrated parameters only")
-    cal.add_argument("--around-fit", type=float, default=None, metavar="SHARE",
-                     help="vary each calibrated parameter only within this share of its fitted value either side "
-                          "(inside the search bounds): a local ensemble around the best point (default: the whole "
-                          "search bounds)")
-    where = cal.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive_int, help="local worker processes (default: every core)")
-    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
-    cal.add_argument("--write", action="store_true",
-                     help="install the ensemble as the default of run --ensemble (experiments/ensembles/default.parquet)")
-    _output_options(cal, "calibration")
-    _limit_option(cal)
+    _calibrate_parser(sub)
     per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed",
                          allow_abbrev=False)
     per.add_argument("name", help=f"one of {', '.join(PERSONAS)}")
@@ -318,6 +295,34 @@ def _stability_options(p: argparse.ArgumentParser) -> None:
                    help=f"--until-stable: the most runs the largest size may need (default {DEFAULT_MAX_RUNS:,})")
 
 
+def _calibrate_parser(sub) -> None:
+    """``ontschot calibrate``: the size options fix the most model runs it can make."""
+    cal = sub.add_parser("calibrate", help="history matching: the ensemble of parameter sets that hold every published "
+                                           "target (for run --ensemble)", allow_abbrev=False)
+    _scenario_options(cal)
+    size = Size()
+    for flag, default, text in (("--waves", size.waves, "waves of model runs and emulators"),
+                                ("--points", size.points, "model runs per wave"),
+                                ("--sets", size.sets, "parameter sets wanted in the ensemble"),
+                                ("--check-seeds", size.check_seeds, "runs per candidate set in the final check"),
+                                ("--candidates", size.candidates, "emulator evaluations per wave (no model runs)")):
+        cal.add_argument(flag, type=_positive_int, default=default, help=f"{text} (default {default})")
+    cal.add_argument("--spread", type=float, default=ASSUMPTION_SPREAD,
+                     help="each assumption parameter's prior: its value +/- this share (default "
+                          f"{ASSUMPTION_SPREAD}); 0 varies the calibrated parameters only")
+    cal.add_argument("--around-fit", type=float, default=None, metavar="SHARE",
+                     help="vary each calibrated parameter only within this share of its fitted value either side "
+                          "(inside the search bounds): a local ensemble around the best point (default: the whole "
+                          "search bounds)")
+    where = cal.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, help="local worker processes (default: every core)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    cal.add_argument("--write", action="store_true",
+                     help="install the ensemble as the default of run --ensemble (experiments/ensembles/default.parquet)")
+    _output_options(cal, "calibration")
+    _limit_option(cal)
+
+
 def _port(text: str) -> int:
     value = _whole(text)
     if not 1 <= value <= 65535:
@@ -380,14 +385,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         format_business_case(cases, names)
     text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
     table += text
-    spread = None
+    spread, ensemble_runs = None, None
     if ensemble is not None:
-        plan = ensemble[0]
-        ensemble_runs = run_ensemble(plan, workers=args.workers, scheduler=ensemble[3], progress=progress)
-        spread = side_by_side(summarise(ensemble_runs, names), comparison)
-        table += "\n" + format_ensemble_table(spread, {"baseline": names[0], "replications": args.replications,
-                                                       "sets": plan.sets, "drawn": ensemble[1]["assumptions_drawn_in_run"],
-                                                       "ensemble_replications": plan.replications})
+        spread, ensemble_runs, text = _over_ensemble(args, ensemble, names, comparison, progress)
+        table += text
     label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed,
              "ensemble": None if ensemble is None else [str(ensemble[2]), ensemble[0].sets, ensemble[0].replications]}
 
@@ -465,6 +466,17 @@ def _ensemble_plan(args: argparse.Namespace, arms, limits):
 
         scheduler = check_scheduler(args.scheduler)
     return plan, record, Path(args.ensemble), scheduler
+
+
+def _over_ensemble(args: argparse.Namespace, ensemble, names: list[str], comparison, progress):
+    """Every arm over the ensemble: the table beside the chance-only interval, the runs' summaries, the text."""
+    plan, record, _, scheduler = ensemble
+    runs = run_ensemble(plan, workers=args.workers, scheduler=scheduler, progress=progress)
+    spread = side_by_side(summarise(runs, names), comparison)
+    text = "\n" + format_ensemble_table(spread, {"baseline": names[0], "replications": args.replications,
+                                                 "sets": plan.sets, "drawn": record["assumptions_drawn_in_run"],
+                                                 "ensemble_replications": plan.replications})
+    return spread, runs, text
 
 
 def _ensemble_manifest(ensemble) -> dict:

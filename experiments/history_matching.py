@@ -236,73 +236,95 @@ def history_match(prior: Prior, goals: Sequence[Goal], simulate: Simulate, size:
         valid: rejects a parameter combination the model refuses (drawn again instead).
         log: a line per step, for the user.
     """
-    say = log or (lambda _msg: None)
-    valid = valid or (lambda _values: True)
-    run_stream, draw_stream = np.random.SeedSequence(seed).spawn(2)
-    run_seeds = iter(int(s) for s in run_stream.generate_state(size.total_runs, dtype=np.uint32))
-    draw_seeds = [int(s) for s in draw_stream.generate_state(size.waves + 1, dtype=np.uint32)]
-    names = [g.name for g in goals]
-    emulators: list[dict[str, Emulator]] = []
-    x_all = np.empty((0, len(prior.dims)))
-    y_all = np.empty((0, len(goals)))
-    waves: list[Wave] = []
-    rows = []
-    runs = 0
-
-    def kept(candidates: np.ndarray) -> np.ndarray:
-        return candidates[plausible(emulators, goals, candidates, size.cutoff)]
-
-    def draw(count: int, wave: int) -> tuple[np.ndarray, float]:
-        candidates = prior.sample(size.candidates, draw_seeds[wave])
-        survivors = kept(candidates)
-        share = len(survivors) / len(candidates)
-        pool = _refill(survivors, count, kept, np.random.default_rng(draw_seeds[wave]), size.candidates)
-        chosen = [u for u in pool if valid(prior.values(u))][:count]
-        return np.array(chosen).reshape(-1, len(prior.dims)), share
-
+    matching = _Matching(prior, goals, simulate, size, seed, valid or (lambda _values: True), log or (lambda _m: None))
     for wave in range(size.waves):
-        points, share = draw(size.points, wave)
-        if len(points) == 0:
-            say(f"wave {wave + 1}: no candidate is left that every target allows; stopping")
-            waves.append(Wave(wave + 1, 0, share))
+        if not matching.wave(wave):
             break
-        pairs = [(prior.values(u), next(run_seeds)) for u in points]
-        figures = simulate(pairs)
-        runs += len(pairs)
-        y = np.array([[f.get(n, np.nan) for n in names] for f in figures], dtype=float)
-        r2 = {}
-        if emulators:  # how well the last wave's emulators predicted these new runs
-            r2 = {n: _r2(emulators[-1][n], points, y[:, j]) for j, n in enumerate(names)}
-        x_all, y_all = np.vstack([x_all, points]), np.vstack([y_all, y])
-        emulators.append({n: Emulator(size.active, seed + j).fit(x_all, y_all[:, j]) for j, n in enumerate(names)})
-        waves.append(Wave(wave + 1, len(pairs), share, r2))
-        rows += [{"wave": wave + 1, **values, **dict(zip(names, row, strict=True))}
-                 for (values, _), row in zip(pairs, y, strict=True)]
-        say(f"wave {wave + 1}: {len(pairs)} runs; {share:.1%} of the candidates were still plausible before it")
+    accepted = matching.final_check() if matching.emulators and matching.waves[-1].runs else []
+    return Outcome(pd.DataFrame(accepted, columns=prior.paths + matching.names), matching.waves, matching.checked,
+                   matching.runs, pd.DataFrame(matching.rows))
 
-    accepted: list[dict] = []
-    checked = 0
-    if emulators and waves[-1].runs:
-        points, share = draw(CHECK_DRAWS * size.sets, size.waves)
-        say(f"final check: up to {len(points)} candidate sets ({share:.1%} of the candidates plausible after "
-            f"{len(emulators)} wave(s)), {size.check_seeds} run(s) each, in batches of {size.sets}")
+
+class _Matching:
+    """The state of one history matching: the runs so far, each wave's emulators, the seeds still to use."""
+
+    def __init__(self, prior: Prior, goals: Sequence[Goal], simulate: Simulate, size: Size, seed: int,
+                 valid: Callable[[dict], bool], say: Callable[[str], None]):
+        self.prior, self.goals, self.simulate, self.size, self.seed = prior, goals, simulate, size, seed
+        self.valid, self.say = valid, say
+        run_stream, draw_stream = np.random.SeedSequence(seed).spawn(2)
+        self.run_seeds = iter(int(s) for s in run_stream.generate_state(size.total_runs, dtype=np.uint32))
+        self.draw_seeds = [int(s) for s in draw_stream.generate_state(size.waves + 1, dtype=np.uint32)]
+        self.names = [g.name for g in goals]
+        self.emulators: list[dict[str, Emulator]] = []
+        self.x = np.empty((0, len(prior.dims)))
+        self.y = np.empty((0, len(goals)))
+        self.waves: list[Wave] = []
+        self.rows: list[dict] = []
+        self.runs = 0
+        self.checked = 0
+
+    def kept(self, candidates: np.ndarray) -> np.ndarray:
+        return candidates[plausible(self.emulators, self.goals, candidates, self.size.cutoff)]
+
+    def draw(self, count: int, wave: int) -> tuple[np.ndarray, float]:
+        """Up to ``count`` valid points that every emulator keeps, and the share of the prior sample kept."""
+        candidates = self.prior.sample(self.size.candidates, self.draw_seeds[wave])
+        survivors = self.kept(candidates)
+        share = len(survivors) / len(candidates)
+        pool = _refill(survivors, count, self.kept, np.random.default_rng(self.draw_seeds[wave]), self.size.candidates)
+        chosen = [u for u in pool if self.valid(self.prior.values(u))][:count]
+        return np.array(chosen).reshape(-1, len(self.prior.dims)), share
+
+    def run(self, points: np.ndarray, each: int = 1) -> tuple[list[tuple[dict, int]], list[dict[str, float]]]:
+        """The model at every point, ``each`` runs per point on seeds of their own."""
+        pairs = [(self.prior.values(u), next(self.run_seeds)) for u in points for _ in range(each)]
+        figures = self.simulate(pairs) if pairs else []
+        self.runs += len(pairs)
+        return pairs, figures
+
+    def wave(self, wave: int) -> bool:
+        """One wave: draw, run, fit the emulators again on every run so far; False when nothing is left to run."""
+        points, share = self.draw(self.size.points, wave)
+        if len(points) == 0:
+            self.say(f"wave {wave + 1}: no candidate is left that every target allows; stopping")
+            self.waves.append(Wave(wave + 1, 0, share))
+            return False
+        pairs, figures = self.run(points)
+        y = np.array([[f.get(n, np.nan) for n in self.names] for f in figures], dtype=float)
+        r2 = {}
+        if self.emulators:  # how well the last wave's emulators predicted these new runs
+            r2 = {n: _r2(self.emulators[-1][n], points, y[:, j]) for j, n in enumerate(self.names)}
+        self.x, self.y = np.vstack([self.x, points]), np.vstack([self.y, y])
+        self.emulators.append({n: Emulator(self.size.active, self.seed + j).fit(self.x, self.y[:, j])
+                               for j, n in enumerate(self.names)})
+        self.waves.append(Wave(wave + 1, len(pairs), share, r2))
+        self.rows += [{"wave": wave + 1, **values, **dict(zip(self.names, row, strict=True))}
+                      for (values, _), row in zip(pairs, y, strict=True)]
+        self.say(f"wave {wave + 1}: {len(pairs)} runs; {share:.1%} of the candidates were still plausible before it")
+        return True
+
+    def final_check(self) -> list[dict]:
+        """The model at kept points, a batch of ``sets`` at a time, until ``sets`` hold every target."""
+        size = self.size
+        points, share = self.draw(CHECK_DRAWS * size.sets, size.waves)
+        self.say(f"final check: up to {len(points)} candidate sets ({share:.1%} of the candidates plausible after "
+                 f"{len(self.emulators)} wave(s)), {size.check_seeds} run(s) each, in batches of {size.sets}")
+        accepted: list[dict] = []
         for start in range(0, len(points), size.sets):
             if len(accepted) >= size.sets:
                 break
             batch = points[start:start + size.sets]
-            pairs = [(prior.values(u), next(run_seeds)) for u in batch for _ in range(size.check_seeds)]
-            figures = simulate(pairs)
-            runs += len(pairs)
-            checked += len(batch)
+            pairs, figures = self.run(batch, size.check_seeds)
+            self.checked += len(batch)
             for k in range(len(batch)):
-                means = _means(figures[k * size.check_seeds:(k + 1) * size.check_seeds], names)
+                means = _means(figures[k * size.check_seeds:(k + 1) * size.check_seeds], self.names)
                 holds = all(np.isfinite(means[g.name]) and abs(means[g.name] - g.value) <= g.tolerance
-                            for g in goals)
+                            for g in self.goals)
                 if holds and len(accepted) < size.sets:
                     accepted.append({**pairs[k * size.check_seeds][0], **means})
-            say(f"final check: {len(accepted)} of {checked} sets hold every target")
-    columns = prior.paths + names
-    return Outcome(pd.DataFrame(accepted, columns=columns), waves, checked, runs, pd.DataFrame(rows))
+            self.say(f"final check: {len(accepted)} of {self.checked} sets hold every target")
+        return accepted
 
 
 def _refill(survivors: np.ndarray, count: int, kept: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator,
