@@ -31,7 +31,8 @@ COUNTERS = (
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household", "declined",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
-    "wmo_waiting", "wmo_wait_months", "triaged", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
+    "wmo_waiting", "wmo_wait_months", "triaged", "generalist_seen", "generalist_referred",
+    "pilot_eligible", "pilot_candidates", "pilot_spent", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
 )
 
 
@@ -61,6 +62,7 @@ class YearState:
     regie: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # coordinated by a regisseur
     light: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # light problems handled directly
     firm_started: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # took a firm place
+    pilot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # a care-to-work pilot's candidate
     firm_dropped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # dropped it the same year
     outflow: list[np.ndarray] = field(default_factory=list)  # rows that moved into work this year
     leaving: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows that left during the year
@@ -79,7 +81,7 @@ class YearState:
         n = rows_in_use
         self.moved = np.zeros(n, dtype=bool)
         self.month = np.full(n, MONTHS_PER_YEAR)
-        for name in ("job_coaching", "regie", "light", "firm_started", "firm_dropped"):
+        for name in ("job_coaching", "regie", "light", "firm_started", "firm_dropped", "pilot"):
             setattr(self, name, np.zeros(n, dtype=bool))
         self.resident_cost = np.zeros(n)
         self.benefit_monthly = np.zeros(n)
