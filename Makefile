@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test bench validate calibrate setup browser page clean
+.PHONY: run test bench validate calibrate cases setup browser page clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ validate: $(STAMP)
 # parameter file is `$(BIN)/python -m experiments.calibrate --write`.
 calibrate: $(STAMP)
 	$(BIN)/ontschot calibrate --write
+
+# The source documents' cases: one row per claim, reproduced or not; docs/cases.md is written from the results.
+cases: $(STAMP)
+	$(BIN)/ontschot cases --doc docs/cases.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info
