@@ -7,6 +7,7 @@ read it at the end. Nothing a phase needs from an earlier phase travels any othe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -73,6 +74,7 @@ class YearState:
     benefit_monthly: np.ndarray = field(default_factory=lambda: np.zeros(0))  # net benefit per row at allocation
     support_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month Wmo support granted this year starts
     cost_by_instrument: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    trace: Any = None  # a ``model.trace.Tracer`` in a reported year of a run that follows residents, else None
 
     def track(self, rows_in_use: int) -> None:
         """Size the per-row arrays once the year's population is complete (after inflow)."""

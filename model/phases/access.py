@@ -81,6 +81,8 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
     light = (pop.desk[rows] != Desk.NONE) & (blocking > 0) & (blocking < p["access.refer_from_severe_count"])
     light &= streams.uniform(pop.uid[rows], year.index, Event.TRIAGE) < p["practice.generalist_triage"]
     idx = np.flatnonzero(light)[:room]
+    if year.trace:
+        year.trace.triage(year, pop, rows, light, idx, room, p)
     year.light[rows[idx]] = True
     year.add("triaged", len(idx))
 
@@ -152,6 +154,8 @@ def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
         if seen:  # none with a work-only view
             seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
             refer |= mine & on_benefit & seen_problem & known_pwet
+    if year.trace:
+        year.trace.note(year, pop, rows[refer & not_wmo], "access", "made known to the Wmo desk (a referral)")
     pop.join_desk(rows[refer], Desk.WMO, t)
     _cross_law_intakes(pop, rows, funding.desk_field("care_to_work", handled) == "intake", year, p, streams)
 
