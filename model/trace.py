@@ -25,7 +25,8 @@ from model.rules import allocation as alloc
 from model.rules import problems as prob
 
 DESK_LABELS = {"pwet": "P-wet desk", "wmo": "Wmo desk", "pooled": "pooled desk", "sheltered": "sheltered work",
-               "regie": "regisseurs", "triage": "neighbourhood team", "review": "review", "access": "access"}
+               "regie": "regisseurs", "triage": "neighbourhood team", "review": "review", "access": "access",
+               "outcomes": "then"}
 RANKINGS = {"outflow-chance": "outflow-chance ranking: wage value, years out", "need": "greatest need first",
             "all-budgets": "ranking by money across all budgets", "benefit-savings": "benefit savings",
             "need-first": "greatest need first, money breaking ties"}
@@ -41,7 +42,8 @@ class Entry:
     Attributes:
         year: reported year (1 = the first).
         uid: the resident.
-        desk: ``pwet``, ``wmo``, ``pooled``, ``sheltered``, ``regie``, ``triage``, ``review`` or ``access``.
+        desk: ``pwet``, ``wmo``, ``pooled``, ``sheltered``, ``regie``, ``triage``, ``review``, ``access`` or
+            ``outcomes`` (what happened after the desks decided).
         outcome: ``chosen``, ``not chosen``, ``not a candidate`` or ``note``.
         rule: the decision in words.
         instrument: what was offered (None when nothing was).
@@ -139,6 +141,21 @@ class Tracer:
         """A plain event for any followed resident among ``rows`` (a referral, a trajectory's end)."""
         for k in self._mine(pop, rows):
             self._add(year, pop.uid[rows[k]], desk, NOTE, rule)
+
+    def outcomes(self, year, pop, rows, job, kind, other, drop, lost, month) -> None:
+        """What happened to a followed resident after the desks decided (``phases/outcomes.py``): a job, a drop-out, an exit."""
+        for k in self._mine(pop, rows):
+            events = []
+            if job[k]:
+                events.append(f"took {Status(int(kind[k])).name.lower().replace('_', ' ')} in month {month[k]:.0f}")
+            if drop[k]:
+                events.append(f"dropped out of the activity in month {month[k]:.0f}")
+            if other[k]:
+                events.append("left the benefit for other income")
+            if lost[k]:
+                events.append("lost the job")
+            if events:
+                self._add(year, pop.uid[rows[k]], "outcomes", NOTE, ", ".join(events))
 
     def close_year(self, pop, year_number: int) -> None:
         """Each followed resident's status at the end of the year (``--uid`` paths)."""

@@ -178,6 +178,8 @@ def job_hazard(pop, rows, guided, year, funding, p) -> tuple[np.ndarray, np.ndar
 
 def _apply(pop, rows, year, job, kind, other, drop, loss, back, month, ended: Ended) -> None:
     """Jobs, other exits, drop-outs, job losses and returns become transitions of the population."""
+    if year.trace:
+        year.trace.outcomes(year, pop, rows, job, kind, other, drop, loss | ended.hire_loss, month)
     j, kinds = rows[job], kind[job]
     pop.take_job(j, kinds, year.index, month[job])
     sub = j[kinds == Status.SUBSIDISED_WORK]
