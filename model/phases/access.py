@@ -85,6 +85,9 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
         year.trace.triage(year, pop, rows, light, idx, room, p)
     year.light[rows[idx]] = True
     year.add("triaged", len(idx))
+    helped = pop.on_benefit[rows[idx]] & (pop.employment[rows[idx]] < 0)
+    year.add("triaged_on_benefit", helped.sum())
+    year.add("triaged_near_work", (helped & (pop.wage[rows[idx]] >= p["wage.regular_min"])).sum())
 
 
 def household_intake(pop, rows, year, p, streams) -> np.ndarray:
