@@ -215,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     _calibrate_parser(sub)
     per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed",
                          allow_abbrev=False)
-    per.add_argument("name", nargs="?", help=f"one of {', '.join(PERSONAS)} (or --uid)")
-    per.add_argument("--uid", type=int, help="follow any resident by uid instead of a persona: status and why per year")
+    who = per.add_mutually_exclusive_group(required=True)
+    who.add_argument("name", nargs="?", help=f"one of {', '.join(PERSONAS)} (or --uid)")
+    who.add_argument("--uid", type=int, help="follow any resident by uid instead of a persona: status and why per year")
     per.add_argument("--no-why", action="store_true",
                      help="leave out the why lines (shown by default: the desk, its offer, the queue rank, the money "
                           "left at their turn, the rule)")
@@ -759,14 +760,10 @@ def uid_paths(uid: int, regimes: list[str], values: Values, seed: int) -> dict[s
 
 
 def cmd_persona(args: argparse.Namespace) -> int:
-    if args.uid is not None:
-        if args.name:
-            raise InputError("persona: give a persona name or --uid, not both")
+    if args.uid is not None:  # the parser allows a name or --uid, not both
         paths = uid_paths(args.uid, args.regimes, command_values(args), args.seed)
         print(json.dumps(paths, indent=2) if args.json else format_uid(paths, args.uid))
         return 0
-    if not args.name:
-        raise InputError(f"persona: name one of {', '.join(PERSONAS)}, or give --uid")
     (name,) = check_names([args.name.lower()])
     frame = path_frame(persona_paths(name, args.regimes, command_values(args), args.seed))
     if args.json:

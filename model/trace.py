@@ -44,6 +44,8 @@ class Entry:
         uid: the resident.
         desk: ``pwet``, ``wmo``, ``pooled``, ``sheltered``, ``regie``, ``triage``, ``review``, ``access`` or
             ``outcomes`` (what happened after the desks decided).
+        stage: what was decided: ``work`` (re-integration), ``support`` (the Wmo), ``sheltered``, ``regie``,
+            ``triage``, or ``note`` (an event).
         outcome: ``chosen``, ``not chosen``, ``not a candidate`` or ``note``.
         rule: the decision in words.
         instrument: what was offered (None when nothing was).
@@ -56,6 +58,7 @@ class Entry:
     year: int
     uid: int
     desk: str
+    stage: str
     outcome: str
     rule: str
     instrument: str | None = None
@@ -134,13 +137,14 @@ class Tracer:
         """Positions within ``rows`` of the followed residents."""
         return np.flatnonzero(np.isin(pop.uid[rows], self.uids))
 
-    def _add(self, year, uid, desk, outcome, rule, **fields) -> None:
-        self.records.append(Entry(year=year.index + 1, uid=int(uid), desk=desk, outcome=outcome, rule=rule, **fields))
+    def _add(self, year, uid, desk, stage, outcome, rule, **fields) -> None:
+        self.records.append(Entry(year=year.index + 1, uid=int(uid), desk=desk, stage=stage, outcome=outcome, rule=rule,
+                                  **fields))
 
     def note(self, year, pop, rows, desk: str, rule: str) -> None:
         """A plain event for any followed resident among ``rows`` (a referral, a trajectory's end)."""
         for k in self._mine(pop, rows):
-            self._add(year, pop.uid[rows[k]], desk, NOTE, rule)
+            self._add(year, pop.uid[rows[k]], desk, "note", NOTE, rule)
 
     def outcomes(self, year, pop, rows, job, kind, other, drop, lost, month) -> None:
         """What happened to a followed resident after the desks decided (``phases/outcomes.py``): a job, a drop-out, an exit."""
@@ -155,7 +159,7 @@ class Tracer:
             if lost[k]:
                 events.append("lost the job")
             if events:
-                self._add(year, pop.uid[rows[k]], "outcomes", NOTE, ", ".join(events))
+                self._add(year, pop.uid[rows[k]], "outcomes", "note", NOTE, ", ".join(events))
 
     def close_year(self, pop, year_number: int) -> None:
         """Each followed resident's status at the end of the year (``--uid`` paths)."""
@@ -186,7 +190,7 @@ class Tracer:
                        f"{p['wage.care_client_threshold']:.2f}")
             else:
                 why = f"its workers may not deploy {Instrument(int(instr[k])).name.lower()}"
-            self._add(year, pop.uid[row], desk.name, NOT_CANDIDATE, f"no re-integration: {why}")
+            self._add(year, pop.uid[row], desk.name, "work", NOT_CANDIDATE, f"no re-integration: {why}")
 
     def support_sift(self, year, desk, pop, rows, assessed, p) -> None:
         """The Wmo assessment of a desk (``allocation.support_candidates``): why each followed resident is or is not found in need."""
@@ -204,35 +208,42 @@ class Tracer:
                 why = "holds Wmo support already"
             else:
                 why = f"Wmo assessment: self-reliance {sr:.2f} >= need threshold {threshold:.2f}, not in need"
-            self._add(year, pop.uid[row], desk.name, NOT_CANDIDATE, f"no Wmo support: {why}")
+            self._add(year, pop.uid[row], desk.name, "support", NOT_CANDIDATE, f"no Wmo support: {why}")
 
     # ------------------------------------------------------------------ queues
-    def work_queue(self, year, desk, pop, r, instr, priority, amount, budget, room, chosen, coordinated) -> None:
-        """A desk's re-integration queue (``BudgetHolder.select`` within its discretionary money and room)."""
+    def work_queue(self, year, desk, pop, r, instr, priority, amount, budget, room, chosen, coordinated,
+                   no_place) -> None:
+        """A desk's re-integration queue (``BudgetHolder.select`` within its discretionary money and room).
+
+        ``no_place``: wanted a social-firm place, none left for the desk's stream, so priced as training.
+        """
         if len(self._mine(pop, r)):
-            names = np.array([Instrument(int(i)).name.lower() for i in instr], dtype=object)
+            names = np.array([Instrument(int(i)).name.lower() + (" (no firm place left)" if gone else "")
+                              for i, gone in zip(instr, no_place, strict=True)], dtype=object)
             self.queue(year, desk.name, desk.objective, pop, r, names, priority, amount, budget, room, chosen,
-                       coordinated)
+                       coordinated, "caseload room", "work")
 
     def sheltered_queue(self, year, pop, r, priority, cost, free, chosen) -> None:
         """Sheltered work: one count of places for both desks, the lowest wage value first (a right up to the places)."""
         if len(self._mine(pop, r)):
             names = np.full(len(r), "sheltered work", dtype=object)
-            self.queue(year, "sheltered", "lowest wage value first", pop, r, names, priority, cost, np.inf, free, chosen)
+            self.queue(year, "sheltered", "lowest wage value first", pop, r, names, priority, cost, np.inf, free, chosen,
+                       limit="sheltered-work places", stage="sheltered")
 
     def support_queue(self, year, desk, pop, r, support, day, priority, cost, room, chosen, coordinated) -> None:
         """The Wmo assessment queue (a right: the room to assess limits it, not the money)."""
         if len(self._mine(pop, r)):
             names = np.array([_package(int(s), bool(d)) for s, d in zip(support, day, strict=True)], dtype=object)
             self.queue(year, desk.name, desk.objective, pop, r, names, priority, cost, np.inf, room, chosen,
-                       coordinated)
+                       coordinated, "room to assess", "support")
 
     def queue(self, year, desk_name: str, ranking: str, pop, r, names, priority, cost, budget, room, chosen,
-              coordinated=None) -> None:
+              coordinated=None, limit: str = "caseload room", stage: str = "work") -> None:
         """A queue served like ``select_within_limits``: rank, money left at their turn, and the rule, for each followed candidate.
 
         ``names``: per candidate what is offered; ``budget``: the money the queue is bought within (``inf`` for
-        a right); ``coordinated``: regisseur households, who go first.
+        a right, which is granted whatever the money); ``coordinated``: regisseur households, who go first;
+        ``limit``: what ``room`` counts (caseload room, room to assess, places); ``stage``: ``Entry.stage``.
         """
         mine = self._mine(pop, r)
         if len(mine) == 0:
@@ -246,18 +257,19 @@ class Tracer:
             place = f"ranked {rank[k] + 1} of {n}"
             first = coordinated is not None and bool(coordinated[k])
             order = "regisseur coordination: first in queue" if first else RANKINGS.get(ranking, ranking)
-            if chosen[k]:
-                tail = f"{_euro(left[k])} left at their turn" if money else "a right: money does not limit"
-                rule = f"offered {names[k]}, chosen: {place}, {served} chosen ({order}; {tail})"
+            if chosen[k] and money:
+                rule = (f"offered {names[k]}, chosen: {place}, {served} chosen "
+                        f"({order}; {_euro(left[k])} left at their turn)")
+            elif chosen[k]:
+                rule = f"offered {names[k]}, granted: {place}, {served} granted ({order}; a right: money does not limit)"
             elif stopped_by == "budget":
                 why = f"no discretionary money left ({_euro(budget)})" if stop == 0 else f"budget ran out at {stop}"
                 rule = (f"{names[k]} not offered: {place}; {why} "
                         f"({order}; {_euro(max(left[k], 0.0))} left at their turn)")
             else:
-                what = "caseload room" if money else "room to assess"
-                rule = f"{names[k]} not offered: {place}; {what} ran out at {stop} ({order})"
-            self._add(year, pop.uid[r[k]], desk_name, CHOSEN if chosen[k] else NOT_CHOSEN, rule,
-                      instrument=str(names[k]), rank=int(rank[k]) + 1, candidates=n, chosen=served,
+                rule = f"{names[k]} not offered: {place}; {limit} ran out at {stop} ({order})"
+            self._add(year, pop.uid[r[k]], desk_name, stage, CHOSEN if chosen[k] else NOT_CHOSEN, rule,
+                      instrument=str(names[k]).split(" (", 1)[0], rank=int(rank[k]) + 1, candidates=n, chosen=served,
                       money_left=float(left[k]) if money else None)
 
     # ------------------------------------------------------------------ practices
@@ -276,14 +288,14 @@ class Tracer:
             if not known[k]:
                 continue  # an unknown resident is not coordinated; the desks' lines say they are not known
             if per_hh[h] < least:
-                self._add(year, pop.uid[rows[k]], "regie", NOT_CANDIDATE,
+                self._add(year, pop.uid[rows[k]], "regie", "regie", NOT_CANDIDATE,
                           f"no coordination: household has {per_hh[h]:.0f} severe problems < {least}")
             elif h in chosen_hh:
-                self._add(year, pop.uid[rows[k]], "regie", CHOSEN,
+                self._add(year, pop.uid[rows[k]], "regie", "regie", CHOSEN,
                           f"coordinated: household ranked {place[h] + 1} of {len(order)} multi-problem households, "
                           f"{cap} coordinated", rank=int(place[h]) + 1, candidates=len(order), chosen=len(chosen_hh))
             else:
-                self._add(year, pop.uid[rows[k]], "regie", NOT_CHOSEN,
+                self._add(year, pop.uid[rows[k]], "regie", "regie", NOT_CHOSEN,
                           f"no coordination: household ranked {place[h] + 1} of {len(order)}; caseload of {cap} full",
                           rank=int(place[h]) + 1, candidates=len(order), chosen=len(chosen_hh))
 
@@ -313,7 +325,7 @@ class Tracer:
             else:
                 rule, outcome = (f"not triaged: outside the share reached "
                                  f"(practice.generalist_triage = {p['practice.generalist_triage']:.2f})"), NOT_CHOSEN
-            self._add(year, pop.uid[row], "triage", outcome, rule)
+            self._add(year, pop.uid[row], "triage", "triage", outcome, rule)
 
 
 def _package(support: int, day: bool) -> str:

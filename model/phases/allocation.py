@@ -212,7 +212,8 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     holder = actors.holders[desk.holder]
     chosen = holder.select(priority, amount, room)
     if year.trace:  # before the choice is committed: ``remaining`` is the money the queue was bought within
-        year.trace.work_queue(year, desk, pop, r, instr, priority, amount, holder.remaining, room, chosen, year.regie[r])
+        year.trace.work_queue(year, desk, pop, r, instr, priority, amount, holder.remaining, room, chosen, year.regie[r],
+                              wants & (firm < 0))
     r, instr, amount, firm = r[chosen], instr[chosen], amount[chosen], firm[chosen]
     moving = pop.intake[r] == Intake.TAKEN
     year.add("new_traj_wmo_clients", pop.holds(r, WMO_BITS).sum())
