@@ -7,7 +7,7 @@ run that follows nobody does no extra work, and the tracer only reads: it draws 
 changes no state, so a followed run gives the same results as one that is not followed.
 
 What is recorded per resident and year (``Entry``): the desk (P-wet desk, Wmo desk, pooled desk, the
-sheltered-work places, the regisseurs, the neighbourhood team), what it offered, the resident's place
+sheltered-work places, the regisseurs, the generalists who triage), what it offered, the resident's place
 in its queue (rank among that year's candidates, how many were chosen), the money left in the desk's
 discretionary budget when the resident's turn came, and the rule in words. The queue is read exactly as
 ``rules/allocation.select_within_limits`` serves it: in priority order, stopping at the first candidate
@@ -25,7 +25,7 @@ from model.rules import allocation as alloc
 from model.rules import problems as prob
 
 DESK_LABELS = {"pwet": "P-wet desk", "wmo": "Wmo desk", "pooled": "pooled desk", "sheltered": "sheltered work",
-               "regie": "regisseurs", "triage": "neighbourhood team", "review": "review", "access": "access",
+               "regie": "regisseurs", "triage": "generalists", "review": "review", "access": "access",
                "outcomes": "then"}
 RANKINGS = {"outflow-chance": "outflow-chance ranking: wage value, years out", "need": "greatest need first",
             "all-budgets": "ranking by money across all budgets", "benefit-savings": "benefit savings",

@@ -158,7 +158,7 @@ def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
             seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
             refer |= mine & on_benefit & seen_problem & known_pwet
     if year.trace:
-        year.trace.note(year, pop, rows[refer & not_wmo], "access", "made known to the Wmo desk (a referral)")
+        year.trace.note(year, pop, rows[refer & not_wmo], "access", "made known for a Wmo assessment (a referral)")
     pop.join_desk(rows[refer], Desk.WMO, t)
     _cross_law_intakes(pop, rows, funding.desk_field("care_to_work", handled) == "intake", year, p, streams)
 
