@@ -6,6 +6,7 @@ ontschot run          compare funding regimes on a scenario (paired replications
 ontschot explain      decompose the bundle arm's difference into pooling the money and each practice lever
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
+ontschot cases        run the source documents' own cases and print one row per claim: reproduced or not, and why
 ontschot sweep        run a design file on Dask (resumable)
 ontschot sensitivity  Sobol / Morris sensitivity analysis of a design, with the indices' convergence
                       (--until-stable: double n until they are stable, bounded by --max-runs)
@@ -75,7 +76,16 @@ from experiments.limits import STATED, parse_limits
 from experiments.runner import comparison_plan, replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, code_version, os_reason, write_manifest
 from model.model import SocialDomainModel
-from model.parameters import PARAMETERS, InputError, Values, resolve_overrides, show, show_path, whole_number
+from model.parameters import (
+    PARAMETERS,
+    InputError,
+    Values,
+    parse_set,
+    resolve_overrides,
+    show,
+    show_path,
+    whole_number,
+)
 from model.personas import PERSONAS, check_names
 
 REGIMES = PARAMETERS.get("scenario.regime").choices
@@ -83,6 +93,7 @@ DEFAULT_REPLICATIONS = 10
 COALITION_RUNS = "coalitions.parquet"  # the decomposition's coalition runs in a run folder
 DEFAULT_SEED = 20261122
 DEFAULT_VALIDATION_REPLICATIONS = 20
+DEFAULT_CASE_REPLICATIONS = 5  # paired seeds per case variant: the claims' chance intervals
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -225,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     per.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
                      help="comma-separated (default: compartmentalised,integrated)")
     per.add_argument("--json", action="store_true", help="the paths as JSON records")
+    _cases_parser(sub)
     for name, text in (("sweep", "run a design file on Dask"),
                        ("sensitivity", "Sobol / Morris sensitivity analysis of a design")):
         sp = sub.add_parser(name, help=text, allow_abbrev=False)
@@ -759,6 +771,61 @@ def uid_paths(uid: int, regimes: list[str], values: Values, seed: int) -> dict[s
     return out
 
 
+def _cases_parser(sub) -> None:
+    cas = sub.add_parser("cases", help="run the source documents' cases (experiments/scenarios/cases/) and print "
+                                       "one row per claim: reproduced or not, with the mechanism", allow_abbrev=False)
+    cas.add_argument("--case", action="append", metavar="NAME", help="only this case (file name without .toml; "
+                     "repeatable; default: every case)")
+    cas.add_argument("--replications", type=_positive_int, default=DEFAULT_CASE_REPLICATIONS,
+                     help=f"paired replications per variant (default {DEFAULT_CASE_REPLICATIONS})")
+    cas.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
+    cas.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override one parameter in every case (repeatable), e.g. --set scenario.inhabitants=5000")
+    cas.add_argument("--years", type=_positive_int, help="horizon in years for every case (default: each case's)")
+    cas.add_argument("--workers", type=_positive_int, default=None, help="local worker processes (default: every core)")
+    cas.add_argument("--from", dest="source", metavar="FOLDER",
+                     help="recompute the table from a stored cases folder instead of running")
+    cas.add_argument("--doc", metavar="FILE", help="also write the table as Markdown (e.g. docs/cases.md)")
+    _output_options(cas, "claim table")
+    _limit_option(cas)
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    from experiments import cases as cs
+
+    if args.source:
+        chosen, table, manifest = cs.recompute(args.source)
+        meta, final = {k: manifest.get(k) for k in ("replications", "seed", "code", "extra")}, Path(args.source)
+    else:
+        chosen = cs.load_cases(args.case)
+        extra = {**parse_set(args.set), **({"scenario.years": args.years} if args.years else {})}
+        extra = PARAMETERS.validate(extra, origin="--set / --years")
+        plan = cs.plan_cases(chosen, args.replications, args.seed, extra)
+        limits = parse_limits(args.limit)
+        for case in chosen:  # each case's runs within the limits, checked before anything runs
+            limits.replications(args.replications, len(case.variants), case.values(next(iter(case.variants)),
+                                                                                    extra)["scenario.years"])
+        out_parent = check_output_folder(args.out)
+        runs = cs.run_cases(plan, workers=args.workers, progress=False if args.no_progress else None)
+        table = cs.claim_table(chosen, runs, extra)
+        version = code_version()
+        meta = {"replications": args.replications, "seed": args.seed, "extra": extra,
+                "code": version.get("commit", "unknown")[:10] + (" (modified)" if version.get("dirty") else "")}
+        label = {"cases": [c.key for c in chosen], "replications": args.replications, "seed": args.seed, "extra": extra}
+        final = _write_results(out_parent, label, lambda folder: cs.store(folder, chosen, runs, table, meta))
+    if args.doc:
+        try:
+            Path(args.doc).write_text(cs.markdown(table, chosen, meta) + "\n")
+        except OSError as exc:
+            raise OutputError(f"--doc {show_path(args.doc)}: could not be written ({os_reason(exc)})") from None
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+    else:
+        print(cs.format_table(table, chosen))
+        print(f"\nResults in {final}/" + (f"; Markdown in {args.doc}" if args.doc else ""))
+    return 0
+
+
 def cmd_persona(args: argparse.Namespace) -> int:
     if args.uid is not None:  # the parser allows a name or --uid, not both
         paths = uid_paths(args.uid, args.regimes, command_values(args), args.seed)
@@ -976,7 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
                     "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "verify": cmd_verify,
                     "params": cmd_params, "report": cmd_report, "page": cmd_page, "audit": cmd_audit,
-                    "calibrate": cmd_calibrate}
+                    "calibrate": cmd_calibrate, "cases": cmd_cases}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)

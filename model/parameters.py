@@ -480,6 +480,9 @@ def _typed(raw: str, kind: str) -> Any:
     return raw if number is None else number
 
 
+CASE_TABLE = "case"  # a case file's description of its document and claims, not parameters
+
+
 def load_scenario(path: str | Path) -> dict[str, Any]:
     """Read and validate a scenario file of overrides keyed by parameter path (tables or dotted keys).
 
@@ -487,7 +490,9 @@ def load_scenario(path: str | Path) -> dict[str, Any]:
     closest known paths), every value checked against that parameter's kind and range, no path twice.
     """
     origin = str(path)
-    return PARAMETERS.validate(flatten(read_toml(path, "scenario file"), origin=origin), origin=origin)
+    document = read_toml(path, "scenario file")
+    document.pop(CASE_TABLE, None)  # a case file is a scenario file too (experiments/cases.py reads this table)
+    return PARAMETERS.validate(flatten(document, origin=origin), origin=origin)
 
 
 def resolve_overrides(scenario: str | Path | None, sets: list[str], extra: dict[str, Any]) -> Values:

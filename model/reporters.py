@@ -112,8 +112,26 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "cross_law_waiting": ("persons", "Wmo clients waiting for a P-wet intake at year end (partitions)"),
     "multi_problem_households": ("households", "known households with several severe problems"),
     "professionals_per_mp_household": ("professionals", "mean number of professionals per multi-problem household"),
+    "case_workers_per_mp_household": ("professionals", "mean number of case workers per multi-problem household: one per "
+                                      "law per member under partitions, one generalist for the desk's household, a "
+                                      "regisseur when coordinated (providers left out)"),
+    "plans_per_mp_household": ("plans", "mean number of separate plans per multi-problem household, counted the way [R12] "
+                               "counts the domains that each direct their own help: one per law per member under "
+                               "partitions, one for the household when the pooled desk or a regisseur holds it"),
+    "triaged": ("persons", "light problems a generalist handled directly this year"),
+    "generalist_seen": ("persons", "known residents with a severe blocking problem a generalist saw this year"),
+    "generalist_referred": ("persons", "of those, referred on to a specialised provision this year"),
+    "generalist_referral_share": ("share", "referred on per resident a generalist saw ([R12]: a GP refers at most "
+                                  "about 174 of 1,000)"),
+    "coordinated": ("persons", "residents in households a regisseur coordinated this year"),
+    "pilot_eligible": ("persons", "Wmo clients a care-to-work pilot could take on this year [BK18]"),
+    "pilot_candidates": ("persons", "candidates a care-to-work pilot coached this year [BK18]"),
+    "pilot_spent": ("EUR", "job coaching paid from the care-to-work pilot's reserve this year [BK18]"),
+    "pilot_to_work": ("persons", "of this year's pilot candidates, those who took a job this year"),
+    "day_or_guidance_clients": ("persons", "residents with Wmo day activities or individual guidance at year end"),
+    "day_or_guidance_on_benefit_idle": ("persons", "of those, on social assistance without a trajectory at year end "
+                                        "([BK18]: 4 of 68)"),
     "pooled_share": ("share", "pooled share in force this year"),
-    "triaged": ("persons", "known residents whose light problems a generalist handled directly this year [R12]"),
     "triaged_on_benefit": ("persons", "of the triaged, benefit recipients not in work when the generalist took them on"),
     "triaged_to_work": ("persons", "of the triaged benefit recipients, those who took paid work (regular or subsidised) "
                                    "this year"),
@@ -313,7 +331,17 @@ def _ladder_and_laws(pop, rows, year, p, ind) -> None:
     for key in LADDER_COUNTS:
         ind[key] = year.counts[key]
     ind["cross_law_waiting"] = float((pop.intake[rows] == Intake.WAITING).sum())
-    ind["multi_problem_households"], ind["professionals_per_mp_household"] = _professionals(pop, year, rows, p)
+    (ind["multi_problem_households"], ind["professionals_per_mp_household"], ind["case_workers_per_mp_household"],
+     ind["plans_per_mp_household"]) = _professionals(pop, year, rows, p)
+    for key in ("triaged", "generalist_seen", "generalist_referred", "coordinated", "pilot_eligible",
+                "pilot_candidates", "pilot_spent"):
+        ind[key] = year.counts[key]
+    ind["pilot_to_work"] = float((year.pilot[rows] & (year.hired_kind[rows] >= 0)).sum())
+    ind["generalist_referral_share"] = (year.counts["generalist_referred"] / year.counts["generalist_seen"]
+                                        if year.counts["generalist_seen"] else 0.0)
+    care = (prov & (_DAY | (1 << int(Instrument.GUIDANCE)))) != 0
+    ind["day_or_guidance_clients"] = float(care.sum())
+    ind["day_or_guidance_on_benefit_idle"] = float((care & pop.on_benefit[rows] & ((prov & _TRAJ) == 0)).sum())
     ind["pooled_share"] = float(year.share)
     pwet = (prov & _PWET_PROVISIONS) != 0
     wmo = (prov & _WMO) != 0
@@ -368,10 +396,16 @@ def _firm_indicators(firms, ind) -> None:
     ind["firms_open"] = float(sum(f.open for f in firms))
 
 
-def _professionals(pop, year, rows, p) -> tuple[float, float]:
-    """Multi-problem households and the professionals around each ('a traffic jam at the front door' [R12])."""
+def _professionals(pop, year, rows, p) -> tuple[float, float, float, float]:
+    """Multi-problem households and the professionals, case workers and plans around each ('a traffic jam at the front door' [R12]).
+
+    Under partitions every member has a case worker per law that knows them (the P-wet's for a benefit or a
+    trajectory, the Wmo's for a provision), each with a plan of its own; the pooled desk gives the household one
+    generalist and one plan, and a regisseur one plan for the coordinated household. Professionals add a
+    provider per provision. Returns the households and the means per household of the three.
+    """
     if len(rows) == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0
     prov = pop.provisions[rows]
     handled = year.handled(pop.desk_draw[rows])
     severe = prob.count_severe(pop.sev[rows], tuple(range(1, N_DOMAINS)), p["problems.severe_threshold"])
@@ -382,18 +416,25 @@ def _professionals(pop, year, rows, p) -> tuple[float, float]:
     def any_in(mask):
         return np.bincount(inv, weights=mask.astype(float), minlength=n_hh) > 0
 
-    mp = (np.bincount(inv, weights=severe, minlength=n_hh) >= p["problems.multi_problem_count"]) & any_in(known)
+    def per_household(weights):
+        return np.bincount(inv, weights=weights, minlength=n_hh)
+
+    mp = (per_household(severe) >= p["problems.multi_problem_count"]) & any_in(known)
     if not mp.any():
-        return 0.0, 0.0
-    # Under partitions every member has a professional per law that knows them; a household intake
-    # gives the household one generalist (and a regisseur when coordinated). Providers count per provision.
-    per_member = (~handled & ((pop.desk[rows] & Desk.PWET) != 0) & (pop.on_benefit[rows] | ((prov & _TRAJ) != 0)))
-    per_member = per_member.astype(float) + (~handled & ((prov & _WMO) != 0))
+        return 0.0, 0.0, 0.0, 0.0
+    pwet_worker = ~handled & ((pop.desk[rows] & Desk.PWET) != 0) & (pop.on_benefit[rows] | ((prov & _TRAJ) != 0))
+    wmo_worker = ~handled & ((prov & _WMO) != 0)
+    desk = any_in(handled & known)
+    regie = any_in(year.regie[rows])
+    workers = per_household(pwet_worker.astype(float) + wmo_worker) + desk + regie
+    providers = np.zeros(len(rows))
     for i in _PROVIDERS:
-        per_member += (prov & (1 << int(i))) != 0
-    total = (np.bincount(inv, weights=per_member, minlength=n_hh) + any_in(handled & known)
-             + any_in(year.regie[rows]))
-    return float(mp.sum()), float(total[mp].mean())
+        providers += (prov & (1 << int(i))) != 0
+    # One plan for what a desk or a regisseur holds for the household; a law's own plan for each member outside it.
+    own = ~year.regie[rows]
+    plans = per_household((pwet_worker & own).astype(float) + (wmo_worker & own)) + (desk | regie)
+    professionals = workers + per_household(providers)
+    return float(mp.sum()), float(professionals[mp].mean()), float(workers[mp].mean()), float(plans[mp].mean())
 
 
 def _bands(pop, rows) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:

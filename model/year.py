@@ -26,16 +26,17 @@ OBSERVED_COUNTS = (
 # Moves on the participation ladder and the care-to-work route, copied into the indicators as they are.
 LADDER_COUNTS = ("ladder_moves_up", "ladder_moves_down", "care_to_work", "cross_law_referrals", "cross_law_intakes",
                  "cross_law_fell_through")
-# Light help by a generalist [R12] (access.triage): who got it, and who of them took a job that year; among
-# them those close to regular work (wage value at least wage.regular_min), as Theo and Chantal are in [R12].
-TRIAGE_COUNTS = ("triaged", "triaged_on_benefit", "triaged_to_work", "triaged_near_work", "triaged_near_work_to_work")
+# Light help by a generalist [R12] (access.triage): the benefit recipients who got it, and who of them took a job
+# that year; among them those close to regular work (wage value at least wage.regular_min), as Theo and Chantal are.
+TRIAGE_COUNTS = ("triaged_on_benefit", "triaged_to_work", "triaged_near_work", "triaged_near_work_to_work")
 # Every counter a phase may add to in a year; adding to any other name is an error.
 COUNTERS = (
     *LADDER_COUNTS, *TRIAGE_COUNTS,
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household", "declined",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
-    "wmo_waiting", "wmo_wait_months", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
+    "wmo_waiting", "wmo_wait_months", "triaged", "generalist_seen", "generalist_referred",
+    "pilot_eligible", "pilot_candidates", "pilot_spent", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
 )
 
 
@@ -65,6 +66,7 @@ class YearState:
     regie: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # coordinated by a regisseur
     light: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # light problems handled directly
     firm_started: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # took a firm place
+    pilot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # a care-to-work pilot's candidate
     firm_dropped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # dropped it the same year
     outflow: list[np.ndarray] = field(default_factory=list)  # rows that moved into work this year
     leaving: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows that left during the year
@@ -84,7 +86,7 @@ class YearState:
         n = rows_in_use
         self.moved = np.zeros(n, dtype=bool)
         self.month = np.full(n, MONTHS_PER_YEAR)
-        for name in ("job_coaching", "regie", "light", "firm_started", "firm_dropped"):
+        for name in ("job_coaching", "regie", "light", "firm_started", "firm_dropped", "pilot"):
             setattr(self, name, np.zeros(n, dtype=bool))
         self.resident_cost = np.zeros(n)
         self.benefit_monthly = np.zeros(n)

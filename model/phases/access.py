@@ -78,8 +78,9 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
     if room <= 0 or len(rows) == 0:
         return
     blocking = prob.count_severe(pop.sev[rows], BLOCKING_DOMAINS, p["problems.severe_threshold"])
-    light = (pop.desk[rows] != Desk.NONE) & (blocking > 0) & (blocking < p["access.refer_from_severe_count"])
-    light &= streams.uniform(pop.uid[rows], year.index, Event.TRIAGE) < p["practice.generalist_triage"]
+    drawn = (pop.desk[rows] != Desk.NONE) & (blocking > 0) & (
+        streams.uniform(pop.uid[rows], year.index, Event.TRIAGE) < p["practice.generalist_triage"])
+    light = drawn & (blocking < p["access.refer_from_severe_count"])
     idx = np.flatnonzero(light)[:room]
     if year.trace:
         year.trace.triage(year, pop, rows, light, idx, room, p)
@@ -88,6 +89,10 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
     helped = pop.on_benefit[rows[idx]] & (pop.employment[rows[idx]] < 0)
     year.add("triaged_on_benefit", helped.sum())
     year.add("triaged_near_work", (helped & (pop.wage[rows[idx]] >= p["wage.regular_min"])).sum())
+    # The GP's count [R12]: of the residents a generalist saw with a problem, those referred on to a
+    # specialised provision (heavier problems, and light ones beyond the team's room).
+    year.add("generalist_seen", drawn.sum())
+    year.add("generalist_referred", drawn.sum() - len(idx))
 
 
 def household_intake(pop, rows, year, p, streams) -> np.ndarray:

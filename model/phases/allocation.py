@@ -35,7 +35,7 @@ from model.constants import (
 from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
 from model.grouping import unique, unique_inverse
-from model.phases import opening, review
+from model.phases import opening, pilot, review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
 from model.rules import problems as prob
@@ -54,6 +54,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     review.trajectory_ends(pop, rows, handled, year, funding, actors, p, streams)
     review.care_to_work(pop, rows, handled, year, funding, p)
     review.care_exits(pop, rows, year, funding, p)
+    pilot.run(pop, rows, handled, year, funding, actors, p)  # a practice: a care-to-work pilot under any funding
     if 0.0 < year.share < 1.0:  # the transformation desk's money follows its clients (phases/opening.py)
         opening.follow_the_clients(pop, rows, handled, year, actors, p)
     commit_continuing(pop, rows, handled, funding, actors, year_fraction(pop, rows))

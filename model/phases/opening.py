@@ -12,6 +12,7 @@ import numpy as np
 
 from model import entitlement
 from model.constants import N_HOLDERS, WMO_BITS, Holder, Instrument, Role, Status
+from model.grouping import unique
 
 PARTITIONED_ROLES = (Role.CLIENT_MANAGER, Role.WMO_CONSULTANT)
 # Staff working for the whole municipality, not for one desk: paid by the pooled desk for its share,
@@ -95,15 +96,32 @@ def follow_the_clients(pop, rows, handled, year, actors, p) -> None:
     re-integration money per candidate and less Wmo money per client than the law-based desks
     (``desk.gradual_budget`` = follows-clients, default). The discretionary money as a whole is unchanged.
     """
-    if p["desk.gradual_budget"] != "follows-clients":
+    if p["desk.gradual_budget"] == "share":
         return
     on_benefit = pop.on_benefit[rows]
     wmo = pop.holds(rows, WMO_BITS)
     share_benefit = float((on_benefit & handled).sum() / on_benefit.sum()) if on_benefit.any() else year.share
     share_wmo = float((wmo & handled).sum() / wmo.sum()) if wmo.any() else year.share
     budgets = year_budgets(actors.holders, actors.firms, year.share, year.index, p, (share_benefit, share_wmo))
+    per_household = p["desk.team_ceiling"]  # the ceiling rule's amount (read in every gradual run)
+    if p["desk.gradual_budget"] == "ceiling":
+        budgets = team_ceiling(budgets, len(unique(pop.household[rows][handled])), per_household)
     for h in SOCIAL_DOMAIN:
         actors.holders[h].rebudget(*budgets[h])
+
+
+def team_ceiling(budgets: dict, households: int, per_household: float) -> dict:
+    """A team's budget with a ceiling [R12]: the desk's discretionary money at most ``per_household`` (``desk.team_ceiling``).
+
+    "Zo kan de gemeente een budgetplafond meegeven aan het sociale team": what the ceiling keeps from the
+    desk stays on the participation line, so the discretionary money as a whole is unchanged.
+    """
+    grant, discretionary = budgets[Holder.POOLED]
+    capped = min(discretionary, households * per_household)
+    pwet_grant, pwet_discretionary = budgets[Holder.PWET_PARTICIPATION]
+    moved = discretionary - capped
+    return {**budgets, Holder.POOLED: (grant - moved, capped),
+            Holder.PWET_PARTICIPATION: (pwet_grant + moved, pwet_discretionary + moved)}
 
 
 def year_budgets(holders, firms, s: float, year_index: int, p,

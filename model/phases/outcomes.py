@@ -157,7 +157,8 @@ def job_hazard(pop, rows, guided, year, funding, p) -> tuple[np.ndarray, np.ndar
     has = {i: (prov & (1 << int(i))) != 0 for i in Instrument}
     # A work-like place counts as an arrangement for subsidised work where one desk decides for both laws.
     one_desk = funding.desk_field("care_to_work", handled) == "continue"
-    arranged = ((prov & TRAJ_BITS) != 0) | (has[Instrument.DAY_ACTIVITIES_WORKLIKE] & one_desk)
+    # So does a care-to-work pilot's job coaching, where the financing may be no barrier [BK18].
+    arranged = ((prov & TRAJ_BITS) != 0) | (has[Instrument.DAY_ACTIVITIES_WORKLIKE] & one_desk) | year.pilot[rows]
     regular_ok = wage >= p["wage.regular_min"]
     subsidy_ok = (wage >= p["wage.subsidy_min"]) & arranged
     h = out.job_hazard(wage, pop.years_out[rows], load, pop.motivation[rows], p)
@@ -174,6 +175,7 @@ def job_hazard(pop, rows, guided, year, funding, p) -> tuple[np.ndarray, np.ndar
     h *= np.where(has[Instrument.SOCIAL_FIRM],
                   out.firm_group_multiplier(pop.age[rows], pop.years_out[rows], pop.discrimination[rows], p), 1.0)
     h *= np.where(pop.locked_in[rows], p["firm.lock_in_job_factor"], 1.0)
+    h *= np.where(year.pilot[rows], p["work.mediation_effect"], 1.0)  # the pilot's job coach mediates [BK18]
     h *= out.unaddressed_multiplier(unaddressed, p["work.unaddressed_penalty"])
     h *= np.where(pop.on_benefit[rows] & (pop.spell_years[rows] < 1.0), p["benefit.first_year_exit_boost"], 1.0)
     return h, regular_ok, subsidy_ok
