@@ -1,4 +1,8 @@
-"""Persona paths side by side: one scripted household, the same seed, two regimes."""
+"""Persona paths side by side: one scripted household, the same seed, two regimes, and why each year went as it did.
+
+The why line of a year is the run's trace (``model/trace.py``): which desk saw the resident, what it offered,
+the resident's place in its queue, the money left at their turn, and the rule that decided.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ def path_frame(paths_by_regime: dict[str, list[dict]]) -> pd.DataFrame:
                 "provisions": ", ".join(rec["provisions"]) or "-",
                 "payers": ", ".join(sorted(set(rec["payers"].values()))) or "-",
                 **{f"sev_{d}": rec["severities"].get(d) for d in KEY_DOMAINS},
+                "why": rec.get("why", ""),
             })
     return pd.DataFrame(rows)
 
@@ -29,8 +34,8 @@ def _cell(r: pd.Series) -> str:
     return f"{r['status']}{' + ' + what if what else ''}{paid}  [{sev}]"
 
 
-def format_paths(frame: pd.DataFrame, regimes: list[str], label: str, source: str) -> str:
-    """Year-by-year table per household member, regimes side by side."""
+def format_paths(frame: pd.DataFrame, regimes: list[str], label: str, source: str, why: bool = True) -> str:
+    """Year-by-year table per household member, regimes side by side; under each year the why line per regime."""
     width = 62
     lines = [f"Persona {label} — {source}",
              f"Each cell: status + instruments <who pays>  [severity {'/'.join(KEY_DOMAINS)}, 0-1]", ""]
@@ -43,5 +48,26 @@ def format_paths(frame: pd.DataFrame, regimes: list[str], label: str, source: st
                 row = yr[yr["regime"] == regime]
                 cells.append(_cell(row.iloc[0])[: width - 2] if len(row) else "")
             lines.append(f"  {year:>4}  " + "".join(f"{c:<{width}}" for c in cells))
+            if why:
+                for regime in regimes:
+                    row = yr[yr["regime"] == regime]
+                    if len(row) and row.iloc[0]["why"]:
+                        lines.append(f"        why ({regime}): {row.iloc[0]['why']}")
         lines.append("")
+    return "\n".join(lines)
+
+
+def format_uid(paths_by_regime: dict[str, list[dict]], uid: int) -> str:
+    """One resident's status and why line per year and regime (``ontschot persona --uid``)."""
+    lines = [f"Resident {uid} — status at the end of each year, then why, per regime", ""]
+    years = sorted({r["year"] for recs in paths_by_regime.values() for r in recs})
+    if not years:
+        return (f"Resident {uid} is not in this municipality in any reported year (uids are kept from the spin-up: "
+                "some low numbers have left; the largest are the newest)")
+    for year in years:
+        for regime, recs in paths_by_regime.items():
+            rec = next((r for r in recs if r["year"] == year), None)
+            if rec is not None:
+                lines.append(f"  {year:>4}  {regime:<18} {rec['status']}")
+                lines.append(f"        why: {rec['why']}")
     return "\n".join(lines)

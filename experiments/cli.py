@@ -35,7 +35,7 @@ import pandas as pd
 
 from analysis.audit import audit, format_audit
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
-from analysis.personas import format_paths, path_frame
+from analysis.personas import format_paths, format_uid, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.arms import build_arms, describe, practice_bundle
 from experiments.batch import Task, batch_size, run_tasks
@@ -226,7 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     _calibrate_parser(sub)
     per = sub.add_parser("persona", help="follow a scripted household under two regimes with the same seed",
                          allow_abbrev=False)
-    per.add_argument("name", help=f"one of {', '.join(PERSONAS)}")
+    who = per.add_mutually_exclusive_group(required=True)
+    who.add_argument("name", nargs="?", help=f"one of {', '.join(PERSONAS)} (or --uid)")
+    who.add_argument("--uid", type=int, help="follow any resident by uid instead of a persona: status and why per year")
+    per.add_argument("--no-why", action="store_true",
+                     help="leave out the why lines (shown by default: the desk, its offer, the queue rank, the money "
+                          "left at their turn, the rule)")
     _scenario_options(per)
     per.add_argument("--regimes", type=_regimes, default=["compartmentalised", "integrated"],
                      help="comma-separated (default: compartmentalised,integrated)")
@@ -753,6 +758,19 @@ def persona_paths(name: str, regimes: list[str], values: Values, seed: int) -> d
     return out
 
 
+def uid_paths(uid: int, regimes: list[str], values: Values, seed: int) -> dict[str, list[dict]]:
+    """Run the municipality once per regime tracing one resident; its status and why line per year."""
+    out = {}
+    for regime in regimes:
+        model = SocialDomainModel(params=values.with_changes({"scenario.regime": regime}), trace=[uid], rng=seed)
+        while model.running:
+            model.step()
+        out[regime] = [{"year": year, "uid": uid, "status": status, "why": model.why(uid, year)}
+                       for (who, year), status in sorted(model.tracer.status.items()) if who == uid]
+        model.release()
+    return out
+
+
 def _cases_parser(sub) -> None:
     cas = sub.add_parser("cases", help="run the source documents' cases (experiments/scenarios/cases/) and print "
                                        "one row per claim: reproduced or not, with the mechanism", allow_abbrev=False)
@@ -809,12 +827,16 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_persona(args: argparse.Namespace) -> int:
+    if args.uid is not None:  # the parser allows a name or --uid, not both
+        paths = uid_paths(args.uid, args.regimes, command_values(args), args.seed)
+        print(json.dumps(paths, indent=2) if args.json else format_uid(paths, args.uid))
+        return 0
     (name,) = check_names([args.name.lower()])
     frame = path_frame(persona_paths(name, args.regimes, command_values(args), args.seed))
     if args.json:
         print(frame.to_json(orient="records", indent=2))
     else:
-        print(format_paths(frame, args.regimes, PERSONAS[name]["label"], PERSONAS[name]["source"]))
+        print(format_paths(frame, args.regimes, PERSONAS[name]["label"], PERSONAS[name]["source"], why=not args.no_why))
     return 0
 
 

@@ -45,6 +45,7 @@ from model.random_streams import Streams
 from model.reporters import INDICATORS, group_records, year_indicators
 from model.resident import Resident, Residents
 from model.social_firm import SocialFirm
+from model.trace import Tracer
 from model.year import YearState
 
 # Spun-up states kept per process (the arms and coalitions of one seed share one spin-up, ODD section 3).
@@ -77,6 +78,7 @@ class SocialDomainModel(mesa.Model):
         social_firm_places: int | None = None,
         params: dict[str, Any] | Values | None = None,
         personas: tuple[str, ...] | list[str] = (),
+        trace=(),
         rng: int | None = None,
         breakdowns: bool = True,
         **parameter_kwargs: Any,
@@ -93,7 +95,11 @@ class SocialDomainModel(mesa.Model):
             social_firm_places: trajectory places per social firm.
             params: overrides keyed by parameter path (validated here), or a ``Values`` mapping from
                 ``PARAMETERS.resolve`` (validated already, used as it is).
-            personas: scripted residents to place and follow (keys of ``model/personas.toml``).
+            personas: scripted residents to place and follow (keys of ``model/personas.toml``); their
+                decisions are traced (``model/trace.py``).
+            trace: uids of further residents whose decisions to trace: which desk saw them each year, what it
+                offered, their place in its queue, the money left, the rule (``model.tracer``). A run that traces
+                nobody does no extra work, and tracing changes no result.
             rng: seed (int) for the model's generator; the common-random-number key is drawn from it.
             breakdowns: keep the yearly indicators by group (age band, disability, wage band). Runs whose
                 whole-population figures are all that is read (a decomposition's coalitions) skip them;
@@ -131,6 +137,8 @@ class SocialDomainModel(mesa.Model):
             self._keep_spun_up()
         for k, name in enumerate(self.persona_names):
             self._place_persona(k, name)
+        self.tracer: Tracer | None = None
+        self.follow([*trace, *(u for uids in self.persona_uids.values() for u in uids.tolist())])
         self.initial_residents = len(self.pop.alive_rows())
         self.year_state: YearState | None = None
         self.indicators: dict[str, float] = {}
@@ -169,6 +177,7 @@ class SocialDomainModel(mesa.Model):
         self.share = share
         path = self.p["economy.unemployed_per_vacancy_path"]
         self.year_state = YearState(index=index, share=share, slack=path[min(max(index, 0), len(path) - 1)])
+        self.year_state.trace = self.tracer if index >= 0 else None  # reported years only
         return self.year_state
 
     def _spin_up(self) -> None:
@@ -236,11 +245,27 @@ class SocialDomainModel(mesa.Model):
         return True
 
     def _collect(self, year: YearState) -> None:
+        if self.tracer:
+            self.tracer.close_year(self.pop, self.year + 1)
         self._record_personas()
         self.indicators = year_indicators(self.pop, year, self.actors, self.p)
         if self.breakdowns:
             self.group_rows.extend(group_records(self.pop, year, self.p))
         self.datacollector.collect(self)
+
+    def follow(self, uids) -> None:
+        """Trace these residents' decisions from the next year on (``model/trace.py``); no uids: nothing changes."""
+        uids = list(uids)
+        if not uids:
+            return
+        if self.tracer is None:
+            self.tracer = Tracer(uids)
+        else:
+            self.tracer.follow(uids)
+
+    def why(self, uid: int, year: int) -> str:
+        """The traced decisions about a resident in a reported year, as one line (needs the uid traced)."""
+        return self.tracer.why(uid, year) if self.tracer else "not traced"
 
     # ------------------------------------------------------------------ regime
     def set_regime(self, regime: str, pooled_share: float | None = None) -> None:
@@ -358,7 +383,8 @@ class SocialDomainModel(mesa.Model):
                     state = {"uid": int(self.pop.uid[row]), "alive": False, "status": f"left ({why})",
                              "on_benefit": False, "provisions": [], "payers": {}, "severities": {}}
                 self.persona_paths.append({"year": self.year + 1, "persona": name, "member": role,
-                                           "regime_share": self.share, **state})
+                                           "regime_share": self.share, **state,
+                                           "why": self.why(int(self.pop.uid[row]), self.year + 1)})
 
     def release(self) -> None:
         """Let Python free this model once the caller drops it.

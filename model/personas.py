@@ -12,12 +12,15 @@ from model.parameters import ParameterError
 from model.rules import problems as prob
 
 PERSONA_FILE = Path(__file__).with_name("personas.toml")
-FIELDS = ("role", "age", "on_benefit", "known_to", "years_out_of_work", "benefit_spell_years", "wage_value",
+FIELDS = ("role", "source", "age", "on_benefit", "known_to", "years_out_of_work", "benefit_spell_years", "wage_value",
           "motivation", "severities")
 
 
 def load_personas(path: Path = PERSONA_FILE) -> dict[str, dict]:
-    """All personas by key, each with label, source and members; checked for completeness."""
+    """All personas by key, each with label, source and members; checked for completeness.
+
+    Every member names its own source (the document's section and what in it sets the member's values).
+    """
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     for key, persona in data.items():

@@ -40,7 +40,7 @@ from model.constants import (
 )
 from model.grouping import unique, unique_inverse
 from model.rules import problems as prob
-from model.year import LADDER_COUNTS, OBSERVED_COUNTS
+from model.year import LADDER_COUNTS, OBSERVED_COUNTS, TRIAGE_COUNTS
 
 _TRAJ, _DAY, _WMO = bits(TRAJECTORY_INSTRUMENTS), bits(DAY_INSTRUMENTS), bits(WMO_INSTRUMENTS)
 _PROVIDERS = [i for i in Instrument if i not in (Instrument.BENEFIT, Instrument.WAGE_SUBSIDY,
@@ -132,6 +132,13 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "day_or_guidance_on_benefit_idle": ("persons", "of those, on social assistance without a trajectory at year end "
                                         "([BK18]: 4 of 68)"),
     "pooled_share": ("share", "pooled share in force this year"),
+    "triaged_on_benefit": ("persons", "of the triaged, benefit recipients not in work when the generalist took them on"),
+    "triaged_to_work": ("persons", "of the triaged benefit recipients, those who took paid work (regular or subsidised) "
+                                   "this year"),
+    "triaged_near_work": ("persons", "of the triaged benefit recipients, those close to regular work (wage value at "
+                                     "least wage.regular_min), like Theo and Chantal in [R12]"),
+    "triaged_near_work_to_work": ("persons", "of the triaged benefit recipients close to regular work, those who took "
+                                             "paid work this year"),
     # Dynamics checked by calibration and validation.
     **{f"benefit_stock_spell_{b}": ("persons", f"benefit stock by elapsed spell ({b} years)") for b in STOCK_SPELL_LABELS},
     **{f"exits_{k}_spell_{b}": ("persons", f"exits from benefit to {k} by spell at exit ({b} years)")
@@ -228,7 +235,7 @@ def _people(pop, rows, year, p, ind) -> None:
     ind["residents"] = float(len(rows))
     for k in ("inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "outflow_regular_work",
               "outflow_subsidised_work", "outflow_sheltered_work", "care_exits", "dropouts", "lock_ins",
-              "job_losses", "reached", "found_in_household", "declined"):
+              "job_losses", "reached", "found_in_household", "declined", *TRIAGE_COUNTS):
         ind[k] = c[k]
     ind["benefit_stock"] = float(on_benefit.sum())
     ind["entitled_units"], ind["entitled_not_claiming"] = take_up_units(pop, rows, p)

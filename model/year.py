@@ -7,6 +7,7 @@ read it at the end. Nothing a phase needs from an earlier phase travels any othe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +26,12 @@ OBSERVED_COUNTS = (
 # Moves on the participation ladder and the care-to-work route, copied into the indicators as they are.
 LADDER_COUNTS = ("ladder_moves_up", "ladder_moves_down", "care_to_work", "cross_law_referrals", "cross_law_intakes",
                  "cross_law_fell_through")
+# Light help by a generalist [R12] (access.triage): the benefit recipients who got it, and who of them took a job
+# that year; among them those close to regular work (wage value at least wage.regular_min), as Theo and Chantal are.
+TRIAGE_COUNTS = ("triaged_on_benefit", "triaged_to_work", "triaged_near_work", "triaged_near_work_to_work")
 # Every counter a phase may add to in a year; adding to any other name is an error.
 COUNTERS = (
-    *LADDER_COUNTS,
+    *LADDER_COUNTS, *TRIAGE_COUNTS,
     "inflow", "exits", *(f"exit_{r.name.lower()}" for r in ExitReason), "reached", "found_in_household", "declined",
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
@@ -75,6 +79,7 @@ class YearState:
     benefit_monthly: np.ndarray = field(default_factory=lambda: np.zeros(0))  # net benefit per row at allocation
     support_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month Wmo support granted this year starts
     cost_by_instrument: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    trace: Any = None  # a ``model.trace.Tracer`` in a reported year of a run that follows residents, else None
 
     def track(self, rows_in_use: int) -> None:
         """Size the per-row arrays once the year's population is complete (after inflow)."""

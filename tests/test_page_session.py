@@ -124,6 +124,7 @@ def test_personas_are_followed_in_both_regimes(stepped):
         records = stepped.pair[regime].persona("myra")
         assert {r["year"] for r in records} == {1, 2}
         assert "Myra" in {r["member"] for r in records}
+        assert all(r["why"] for r in records)  # the persona card's why line (model/trace.py)
 
 
 def test_the_ladder_reads_a_participation_step_column_when_the_model_has_one():

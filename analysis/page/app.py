@@ -248,6 +248,10 @@ def PersonaView(workshop: Workshop, key):
                     path = [(y, *(next((_status_text(r) for r in records if r["year"] == y and r["member"] == m), "")
                                   for m in members)) for y in range(1, last + 1)]
                     Table(("year", *members), path)
+                    # why each year went as it did: the desk, its offer, the queue rank, the money left (model/trace.py)
+                    with solara.Column(classes=["persona-why"]):
+                        Table(("year", "member", "why"), [(r["year"], r["member"], r.get("why", ""))
+                                                          for r in records])
 
 
 @solara.component

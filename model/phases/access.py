@@ -82,8 +82,13 @@ def triage(pop, rows, room: int, year, p, streams) -> None:
         streams.uniform(pop.uid[rows], year.index, Event.TRIAGE) < p["practice.generalist_triage"])
     light = drawn & (blocking < p["access.refer_from_severe_count"])
     idx = np.flatnonzero(light)[:room]
+    if year.trace:
+        year.trace.triage(year, pop, rows, light, idx, room, p)
     year.light[rows[idx]] = True
     year.add("triaged", len(idx))
+    helped = pop.on_benefit[rows[idx]] & (pop.employment[rows[idx]] < 0)
+    year.add("triaged_on_benefit", helped.sum())
+    year.add("triaged_near_work", (helped & (pop.wage[rows[idx]] >= p["wage.regular_min"])).sum())
     # The GP's count [R12]: of the residents a generalist saw with a problem, those referred on to a
     # specialised provision (heavier problems, and light ones beyond the team's room).
     year.add("generalist_seen", drawn.sum())
@@ -157,6 +162,8 @@ def _referrals(pop, rows, handled, year, funding, actors, p, streams) -> None:
         if seen:  # none with a work-only view
             seen_problem = prob.count_severe(pop.sev[rows], seen, p["problems.severe_threshold"]) > 0
             refer |= mine & on_benefit & seen_problem & known_pwet
+    if year.trace:
+        year.trace.note(year, pop, rows[refer & not_wmo], "access", "made known for a Wmo assessment (a referral)")
     pop.join_desk(rows[refer], Desk.WMO, t)
     _cross_law_intakes(pop, rows, funding.desk_field("care_to_work", handled) == "intake", year, p, streams)
 

@@ -144,6 +144,8 @@ def allocate_sheltered(pop, rows, handled, year, funding, actors, p) -> None:
     cost = funding.prices[Instrument.SHELTERED_WORK] * year_fraction(pop, rows)
     chosen = np.zeros(len(rows), dtype=bool)
     pick = alloc.select_within_limits(-wage[cand], cost[cand], np.inf, free)  # one count of places for both desks
+    if year.trace:
+        year.trace.sheltered_queue(year, pop, rows[cand], -wage[cand], cost[cand], free, pick)
     chosen[np.flatnonzero(cand)[pick]] = True
     for h_flag in (False, True):
         holder = actors.holders[funding.payer_of(Instrument.SHELTERED_WORK, h_flag)]
@@ -160,6 +162,8 @@ def serve(desk: DeskConfig, pop, rows, year, funding, actors, p, streams) -> Non
     # On one team's caseload the assessments a right requires come first [Wmo 2015 art. 2.3.2].
     assessed = support_candidates(pop, rows, p) if desk.support else np.zeros(len(rows), dtype=bool)
     reserved = min(room, int(assessed.sum()))
+    if year.trace and desk.support:
+        year.trace.support_sift(year, desk, pop, rows, assessed, p)
     if desk.work:
         room -= allocate_work(desk, pop, rows, room - reserved, year, funding, actors, p)
     if desk.support:
@@ -192,6 +196,8 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     cand = known & pop.on_benefit[rows] & (pop.employment[rows] < 0) & (no_activity | listed)
     instr = alloc.pwet_instrument(pop.wage[rows], p)
     cand &= (instr != alloc.NONE) & team.deployable(instr)
+    if year.trace:
+        year.trace.work_sift(year, desk, pop, rows, cand, instr, team, p)
     idx = np.flatnonzero(cand)
     if len(idx) == 0:
         return 0
@@ -206,6 +212,9 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     amount = prices[instr] * prices.charged(instr, frac)
     holder = actors.holders[desk.holder]
     chosen = holder.select(priority, amount, room)
+    if year.trace:  # before the choice is committed: ``remaining`` is the money the queue was bought within
+        year.trace.work_queue(year, desk, pop, r, instr, priority, amount, holder.remaining, room, chosen, year.regie[r],
+                              wants & (firm < 0))
     r, instr, amount, firm = r[chosen], instr[chosen], amount[chosen], firm[chosen]
     moving = pop.intake[r] == Intake.TAKEN
     year.add("new_traj_wmo_clients", pop.holds(r, WMO_BITS).sum())
@@ -291,6 +300,8 @@ def allocate_support(desk: DeskConfig, pop, r, room, year, funding, actors, p, s
     holder = actors.holders[desk.holder]
     priority = alloc.coordinated_first(need, year.regie[r])
     chosen = holder.select(priority, cost, room, entitled=True)
+    if year.trace:
+        year.trace.support_queue(year, desk, pop, r, support, day, priority, cost, room, chosen, year.regie[r])
     year.add("wmo_waiting", (~chosen).sum())
     r, support, day, priority, frac = r[chosen], support[chosen], day[chosen], priority[chosen], frac[chosen]
     refer = day & (streams.uniform(pop.uid[r], year.index, Event.FIRM_REFERRAL) < desk.firm_referral)
@@ -336,6 +347,8 @@ def assign_regie(pop, rows, year, actors, p) -> None:
     mp = np.flatnonzero(per_hh >= p["problems.multi_problem_count"])
     chosen_hh = mp[np.argsort(-per_hh[mp], kind="stable")][:cap]
     coordinated = rows[np.isin(inv, chosen_hh) & known]
+    if year.trace:
+        year.trace.regie(year, pop, rows, inv, per_hh, chosen_hh, cap, known, p)
     year.regie[coordinated] = True
     year.add("coordinated", len(coordinated))
     team.carry(len(chosen_hh))

@@ -52,6 +52,9 @@ def run(pop, year, funding, actors, p, streams) -> None:
     job = (pop.employment[rows] < 0) & (regular_ok | subsidy_ok) & (
         streams.uniform(uid, t, Event.JOB) < out.hazard_to_probability(hazard * frac))
     kind = np.where(regular_ok, Status.REGULAR_WORK, Status.SUBSIDISED_WORK)
+    helped = job & year.light[rows] & pop.on_benefit[rows]  # light help by a generalist [R12]: who took work
+    year.add("triaged_to_work", helped.sum())
+    year.add("triaged_near_work_to_work", (helped & (pop.wage[rows] >= p["wage.regular_min"])).sum())
     other = _other_exits(pop, rows, unit, job, frac, t, p, streams)
     month = np.where(other, t0 + (MONTHS_PER_YEAR - t0) * streams.uniform(unit, t, Event.OTHER_EXIT_MONTH), month)
     # Drop-out from trajectories and day activities [SR].
@@ -180,6 +183,8 @@ def job_hazard(pop, rows, guided, year, funding, p) -> tuple[np.ndarray, np.ndar
 
 def _apply(pop, rows, year, job, kind, other, drop, loss, back, month, ended: Ended) -> None:
     """Jobs, other exits, drop-outs, job losses and returns become transitions of the population."""
+    if year.trace:
+        year.trace.outcomes(year, pop, rows, job, kind, other, drop, loss | ended.hire_loss, month)
     j, kinds = rows[job], kind[job]
     pop.take_job(j, kinds, year.index, month[job])
     sub = j[kinds == Status.SUBSIDISED_WORK]

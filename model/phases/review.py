@@ -33,6 +33,8 @@ def trajectory_ends(pop, rows, handled, year, funding, actors, p, streams) -> No
     year.add("lock_ins", lock.sum())
     ends = done & ~stay_lvb & ~lock
     year.add("firm_trajectories_ended", (ends & at_firm).sum())
+    if year.trace:
+        year.trace.note(year, pop, rows[ends], "review", f"trajectory ended after {p['firm.trajectory_years']:g} years")
     pop.end(rows[ends], TRAJ_BITS, t)
     sh = rows[to_sheltered]
     move_to_sheltered(pop, sh, year)
@@ -98,6 +100,8 @@ def care_exits(pop, rows, year, funding, p) -> None:
     no_severe = prob.count_severe(sev, tuple(Domain)[1:], p["problems.severe_threshold"]) == 0
     recovered = wmo & ((pop.self_reliance(rows) >= p["wmo.exit_self_reliance"]) | no_severe)
     r = rows[recovered]
+    if year.trace:
+        year.trace.note(year, pop, r, "review", "Wmo support ended: self-reliance recovered or no severe problem left")
     pop.set_care_saving(r, funding.prices.provision_cost(pop.provisions[r] & np.uint16(WMO_BITS), pop.wage[r]))
     pop.end(r, WMO_BITS, year.index)
     year.add("care_exits", len(r))
