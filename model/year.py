@@ -32,6 +32,7 @@ COUNTERS = (
     "new_traj", "new_traj_wmo_clients", "care_exits", "dropouts", "lock_ins", "job_losses",
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
     "wmo_waiting", "wmo_wait_months", "triaged", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
+    "volunteers_started", "walk_ins",  # model/levers.py
 )
 
 
