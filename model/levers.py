@@ -25,11 +25,13 @@ from model.constants import (
     PER_10K,
     SELF_RELIANCE_DOMAINS,
     TRAJ_BITS,
+    TRAJECTORY_INSTRUMENTS,
     VOLUNTEER_BIT,
     Desk,
     Domain,
     Event,
     Instrument,
+    Status,
     Step,
 )
 from model.rules import problems as prob
@@ -56,6 +58,13 @@ INDICATORS: dict[str, tuple[str, str]] = {
                                                 "re-integration trajectory after allocation"),
     "outflow_work_from_volunteering": ("persons", "moves from benefit to work this year of residents volunteering "
                                                   "after allocation"),
+    **{f"{i.name.lower()}_started": ("persons", f"{i.name.lower().replace('_', ' ')} trajectories started this year")
+       for i in TRAJECTORY_INSTRUMENTS},
+    **{f"outflow_work_from_{i.name.lower()}": ("persons", f"moves from benefit to work this year of residents holding "
+                                                          f"a {i.name.lower().replace('_', ' ')} trajectory after "
+                                                          "allocation") for i in TRAJECTORY_INSTRUMENTS},
+    "day_activities_on_benefit": ("persons", "benefit recipients in day activities at year end (P-wet clients in a "
+                                             "Wmo place: mixed target groups)"),
 }
 
 
@@ -185,4 +194,13 @@ def year_indicators(pop, rows, year, actors, p) -> dict[str, float]:
     moved = moved[moved < len(before)]
     ind["outflow_work_from_trajectory"] = float(((before[moved] & TRAJ_BITS) != 0).sum())
     ind["outflow_work_from_volunteering"] = float(((before[moved] & VOLUNTEER_BIT) != 0).sum())
+    started = pop.activity_start_year[rows] == year.index
+    held = before[rows[rows < len(before)]] if len(before) else np.zeros(0, dtype=before.dtype)
+    started = started[: len(held)]
+    for i in TRAJECTORY_INSTRUMENTS:
+        bit = 1 << int(i)
+        ind[f"{i.name.lower()}_started"] = float((((held & bit) != 0) & started).sum())
+        ind[f"outflow_work_from_{i.name.lower()}"] = float(((before[moved] & bit) != 0).sum())
+    status = pop.status(rows)
+    ind["day_activities_on_benefit"] = float(((status == Status.DAY_ACTIVITIES) & pop.on_benefit[rows]).sum())
     return ind
