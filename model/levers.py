@@ -148,8 +148,8 @@ def walk_in(pop, rows, handled, year, funding, actors, p, streams) -> None:
 def volunteering(pop, rows, handled, year, funding, actors, p, streams) -> None:
     """Volunteering offered without an indication to benefit clients out of work and without an activity [M16][FW19].
 
-    It ends once the client is off benefit, in work or in a trajectory or day activity (seen at the next
-    allocation). A client known to the P-wet takes it up with chance ``practice.volunteering`` a year:
+    It ends with the benefit or a job (``population.OFF_BENEFIT_ENDS``) and, at the next allocation, when the
+    client holds a trajectory or day activity. A client known to the P-wet takes it up with chance ``practice.volunteering`` a year:
     no assessment, no caseload room, paid per volunteer (coordination and training) on the participation line.
     """
     held = pop.holds(rows, VOLUNTEER_BIT)
