@@ -41,7 +41,7 @@ def test_levers_at_their_default_or_without_effect_give_the_same_frame():
     # A lever whose volume is zero changes nothing: the three-to-one rule without a Wsw workforce, a price
     # of volunteering nobody takes up.
     idle = run_model(years=YEARS, inhabitants=SIZE, params={"pwet.sheltered_place_rule": "three-to-one",
-                                                            "practice.volunteering_cost": 9000.0}).tidy()
+                                                            "pwet.volunteering_cost": 9000.0}).tidy()
     pd.testing.assert_frame_equal(base, idle)
 
 
