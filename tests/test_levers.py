@@ -153,7 +153,7 @@ def test_walk_in_day_activities_need_no_assessment():
 
 CASE_FILES = sorted(CASES.glob("*.toml"))
 MINE = ("fw19_basis_arbeidsmarkt", "m16_respijtzorg_katwijk", "m16_overschie_voor_elkaar", "m16_stadskamer",
-        "m16_dutch_career_cup", "m16_krachtbedrijf")
+        "m16_dutch_career_cup", "m16_krachtbedrijf", "m16_athos")
 
 
 def test_the_levers_case_files_are_there():
