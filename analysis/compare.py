@@ -78,7 +78,8 @@ SUMMARIES = (
 SPENDING_KINDS = {
     "spend_benefits": ("benefit",),
     "spend_wmo_support": ("day_activities_worklike", "day_activities", "guidance", "household_help"),
-    "spend_reintegration": ("mediation", "job_coaching", "wage_subsidy", "sheltered_work", "social_firm", "training"),
+    "spend_reintegration": ("mediation", "job_coaching", "wage_subsidy", "sheltered_work", "social_firm", "training",
+                            "volunteering"),
 }
 
 

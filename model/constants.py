@@ -108,6 +108,7 @@ class Instrument(IntEnum):
     GUIDANCE = 9  # individuele begeleiding, Wmo
     HOUSEHOLD_HELP = 10  # hulp bij het huishouden, Wmo
     CASE_MANAGEMENT = 11  # staff: client managers, Wmo consultants, generalists, regisseurs
+    VOLUNTEERING = 12  # volunteering / work in return for benefit (tegenprestatie, Pw art. 9), no indication [M16][FW19]
 
 
 N_INSTRUMENTS = len(Instrument)
@@ -143,6 +144,7 @@ FIRM_BITS = bits(FIRM_INSTRUMENTS)
 ACTIVITY_BITS = TRAJ_BITS | DAY_BITS  # a trajectory or a day activity: at most one at a time
 GUIDANCE_BIT = bits([Instrument.GUIDANCE])
 WORKLIKE_BIT = bits([Instrument.DAY_ACTIVITIES_WORKLIKE])
+VOLUNTEER_BIT = bits([Instrument.VOLUNTEERING])  # not an activity of ACTIVITY_BITS: status-neutral (practice.volunteering)
 FIRM_TRAJECTORY_BIT = bits([Instrument.SOCIAL_FIRM])
 # Bought per trajectory, paid in full when it starts ([M16] EUR 5,000 per activation trajectory,
 # [BK18] EUR 3,000 per job-coaching trajectory); everything else is paid per month held.
@@ -183,6 +185,9 @@ LAWS = {
     Instrument.DAY_ACTIVITIES: (Holder.WMO, Claim.RIGHT),
     Instrument.GUIDANCE: (Holder.WMO, Claim.RIGHT),
     Instrument.HOUSEHOLD_HELP: (Holder.WMO, Claim.RIGHT),
+    # Volunteering offered to benefit clients without an indication (Pw art. 9 lid 1 sub c; [M16] Katwijk, Overschie):
+    # open to whoever takes it up, not rationed by a budget, so counted with the rights as job coaching is.
+    Instrument.VOLUNTEERING: (Holder.PWET_PARTICIPATION, Claim.RIGHT),
 }
 LAW_OF_INSTRUMENT = {i: holder for i, (holder, _) in LAWS.items()}
 DISCRETIONARY_INSTRUMENTS = tuple(i for i, (_, claim) in LAWS.items() if claim == Claim.DISCRETIONARY)
@@ -304,4 +309,6 @@ class Event(IntEnum):
     INFLOW_OWN_INCOME_LEVEL = 43  # where in the band
     TAKE_UP = 122  # a found, entitled household claims or not
     TRIAGE = 120
+    VOLUNTEER = 130  # a benefit client takes up volunteering offered without an indication (practice.volunteering)
+    WALK_IN = 131  # a resident walks into day activities without an assessment (practice.open_access)
     HOUSEHOLD_INTAKE = 121

@@ -90,6 +90,7 @@ class Prices:
         price[Instrument.GUIDANCE] = p["wmo.guidance_hours"] * p["wmo.hourly_rate"]
         price[Instrument.HOUSEHOLD_HELP] = p["wmo.household_help_cost"]
         price[Instrument.CASE_MANAGEMENT] = p["staff.salary"]
+        price[Instrument.VOLUNTEERING] = p["pwet.volunteering_cost"]  # coordination and training per volunteer
         self.price = price
 
     def __getitem__(self, instrument):

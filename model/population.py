@@ -24,6 +24,7 @@ from model.constants import (
     N_DOMAINS,
     TRAJ_BITS,
     UNPLACED,
+    VOLUNTEER_BIT,
     WMO_BITS,
     WORKLIKE_BIT,
     Desk,
@@ -42,6 +43,7 @@ NOT_EMPLOYED = -1
 SUBSIDY_BIT = bits([Instrument.WAGE_SUBSIDY])
 SHELTERED_BIT = bits([Instrument.SHELTERED_WORK])
 SUPPORT_ONLY_BITS = WMO_BITS & ~DAY_BITS  # guidance, household help
+OFF_BENEFIT_ENDS = VOLUNTEER_BIT  # what ends with the benefit: volunteering in return for it (model/levers.py)
 
 
 # The status of a resident not in work, as a table (``Population.status`` reads it for every transition).
@@ -337,6 +339,7 @@ class Population:
         """Benefit ends because the household's income reached its norm; the resident stays in the population."""
         before = self._status_before(rows)
         self.on_benefit[rows] = False
+        self.provisions[rows] &= np.invert(np.uint16(OFF_BENEFIT_ENDS))
         self._record(EventKind.LEAVE_BENEFIT, rows, year, month, before)
 
     def join_desk(self, rows, desk: Desk, year: int) -> None:
@@ -428,7 +431,7 @@ class Population:
         self.employment[rows] = kind
         self.other_income[rows] = False
         self._leave_benefit_for_work(rows, year, month)
-        self.provisions[rows] &= np.invert(np.uint16(ACTIVITY_BITS))
+        self.provisions[rows] &= np.invert(np.uint16(ACTIVITY_BITS | OFF_BENEFIT_ENDS))
         self.provisions[rows[kind == Status.SUBSIDISED_WORK]] |= np.uint16(SUBSIDY_BIT)
         self.firm[rows] = NO_FIRM
         self.locked_in[rows] = False
@@ -443,7 +446,8 @@ class Population:
         """Into sheltered work (beschut werk): activities end, the place is held from ``month``."""
         before = self._status_before(rows)
         self.employment[rows] = Status.SHELTERED_WORK
-        self.provisions[rows] = (self.provisions[rows] & np.invert(np.uint16(ACTIVITY_BITS))) | np.uint16(SHELTERED_BIT)
+        self.provisions[rows] = ((self.provisions[rows] & np.invert(np.uint16(ACTIVITY_BITS | OFF_BENEFIT_ENDS)))
+                                 | np.uint16(SHELTERED_BIT))
         self.firm[rows] = NO_FIRM
         self.locked_in[rows] = False
         self._leave_benefit_for_work(rows, year, month)
@@ -475,7 +479,7 @@ class Population:
         self.other_income_since[rows] = when
         self.left_for_other[rows] = True
         self.left_other_at[rows] = when
-        self.provisions[rows] &= np.invert(np.uint16(TRAJ_BITS))
+        self.provisions[rows] &= np.invert(np.uint16(TRAJ_BITS | OFF_BENEFIT_ENDS))
         left = self.provisions[rows]
         self.firm[rows[(left & FIRM_BITS) == 0]] = NO_FIRM
         self.locked_in[rows] = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import entitlement
+from model import entitlement, levers
 from model.constants import (
     AGE_BAND_LABELS,
     AGE_BANDS,
@@ -206,6 +206,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     **{f"caseload_{r.name.lower()}": ("clients per FTE", f"mean caseload of an active {r.name.lower().replace('_', ' ')}")
        for r in Role},
     **{f"active_{r.name.lower()}": ("FTE", f"active {r.name.lower().replace('_', ' ')}s this year") for r in Role},
+    **levers.INDICATORS,  # the levers of [FW19] and the practice examples of [M16]
 }
 
 GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regular_work", "outflow_subsidised_work",
@@ -223,6 +224,7 @@ def year_indicators(pop, year, actors, p) -> dict[str, float]:
     _ladder_and_laws(pop, rows, year, p, ind)
     _spells_and_dynamics(pop, rows, year, ind)
     _staff(actors, ind)
+    ind.update(levers.year_indicators(pop, rows, year, actors, p))
     return ind
 
 

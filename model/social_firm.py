@@ -58,6 +58,10 @@ class SocialFirm(mesa.Agent):
         """Places a funding stream may still fill: those it bought and has not filled (the ledger), within the firm [SR]."""
         return max(min(self.bought.get(stream, 0) - occupied_by_stream, self.places - occupied), 0)
 
+    def free_any(self, occupied: int) -> int:
+        """Places bought by any stream and not filled, within the firm: mixed target groups (practice.mixed_places) [M16]."""
+        return max(min(sum(self.bought.values()), self.places) - occupied, 0)
+
     def lock_in_chance(self, wage: np.ndarray, monitored: np.ndarray, monitoring_effect: float) -> np.ndarray:
         """Chance that the firm keeps a productive client past the planned end, given its lock-in tendency [SR]."""
         return out.lock_in_probability(wage, monitored, self.lock_in, monitoring_effect)

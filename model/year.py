@@ -37,6 +37,7 @@ COUNTERS = (
     "outflow_regular_work", "outflow_subsidised_work", "outflow_sheltered_work", "wmo_granted",
     "wmo_waiting", "wmo_wait_months", "triaged", "generalist_seen", "generalist_referred",
     "pilot_eligible", "pilot_candidates", "pilot_spent", "coordinated", "desk_households", "benefit_units_at_allocation", "benefit_unit_years", *OBSERVED_COUNTS,
+    "volunteers_started", "walk_ins",  # model/levers.py
 )
 
 

@@ -183,7 +183,7 @@ def test_shipped_designs_validate():
     grid = load_design(root / "pooled_share_by_firm_places.toml")
     assert len(grid.plan()) == 5 * 4 * 4
     sobol = load_design(root / "sobol_outflow_difference.toml")
-    assert sobol.method == "sobol" and len(sobol.points()) == 32 * (7 + 2)
+    assert sobol.method == "sobol" and len(sobol.points()) == 32 * (9 + 2)
     # The researcher's design covers every numeric practice lever.
     numeric = [p.path for p in PARAMETERS if p.path.startswith("practice.") and p.kind in ("float", "int")]
     assert set(numeric) <= set(sobol.vary)

@@ -99,6 +99,8 @@ COST_LINES = (
     CostLine("instrument", "training", "Training / schooling", "pwet_participation", "6.5", SRC_65),
     CostLine("instrument", "social_firm", "Re-integration trajectory at a social firm", "pwet_participation", "6.5",
              SRC_65),
+    CostLine("instrument", "volunteering", "Volunteering / work in return for benefit (tegenprestatie)",
+             "pwet_participation", "6.5", SRC_65),
     CostLine("instrument", "sheltered_work", "Sheltered work (beschut werk)", "pwet_participation", "6.4", SRC_64),
     CostLine("instrument", "day_activities_worklike", "Work-like day activities (arbeidsmatige dagbesteding)", "wmo",
              "6.4", SRC_64),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import entitlement
+from model import entitlement, levers
 from model.constants import (
     BLOCKING_DOMAINS,
     DAY_BITS,
@@ -63,6 +63,8 @@ def run(pop, year, funding, actors, p, streams) -> None:
     desks = funding.desks
     for desk, mine in ((desks["pwet"], ~handled), (desks["wmo"], ~handled), (desks["pooled"], handled)):
         serve(desk, pop, rows[mine], year, funding, actors, p, streams)
+    levers.walk_in(pop, rows, handled, year, funding, actors, p, streams)  # practices without an indication [M16]
+    levers.volunteering(pop, rows, handled, year, funding, actors, p, streams)
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())
@@ -85,15 +87,19 @@ def in_care_bits(desk: DeskConfig) -> int:
     return mask
 
 
-def firm_slots(pop, actors, stream: Holder) -> np.ndarray:
-    """Free places a funding stream may fill, as firm indices (one entry per place): bought and not yet filled [SR]."""
+def firm_slots(pop, actors, stream: Holder, mixed: bool = False) -> np.ndarray:
+    """Free places a funding stream may fill, as firm indices (one entry per place): bought and not yet filled [SR].
+
+    ``mixed`` (``practice.mixed_places`` any-stream): any free place bought by any stream [M16].
+    """
     rows = pop.alive_rows()
     firm = pop.firm[rows]
     mine = pop.place_stream[rows] == stream
     slots = []
     for f in actors.firms:
         at = firm == f.index
-        free = f.free_places(stream, int((at & mine).sum()), int(at.sum()))
+        free = (f.free_any(int(at.sum())) if mixed
+                else f.free_places(stream, int((at & mine).sum()), int(at.sum())))
         slots.append(np.full(free, f.index, dtype=np.int32))
     return np.concatenate(slots) if slots else np.empty(0, dtype=np.int32)
 
@@ -205,7 +211,7 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     frac = year_fraction(pop, r)
     prices = funding.prices
     priority = alloc.coordinated_first(work_priority(desk, pop, r, instr, frac, year, funding, p), year.regie[r])
-    slots = firm_slots(pop, actors, desk.holder)
+    slots = firm_slots(pop, actors, desk.holder, p["practice.mixed_places"] == "any-stream")
     wants = instr == Instrument.SOCIAL_FIRM
     firm = alloc.assign_slots(wants, priority, slots)  # places go in the order the money is spent
     instr = np.where(wants & (firm < 0), Instrument.TRAINING, instr).astype(np.int8)
@@ -305,7 +311,7 @@ def allocate_support(desk: DeskConfig, pop, r, room, year, funding, actors, p, s
     year.add("wmo_waiting", (~chosen).sum())
     r, support, day, priority, frac = r[chosen], support[chosen], day[chosen], priority[chosen], frac[chosen]
     refer = day & (streams.uniform(pop.uid[r], year.index, Event.FIRM_REFERRAL) < desk.firm_referral)
-    slots = firm_slots(pop, actors, desk.holder)
+    slots = firm_slots(pop, actors, desk.holder, p["practice.mixed_places"] == "any-stream")
     firm = alloc.assign_slots(refer, priority, slots)
     day_instr = np.where(firm >= 0, Instrument.DAY_ACTIVITIES_WORKLIKE, Instrument.DAY_ACTIVITIES)
     grant_support(pop, r, support, year, p, desk.holder)

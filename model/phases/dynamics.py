@@ -6,6 +6,7 @@ participation ladder (participatieladder) [M16].
 
 from __future__ import annotations
 
+from model import levers
 from model.constants import (
     ACTIVITY_BITS,
     DAY_BITS,
@@ -14,6 +15,7 @@ from model.constants import (
     N_DOMAINS,
     TRAJ_BITS,
     UNPLACED,
+    VOLUNTEER_BIT,
     WORKLIKE_BIT,
     Domain,
     Event,
@@ -29,7 +31,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     uid = pop.uid[rows]
     sev = pop.sev[rows]
     working = pop.employment[rows] >= 0
-    active = pop.holds(rows, ACTIVITY_BITS)
+    active = pop.holds(rows, ACTIVITY_BITS | VOLUNTEER_BIT)  # volunteering is a meaningful activity too [FW19]
     guided = pop.holds(rows, GUIDANCE_BIT)
     inactive = ~working & ~active
     load = pop.load[rows]
@@ -37,7 +39,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     noise = streams.normal_columns(uid, year.index, range(Event.SEVERITY_NOISE, Event.SEVERITY_NOISE + N_DOMAINS))
     new_sev = dyn.severity_change(sev, working, active, guided, inactive, load, other, noise, p)
     trajectory = pop.holds(rows, TRAJ_BITS)
-    worklike = pop.holds(rows, WORKLIKE_BIT)
+    worklike = pop.holds(rows, WORKLIKE_BIT | VOLUNTEER_BIT)  # unpaid work: as work-like day activities [M16]
     day = pop.holds(rows, DAY_BITS)
     wage = dyn.wage_value_change(pop.wage[rows], sev, new_sev, working, trajectory, worklike, day, p)
     new_sev[:, Domain.WORK_INCOME] = prob.work_income_severity(pop.employment[rows] == Status.REGULAR_WORK, wage)
@@ -53,10 +55,12 @@ def review_ladder(pop, rows, year, p, streams) -> None:
     guided = pop.holds(rows, GUIDANCE_BIT)
     label = prob.participation_step(status, pop.sev[rows, Domain.ISOLATION], p["dynamics.isolation_step_threshold"])
     level = dyn.ladder_level(label, status, worklike, guided)
+    volunteer = pop.holds(rows, VOLUNTEER_BIT)
+    level = levers.volunteer_level(level, volunteer, pop.employment[rows] >= 0)
     unplaced = pop.step[rows] == UNPLACED
     pop.place_on_ladder(rows[unplaced], level[unplaced])
     placed = ~unplaced
-    firm = worklike | pop.holds(rows, FIRM_TRAJECTORY_BIT)
+    firm = worklike | pop.holds(rows, FIRM_TRAJECTORY_BIT) | volunteer
     chance = dyn.ladder_up_chance(firm, pop.holds(rows, TRAJ_BITS), pop.holds(rows, DAY_BITS), guided, p)
     u = streams.uniform(pop.uid[rows], t, Event.LADDER)
     before = pop.step[rows]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import entitlement
+from model import entitlement, levers
 from model.constants import N_HOLDERS, WMO_BITS, Holder, Instrument, Role, Status
 from model.grouping import unique
+from model.phases import demography
 
 PARTITIONED_ROLES = (Role.CLIENT_MANAGER, Role.WMO_CONSULTANT)
 # Staff working for the whole municipality, not for one desk: paid by the pooled desk for its share,
@@ -47,7 +48,22 @@ def run(pop, year, funding, actors, p, streams) -> None:
         grant, discretionary = budgets[h]
         holder.open_year(grant, discretionary, staff_cost=staff_cost[h], ceiling=ceiling if h in SOCIAL_DOMAIN else None)
     buy_firm_places(actors, s, p)
+    book_wsw(actors, s, year.index, p)
     hand_over_places(pop, actors)
+
+
+def book_wsw(actors, share: float, year_index: int, p) -> None:
+    """The old Wsw workforce on the participation line (the pooled desk its share), and this year's sheltered places [FW19].
+
+    Its cost comes with the same grant (``year_budgets``), so it takes nothing from the re-integration money;
+    under ``pwet.sheltered_place_rule`` three-to-one the places that left make room for new beschut werk.
+    """
+    actors.sheltered_places = levers.sheltered_places(demography.sheltered_places(p), year_index, p)
+    wsw = levers.wsw_cost(year_index, p)
+    if wsw <= 0:
+        return
+    actors.holders[Holder.PWET_PARTICIPATION].book_contract(Instrument.SHELTERED_WORK, (1 - share) * wsw)
+    actors.holders[Holder.POOLED].book_contract(Instrument.SHELTERED_WORK, share * wsw)
 
 
 def hand_over_places(pop, actors) -> None:
@@ -140,12 +156,18 @@ def year_budgets(holders, firms, s: float, year_index: int, p,
     wmo_contracts = sum(f.wmo_places for f in firms) * p["wmo.worklike_cost"]
     pwet_d, wmo_d = max(participation - _overrun_cut(holders, year_index, p), 0.0), wmo_contracts
     r_pwet, r_wmo = clients or (s, s)
-    return {
+    budgets = {
         Holder.PWET_INCOME: (_income_grant(holders[Holder.PWET_INCOME], year_index, p), 0.0),
         Holder.PWET_PARTICIPATION: ((1 - r_pwet) * participation, (1 - r_pwet) * pwet_d),
         Holder.WMO: ((1 - r_wmo) * wmo, (1 - s) * wmo_d),
         Holder.POOLED: (r_pwet * participation + r_wmo * wmo, r_pwet * pwet_d + s * wmo_d),
     }
+    wsw = levers.wsw_cost(year_index, p)  # the old Wsw workforce: a grant booked as a contract (book_wsw), split by s
+    if wsw > 0:
+        for h, part in ((Holder.PWET_PARTICIPATION, 1 - s), (Holder.POOLED, s)):
+            grant, discretionary = budgets[h]
+            budgets[h] = (grant + part * wsw, discretionary + part * wsw)
+    return budgets
 
 
 def _overrun_cut(holders, year_index: int, p) -> float:
