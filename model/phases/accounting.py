@@ -121,16 +121,29 @@ def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefi
     employed = pop.employment[rows] >= 0
     off_months = out.months_in_state(~year.benefit_before[rows], ~benefit_after, month, t0, MONTHS_PER_YEAR)
     off_months = np.where(pop.left_for_work[rows] & employed, off_months, 0.0)
-    actors.holders[Holder.PWET_INCOME].attribute_saving(
-        "benefit", (off_months / MONTHS_PER_YEAR * yearly_benefit).sum())
+    benefit_saved = off_months / MONTHS_PER_YEAR * yearly_benefit
+    actors.holders[Holder.PWET_INCOME].attribute_saving("benefit", benefit_saved.sum())
     after_prov = pop.provisions[rows].copy()
     after_prov[leaving] = 0
     no_wmo = (after_prov & WMO_BITS) == 0
     care = np.where(no_wmo, pop.care_saving[rows], 0.0)
     pop.set_care_saving(rows[~no_wmo], 0.0)
+    firm_savings(pop, rows, actors, benefit_saved, care)
     for h_flag in (False, True):
         sel = handled == h_flag
         actors.holders[funding.payer_of(Instrument.GUIDANCE, h_flag)].attribute_saving("care", care[sel].sum())
+
+
+def firm_savings(pop, rows, actors, benefit_saved, care) -> None:
+    """The part of this year's savings that each firm's (former) clients cause, for its business case [SR].
+
+    The same per-resident amounts as the savings above, for those marked by the firm: benefit not paid to
+    residents who left its trajectory for a job (``work_from_firm``; still in work and not back on benefit),
+    Wmo care no longer needed by residents who held one of its places when their care ended (``care_exit_at_firm``).
+    """
+    work_from, care_at = pop.work_from_firm[rows], pop.care_exit_at_firm[rows]
+    for f in actors.firms:
+        f.book_savings(benefit_saved[work_from == f.index].sum(), care[care_at == f.index].sum())
 
 
 def book_firms(pop, year, actors, p) -> None:

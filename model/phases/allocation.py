@@ -35,7 +35,7 @@ from model.constants import (
 from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
 from model.grouping import unique, unique_inverse
-from model.phases import opening, review
+from model.phases import fill_places, opening, review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
 from model.rules import problems as prob
@@ -62,6 +62,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
     desks = funding.desks
     for desk, mine in ((desks["pwet"], ~handled), (desks["wmo"], ~handled), (desks["pooled"], handled)):
         serve(desk, pop, rows[mine], year, funding, actors, p, streams)
+    fill_places.run(pop, rows, year, actors, p)  # a lever, off by default: free firm places to day-activity clients
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())

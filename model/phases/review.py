@@ -99,6 +99,7 @@ def care_exits(pop, rows, year, funding, p) -> None:
     recovered = wmo & ((pop.self_reliance(rows) >= p["wmo.exit_self_reliance"]) | no_severe)
     r = rows[recovered]
     pop.set_care_saving(r, funding.prices.provision_cost(pop.provisions[r] & np.uint16(WMO_BITS), pop.wage[r]))
+    pop.note_care_exit(r)  # the firm's business case counts the care of those who held a firm place
     pop.end(r, WMO_BITS, year.index)
     year.add("care_exits", len(r))
 

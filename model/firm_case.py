@@ -1,0 +1,70 @@
+"""The social firm's business case for the municipality, year by year, as [SR] computes it (Resultaten point 5).
+
+What the municipality pays for its firms' places and guidance, against what the firms' (former) clients
+save it: the benefit no longer paid to those who left a firm trajectory for work, the Wmo care no longer
+needed by those who left care while holding a firm place, and, as a labelled assumption only, the Wmo care
+older villagers need less with a shop in the village ([SR] point 1, ``firm.village_wmo_saving``). The
+firm's own lines (contracts, sales, running costs) are shown next to it. Every amount is one the model
+already books: the contracts on the budget holders (``phases/opening.py``), the guidance per participant in
+``year.cost_by_instrument`` (``phases/accounting.py``), the savings per resident as the accounting
+attributes them (``accounting.firm_savings``). The case is gross, as in [SR]: it does not ask whether a
+leaver would have found work without the firm.
+
+Per year: net = savings - (contracts + guidance); the payback year (first year in which the cumulative net
+is >= 0) is computed over the years by ``analysis/business_case.py``.
+"""
+
+from __future__ import annotations
+
+from model.constants import Holder, Instrument
+
+STREAMS = (Holder.PWET_PARTICIPATION, Holder.WMO, Holder.POOLED)  # the streams that buy firm places
+GUIDED = (Instrument.SOCIAL_FIRM, Instrument.DAY_ACTIVITIES_WORKLIKE)  # a participant at a firm holds one of these
+
+INDICATORS: dict[str, tuple[str, str]] = {
+    **{f"firm_contracts_{h.name.lower()}": ("EUR", f"social-firm places bought by {h.name.lower()} this year "
+                                                   "(paid filled or not)") for h in STREAMS},
+    "firm_sales": ("EUR", "social firms' sales this year: revenue from client work plus the regular staff's sales "
+                          "(firm_revenue + firm.own_sales per firm)"),
+    "firm_running_costs": ("EUR", "social firms' regular staff and running costs this year (firm.fixed_costs per firm)"),
+    "firm_places_taken": ("persons", "residents who took a social-firm place this year (a trajectory or work-like day "
+                               "activities)"),
+    "firm_guidance_cost": ("EUR", "guidance the municipality paid for participants at the social firms this year "
+                                  "(firm trajectories and work-like day activities, per month held)"),
+    "firm_case_benefit_saving": ("EUR", "benefit not paid this year to residents who left a social-firm trajectory "
+                                        "for a job: counted every year while they stay in work and off benefit, for "
+                                        "the months off benefit, at their own yearly benefit (their household's norm "
+                                        "as the accounting prices it); a return to benefit or another route into work "
+                                        "ends the count"),
+    "firm_case_care_saving": ("EUR", "Wmo care no longer needed this year by residents who held a social-firm place "
+                                     "when their Wmo support ended (a care exit): the yearly price of the Wmo "
+                                     "provisions they held then, counted every year while they hold none"),
+    "firm_case_village_saving": ("EUR", "assumption only (firm.village_wmo_saving per open firm; default 0): Wmo care "
+                                        "older villagers need less with a shop in the village [SR] point 1; not in "
+                                        "the simulation"),
+    "firm_case_savings": ("EUR", "the municipality's savings from its social firms this year: benefit + Wmo care + "
+                                 "village channel"),
+    "firm_case_cost": ("EUR", "what the municipality paid for its social firms this year: place contracts + guidance"),
+    "firm_case_net": ("EUR", "the social firms' business case for the municipality this year: savings - (contracts "
+                             "+ guidance)"),
+}
+
+
+def indicators(actors, year, p, ind: dict) -> None:
+    """The business-case lines of this year (``INDICATORS``), from what the holders, the accounting and the firms booked."""
+    firms = actors.firms
+    for h in STREAMS:
+        ind[f"firm_contracts_{h.name.lower()}"] = float(actors.holders[h].contract_spent.sum())
+    ind["firm_sales"] = float(sum(f.sales for f in firms))
+    ind["firm_running_costs"] = float(sum(f.running_costs for f in firms))
+    ind["firm_places_taken"] = float(year.firm_started.sum())
+    ind["firm_guidance_cost"] = float(sum(year.cost_by_instrument[i] for i in GUIDED)) if len(
+        year.cost_by_instrument) else 0.0
+    ind["firm_case_benefit_saving"] = float(sum(f.benefit_saving for f in firms))
+    ind["firm_case_care_saving"] = float(sum(f.care_saving for f in firms))
+    ind["firm_case_village_saving"] = p["firm.village_wmo_saving"] * sum(f.open for f in firms)
+    savings = ind["firm_case_benefit_saving"] + ind["firm_case_care_saving"] + ind["firm_case_village_saving"]
+    cost = sum(ind[f"firm_contracts_{h.name.lower()}"] for h in STREAMS) + ind["firm_guidance_cost"]
+    ind["firm_case_savings"] = savings
+    ind["firm_case_cost"] = cost
+    ind["firm_case_net"] = savings - cost
