@@ -28,6 +28,7 @@ LINES = (
     ("firm_guidance_cost", "guidance per participant", "cost"),
     ("firm_case_benefit_saving", "benefit saved (leavers to work)", "saving"),
     ("firm_case_care_saving", "Wmo care saved (care exits at the firm)", "saving"),
+    ("firm_case_day_activity_saving", "regular day activities not bought (work-like places)", "saving"),
     ("firm_case_village_saving", "village channel (assumption, [SR] point 1)", "saving"),
     ("firm_case_cost", "municipality pays (contracts + guidance)", "total"),
     ("firm_case_savings", "municipality saves", "total"),
@@ -97,7 +98,8 @@ def format_summary(table: pd.DataFrame) -> str:
         return ""
     lines = ["", "The social firm's business case for the municipality [SR point 5] (EUR thousand over the horizon, "
                  "mean over replications; savings are gross, as in [SR]):"]
-    head = (f"  {'arm':<34}{'contracts':>11}{'guidance':>10}{'benefit':>10}{'Wmo care':>10}{'village':>9}"
+    head = (f"  {'arm':<34}{'contracts':>11}{'guidance':>10}{'benefit':>10}{'Wmo care':>10}{'day act.':>10}"
+            f"{'village':>9}"
             f"{'net':>10}{'util.':>7}  payback (without village)")
     lines += [head, "  " + "-" * (len(head) - 2)]
     for _, r in table.iterrows():
@@ -105,6 +107,7 @@ def format_summary(table: pd.DataFrame) -> str:
         k = 1000.0
         lines.append(f"  {str(r['arm'])[:33]:<34}{contracts / k:>11,.0f}{r['firm_guidance_cost'] / k:>10,.0f}"
                      f"{r['firm_case_benefit_saving'] / k:>10,.0f}{r['firm_case_care_saving'] / k:>10,.0f}"
+                     f"{r['firm_case_day_activity_saving'] / k:>10,.0f}"
                      f"{r[VILLAGE] / k:>9,.0f}{r[NET] / k:>10,.0f}{r['firm_utilisation']:>7.2f}  "
                      f"{payback_text(r['payback_year'])} ({payback_text(r['payback_year_without_village'])})")
     return "\n".join(lines)

@@ -3,7 +3,8 @@
 What the municipality pays for its firms' places and guidance, against what the firms' (former) clients
 save it: the benefit no longer paid to those who left a firm trajectory for work, the Wmo care no longer
 needed by those who left care while holding a firm place, and, as a labelled assumption only, the Wmo care
-older villagers need less with a shop in the village ([SR] point 1, ``firm.village_wmo_saving``). The
+older villagers need less with a shop in the village ([SR] point 1, ``firm.village_wmo_saving``), and the
+regular day activities not bought because a work-like place at the firm is granted instead. The
 firm's own lines (contracts, sales, running costs) are shown next to it. Every amount is one the model
 already books: the contracts on the budget holders (``phases/opening.py``), the guidance per participant in
 ``year.cost_by_instrument`` (``phases/accounting.py``), the savings per resident as the accounting
@@ -39,11 +40,16 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "firm_case_care_saving": ("EUR", "Wmo care no longer needed this year by residents who held a social-firm place "
                                      "when their Wmo support ended (a care exit): the yearly price of the Wmo "
                                      "provisions they held then, counted every year while they hold none"),
+    "firm_case_day_activity_saving": ("EUR", "regular Wmo day activities not bought for the social firms' work-like "
+                                             "day-activity clients this year: in the model a work-like place at a firm "
+                                             "is granted instead of a regular day activity (allocation.allocate_support, "
+                                             "phases/fill_places.py), counted at wmo.day_activities_cost for the months "
+                                             "the work-like place is held"),
     "firm_case_village_saving": ("EUR", "assumption only (firm.village_wmo_saving per open firm; default 0): Wmo care "
                                         "older villagers need less with a shop in the village [SR] point 1; not in "
                                         "the simulation"),
     "firm_case_savings": ("EUR", "the municipality's savings from its social firms this year: benefit + Wmo care + "
-                                 "village channel"),
+                                 "regular day activities not bought + village channel"),
     "firm_case_cost": ("EUR", "what the municipality paid for its social firms this year: place contracts + guidance"),
     "firm_case_net": ("EUR", "the social firms' business case for the municipality this year: savings - (contracts "
                              "+ guidance)"),
@@ -62,9 +68,24 @@ def indicators(actors, year, p, ind: dict) -> None:
         year.cost_by_instrument) else 0.0
     ind["firm_case_benefit_saving"] = float(sum(f.benefit_saving for f in firms))
     ind["firm_case_care_saving"] = float(sum(f.care_saving for f in firms))
+    ind["firm_case_day_activity_saving"] = _day_activities_replaced(year, p)
     ind["firm_case_village_saving"] = p["firm.village_wmo_saving"] * sum(f.open for f in firms)
-    savings = ind["firm_case_benefit_saving"] + ind["firm_case_care_saving"] + ind["firm_case_village_saving"]
+    savings = (ind["firm_case_benefit_saving"] + ind["firm_case_care_saving"] + ind["firm_case_day_activity_saving"]
+               + ind["firm_case_village_saving"])
     cost = sum(ind[f"firm_contracts_{h.name.lower()}"] for h in STREAMS) + ind["firm_guidance_cost"]
     ind["firm_case_savings"] = savings
     ind["firm_case_cost"] = cost
     ind["firm_case_net"] = savings - cost
+
+
+def _day_activities_replaced(year, p) -> float:
+    """Regular day activities the firms' work-like clients do not hold this year (EUR, at wmo.day_activities_cost).
+
+    The accounting charges a work-like place's guidance per month held (``year.cost_by_instrument``); the
+    months held are that charge over the yearly guidance price (0 when the firm gives no guidance hours).
+    """
+    price = p["firm.guidance_hours"] * p["wmo.hourly_rate"]
+    if price <= 0 or not len(year.cost_by_instrument):
+        return 0.0
+    years_held = float(year.cost_by_instrument[Instrument.DAY_ACTIVITIES_WORKLIKE]) / price
+    return years_held * p["wmo.day_activities_cost"]
