@@ -113,6 +113,29 @@ def format_summary(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+PAGE_LINES = ("firm_case_cost", "firm_case_benefit_saving", "firm_case_care_saving", "firm_case_day_activity_saving",
+              "firm_case_village_saving", NET)
+
+
+def so_far(indicator) -> list[tuple[str, str, str]]:
+    """The workshop page's rows: each line this year and summed over the years so far (EUR thousand), then the payback.
+
+    ``indicator(name)`` gives one indicator's yearly values so far (``analysis/page/session.Track.indicator``).
+    """
+    labels = {name: label for name, label, _ in LINES}
+    rows = []
+    for name in PAGE_LINES:
+        values = indicator(name)
+        if not values:
+            return []
+        rows.append((labels[name], f"{values[-1] / 1000:,.0f}", f"{sum(values) / 1000:,.0f}"))
+    net = indicator(NET)
+    year = payback_year(pd.Series(net, index=range(1, len(net) + 1)))
+    rows.append(("payback (first year the cumulative net >= 0)", "", f"year {int(year)}" if np.isfinite(year)
+                 else "not yet"))
+    return rows
+
+
 # --- named measures for the case runner: measure(frame, values) -> float, frame = one run's whole-population rows ---
 
 def _net(frame: pd.DataFrame, without_village: bool = False) -> pd.Series:
