@@ -40,8 +40,10 @@ LINES = (
     ("firm_trajectories_ended", "firm trajectories ended", "count"),
     ("firm_trajectories_to_work", "firm trajectories ended in paid work", "count"),
     ("firm_utilisation", "utilisation at year end (share)", "count"),
+    ("firm_utilisation_over_year", "utilisation over the year (place-years / places)", "count"),
 )
 NET, VILLAGE = "firm_case_net", "firm_case_village_saving"
+SHARES = ("firm_utilisation", "firm_utilisation_over_year")  # averaged over the years, not summed
 NOT_WITHIN = "not within the horizon"
 
 
@@ -85,7 +87,7 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
         part = part.set_index("year")
         row: dict[str, Any] = {"arm": arm, "years": len(part)}
         for name, _, _ in LINES:
-            row[name] = float(part[name].mean() if name == "firm_utilisation" else part[name].sum())
+            row[name] = float(part[name].mean() if name in SHARES else part[name].sum())
         row["payback_year"] = payback_year(part[NET])
         row["payback_year_without_village"] = payback_year(part[NET] - part[VILLAGE])
         out.append(row)
@@ -97,10 +99,11 @@ def format_summary(table: pd.DataFrame) -> str:
     if table.empty:
         return ""
     lines = ["", "The social firm's business case for the municipality [SR point 5] (EUR thousand over the horizon, "
-                 "mean over replications; savings are gross, as in [SR]):"]
+                 "mean over replications; savings are gross, as in [SR]; util. = places held at year end, used = "
+                 "place-years held / places):"]
     head = (f"  {'arm':<34}{'contracts':>11}{'guidance':>10}{'benefit':>10}{'Wmo care':>10}{'day act.':>10}"
             f"{'village':>9}"
-            f"{'net':>10}{'util.':>7}  payback (without village)")
+            f"{'net':>10}{'util.':>7}{'used':>7}  payback (without village)")
     lines += [head, "  " + "-" * (len(head) - 2)]
     for _, r in table.iterrows():
         contracts = sum(r[n] for n, _, role in LINES if role == "cost" and n.startswith("firm_contracts_"))
@@ -108,7 +111,8 @@ def format_summary(table: pd.DataFrame) -> str:
         lines.append(f"  {str(r['arm'])[:33]:<34}{contracts / k:>11,.0f}{r['firm_guidance_cost'] / k:>10,.0f}"
                      f"{r['firm_case_benefit_saving'] / k:>10,.0f}{r['firm_case_care_saving'] / k:>10,.0f}"
                      f"{r['firm_case_day_activity_saving'] / k:>10,.0f}"
-                     f"{r[VILLAGE] / k:>9,.0f}{r[NET] / k:>10,.0f}{r['firm_utilisation']:>7.2f}  "
+                     f"{r[VILLAGE] / k:>9,.0f}{r[NET] / k:>10,.0f}{r['firm_utilisation']:>7.2f}"
+                     f"{r['firm_utilisation_over_year']:>7.2f}  "
                      f"{payback_text(r['payback_year'])} ({payback_text(r['payback_year_without_village'])})")
     return "\n".join(lines)
 

@@ -30,6 +30,11 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "firm_running_costs": ("EUR", "social firms' regular staff and running costs this year (firm.fixed_costs per firm)"),
     "firm_places_taken": ("persons", "residents who took a social-firm place this year (a trajectory or work-like day "
                                "activities)"),
+    "firm_place_years": ("place-years", "social-firm places held over the year (months held / 12, firm trajectories and "
+                                        "work-like day activities; from the guidance charged per month held)"),
+    "firm_utilisation_over_year": ("share", "social-firm place-years held / places: the use of the places over the "
+                                            "year (firm_utilisation counts those held at year end, including late "
+                                            "arrivals placed for a few months)"),
     "firm_guidance_cost": ("EUR", "guidance the municipality paid for participants at the social firms this year "
                                   "(firm trajectories and work-like day activities, per month held)"),
     "firm_case_benefit_saving": ("EUR", "benefit not paid this year to residents who left a social-firm trajectory "
@@ -68,7 +73,11 @@ def indicators(actors, year, p, ind: dict) -> None:
         year.cost_by_instrument) else 0.0
     ind["firm_case_benefit_saving"] = float(sum(f.benefit_saving for f in firms))
     ind["firm_case_care_saving"] = float(sum(f.care_saving for f in firms))
-    ind["firm_case_day_activity_saving"] = _day_activities_replaced(year, p)
+    worklike_years, place_years = _years_held(year, p)
+    ind["firm_place_years"] = place_years
+    places = sum(f.places for f in firms)
+    ind["firm_utilisation_over_year"] = place_years / places if places else 0.0
+    ind["firm_case_day_activity_saving"] = worklike_years * p["wmo.day_activities_cost"]
     ind["firm_case_village_saving"] = p["firm.village_wmo_saving"] * sum(f.open for f in firms)
     savings = (ind["firm_case_benefit_saving"] + ind["firm_case_care_saving"] + ind["firm_case_day_activity_saving"]
                + ind["firm_case_village_saving"])
@@ -78,14 +87,14 @@ def indicators(actors, year, p, ind: dict) -> None:
     ind["firm_case_net"] = savings - cost
 
 
-def _day_activities_replaced(year, p) -> float:
-    """Regular day activities the firms' work-like clients do not hold this year (EUR, at wmo.day_activities_cost).
+def _years_held(year, p) -> tuple[float, float]:
+    """Years of work-like places and of all firm places held this year by the firms' participants.
 
-    The accounting charges a work-like place's guidance per month held (``year.cost_by_instrument``); the
-    months held are that charge over the yearly guidance price (0 when the firm gives no guidance hours).
+    The accounting charges a participant's guidance per month held (``year.cost_by_instrument``); the years held
+    are that charge over the yearly guidance price (0 when the firm gives no guidance hours).
     """
     price = p["firm.guidance_hours"] * p["wmo.hourly_rate"]
     if price <= 0 or not len(year.cost_by_instrument):
-        return 0.0
-    years_held = float(year.cost_by_instrument[Instrument.DAY_ACTIVITIES_WORKLIKE]) / price
-    return years_held * p["wmo.day_activities_cost"]
+        return 0.0, 0.0
+    worklike = float(year.cost_by_instrument[Instrument.DAY_ACTIVITIES_WORKLIKE]) / price
+    return worklike, worklike + float(year.cost_by_instrument[Instrument.SOCIAL_FIRM]) / price

@@ -49,6 +49,10 @@ def test_the_lines_add_up(default_run):
     np.testing.assert_allclose(y["firm_case_savings"], y[list(parts)].sum(axis=1))
     np.testing.assert_allclose(y["firm_case_net"], y["firm_case_savings"] - y["firm_case_cost"])
     np.testing.assert_allclose(y["firm_result"], y["firm_contract_income"] + y["firm_sales"] - y["firm_running_costs"])
+    guidance = PARAMETERS.get("firm.guidance_hours").value * PARAMETERS.get("wmo.hourly_rate").value
+    np.testing.assert_allclose(y["firm_place_years"] * guidance, y["firm_guidance_cost"])
+    assert (y["firm_place_years"] <= y["firm_places"] + 1e-9).all()
+    np.testing.assert_allclose(y["firm_utilisation_over_year"], y["firm_place_years"] / y["firm_places"])
     # The firm's savings are part of the municipality's: its benefit saving counts the firm's leavers only.
     assert (y["firm_case_benefit_saving"] > 0).any()
     assert (y["firm_case_care_saving"] <= y[["savings_care_wmo", "savings_care_pooled"]].sum(axis=1) + 1e-6).all()

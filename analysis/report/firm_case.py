@@ -25,7 +25,7 @@ NOTE = ("What the municipality pays for its social firms (place contracts per st
 
 
 def _cell(name: str, value: float) -> str:
-    if name == "firm_utilisation":
+    if name in business_case.SHARES:
         return f"{value:.2f}"
     if name in ("firm_places_taken", "firm_trajectories_ended", "firm_trajectories_to_work"):
         return f"{value:,.0f}"
@@ -41,9 +41,9 @@ def section(page, results) -> None:
     page.add("<h3>The social firm's business case for the municipality</h3>")
     rows, keys = [], []
     for name, label, _ in business_case.LINES:
-        unit = "" if name in ("firm_utilisation", "firm_places_taken", "firm_trajectories_ended",
+        unit = "" if name in (*business_case.SHARES, "firm_places_taken", "firm_trajectories_ended",
                               "firm_trajectories_to_work") else " (EUR thousand)"
-        average = " (mean of the years)" if name == "firm_utilisation" else ""
+        average = " (mean of the years)" if name in business_case.SHARES else ""
         rows.append([f"{label}{unit}{average}", *(_cell(name, summary.loc[a, name]) for a in arms)])
         keys.append(name)
     for name, label in (("payback_year", "payback year"),
