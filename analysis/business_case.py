@@ -36,7 +36,7 @@ LINES = (
     ("firm_sales", "firm: sales (client work + regular staff)", "firm"),
     ("firm_running_costs", "firm: regular staff and running costs", "firm"),
     ("firm_result", "firm: own result (contracts + sales - running costs)", "firm"),
-    ("firm_places_taken", "places taken this year (persons)", "count"),
+    ("firm_places_taken", "places taken (persons)", "count"),
     ("firm_trajectories_ended", "firm trajectories ended", "count"),
     ("firm_trajectories_to_work", "firm trajectories ended in paid work", "count"),
     ("firm_utilisation", "utilisation at year end (share)", "count"),
