@@ -39,7 +39,7 @@ EXPECT_KEYS = {"at_least", "at_most"}
 CONFIDENCE = 0.95  # the chance interval shown per claim (replications)
 BASE_VARIANT = "base"  # the file's own scenario when it names no variants
 # Modules holding named measures: each has MEASURES = {name: measure(frame, values) -> float}.
-MEASURE_MODULES = ("experiments.case_measures", "experiments.lever_measures")
+MEASURE_MODULES = ("experiments.case_measures", "experiments.lever_measures", "analysis.business_case")
 VERDICTS = ("reproduced", "not reproduced")
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import business_case as firm_case
 from analysis.audit import audit, format_audit
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
 from analysis.personas import format_paths, format_uid, path_frame
@@ -398,8 +399,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     summaries = run_summaries(frame)
     comparison = compare(summaries, names)
     cases = payback(frame, names)
+    firm_yearly = firm_case.yearly(frame)  # the social firm's own business case per arm and year [SR]
     table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
-        format_business_case(cases, names)
+        format_business_case(cases, names) + "\n" + firm_case.format_summary(firm_case.summary(frame))
     text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
     table += text
     spread, ensemble_runs = None, None
@@ -417,6 +419,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         comparison.to_csv(folder / "comparison.csv", index=False)
         (folder / "comparison.txt").write_text(table + "\n")
         (folder / "business_case.json").write_text(json.dumps(cases, indent=2))
+        firm_yearly.to_csv(folder / "firm_business_case.csv", index=False)
         if decomposition is not None:
             _write_decomposition(folder, decomposition)
         if desk is not None:

@@ -98,6 +98,9 @@ FIELDS: dict[str, tuple] = {
     "entry_month": (np.float64, (), 0.0),  # month of entry this year (0 for residents already there)
     "left_for_work": (np.bool_, (), False),  # left benefit for work in this run and not back on it
     "care_saving": (np.float64, (), 0.0),  # EUR/year of Wmo care no longer needed since a care exit
+    "work_from_firm": (np.int32, (), NO_FIRM),  # firm whose trajectory the last move into a job left (else none)
+    "benefit_at_exit": (np.float64, (), 0.0),  # EUR net per month of benefit when that move happened
+    "care_exit_at_firm": (np.int32, (), NO_FIRM),  # firm whose place was held at the last Wmo care exit (else none)
     "left_benefit_at": (np.float64, (), np.nan),  # time (years) of the last move from benefit to work
     "other_income": (np.bool_, (), False),  # off benefit on an income of its own or the household's: no claim
     "other_income_since": (np.float64, (), np.nan),  # time (years) the current other-income period began
@@ -149,6 +152,9 @@ class Population:
     entry_month: np.ndarray
     left_for_work: np.ndarray
     care_saving: np.ndarray
+    work_from_firm: np.ndarray
+    benefit_at_exit: np.ndarray
+    care_exit_at_firm: np.ndarray
     left_benefit_at: np.ndarray
     other_income: np.ndarray
     other_income_since: np.ndarray
@@ -417,6 +423,18 @@ class Population:
         """Yearly Wmo cost no longer needed after a care exit (EUR/year); 0 clears it."""
         self.care_saving[rows] = amount
 
+    def note_job_origin(self, rows, from_firm, monthly_benefit) -> None:
+        """These residents take a job now: mark the firm whose trajectory they leave for it, or none [SR business case].
+
+        ``monthly_benefit``: the benefit they received until now (EUR net per month), kept for the marked ones.
+        """
+        self.work_from_firm[rows] = np.where(from_firm, self.firm[rows], NO_FIRM)
+        self.benefit_at_exit[rows] = np.where(from_firm & self.on_benefit[rows], monthly_benefit, 0.0)
+
+    def note_care_exit(self, rows) -> None:
+        """These residents leave Wmo care now: mark the firm whose place they hold, or none [SR business case]."""
+        self.care_exit_at_firm[rows] = self.firm[rows]
+
     # ------------------------------------------------------------------ work and benefit
     def _leave_benefit_for_work(self, rows, year: int, month) -> None:
         was = self.on_benefit[rows]
@@ -498,6 +516,7 @@ class Population:
         """Whoever comes (back) on benefit has no other income and no open exit any more."""
         self.other_income[rows] = False
         self.left_for_work[rows] = False
+        self.work_from_firm[rows] = NO_FIRM
         self.left_for_other[rows] = False
 
     # ------------------------------------------------------------------ cross-law intakes (partitions)

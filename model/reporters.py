@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import entitlement, levers
+from model import entitlement, firm_case, levers
 from model.constants import (
     AGE_BAND_LABELS,
     AGE_BANDS,
@@ -203,6 +203,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "firm_contract_income": ("EUR", "social-firm places bought by the municipality this year (paid filled or not)"),
     "firm_result": ("EUR", "social firms' own result: contracts plus sales minus running costs"),
     "firms_open": ("firms", "social firms still open at year end"),
+    **firm_case.INDICATORS,  # the social firm's business case for the municipality [SR]
     **{f"caseload_{r.name.lower()}": ("clients per FTE", f"mean caseload of an active {r.name.lower().replace('_', ' ')}")
        for r in Role},
     **{f"active_{r.name.lower()}": ("FTE", f"active {r.name.lower().replace('_', ' ')}s this year") for r in Role},
@@ -221,6 +222,7 @@ def year_indicators(pop, year, actors, p) -> dict[str, float]:
     _people(pop, rows, year, p, ind)
     _money(actors, year.counts, ind)
     _firm_indicators(actors.firms, ind)
+    firm_case.indicators(actors, year, p, ind)
     _ladder_and_laws(pop, rows, year, p, ind)
     _spells_and_dynamics(pop, rows, year, ind)
     _staff(actors, ind)

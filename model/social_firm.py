@@ -37,6 +37,10 @@ class SocialFirm(mesa.Agent):
         self.revenue = 0.0  # sales from client work this year
         self.contract_income = 0.0  # places bought by the municipality this year
         self.result = 0.0
+        self.sales = 0.0  # revenue from client work plus the regular staff's sales this year
+        self.running_costs = 0.0  # regular staff and running costs this year
+        self.benefit_saving = 0.0  # benefit not paid to those who left this firm's trajectories for work (EUR)
+        self.care_saving = 0.0  # Wmo care no longer needed by those who left care holding this firm's place (EUR)
         self.loss_years = 0
         self.open = places > 0
 
@@ -77,10 +81,21 @@ class SocialFirm(mesa.Agent):
         self.occupied = sum(occupied_by.values())
         self.revenue = productivity_sum * p["firm.revenue_per_productive_place"]
         self.result = self.contract_income + self.revenue + p["firm.own_sales"] - p["firm.fixed_costs"]
+        self.sales = self.revenue + p["firm.own_sales"]
+        self.running_costs = p["firm.fixed_costs"]
         self.loss_years = self.loss_years + 1 if self.result < 0 else 0
         limit = p["firm.close_after_loss_years"]
         if self.open and limit and self.loss_years >= limit:
             self.close()
+
+    def book_savings(self, benefit: float, care: float) -> None:
+        """This year's savings to the municipality that this firm's (former) clients cause (EUR) [SR Resultaten point 5].
+
+        ``benefit``: benefit not paid to residents who left this firm's trajectories for a job and are still in
+        work; ``care``: Wmo care no longer needed by residents who held a place here when their care ended.
+        """
+        self.benefit_saving = float(benefit)
+        self.care_saving = float(care)
 
     def close(self) -> None:
         """The firm stops: no places from now on (its clients' places end at the next review)."""

@@ -17,6 +17,7 @@ import time
 
 import solara
 
+from analysis import business_case
 from analysis.page import charts
 from analysis.page.session import (
     DEFAULT_SEED,
@@ -185,6 +186,9 @@ def FirmView(track: Track, key):
             rows = [(stream, now["bought"][stream], now["filled"][stream]) for stream in now["bought"]]
             rows.append(("empty", "", now["places"]["empty"]))
             Table(("funding stream", "places bought", "filled"), rows)
+        case = business_case.so_far(track.indicator)  # the firm's business case for the municipality [SR]
+        if case:
+            Table(("business case (EUR thousand)", f"year {track.year}", "so far"), case)
 
 
 COMPARED = ("benefit_stock", "outflow_work", "not_in_sight", "spend_total", "own_result_total")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.report import figures, tables, uncertainty
+from analysis.report import figures, firm_case, tables, uncertainty
 from analysis.report.load import DECOMPOSITION, Results, load_results
 from analysis.report.taskfields import BUDGETS, NOT_MODELLED, TASK_FIELDS
 from experiments.arms import describe_funding, describe_practices
@@ -452,6 +452,7 @@ def _social_firm(page: Page, results: Results) -> None:
                 "Occupied share of the social firm's places per year (95% band).")
     page.para("Lock-in is the firm keeping a client past the planned end of the trajectory; a high lock-in count next "
               "to a low share into paid work is the pattern the sources warn about [SR].", "note")
+    firm_case.section(page, results)  # the firm's business case for the municipality [SR]
 
 
 def _decomposition(page: Page, results: Results) -> None:

@@ -50,7 +50,9 @@ def run(pop, year, funding, actors, p, streams) -> None:
         holder.book(ledger[h])
     year.resident_cost[rows] = cost.sum(axis=1)
     year.cost_by_instrument = cost.sum(axis=0)
-    attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after, yearly_benefit)
+    off_months, care = attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after,
+                                         yearly_benefit)
+    firm_savings(pop, rows, actors, off_months, care, p)
     _safety_net(actors.holders[Holder.PWET_INCOME], p)
     book_firms(pop, year, actors, p)
 
@@ -114,8 +116,11 @@ def resident_costs(pop, rows, year, funding, leaving, benefit_after, yearly_bene
     return cost
 
 
-def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after, yearly_benefit) -> None:
-    """Benefits not paid to those who left for work; Wmo care no longer needed after a care exit."""
+def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefit_after, yearly_benefit):
+    """Benefits not paid to those who left for work; Wmo care no longer needed after a care exit.
+
+    Returns per resident the months off benefit in work that count and the care no longer needed (EUR).
+    """
     t0 = pop.entry_month[rows]
     month = year.month[rows]
     employed = pop.employment[rows] >= 0
@@ -131,6 +136,23 @@ def attribute_savings(pop, rows, handled, year, funding, actors, leaving, benefi
     for h_flag in (False, True):
         sel = handled == h_flag
         actors.holders[funding.payer_of(Instrument.GUIDANCE, h_flag)].attribute_saving("care", care[sel].sum())
+    return off_months, care
+
+
+def firm_savings(pop, rows, actors, off_months, care, p) -> None:
+    """The part of this year's savings that each firm's (former) clients cause, for its business case [SR].
+
+    Benefit: residents who left the firm's trajectory for a job (``work_from_firm``), for the months they are
+    off benefit and in work this year (``off_months`` above: 0 once back on benefit or out of work), at the
+    benefit they received when they left (``benefit_at_exit``, priced as the accounting prices a benefit),
+    every year while that lasts and they stay in the social domain. (The holders' benefit saving above prices
+    a worker's benefit as now, which is 0 after the year of the move.) Care: the Wmo care no longer needed
+    (``care`` above) of residents who held one of the firm's places when their care ended (``care_exit_at_firm``).
+    """
+    work_from, care_at = pop.work_from_firm[rows], pop.care_exit_at_firm[rows]
+    benefit = off_months / MONTHS_PER_YEAR * entitlement.yearly_cost(pop.benefit_at_exit[rows], p)
+    for f in actors.firms:
+        f.book_savings(benefit[work_from == f.index].sum(), care[care_at == f.index].sum())
 
 
 def book_firms(pop, year, actors, p) -> None:

@@ -35,7 +35,7 @@ from model.constants import (
 from model.desks import OUTFLOW_CHANCE, DeskConfig
 from model.funding import UNPRICED
 from model.grouping import unique, unique_inverse
-from model.phases import opening, pilot, review
+from model.phases import fill_places, opening, pilot, review
 from model.rules import allocation as alloc
 from model.rules import outcomes as out
 from model.rules import problems as prob
@@ -65,6 +65,7 @@ def run(pop, year, funding, actors, p, streams) -> None:
         serve(desk, pop, rows[mine], year, funding, actors, p, streams)
     levers.walk_in(pop, rows, handled, year, funding, actors, p, streams)  # practices without an indication [M16]
     levers.volunteering(pop, rows, handled, year, funding, actors, p, streams)
+    fill_places.run(pop, rows, year, actors, p)  # a lever, off by default: free firm places to day-activity clients
     year.provisions_before = pop.provisions[: pop.n].copy()
     on_benefit = pop.on_benefit[rows]
     year.add("benefit_stock_at_allocation", on_benefit.sum())

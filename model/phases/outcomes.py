@@ -233,6 +233,7 @@ def observe(pop, rows, year, job, other, drop, month, t0, ended: Ended) -> None:
     _observe_returns(pop, rows, year, job, from_benefit, month, elapsed, ended)
     at_firm = pop.holds(rows, AT_FIRM_BIT)
     year.add("firm_trajectories_to_work", (job & at_firm).sum())
+    pop.note_job_origin(rows[job], at_firm[job], year.benefit_monthly[rows[job]])  # the firm's business case counts these leavers' benefit
     year.add("firm_trajectories_ended", ((job | drop | other) & at_firm).sum())
     started_now = pop.activity_start_year[rows] == year.index
     year.firm_dropped[rows[drop & (pop.firm[rows] >= 0) & started_now]] = True

@@ -103,6 +103,7 @@ def care_exits(pop, rows, year, funding, p) -> None:
     if year.trace:
         year.trace.note(year, pop, r, "review", "Wmo support ended: self-reliance recovered or no severe problem left")
     pop.set_care_saving(r, funding.prices.provision_cost(pop.provisions[r] & np.uint16(WMO_BITS), pop.wage[r]))
+    pop.note_care_exit(r)  # the firm's business case counts the care of those who held a firm place
     pop.end(r, WMO_BITS, year.index)
     year.add("care_exits", len(r))
 
