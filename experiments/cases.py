@@ -33,7 +33,8 @@ from model.reporters import INDICATORS
 CASES_DIR = Path(__file__).with_name("scenarios") / "cases"
 REDUCTIONS = ("sum", "mean", "last", "first")
 CASE_FIELDS = {"title", "document", "where", "setting", "variants", "claims"}
-CLAIM_FIELDS = {"claim", "quote", "where", "measure", "reduce", "per", "variant", "contrast", "expect", "mechanism"}
+CLAIM_FIELDS = {"claim", "quote", "where", "measure", "reduce", "per", "variant", "contrast", "expect", "mechanism",
+                "by_construction"}
 REQUIRED_CLAIM = ("claim", "quote", "where", "measure", "expect", "mechanism")
 EXPECT_KEYS = {"at_least", "at_most"}
 CONFIDENCE = 0.95  # the chance interval shown per claim (replications)
@@ -57,6 +58,7 @@ class Claim:
     per: str | None = None
     variant: str | None = None
     contrast: tuple[str, str] | None = None
+    by_construction: bool = False  # the case's own parameters set what the claim says: shown, but no evidence
 
     @property
     def read_in(self) -> str:
@@ -172,6 +174,9 @@ def _claim(raw: Any, k: int, variants: Mapping[str, Any], where: str) -> Claim:
         raise _refuse(here, "expect", expect, "a table with at_least and/or at_most, finite numbers")
     if "at_least" in expect and "at_most" in expect and expect["at_least"] > expect["at_most"]:
         raise _refuse(here, "expect", expect, "at_least <= at_most")
+    by_construction = raw.get("by_construction", False)
+    if not isinstance(by_construction, bool):
+        raise _refuse(here, "by_construction", by_construction, "true or false")
     variant, contrast = raw.get("variant"), raw.get("contrast")
     if (variant is None) == (contrast is None) and len(variants) > 1:
         raise _refuse(here, "variant", variant, "exactly one of variant or contrast when a case has variants")
@@ -186,7 +191,7 @@ def _claim(raw: Any, k: int, variants: Mapping[str, Any], where: str) -> Claim:
         raise _refuse(here, "variant", variant, f"one of {', '.join(variants)}")
     return Claim(claim=raw["claim"], quote=raw["quote"], where=raw["where"], measure=measure,
                  expect={k: float(v) for k, v in expect.items()}, mechanism=raw["mechanism"], reduce=reduce, per=per,
-                 variant=variant, contrast=contrast)
+                 variant=variant, contrast=contrast, by_construction=by_construction)
 
 
 def named_measures() -> dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], float]]:
@@ -299,14 +304,15 @@ def claim_table(cases: Sequence[Case], runs: pd.DataFrame, extra: Mapping[str, A
             mean, lo, hi = interval(samples)
             ok = claim.holds(mean)
             inside = claim.holds(lo) and claim.holds(hi)
-            outside = math.isfinite(lo) and not _overlaps(claim, lo, hi)
+            # Never reached in any run: surely not reproduced; else the interval must miss the expectation.
+            outside = not math.isfinite(mean) or (math.isfinite(lo) and not _overlaps(claim, lo, hi))
             rows.append({
                 "case": case.key, "claim_no": k, "document": case.document, "where": claim.where,
                 "claim": claim.claim, "quote": claim.quote, "read_in": claim.read_in, "measure": claim.measure,
                 "expected": claim.expectation(), "result": mean, "low": lo, "high": hi,
                 "replications": len(samples), "not_reached": never,
                 "verdict": VERDICTS[0] if ok else VERDICTS[1], "sure": inside if ok else outside,
-                "mechanism": claim.mechanism,
+                "by_construction": claim.by_construction, "mechanism": claim.mechanism,
             })
     return pd.DataFrame(rows)
 
@@ -341,8 +347,20 @@ def result_text(row: Mapping[str, Any]) -> str:
 
 
 def verdict_text(row: Mapping[str, Any]) -> str:
-    """The verdict, with 'within chance' when the interval crosses the expectation's bound."""
-    return row["verdict"] + ("" if row["sure"] else " (interval crosses the bound)")
+    """The verdict, noting an interval that crosses the expectation's bound and a claim that holds by construction."""
+    notes = [] if row["sure"] else ["interval crosses the bound"]
+    if row.get("by_construction"):
+        notes.append("by construction: the case's parameters set it, no evidence")
+    return row["verdict"] + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def summary_line(table: pd.DataFrame) -> str:
+    """'N of M claims reproduced (K of them by construction), M - N not reproduced.'"""
+    n = len(table)
+    yes = table["verdict"] == VERDICTS[0]
+    built = int((yes & table["by_construction"].astype(bool)).sum())
+    return (f"{int(yes.sum())} of {n} claims reproduced ({built} of them by construction, no evidence), "
+            f"{n - int(yes.sum())} not reproduced.")
 
 
 def format_table(table: pd.DataFrame, cases: Sequence[Case]) -> str:
@@ -358,9 +376,7 @@ def format_table(table: pd.DataFrame, cases: Sequence[Case]) -> str:
                          f" -> {row['verdict'].upper()}{verdict_text(row)[len(row['verdict']):]}")
             lines.append(f"     mechanism: {row['mechanism']}")
         lines.append("")
-    n = len(table)
-    yes = int((table["verdict"] == VERDICTS[0]).sum())
-    lines.append(f"{yes} of {n} claims reproduced, {n - yes} not reproduced.")
+    lines.append(summary_line(table))
     return "\n".join(lines)
 
 
@@ -371,7 +387,6 @@ def _md(text: str) -> str:
 def markdown(table: pd.DataFrame, cases: Sequence[Case], meta: Mapping[str, Any]) -> str:
     """``docs/cases.md``: how the table was made, one row per claim, then each case's setting and mechanisms."""
     titles = {c.key: c for c in cases}
-    yes = int((table["verdict"] == VERDICTS[0]).sum())
     out = [
         "# The documents' cases: claims reproduced or not",
         "",
@@ -380,10 +395,12 @@ def markdown(table: pd.DataFrame, cases: Sequence[Case], meta: Mapping[str, Any]
         "case runs with the same seeds, so a contrast between variants is paired. The result is the mean over",
         f"replications with its {CONFIDENCE:.0%} chance interval (replications only: parameter uncertainty is not in",
         "it; see docs/calibration.md for the ensemble). *Reproduced* means the mean meets the document's",
-        "expectation; where the interval crosses the bound the verdict is marked so.",
+        "expectation; where the interval crosses the bound the verdict is marked so. A claim marked *by construction*",
+        "holds because the case's own parameters set it (a price, a rule): it is shown so the setting can be checked,",
+        "and it is no evidence for the model.",
         "",
         f"Run: {meta.get('replications')} replications, root seed {meta.get('seed')}, code "
-        f"{meta.get('code', 'unknown')}; {yes} of {len(table)} claims reproduced.",
+        f"{meta.get('code', 'unknown')}. {summary_line(table)}",
         "",
         "| case | claim | document, place | scenario (read in) | result [interval] | expected | verdict | mechanism |",
         "|---|---|---|---|---|---|---|---|",

@@ -51,6 +51,9 @@ def test_every_case_runs_at_a_small_size_and_gives_each_claim_a_verdict():
     table = cs.claim_table(chosen, runs, TINY)
     assert len(table) == sum(len(c.claims) for c in chosen)
     assert set(table["verdict"]) <= set(cs.VERDICTS)
+    # Every case file marks what its own parameters set, so the summary can keep it apart from evidence.
+    built = [c.claim for case in chosen for c in case.claims if c.by_construction]
+    assert table["by_construction"].sum() == len(built) and "by construction" in cs.summary_line(table)
 
 
 def test_the_table_is_recomputed_from_a_stored_folder_alone(tmp_path, capsys):
@@ -116,6 +119,9 @@ def test_claim_values_reduce_over_the_years_and_contrast_by_seed():
         assert cs.claim_value(cs.Claim(**{**claim.__dict__, "reduce": how}), frame, {}) == expected
     per = cs.Claim(**{**claim.__dict__, "reduce": "sum", "per": "benefit_stock"})
     assert cs.claim_value(per, frame, {}) == pytest.approx(9.0 / 8.0)
+    row = {"verdict": "reproduced", "sure": True, "by_construction": True}
+    assert "by construction" in cs.verdict_text(row)
+    assert cs.verdict_text({**row, "by_construction": False, "sure": False}) == "reproduced (interval crosses the bound)"
     mean, lo, hi = cs.interval([1.0, 2.0, 3.0])
     assert mean == 2.0 and lo < 2.0 < hi
     assert claim.holds(0.0) and not claim.holds(-1e-9) and not claim.holds(math.nan)
