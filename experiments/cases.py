@@ -355,7 +355,7 @@ def verdict_text(row: Mapping[str, Any]) -> str:
 
 
 def summary_line(table: pd.DataFrame) -> str:
-    """'N of M claims reproduced (K of them by construction), M - N not reproduced.'"""
+    """The summary: how many claims are reproduced (how many of them by construction) and how many not."""
     n = len(table)
     yes = table["verdict"] == VERDICTS[0]
     built = int((yes & table["by_construction"].astype(bool)).sum())
