@@ -167,3 +167,22 @@ def test_the_generalists_referral_share_and_plans_per_household():
     assert (plans <= workers + 1e-12).all() and (workers <= professionals + 1e-12).all()
     pooled = run_model(years=2, inhabitants=6000, rng=3, regime="integrated")
     assert np.allclose(indicator(pooled, "plans_per_mp_household"), 1.0)  # one household, one plan
+
+
+def test_the_pooled_desk_does_not_rank_a_late_arrival_as_cheaper():
+    """A trajectory costs its whole planned price whatever month it starts in: two candidates alike in all but their
+    entry month rank alike under a money objective (a late arrival once looked cheap for this year's part only)."""
+    from model.constants import Desk
+    from model.phases import allocation
+    from tests.tiny import tiny
+
+    alike = {"wage": 0.6, "on_benefit": True, "desk": Desk.PWET, "years_out": 2.0}
+    world = tiny([dict(alike), dict(alike, unit=1, household=1)], share=1.0,
+                 overrides={"practice.desk_objective": "all-budgets"})
+    rows = world.rows()
+    world.pop.entry_month[rows[1]] = 11.0  # arrives in the last month of the year
+    for instrument in (Instrument.SOCIAL_FIRM, Instrument.TRAINING):
+        instr = np.full(2, instrument, dtype=np.int8)
+        priority = allocation.work_priority(world.funding.desks["pooled"], world.pop, rows, instr, world.year,
+                                            world.funding, world.p)
+        assert priority[0] == pytest.approx(priority[1])

@@ -211,7 +211,7 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     r, instr = rows[idx], instr[idx]
     frac = year_fraction(pop, r)
     prices = funding.prices
-    priority = alloc.coordinated_first(work_priority(desk, pop, r, instr, frac, year, funding, p), year.regie[r])
+    priority = alloc.coordinated_first(work_priority(desk, pop, r, instr, year, funding, p), year.regie[r])
     slots = firm_slots(pop, actors, desk.holder, p["practice.mixed_places"] == "any-stream")
     wants = instr == Instrument.SOCIAL_FIRM
     firm = alloc.assign_slots(wants, priority, slots)  # places go in the order the money is spent
@@ -233,7 +233,7 @@ def allocate_work(desk: DeskConfig, pop, rows, room, year, funding, actors, p) -
     return len(r)
 
 
-def work_priority(desk: DeskConfig, pop, r, instr, frac, year, funding, p) -> np.ndarray:
+def work_priority(desk: DeskConfig, pop, r, instr, year, funding, p) -> np.ndarray:
     """The desk's ranking of candidates for a re-integration instrument.
 
     outflow-chance: a client manager's single-domain view (wage value, time out) [M16]; a money objective
@@ -250,7 +250,8 @@ def work_priority(desk: DeskConfig, pop, r, instr, frac, year, funding, p) -> np
     subsidy = np.where(wage < p["wage.regular_min"], prices.yearly(Instrument.WAGE_SUBSIDY, wage), 0.0) * netted
     care = prices.provision_cost(pop.provisions[r] & np.uint16(CARE_A_JOB_ENDS), wage)
     gain = job_chance_gain(pop, r, instr, year, p)
-    cost = prices[instr] * prices.charged(instr, frac)
+    # What the whole planned trajectory costs, not this year's part of it: a late arrival is not cheaper [M16].
+    cost = prices[instr] * np.where(np.isin(instr, LUMP_SUM_INSTRUMENTS), 1.0, p["firm.trajectory_years"])
     need = 1.0 - pop.self_reliance(r)
     return alloc.desk_priority(desk.objective, gain, benefit, subsidy, care, need, cost, p["desk.saving_horizon_years"])
 
