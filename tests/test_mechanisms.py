@@ -54,7 +54,11 @@ def test_integrated_funding_fills_more_social_firm_places_when_money_does_not_bi
     ample = {"pwet.reintegration_per_recipient": 5000.0, "wmo.budget_per_inhabitant": 300.0}
     runs = {regime: [run_model(years=6, regime=regime, inhabitants=20000, rng=seed, params=ample)
                      for seed in (11, 12, 13)] for regime in ("compartmentalised", "integrated")}
-    assert _mean(runs["integrated"], "firm_utilisation") > _mean(runs["compartmentalised"], "firm_utilisation") + 0.1
+    # Place-years used, not places held at year end: until the pooled desk priced a trajectory at its whole
+    # cost, late arrivals held places at year end for a month or two and made the year-end figure rise by 0.1
+    # or more. Measured since: 0.57 -> 0.64 (about one place of 20 more).
+    used = "firm_utilisation_over_year"
+    assert _mean(runs["integrated"], used) > _mean(runs["compartmentalised"], used) + 0.04
 
 
 def test_integrated_funding_serves_more_care_clients(paired_runs):
