@@ -971,7 +971,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from experiments.sweep import verify_folder
 
     report = verify_folder(args.folder)
-    bad = len(report["damaged"]) + len(report["unplanned"])
+    bad = len(report["damaged"]) + len(report["unplanned"]) + int(report["mixed_versions"])
     if args.json:
         print(json.dumps(report, indent=2))
         return 1 if bad else 0
@@ -980,6 +980,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
           f"{report['temp_files']} temporary file(s), {report['failures']} recorded failure(s)")
     for name, problem in {**report["damaged"], **report["unplanned"]}.items():
         print(f"  runs/{name}: {problem}")
+    print(f"  code version of the folder: {report['code_version'] or 'not recorded (made before run files named it)'}")
+    for code, n in report["versions"].items():
+        print(f"  {n} sound run(s) computed by code version {code}")
+    if report["mixed_versions"]:
+        print("  The sound runs were computed by more than one code version: do not analyse them together.")
     if report["lock"]:
         state = "running" if report["lock_held"] else "stale: its holder is gone; the next sweep takes it over"
         print(f"  lock file: {describe(report['lock'])} ({state})")

@@ -1,8 +1,9 @@
 """Run files of a sweep that prove what they hold: run id and content hash in the Parquet metadata.
 
 A run file is ``runs/<run id>.parquet``. Its key-value metadata holds ``ontschot.run_id`` (the run
-it belongs to) and ``ontschot.content_hash``: the SHA-256 of the file's data pages, i.e. every byte
-before the footer. ``check_run`` reads a file back and says what is wrong with it, if anything:
+it belongs to), ``ontschot.code_version`` (the commit, a hash of any uncommitted change and the lock file's
+hash of the code that computed it) and ``ontschot.content_hash``: the SHA-256 of the file's data pages, i.e.
+every byte before the footer. ``check_run`` reads a file back and says what is wrong with it, if anything:
 unreadable or truncated, written for another run, or altered since it was written. A file is
 written to a temporary name in the same folder, flushed to disk, and renamed into place, so its
 final name only ever holds a whole file; an ``OSError`` while writing (a full disk, a read-only
@@ -24,6 +25,7 @@ from experiments.store import os_reason
 
 RUN_ID_KEY = b"ontschot.run_id"
 HASH_KEY = b"ontschot.content_hash"
+CODE_KEY = b"ontschot.code_version"  # experiments.store.code_fingerprint()["id"] of the process that computed the run
 MAGIC = b"PAR1"
 TEMP_SUFFIX = ".tmp"
 
@@ -52,15 +54,16 @@ def _data_pages(blob: bytes) -> bytes:
     return blob[: len(blob) - 8 - footer]
 
 
-def encode(frame: pd.DataFrame, run_id: str) -> bytes:
-    """A run's frame as Parquet bytes with its run id and the hash of its data pages in the metadata."""
+def encode(frame: pd.DataFrame, run_id: str, code: str = "") -> bytes:
+    """A run's frame as Parquet bytes with its run id, the code version that computed it and the hash of its data pages."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
 
     def parquet(digest: str) -> bytes:
-        meta = {**(table.schema.metadata or {}), RUN_ID_KEY: run_id.encode(), HASH_KEY: digest.encode()}
+        meta = {**(table.schema.metadata or {}), RUN_ID_KEY: run_id.encode(), HASH_KEY: digest.encode(),
+                CODE_KEY: code.encode()}
         sink = pa.BufferOutputStream()
         pq.write_table(table.replace_schema_metadata(meta), sink)
         return sink.getvalue().to_pybytes()
@@ -73,13 +76,13 @@ def encode(frame: pd.DataFrame, run_id: str) -> bytes:
     return blob
 
 
-def write_run(out: Path, run_id: str, frame: pd.DataFrame) -> Path:
-    """Publish a run's frame atomically as ``runs/<run id>.parquet``.
+def write_run(out: Path, run_id: str, frame: pd.DataFrame, code: str = "") -> Path:
+    """Publish a run's frame atomically as ``runs/<run id>.parquet``, naming the code version that computed it.
 
     Raises:
         StoreWriteError: the file could not be written; no temporary file is left behind.
     """
-    blob = encode(frame, run_id)
+    blob = encode(frame, run_id, code)
     final = run_file(out, run_id)
     publish(final, blob)
     return final
@@ -114,6 +117,7 @@ class RunCheck:
     problem: str | None
     held: str | None = None
     frame: pd.DataFrame | None = None
+    code: str | None = None  # the code version the file names (None: written before run files named it)
 
     @property
     def ok(self) -> bool:
@@ -145,6 +149,7 @@ def check_run(path: Path, run_id: str | None = None, keep_frame: bool = False) -
     except (ValueError, OSError, pa.ArrowException) as exc:
         return RunCheck(f"not a readable Parquet file ({_first_line(exc)})")
     held = meta.get(RUN_ID_KEY, b"").decode(errors="replace") or None
+    code = meta.get(CODE_KEY, b"").decode(errors="replace") or None
     if held is None:
         return RunCheck("carries no run id (written before run files were verified, or not by a sweep)")
     if held != expected:
@@ -157,7 +162,7 @@ def check_run(path: Path, run_id: str | None = None, keep_frame: bool = False) -
         return RunCheck(f"not a readable Parquet file ({_first_line(exc)})", held)
     if "run_id" not in frame.columns or (frame["run_id"] != expected).any():
         return RunCheck("its rows do not all name its run", held)
-    return RunCheck(None, held, frame if keep_frame else None)
+    return RunCheck(None, held, frame if keep_frame else None, code)
 
 
 def _first_line(exc: BaseException) -> str:

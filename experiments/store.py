@@ -106,6 +106,40 @@ def code_version() -> dict[str, Any]:
     return info
 
 
+LOCK_FILE = "requirements.lock"
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def code_fingerprint(root: Path = ROOT) -> dict[str, Any]:
+    """What a run's results were computed with: the commit, a hash of any uncommitted change, the lock file's hash.
+
+    ``id`` joins them into one short text (``<commit 12>[+<diff 8>]/lock:<lock 8>``); two runs with the same id
+    ran the same code on the same pinned packages. Outside a git checkout the commit is the package version and
+    the tracked files cannot be compared (``commit`` None, ``id`` says so).
+    """
+    head = _git(root, "rev-parse", "HEAD")
+    commit = head.stdout.decode().strip() if head is not None and head.returncode == 0 else None
+    diff = _git(root, "diff", "HEAD", "--no-ext-diff", "--binary") if commit else None
+    diff_hash = hashlib.sha256(diff.stdout).hexdigest() if diff is not None and diff.stdout else None
+    lock = root / LOCK_FILE
+    lock_hash = hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else None
+    base = commit[:12] if commit else f"package {_version('ontschot')} (no git)"
+    ident = base + (f"+{diff_hash[:8]}" if diff_hash else "") + f"/lock:{(lock_hash or 'none')[:8]}"
+    return {"id": ident, "commit": commit, "uncommitted_diff_sha256": diff_hash, "lock_sha256": lock_hash}
+
+
+def platform_record() -> dict[str, str]:
+    """The operating system and the Python a result was computed on."""
+    return {"os": platform.platform(), "python": platform.python_version(), "implementation":
+            platform.python_implementation()}
+
+
 def _version(name: str) -> str:
     try:
         return metadata.version(name)
@@ -155,6 +189,8 @@ def write_manifest(folder: Path, **fields: Any) -> None:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
         "code_version": code_version(),
+        "code_fingerprint": code_fingerprint(),
+        "platform": platform_record(),
         "package_versions": package_versions(),
         **fields,
     }

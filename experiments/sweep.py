@@ -23,6 +23,7 @@ written, no temporary files left, resumable. Results can be read while a sweep r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import logging
@@ -41,7 +42,15 @@ import pandas as pd
 from experiments.design import Design, RunSpec
 from experiments.lock import LOCK_NAME, FolderLock, describe, holder_alive, read_holder
 from experiments.runfiles import TEMP_SUFFIX, RunCheck, StoreWriteError, check_run, publish, run_file, write_run
-from experiments.store import OutputError, code_version, os_reason, package_versions, refuse_system_folder
+from experiments.store import (
+    OutputError,
+    code_fingerprint,
+    code_version,
+    os_reason,
+    package_versions,
+    platform_record,
+    refuse_system_folder,
+)
 from model.parameters import InputError, show_path
 
 MANIFEST = "sweep.json"
@@ -65,8 +74,14 @@ def run_task(spec: RunSpec, out: str) -> str:
     frame.insert(3, "replication", spec.replication)
     for key, value in spec.varied.items():
         frame[f"param:{key}"] = value
-    write_run(Path(out), spec.run_id, frame)
+    write_run(Path(out), spec.run_id, frame, code=_process_code_version())
     return spec.run_id
+
+
+@functools.lru_cache(maxsize=1)
+def _process_code_version() -> str:
+    """The code version of this (worker) process, taken once: the code a process imported does not change under it."""
+    return code_fingerprint()["id"]
 
 
 def quiet_store_errors():
@@ -114,6 +129,24 @@ def _read_manifest(out: Path) -> dict | None:
                          "resumed; choose a new --out folder") from None
 
 
+def check_code_version(manifest: dict, out: Path) -> None:
+    """Refuse to resume a sweep with other code than it started with: one folder holds one code version.
+
+    Raises:
+        InputError: naming the folder's code version and this one (a commit, an uncommitted change or another
+            lock file all count), or saying that the folder predates run files that name their code version.
+    """
+    recorded = manifest.get("code_fingerprint")
+    here = code_fingerprint()["id"]
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("id"), str):
+        raise InputError(f"sweep folder {show_path(out)} was made before run files named their code version: a "
+                         "resume could mix code versions unseen; choose a new --out folder")
+    if recorded["id"] != here:
+        raise InputError(f"sweep folder {show_path(out)} holds runs of code version {recorded['id']}; this code is "
+                         f"{here}: resuming would mix two code versions in one folder; go back to that version "
+                         "(commit, uncommitted change and requirements.lock) or choose a new --out folder")
+
+
 def _is_temp(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX)
 
@@ -154,6 +187,7 @@ def check_folder(design: Design, out: Path) -> dict | None:
                 f"output folder '{out}' holds this design run with other parameter values (the model's "
                 "defaults changed since, e.g. a new calibration): its results would mix with new ones; "
                 "choose a new --out folder")
+        check_code_version(manifest, out)
     elif out.is_dir():
         foreign = _foreign(out)
         if foreign:
@@ -191,6 +225,8 @@ def _manifest(design: Design, plan: list[RunSpec]) -> dict:
         "planned": [{"run_id": s.run_id, "point": s.point, "regime": s.regime, "replication": s.replication,
                      "seed": s.seed, "varied": s.varied} for s in plan],
         "code_version": code_version(),
+        "code_fingerprint": code_fingerprint(),
+        "platform": platform_record(),
         "package_versions": package_versions(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "sessions": [],
@@ -662,6 +698,13 @@ def verify_folder(out: str | Path) -> dict:
     found = inspect_runs(out, planned)
     temp = sum(1 for f in (out, out / RUNS, out / FAILURES) if f.is_dir() for p in f.iterdir() if _is_temp(p))
     failures = {p.stem for p in (out / FAILURES).glob("*.json")} - found["sound"] if (out / FAILURES).is_dir() else set()
+    versions: dict[str, int] = {}
+    for run in sorted(found["sound"]):
+        code = found["checks"][f"{run}.parquet"].code or "not named (written before run files named their code)"
+        versions[code] = versions.get(code, 0) + 1
+    recorded = manifest.get("code_fingerprint")
     return {"planned": len(planned), "sound": len(found["sound"]), "missing": len(set(planned) - found["sound"]),
             "damaged": found["damaged"], "unplanned": found["unplanned"], "temp_files": temp,
-            "failures": len(failures), "lock": read_holder(out), "lock_held": holder_alive(out)}
+            "failures": len(failures), "lock": read_holder(out), "lock_held": holder_alive(out),
+            "code_version": recorded.get("id") if isinstance(recorded, dict) else None, "versions": versions,
+            "mixed_versions": len(versions) > 1}
