@@ -7,6 +7,7 @@ ontschot explain      decompose the bundle arm's difference into pooling the mon
 ontschot validate     check the compartmentalised baseline against the published figures
 ontschot persona      follow a scripted household under two regimes
 ontschot cases        run the source documents' own cases and print one row per claim: reproduced or not, and why
+ontschot query        SQL over a result folder's Parquet files (DuckDB, read-only)
 ontschot sweep        run a design file on Dask (resumable)
 ontschot sensitivity  Sobol / Morris sensitivity analysis of a design, with the indices' convergence
                       (--until-stable: double n until they are stable, bounded by --max-runs)
@@ -95,6 +96,7 @@ COALITION_RUNS = "coalitions.parquet"  # the decomposition's coalition runs in a
 DEFAULT_SEED = 20261122
 DEFAULT_VALIDATION_REPLICATIONS = 20
 DEFAULT_CASE_REPLICATIONS = 5  # paired seeds per case variant: the claims' chance intervals
+QUERY_ROWS_SHOWN = 200  # rows of a query's answer printed on the terminal (--csv and --json hold them all)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -238,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated (default: compartmentalised,integrated)")
     per.add_argument("--json", action="store_true", help="the paths as JSON records")
     _cases_parser(sub)
+    qry = sub.add_parser("query", help="SQL over a result folder's Parquet files (DuckDB, read-only): a sweep's "
+                                       "verified runs as 'runs', a run folder's files by name ('results', 'events')",
+                         allow_abbrev=False)
+    qry.add_argument("folder", help="a result folder (ontschot run, validate, cases) or a sweep folder")
+    qry.add_argument("sql", help="the query, e.g. \"SELECT regime, count(*) FROM results GROUP BY regime\"")
+    qry.add_argument("--json", action="store_true", help="the answer as JSON records")
+    qry.add_argument("--csv", metavar="FILE", help="also write the answer as CSV (a new file; an existing one is refused)")
     for name, text in (("sweep", "run a design file on Dask"),
                        ("sensitivity", "Sobol / Morris sensitivity analysis of a design")):
         sp = sub.add_parser(name, help=text, allow_abbrev=False)
@@ -829,6 +838,29 @@ def cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    from experiments.query import query
+
+    answer = query(args.folder, args.sql)
+    if args.csv:
+        path = Path(args.csv)
+        try:
+            with open(path, "x", newline="") as fh:
+                answer.to_csv(fh, index=False)
+        except FileExistsError:
+            raise OutputError(f"--csv {show_path(path)} exists already: give a new file name") from None
+        except OSError as exc:
+            raise OutputError(f"--csv {show_path(path)}: could not be written ({os_reason(exc)})") from None
+    if args.json:
+        print(answer.to_json(orient="records", indent=2))
+    else:
+        with pd.option_context("display.max_rows", QUERY_ROWS_SHOWN, "display.max_columns", None,
+                               "display.width", 200):
+            print(answer.to_string(index=False, max_rows=QUERY_ROWS_SHOWN))
+        print(f"({len(answer):,} row(s))")
+    return 0
+
+
 def cmd_persona(args: argparse.Namespace) -> int:
     if args.uid is not None:  # the parser allows a name or --uid, not both
         paths = uid_paths(args.uid, args.regimes, command_values(args), args.seed)
@@ -1051,7 +1083,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"run": cmd_run, "explain": cmd_explain, "validate": cmd_validate, "persona": cmd_persona,
                     "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "verify": cmd_verify,
                     "params": cmd_params, "report": cmd_report, "page": cmd_page, "audit": cmd_audit,
-                    "calibrate": cmd_calibrate, "cases": cmd_cases}
+                    "calibrate": cmd_calibrate, "cases": cmd_cases, "query": cmd_query}
         return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)

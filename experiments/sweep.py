@@ -643,25 +643,14 @@ def iter_runs(out: str | Path):
 
 
 def query(out: str | Path, sql: str) -> pd.DataFrame:
-    """Run SQL with DuckDB over the finished runs that verify; the table is called ``runs``.
-
-    The file list is handed to DuckDB as a list (its own ``read_parquet``), never pasted into SQL, so
-    any folder name works.
+    """Run SQL with DuckDB over the finished runs that verify; the table is called ``runs`` (``experiments.query``).
 
     Raises:
-        InputError: no finished run yet, or a damaged run file.
+        InputError: no finished run yet, a damaged run file, or SQL DuckDB refuses.
     """
-    import duckdb
+    from experiments import query as q
 
-    files = [str(path) for path, _ in _sound_runs(Path(out), keep_frame=False)]
-    if not files:
-        raise InputError(f"sweep folder {show_path(out)} holds no finished run yet")
-    con = duckdb.connect()
-    try:
-        con.read_parquet(files, union_by_name=True).create_view("runs")
-        return con.execute(sql).fetchdf()
-    finally:
-        con.close()
+    return q.query(out, sql)
 
 
 def status(out: str | Path) -> dict:
