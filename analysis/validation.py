@@ -1,6 +1,6 @@
 """Calibration targets: what the sources say next to what the compartmentalised baseline produces.
 
-Each target names its source tag from ``domain.md``, the value, a tolerance with its reason, and
+Each target names its source tag (docs/sources.md), the value, a tolerance with its reason, and
 how the simulated figure is computed from one run's yearly indicators. Statistics use the years
 after a burn-in (the first years carry the transient of a synthetic starting population). A
 target *holds* when the mean over replications lies within the tolerance of the target value;

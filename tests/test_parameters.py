@@ -30,7 +30,7 @@ from model.parameters import (
 from tests.conftest import run_model
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]", "[CBS24]", "[DIV19]", "[ISZW21]", "[SCP07]")  # domain.md, then docs/ODD.md section 6
+DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]", "[CBS24]", "[DIV19]", "[ISZW21]", "[SCP07]")  # docs/sources.md
 
 
 def test_every_parameter_is_complete_and_in_range():
@@ -47,7 +47,7 @@ def test_sources_match_status(status):
         if p.status != status:
             continue
         if status == "published":
-            assert any(tag in p.source for tag in DOMAIN_TAGS), f"{p.path}: a published value needs a domain.md tag"
+            assert any(tag in p.source for tag in DOMAIN_TAGS), f"{p.path}: a published value needs a tag of docs/sources.md"
         elif status == "assumption":
             assert p.source.startswith("assumption"), f"{p.path}: an assumption states its reason"
         elif status == "calibrated":

@@ -17,7 +17,7 @@ from model import SocialDomainModel
 from model.parameters import PARAMETER_FILE, ParameterError, ParameterSet
 from model.personas import PERSONAS
 
-DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]", "[CBS24]", "[DIV19]", "[ISZW21]", "[SCP07]")  # domain.md, then docs/ODD.md section 6
+DOMAIN_TAGS = ("[SR]", "[M16]", "[R12]", "[BK18]", "[FW19]", "[CBS24]", "[DIV19]", "[ISZW21]", "[SCP07]")  # docs/sources.md
 
 
 @pytest.fixture(scope="module")
