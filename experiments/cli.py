@@ -252,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=text, allow_abbrev=False)
         sp.add_argument("design", help="design TOML file (see experiments/designs/)")
         sp.add_argument("--out", required=True, help="sweep folder (re-run the same command to resume)")
+        sp.add_argument("--scenario", metavar="FILE", help="a scenario file laid over the design's [base]")
+        sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one parameter of the design's [base] (repeatable; not a varied one)")
+        sp.add_argument("--years", type=_positive_int, help="horizon in years (default: the design's or scenario.years)")
         where = sp.add_mutually_exclusive_group()
         where.add_argument("--workers", type=_positive_int, help="local Dask worker processes (default: cores)")
         where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
@@ -882,7 +886,10 @@ def _design(args: argparse.Namespace, purpose: str):
     limits = parse_limits(args.limit)
     if args.workers is not None:
         limits.workers(args.workers)
-    return load_design(args.design, limits=limits, purpose=purpose)
+    overrides = None
+    if getattr(args, "scenario", None) or getattr(args, "set", None) or getattr(args, "years", None):
+        overrides = command_values(args).overrides
+    return load_design(args.design, limits=limits, purpose=purpose, overrides=overrides)
 
 
 def _sweep(args: argparse.Namespace, design, client=None) -> dict:

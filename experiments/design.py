@@ -235,7 +235,8 @@ def read_base(path: Path, base_doc: dict[str, Any], regime_rule: str) -> dict[st
     return base
 
 
-def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "sweep") -> Design:
+def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "sweep",
+                overrides: dict[str, Any] | None = None) -> Design:
     """Read and check a design file against ``DESIGN`` and the rules between its fields, and plan its runs.
 
     Args:
@@ -243,6 +244,8 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
         limits: size limits in force (default: this machine's, see ``experiments/limits.py``).
         purpose: "sweep", or "sensitivity" (which needs a Sobol or Morris sampler) — checked here,
             before anything is created or run.
+        overrides: validated values from the command line (``--scenario``, ``--set``, ``--years``) laid over
+            the design's [base]; they are part of the design's content (its hash, its run ids).
 
     Raises:
         InputError: naming the file, the key, the value and what is allowed, before any run starts.
@@ -269,6 +272,14 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
     vary_doc = doc.get("vary", {})
     if not vary_doc:
         raise _fail(path, "[vary] is empty: name at least one parameter to vary")
+    overrides = dict(overrides or {})
+    for key in overrides:
+        if key == "scenario.regime":
+            raise InputError(f"--set scenario.regime is not allowed for a design: {REGIME_NOTE}")
+        if key in vary_doc:
+            raise InputError(f"'{key}' is varied in [vary] of design {show_path(path)}: the command line cannot fix "
+                             "it; remove it from --scenario/--set or from [vary]")
+    base.update(overrides)
     fixed = sorted(set(vary_doc) & set(base_doc))
     if fixed:
         raise _fail(path, f"'{fixed[0]}' is both fixed in [base] and varied in [vary]: keep one")
@@ -290,7 +301,8 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
     design = Design(name=doc.get("name", path.stem), regimes=regimes, replications=replications, seed=seed,
                     max_retries=retries, base=base, method=method, sampler=sampler, vary=vary, outcomes=outcomes,
                     source={"regimes": regimes, "replications": replications, "seed": seed, "base": base,
-                            "sampler": sampler, "vary": vary, "outcomes": outcomes, "max_retries": retries})
+                            "sampler": sampler, "vary": vary, "outcomes": outcomes, "max_retries": retries,
+                            **({"command_line": overrides} if overrides else {})})
     try:
         design.plan()  # every point must make a runnable model: values and combinations checked before anything runs
     except InputError as exc:

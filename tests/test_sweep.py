@@ -268,3 +268,25 @@ def test_sensitivity_over_an_incomplete_sweep_is_an_input_error(tmp_path, capsys
     assert cli.main(["sensitivity", str(path), "--out", str(tmp_path / "s"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "lacks 2 of its 8 runs" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sweep_takes_scenario_set_and_years_over_the_design_base(tmp_path, capsys):
+    from experiments.cli import main
+
+    design = write_design(tmp_path, inhabitants=3000, years=3, places="[10]")
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text('[practice]\noutreach = 0.1\n')
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(design), "--out", str(out), "--workers", "1", "--no-progress", "--scenario", str(scenario),
+            "--set", "scenario.inhabitants=2000", "--years", "2"]
+    assert main(argv) == 0
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert manifest["design"]["command_line"] == {"practice.outreach": 0.1, "scenario.inhabitants": 2000,
+                                                  "scenario.years": 2}
+    assert set(load_sweep(out)["year"]) == {1, 2}  # the horizon from --years, not the design's 3
+    # The same design without them is another design: its folder is refused rather than mixed.
+    assert main(["sweep", str(design), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    assert main(argv[:-2] + ["--set", "scenario.social_firm_places=20"]) == 2  # varied in [vary]: not fixable
+    assert main(argv + ["--set", "scenario.regime=integrated"]) == 2
+    err = capsys.readouterr().err
+    assert "another design" in err and "is varied in [vary]" in err and "regimes" in err
