@@ -2,9 +2,9 @@
 
 A run file is ``runs/<run id>.parquet``. Its key-value metadata holds ``ontschot.run_id`` (the run
 it belongs to), ``ontschot.code_version`` (the commit, a hash of any uncommitted change and the lock file's
-hash of the code that computed it) and ``ontschot.content_hash``: the SHA-256 of the file's data pages, i.e.
-every byte before the footer. ``check_run`` reads a file back and says what is wrong with it, if anything:
-unreadable or truncated, written for another run, or altered since it was written. A file is
+hash of the code that computed it), ``ontschot.units`` (every indicator's unit) and
+``ontschot.content_hash``: the SHA-256 of the file's data pages, i.e. every byte before the footer.
+``check_run`` reads a file back and says what is wrong with it, if anything: unreadable or truncated, written for another run, or altered since it was written. A file is
 written to a temporary name in the same folder, flushed to disk, and renamed into place, so its
 final name only ever holds a whole file; an ``OSError`` while writing (a full disk, a read-only
 or forbidden folder) removes the temporary file and becomes a ``StoreWriteError``.
@@ -26,6 +26,7 @@ from experiments.store import os_reason
 RUN_ID_KEY = b"ontschot.run_id"
 HASH_KEY = b"ontschot.content_hash"
 CODE_KEY = b"ontschot.code_version"  # experiments.store.code_fingerprint()["id"] of the process that computed the run
+UNITS_KEY = b"ontschot.units"  # JSON {indicator: unit} of the model's yearly indicators (model/reporters.py)
 MAGIC = b"PAR1"
 TEMP_SUFFIX = ".tmp"
 
@@ -63,7 +64,7 @@ def encode(frame: pd.DataFrame, run_id: str, code: str = "") -> bytes:
 
     def parquet(digest: str) -> bytes:
         meta = {**(table.schema.metadata or {}), RUN_ID_KEY: run_id.encode(), HASH_KEY: digest.encode(),
-                CODE_KEY: code.encode()}
+                CODE_KEY: code.encode(), UNITS_KEY: units_json()}
         sink = pa.BufferOutputStream()
         pq.write_table(table.replace_schema_metadata(meta), sink)
         return sink.getvalue().to_pybytes()
@@ -74,6 +75,15 @@ def encode(frame: pd.DataFrame, run_id: str, code: str = "") -> bytes:
     if _data_pages(blob) != data:  # the writer is deterministic; if that ever changes, say so at once
         raise RuntimeError("pyarrow wrote different data pages for the same table: the content hash cannot work")
     return blob
+
+
+def units_json() -> bytes:
+    """The unit of every yearly indicator as JSON bytes (the run file's ``value`` column is in these units)."""
+    import json
+
+    from model.reporters import INDICATORS
+
+    return json.dumps({name: unit for name, (unit, _) in INDICATORS.items()}, sort_keys=True).encode()
 
 
 def write_run(out: Path, run_id: str, frame: pd.DataFrame, code: str = "") -> Path:

@@ -93,3 +93,19 @@ def test_a_resume_after_a_code_change_is_refused_and_verify_names_the_versions(t
 
     constants.write_text(constants.read_text().replace("\n# a change made between two parts of a sweep\n", ""))
     assert sweep(checkout, design, out).returncode == 0  # the same code again: the resume goes on
+
+
+def test_a_run_file_carries_the_unit_of_every_indicator(tmp_path):
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from experiments.runfiles import UNITS_KEY, write_run
+    from model.reporters import INDICATORS
+
+    frame = pd.DataFrame({"run_id": ["r1"], "indicator": ["spend_total"], "value": [1.0]})
+    (tmp_path / "runs").mkdir()
+    path = write_run(tmp_path, "r1", frame, code="abc")
+    meta = pq.read_metadata(path).metadata
+    units = json.loads(meta[UNITS_KEY])
+    assert units["spend_total"] == INDICATORS["spend_total"][0] == "EUR" and set(units) == set(INDICATORS)
+    assert check_run(path).ok and check_run(path).code == "abc"
