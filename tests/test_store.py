@@ -79,7 +79,7 @@ def test_each_run_file_carries_its_run_id_and_the_hash_of_its_content(reference,
         assert check_run(path).ok
     victim = run_files(out)[0]
     blob = bytearray(victim.read_bytes())
-    blob[len(blob) // 3] ^= 0xFF  # one flipped byte inside the data pages
+    blob[len(_data_pages(bytes(blob))) // 3] ^= 0xFF  # one flipped byte inside the data pages
     victim.write_bytes(bytes(blob))
     assert not check_run(victim).ok
 
