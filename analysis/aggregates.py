@@ -14,15 +14,15 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.compare import run_summaries
+from experiments.runfiles import param_key
 from model.parameters import InputError
 
 BATCH_RUNS = 64  # run files summarised together: a batch's whole-population rows are all that is held at once
 LABELS = ("run_id", "point", "regime", "replication", "seed")
-PARAM_PREFIX = "param:"
 
 
 def sweep_summaries(folder: str | Path) -> pd.DataFrame:
-    """One row per finished run of a sweep folder: its labels, its varied values (``param:*``) and every summary.
+    """One row per finished run of a sweep folder: its labels, its varied values (``param__*`` columns) and every summary.
 
     Raises:
         InputError: a damaged run file (see ``experiments.sweep.iter_runs``).
@@ -44,7 +44,7 @@ def sweep_summaries(folder: str | Path) -> pd.DataFrame:
 
 def _summarise(frames: list[pd.DataFrame]) -> pd.DataFrame:
     whole = pd.concat(frames, ignore_index=True)
-    params = [c for c in whole.columns if c.startswith(PARAM_PREFIX)]
+    params = [c for c in whole.columns if param_key(c)]
     labels = whole.drop_duplicates("run_id").set_index("run_id")[["point", *params]]
     # run_summaries keys a run by (point, arm, regime, replication, seed): the run id in ``point`` keeps runs apart
     per_run = run_summaries(whole.drop(columns=["point", *params]).assign(point=whole["run_id"]))

@@ -75,6 +75,7 @@ from experiments.explain import (
 )
 from experiments.history_matching import Size
 from experiments.limits import STATED, parse_limits
+from experiments.runfiles import param_key
 from experiments.runner import comparison_plan, replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, code_version, os_reason, write_manifest
 from model.model import SocialDomainModel
@@ -917,7 +918,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     state = _sweep(args, _design(args, "sweep"))
     summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
     if len(summaries):
-        params = [c for c in summaries.columns if c.startswith("param:")]
+        params = [c for c in summaries.columns if param_key(c)]
         labels = summaries.drop_duplicates("point").set_index("point")[params]
         table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
                                                          "care_clients_served"]].mean().reset_index()
@@ -928,7 +929,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
                               f"({os_reason(exc)}); the runs are saved") from None
-        with_names = table.rename(columns=lambda c: c.removeprefix("param:"))
+        with_names = table.rename(columns=lambda c: param_key(c) or c)
         print(with_names.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print(f"\nPer-point means written to {out}; all runs: experiments.sweep.load_sweep('{args.out}')")
     return 0 if state["failed"] == 0 else 1

@@ -26,6 +26,7 @@ import pandas as pd
 from analysis.compare import SUMMARIES, run_summaries, t_interval
 from experiments.batch import Result, Task
 from experiments.design import DEFAULT_RETRIES, Design
+from experiments.runfiles import param_column
 from model.parameters import PARAMETERS, InputError, Values
 
 MONEY = "pooling the money"
@@ -267,7 +268,7 @@ def coalition_frame(design: Design, results: Mapping[str, Result]) -> pd.DataFra
         frame.insert(1, "point", spec.point)
         frame.insert(3, "replication", spec.replication)
         for key, value in spec.varied.items():
-            frame[f"param:{key}"] = value
+            frame[param_column(key)] = value
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

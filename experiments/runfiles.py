@@ -77,6 +77,19 @@ def encode(frame: pd.DataFrame, run_id: str, code: str = "") -> bytes:
     return blob
 
 
+PARAM_PREFIX = "param__"  # a varied parameter's column in a run frame: param__scenario__pooled_share (no quoting in SQL)
+
+
+def param_column(key: str) -> str:
+    """The run-frame column of a varied parameter: ``scenario.pooled_share`` -> ``param__scenario__pooled_share``."""
+    return PARAM_PREFIX + key.replace(".", "__")
+
+
+def param_key(column: str) -> str | None:
+    """The parameter path of a run-frame column (``param_column`` undone), or None for any other column."""
+    return column.removeprefix(PARAM_PREFIX).replace("__", ".") if column.startswith(PARAM_PREFIX) else None
+
+
 def units_json() -> bytes:
     """The unit of every yearly indicator as JSON bytes (the run file's ``value`` column is in these units)."""
     import json

@@ -41,7 +41,16 @@ import pandas as pd
 
 from experiments.design import Design, RunSpec
 from experiments.lock import LOCK_NAME, FolderLock, describe, holder_alive, read_holder
-from experiments.runfiles import TEMP_SUFFIX, RunCheck, StoreWriteError, check_run, publish, run_file, write_run
+from experiments.runfiles import (
+    TEMP_SUFFIX,
+    RunCheck,
+    StoreWriteError,
+    check_run,
+    param_column,
+    publish,
+    run_file,
+    write_run,
+)
 from experiments.store import (
     OutputError,
     code_fingerprint,
@@ -73,7 +82,7 @@ def run_task(spec: RunSpec, out: str) -> str:
     frame.insert(1, "point", spec.point)
     frame.insert(3, "replication", spec.replication)
     for key, value in spec.varied.items():
-        frame[f"param:{key}"] = value
+        frame[param_column(key)] = value
     write_run(Path(out), spec.run_id, frame, code=_process_code_version())
     return spec.run_id
 

@@ -11,6 +11,7 @@ import pytest
 from experiments.cli import main
 from experiments.design import load_design
 from experiments.query import query, tables
+from experiments.runfiles import param_column, param_key
 from experiments.sweep import run_sweep
 from model.parameters import InputError
 from tests.test_sweep import write_design
@@ -74,6 +75,11 @@ def test_a_sweep_folder_offers_its_verified_runs_and_refuses_a_damaged_one(tmp_p
     run_sweep(design, out, workers=1, progress=False)
     counts = query(out, "SELECT count(DISTINCT run_id) AS n FROM runs")
     assert counts["n"].iloc[0] == len(list((out / "runs").glob("*.parquet")))
+    # A varied parameter's column needs no quoting in SQL, and maps back to its parameter path.
+    places = query(out, "SELECT DISTINCT param__scenario__social_firm_places AS p FROM runs")
+    assert places["p"].tolist() == [10]
+    assert param_key("param__scenario__social_firm_places") == "scenario.social_firm_places"
+    assert param_column("scenario.social_firm_places") == "param__scenario__social_firm_places"
     victim = next((out / "runs").glob("*.parquet"))
     blob = bytearray(victim.read_bytes())
     blob[100] ^= 0xFF

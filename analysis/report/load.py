@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.compare import SUMMARIES
 from analysis.report.taskfields import COST_LINES
+from experiments.runfiles import param_key
 from model.constants import Holder
 from model.parameters import PARAMETERS, InputError, show_path
 from model.reporters import INDICATORS
@@ -208,13 +209,13 @@ def _load_sweep(folder: Path) -> Results:
         params = dict(PARAMETERS.resolve(design.get("base", {})))
     except InputError as exc:
         raise InputError(f"sweep folder {show_path(folder)}: its design no longer fits this version ({exc})") from None
-    varied = [c for c in frame.columns if c.startswith("param:")]
+    varied = [c for c in frame.columns if param_key(c)]
     keys = frame[["point", "regime", *varied]].drop_duplicates(["point", "regime"]).sort_values(["point", "regime"])
     order = {r: k for k, r in enumerate(design.get("regimes", []))}
     keys = keys.assign(_order=keys["regime"].map(order).fillna(len(order))).sort_values(["point", "_order"])
     labels, settings = {}, {}
     for row in keys.to_dict("records"):
-        values = {c.removeprefix("param:"): row[c] for c in varied}
+        values = {param_key(c): row[c] for c in varied}
         text = ", ".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in values.items())
         label = f"point {row['point']}: {row['regime']}" + (f" ({text})" if text else "")
         labels[(row["point"], row["regime"])] = label

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.aggregates import PARAM_PREFIX, check_once, outcomes_from_runs, sweep_summaries
+from analysis.aggregates import check_once, outcomes_from_runs, sweep_summaries
 from analysis.compare import SUMMARIES
 from analysis.convergence import DEFAULT_TOLERANCE, convergence, format_convergence, stability
 from analysis.report import sensitivity_figures as figures
 from analysis.report.build import STYLE, Page, _e, fmt, publish, report_paths
 from analysis.report.load import read_json
 from analysis.sensitivity import analyse
+from experiments.runfiles import param_key
 from experiments.store import check_output_folder
 from model.parameters import InputError, show_path
 
@@ -128,9 +129,9 @@ def _varied(planned: pd.DataFrame, per_run: pd.DataFrame) -> pd.DataFrame:
         first = planned.drop_duplicates("point").sort_values("point")
         table = pd.DataFrame(list(first["varied"]), index=first["point"].to_numpy())
     else:
-        params = [c for c in per_run.columns if c.startswith(PARAM_PREFIX)]
+        params = [c for c in per_run.columns if param_key(c)]
         table = per_run.drop_duplicates("point").set_index("point")[params].sort_index()
-        table.columns = [c.removeprefix(PARAM_PREFIX) for c in params]
+        table.columns = [param_key(c) for c in params]
     table.index.name = "point"
     return table
 
