@@ -360,3 +360,14 @@ def test_the_parameter_listing_shows_the_range_reason(capsys):
     assert cli.main(["params"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("wage.learning "))
     assert "range: " + PARAMETERS.get("wage.learning").range_reason in line
+
+
+def test_the_odd_names_only_parameters_that_exist():
+    """docs/ODD.md states each rule in parameter names: a renamed or removed parameter must not linger there."""
+    import fnmatch
+
+    sections = {path.split(".")[0] for path in PARAMETERS.definitions}
+    named = set(re.findall(r"`([a-z_]+\.[a-z0-9_*]+)`", (ROOT / "docs" / "ODD.md").read_text()))
+    stale = sorted(n for n in named if n.split(".")[0] in sections
+                   and not any(fnmatch.fnmatch(path, n) for path in PARAMETERS.definitions))
+    assert not stale, f"docs/ODD.md names parameters that do not exist: {stale}"
