@@ -1055,7 +1055,7 @@ def _report(folder: Path, out: Path, stream=None) -> None:
 def cmd_params(args: argparse.Namespace) -> int:
     rows = [
         {"path": p.path, "value": p.value, "unit": p.unit, "range": p.range, "choices": p.choices,
-         "status": p.status, "label": p.label, "source": p.source}
+         "status": p.status, "label": p.label, "source": p.source, "range_reason": p.range_reason}
         for p in PARAMETERS
     ]
     if args.json:
@@ -1063,7 +1063,8 @@ def cmd_params(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         allowed = ", ".join(r["choices"]) if r["choices"] else f"{r['range'][0]} to {r['range'][1]}"
-        print(f"{r['path']:<44} {str(r['value']):<24} [{allowed}] {r['unit']}  ({r['status']}; {r['source']})")
+        why = f"; range: {r['range_reason']}" if r["range_reason"] else ""
+        print(f"{r['path']:<44} {str(r['value']):<24} [{allowed}] {r['unit']}  ({r['status']}; {r['source']}{why})")
     return 0
 
 

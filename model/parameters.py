@@ -28,6 +28,7 @@ PARAMETER_FILE = Path(__file__).with_name("parameters.toml")
 STATUSES = ("legislated", "published", "calibrated", "assumption", "scenario")
 KINDS = ("float", "int", "choice", "float_list")
 REQUIRED = ("value", "unit", "status", "label", "source", "kind")
+OPTIONAL = ("range", "choices", "length", "range_reason", "prior")  # prior: a calibrated value's reason before calibration
 MAX_FILE_BYTES = 1 << 20  # a scenario, design or parameter file: 1 MiB is thousands of times any real one
 MAX_DEPTH = 8  # tables and lists inside each other in such a file (the parameter file needs 4)
 MAX_LIST = 1000  # entries of a list parameter without a fixed length (a yearly path needs at most scenario.years)
@@ -60,6 +61,7 @@ class Parameter:
     range: tuple[float, float] | None = None
     choices: tuple[str, ...] = ()
     length: int | None = None
+    range_reason: str = ""  # why the range is as wide as it is (every assumption has one; tests/test_parameters.py)
 
     def describe_allowed(self) -> str:
         """Human-readable statement of what this parameter accepts."""
@@ -278,6 +280,10 @@ def _build(path: str, raw: dict) -> Parameter:
         raise ParameterError(f"parameter '{path}' has status {raw['status']!r}; allowed: {', '.join(STATUSES)}")
     if raw["kind"] not in KINDS:
         raise ParameterError(f"parameter '{path}' has kind {raw['kind']!r}; allowed: {', '.join(KINDS)}")
+    stray = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+    if stray:
+        raise ParameterError(f"parameter '{path}' has unknown field(s) {', '.join(stray)}; "
+                             f"allowed: {', '.join(REQUIRED + OPTIONAL)}")
     rng = tuple(raw["range"]) if "range" in raw else None
     if raw["kind"] != "choice" and (rng is None or len(rng) != 2 or rng[0] > rng[1]):
         raise ParameterError(f"parameter '{path}' needs a range [low, high]")
@@ -292,6 +298,7 @@ def _build(path: str, raw: dict) -> Parameter:
         range=rng,
         choices=tuple(raw.get("choices", ())),
         length=raw.get("length"),
+        range_reason=raw.get("range_reason", ""),
     )
     p.coerce(p.value, origin=PARAMETER_FILE.name)  # the shipped default must itself be allowed
     return p

@@ -97,3 +97,39 @@ def test_batch_registration_is_what_mesa_itself_registers(monkeypatch):
     batched, mesas = run(True), run(False)
     assert batched[:3] == mesas[:3]
     pd.testing.assert_frame_equal(batched[3], mesas[3])
+
+
+def test_batch_runs_step_is_the_data_collectors_row_and_the_year_is_step_plus_one():
+    """Mesa 3.3's batch_run labels a row with ``model.steps - 1``, the index of the data collector's row.
+
+    It assumes a model that collects once at set-up (row 0 = the initial state) and once after every
+    step; this model collects once per year, at the end of the year, so row k holds year k + 1: a 3-year
+    run's last row has Step 2 (the issue's 'Step is 4 for a 5-year run'). The values are the right years'.
+    Mesa 3.5 labels a row with the step at which it was collected, which is the year (docs/README.md).
+    """
+    params = {"inhabitants": 3000, "years": 3, "rng": [4]}
+    rows = pd.DataFrame(mesa.batch_run(SocialDomainModel, parameters=params, iterations=1, max_steps=100,
+                                       number_processes=1, data_collection_period=1, display_progress=False))
+    first_step = 0 if mesa.__version__.startswith("3.3.") else 1  # the pinned Mesa (requirements.lock) gives 0
+    assert rows["Step"].tolist() == [first_step, first_step + 1, first_step + 2]
+    direct = SocialDomainModel(inhabitants=3000, years=3, rng=4)
+    while direct.running:
+        direct.step()
+    assert direct.steps == 3
+    wide = direct.datacollector.get_model_vars_dataframe()
+    for step, row in rows.set_index("Step").iterrows():
+        year = step + 1 - first_step
+        assert row["benefit_stock"] == wide["benefit_stock"].iloc[year - 1]
+        assert row["spend_total"] == wide["spend_total"].iloc[year - 1]
+    last = pd.DataFrame(mesa.batch_run(SocialDomainModel, parameters=params, iterations=1, max_steps=100,
+                                       number_processes=1, data_collection_period=-1, display_progress=False))
+    assert last["Step"].tolist() == [2 + first_step] and last["benefit_stock"].iloc[0] == wide["benefit_stock"].iloc[-1]
+
+
+def test_the_projects_own_batch_api_does_not_use_mesa_batch_run():
+    """Mesa 4 removes batch_run: experiments/ (batch, runner, sweeps, calibration) must not depend on it."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "experiments"
+    users = [p.name for p in root.rglob("*.py") if "batch_run" in p.read_text()]
+    assert not users, f"experiments/ calls mesa.batch_run: {users}"

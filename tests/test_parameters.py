@@ -331,3 +331,43 @@ def test_scenario_paths_that_cannot_be_files(tmp_path):
         assert len(str(err.value)) < 400
     with pytest.raises(ParameterError, match="scenario file path '' is empty"):
         resolve_overrides("", [], {})  # an empty --scenario is refused, not ignored
+
+
+# Every assumption says what it rests on and why its range is as wide as it is (issue 20).
+
+
+def test_every_assumption_gives_a_reason_and_a_range_reason():
+    assumptions = [p for p in PARAMETERS if p.status == "assumption"]
+    assert len(assumptions) > 100
+    for p in assumptions:
+        reason = re.sub(r"^assumption\s*:?", "", p.source, flags=re.IGNORECASE).strip()
+        assert len(reason) > 30, f"{p.path}: an assumption says what it rests on, not only 'assumption'"
+        assert len(p.range_reason) > 15, f"{p.path}: an assumption justifies its range (range_reason)"
+
+
+def test_the_parameter_file_accepts_range_reason_and_refuses_unknown_fields():
+    spec = {"value": 1.0, "unit": "u", "status": "assumption", "label": "l", "kind": "float", "range": [0, 2],
+            "source": "assumption: test"}
+    assert _build("x.y", {**spec, "range_reason": "0 to 2: why"}).range_reason == "0 to 2: why"
+    assert _build("x.y", spec).range_reason == ""
+    with pytest.raises(ParameterError, match="unknown field.*range_reasn"):
+        _build("x.y", {**spec, "range_reasn": "a typo would be lost silently"})
+
+
+def test_the_parameter_listing_shows_the_range_reason(capsys):
+    from experiments import cli
+
+    assert cli.main(["params"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("wage.learning "))
+    assert "range: " + PARAMETERS.get("wage.learning").range_reason in line
+
+
+def test_the_odd_names_only_parameters_that_exist():
+    """docs/ODD.md states each rule in parameter names: a renamed or removed parameter must not linger there."""
+    import fnmatch
+
+    sections = {path.split(".")[0] for path in PARAMETERS.definitions}
+    named = set(re.findall(r"`([a-z_]+\.[a-z0-9_*]+)`", (ROOT / "docs" / "ODD.md").read_text()))
+    stale = sorted(n for n in named if n.split(".")[0] in sections
+                   and not any(fnmatch.fnmatch(path, n) for path in PARAMETERS.definitions))
+    assert not stale, f"docs/ODD.md names parameters that do not exist: {stale}"
