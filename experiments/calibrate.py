@@ -201,10 +201,34 @@ def calibrate_ensemble(size: Size, seed: int = ENSEMBLE_SEED, base: Values | Non
 
 
 def parameter_file_hash(path: Path = PARAMETER_FILE) -> str:
-    """A short hash of the parameter file the ensemble was drawn against (a stale ensemble can be told)."""
+    """A short hash of the parameter file the ensemble was drawn against, every byte (its texts included)."""
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+VALUE_FIELDS = ("value", "kind", "range", "choices", "status")  # what a parameter is, apart from its texts
+
+
+def parameter_values_hash(path: Path = PARAMETER_FILE) -> str:
+    """A short hash of what the parameter file sets: each parameter's value, kind, range, choices and status.
+
+    An ensemble is stale when these change, not when a source, label or reason is reworded.
+    """
+    import hashlib
+
+    from model.parameters import flatten, read_toml
+
+    tables = flatten(read_toml(path, "parameter file"), keep=lambda t: "value" in t)
+    content = {name: {k: t.get(k) for k in VALUE_FIELDS} for name, t in sorted(tables.items())}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def ensemble_matches_parameters(record: dict) -> bool:
+    """Whether an ensemble was drawn against this parameter set: by values where the record has them, else by file."""
+    if "parameter_values_sha256" in record:
+        return record["parameter_values_sha256"] == parameter_values_hash()
+    return record.get("parameter_file_sha256") == parameter_file_hash()
 
 
 def ensemble_record(outcome: Outcome, prior: Prior, size: Size, seed: int, spread: float, base: Values,
@@ -223,6 +247,7 @@ def ensemble_record(outcome: Outcome, prior: Prior, size: Size, seed: int, sprea
         "code_version": code or code_version(),
         "packages": package_versions(),
         "parameter_file_sha256": parameter_file_hash(),
+        "parameter_values_sha256": parameter_values_hash(),
         "seed": seed,
         "size": {**vars(size), "total_runs_at_most": size.total_runs},
         "assumption_spread": spread,

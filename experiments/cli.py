@@ -46,12 +46,12 @@ from experiments.calibrate import (
     DEFAULT_ENSEMBLE,
     FREE,
     calibrate_ensemble,
+    ensemble_matches_parameters,
     ensemble_prior,
     ensemble_record,
     format_ensemble,
     install_ensemble,
     load_ensemble,
-    parameter_file_hash,
     write_ensemble,
 )
 from experiments.desk_parts import desk_parts, desk_plan, format_desk_parts
@@ -490,10 +490,10 @@ def _ensemble_plan(args: argparse.Namespace, arms, limits):
     record = {**record, "assumptions_drawn_in_run": drawn, "assumption_spread_in_run": args.assumption_spread}
     plan = plan_ensemble(arms, sets, args.ensemble_replications, args.seed)
     limits.runs(plan.runs, f"the ensemble's {plan.runs:,} runs", "ontschot run --ensemble")
-    if record.get("parameter_file_sha256") != parameter_file_hash():
-        print("ontschot: note: the ensemble was calibrated against another version of model/parameters.toml; its "
-              "sets still set only the parameters they name, but make it again with ontschot calibrate --write",
-              file=sys.stderr)
+    if not ensemble_matches_parameters(record):
+        print("ontschot: note: the ensemble was calibrated against other parameter values, kinds or ranges in "
+              "model/parameters.toml; its sets still set only the parameters they name, but make it again with "
+              "ontschot calibrate --write", file=sys.stderr)
     scheduler = None
     if args.scheduler:
         from experiments.sweep import check_scheduler
@@ -519,9 +519,10 @@ def _ensemble_manifest(ensemble) -> dict:
             "set_seeds": "numpy SeedSequence([root seed, set index])",
             "assumptions_drawn": record["assumptions_drawn_in_run"],
             "assumption_spread": record["assumption_spread_in_run"], "calibration": {
-                k: record.get(k) for k in ("created", "code_version", "parameter_file_sha256", "seed", "size",
+                k: record.get(k) for k in ("created", "code_version", "parameter_file_sha256",
+                                           "parameter_values_sha256", "seed", "size",
                                            "assumption_spread", "accepted", "runs")},
-            "parameter_file_matches": record.get("parameter_file_sha256") == parameter_file_hash()}
+            "parameter_file_matches": ensemble_matches_parameters(record)}
 
 
 def _json_tables(comparison, cases, decomposition, desk, checks) -> dict:

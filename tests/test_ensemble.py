@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.calibrate import ensemble_prior, ensemble_record, load_ensemble, write_ensemble
+from experiments.calibrate import (
+    ensemble_matches_parameters,
+    ensemble_prior,
+    ensemble_record,
+    load_ensemble,
+    parameter_values_hash,
+    write_ensemble,
+)
 from experiments.cli import main
 from experiments.ensemble import plan_ensemble, summarise
 from experiments.history_matching import Dimension, Goal, Outcome, Prior, Size, Wave, history_match, narrowing
@@ -198,6 +205,7 @@ def test_calibrate_command_is_bounded_and_stores_its_provenance(tmp_path, capsys
     record = json.loads((folder / "ensemble.json").read_text())
     assert record["runs"] <= record["size"]["total_runs_at_most"] == 6 + 4 * 2
     assert record["seed"] and record["code_version"] and record["parameter_file_sha256"]
+    assert record["parameter_values_sha256"] == parameter_values_hash()
     assert len(record["prior"]) > 20 and len(record["targets"]) >= 14
     waves = pd.read_parquet(folder / "waves.parquet")
     assert len(waves) == 6 and set(waves["wave"]) == {1}
@@ -274,3 +282,21 @@ def test_assumptions_the_calibration_did_not_vary_are_drawn_per_set_over_their_r
     full = {"prior": [{"parameter": d.path} for d in ensemble_prior(base, 0.25).dims]}
     assert with_assumptions(sets, full, base, 0.25, seed=3)[1] == 0  # the calibration varied them already
     assert with_assumptions(sets, record, base, 0.0, seed=3)[1] == 0
+
+
+def test_an_ensemble_is_stale_when_values_change_not_when_texts_do(tmp_path, monkeypatch):
+    from experiments import calibrate
+
+    text = calibrate.PARAMETER_FILE.read_text()
+    reworded = tmp_path / "reworded.toml"
+    reworded.write_text(text.replace('label = "Mediation effect"', 'label = "Effect of mediation"'))
+    assert calibrate.parameter_values_hash(reworded) == parameter_values_hash()
+    moved = tmp_path / "moved.toml"
+    start = text.index("[work.mediation_effect]")
+    moved.write_text(text[:start] + text[start:].replace("value = 1.5", "value = 1.6", 1))
+    assert calibrate.parameter_values_hash(moved) != parameter_values_hash()
+    record = {"parameter_values_sha256": parameter_values_hash()}
+    assert ensemble_matches_parameters(record)
+    monkeypatch.setattr(calibrate, "PARAMETER_FILE", moved)
+    monkeypatch.setattr(calibrate.parameter_values_hash, "__defaults__", (moved,))
+    assert not ensemble_matches_parameters(record)
