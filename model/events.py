@@ -17,6 +17,7 @@ import pandas as pd
 
 from model.constants import Holder, Instrument, Status
 
+DATA_DICTIONARY = "events-2"  # the version of docs/events.md this history follows (stamped into events.parquet)
 NO_CODE = -1  # no instrument, no payer, or (as a status) not in the population
 INITIAL_YEAR = -1  # year index of the events that set up the initial population (year 0 in the frame)
 
@@ -45,13 +46,16 @@ class EventKind(IntEnum):
     FELL_THROUGH = 22  # the referral was lost between the desks
     STEP_UP = 23  # moved up the participation ladder at the yearly review
     STEP_DOWN = 24  # moved down the participation ladder at the yearly review
+    LAPSE = 25  # an instrument ended with the resident's previous event (a job, leaving, other income, end of benefit)
+    HOLD = 26  # held an instrument on entering the history (set-up, inflow, persona): a spell begun before it
 
 
 COLUMNS = {
     "uid": np.int64, "household": np.int64, "year": np.int16, "month": np.float32, "event": np.int8,
     "status_before": np.int8, "status_after": np.int8, "step": np.int8, "instrument": np.int8, "payer": np.int8,
-    "amount": np.float64,
+    "amount": np.float64, "on_benefit_after": np.bool_, "benefit_spell": np.int32, "instrument_spell": np.int32,
 }
+CLOSING = (EventKind.END, EventKind.DROP_OUT)  # events that end the instrument they name (one row per instrument)
 
 
 # Ids are kept as 32-bit integers while they fit (a municipality hands out a few million at most) and
@@ -74,7 +78,8 @@ class EventLog:
         self.size = 0
 
     def record(self, event: EventKind, *, uid, household, year: int, month, before, after, step=NO_CODE,
-               instrument=NO_CODE, payer=NO_CODE, amount=0.0) -> None:
+               instrument=NO_CODE, payer=NO_CODE, amount=0.0, on_benefit=False, benefit_spell=0,
+               instrument_spell=0) -> None:
         """Append one event per element of ``uid``; scalars are broadcast."""
         uid = np.asarray(uid)
         n = len(uid)
@@ -82,7 +87,8 @@ class EventLog:
             return
         values = {"uid": uid, "household": household, "year": year, "month": month, "event": int(event),
                   "status_before": before, "status_after": after, "step": step, "instrument": instrument, "payer": payer,
-                  "amount": amount}
+                  "amount": amount, "on_benefit_after": on_benefit, "benefit_spell": benefit_spell,
+                  "instrument_spell": instrument_spell}
         for name, dtype in COLUMNS.items():
             self._chunks[name].append(_chunk(values[name], dtype, n, narrow=name in NARROW_IDS))
         self._sizes.append(n)
@@ -99,7 +105,8 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         """The history as a tidy frame; codes become names (year as in the indicators: 1 = first year, 0 = set-up)."""
-        data = {name: self.column(name) for name in COLUMNS}
+        data = {"seq": np.arange(self.size, dtype=np.int64)}  # recording order: each resident's chain in order
+        data.update({name: self.column(name) for name in COLUMNS})
         frame = pd.DataFrame(data)
         frame["year"] = frame["year"].astype(np.int32) + 1
         frame["event"] = _names(frame["event"], EventKind)

@@ -22,6 +22,7 @@ from model.constants import (
     FIRM_BITS,
     MONTHS_PER_YEAR,
     N_DOMAINS,
+    N_INSTRUMENTS,
     TRAJ_BITS,
     UNPLACED,
     VOLUNTEER_BIT,
@@ -35,7 +36,7 @@ from model.constants import (
     Status,
     bits,
 )
-from model.events import NO_CODE, EventKind, EventLog
+from model.events import CLOSING, NO_CODE, EventKind, EventLog
 from model.rules import problems as prob
 
 NO_FIRM = -1
@@ -69,6 +70,18 @@ def _status_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 PROVISION_CLASS, STATUS_BY_KEY = _status_tables()
+
+
+def _lowest_bits() -> np.ndarray:
+    """The lowest instrument held per provisions mask (-1 for none)."""
+    masks = np.arange(1 << np.iinfo(np.uint16).bits)
+    lowest = np.full(len(masks), NO_CODE, dtype=np.int64)
+    for i in reversed(range(N_INSTRUMENTS)):
+        lowest[(masks & (1 << i)) != 0] = i
+    return lowest
+
+
+LOWEST_INSTRUMENT = _lowest_bits()
 
 # name -> (dtype, shape suffix, fill value)
 FIELDS: dict[str, tuple] = {
@@ -115,6 +128,12 @@ FIELDS: dict[str, tuple] = {
     "step": (np.int8, (), UNPLACED),  # participation step 1-6 (constants.Step); UNPLACED until the first review
     "intake": (np.int8, (), Intake.NONE),  # a pending cross-law intake under partitions (constants.Intake)
     "intake_due": (np.float64, (), np.nan),  # time (years) at which a WAITING intake takes place
+    # The event history's spell keys (``_record``; docs/events.md), kept only while recording:
+    "benefit_spell": (np.int32, (), 0),  # benefit spells begun in the history (the current or last one's number)
+    "benefit_logged": (np.bool_, (), False),  # on benefit as of the last recorded event
+    "instrument_spells": (np.int32, (), 0),  # instrument spells begun in the history
+    "logged_provisions": (np.uint16, (), 0),  # provisions as of the last recorded event
+    "instrument_spell_of": (np.int32, (N_INSTRUMENTS,), 0),  # the spell number of each instrument held (or last held)
 }
 
 
@@ -169,6 +188,11 @@ class Population:
     step: np.ndarray
     intake: np.ndarray
     intake_due: np.ndarray
+    benefit_spell: np.ndarray
+    benefit_logged: np.ndarray
+    instrument_spells: np.ndarray
+    logged_provisions: np.ndarray
+    instrument_spell_of: np.ndarray
 
     def __init__(self, capacity: int = 1024, events: EventLog | None = None):
         self.n = 0
@@ -248,11 +272,68 @@ class Population:
         """The status a transition records as ``status_before``; not computed while nothing is recorded."""
         return self.status(rows) if self.recording else None
 
-    def _record(self, event: EventKind, rows, year: int, month, before, **extra) -> None:
+    def _record(self, event: EventKind, rows, year: int, month, before, instrument=NO_CODE, payer=NO_CODE,
+                amount=0.0, after=None) -> None:
+        """Record one event per resident, with the benefit and instrument spells it opens or closes.
+
+        A benefit spell begins where a resident is on benefit and was not at the last recorded event. An
+        instrument the event names opens a spell when it was not held before; an ``END`` or ``DROP_OUT``
+        names the instrument it ends. Instruments the event takes away without naming them are closed by a
+        ``LAPSE`` row right after it, instruments it brings without naming them (entering) opened by a
+        ``HOLD`` row; an end of more than one instrument gives one row per instrument. The extra rows keep
+        the status the event ended in, so each resident's statuses still chain in recording order.
+        """
         if not self.recording:
             return
+        rows = np.asarray(rows)
+        n = len(rows)
+        if n == 0:
+            return
+        after = self.status(rows) if after is None else np.broadcast_to(np.asarray(after, dtype=np.int8), (n,))
+        month = np.broadcast_to(np.asarray(month, dtype=np.float64), (n,))
+        on = self.on_benefit[rows]
+        self.benefit_spell[rows] += on & ~self.benefit_logged[rows]
+        self.benefit_logged[rows] = on
+        held, logged = self.provisions[rows], self.logged_provisions[rows]
+        opened, closed = held & ~logged, logged & ~held
+        self.logged_provisions[rows] = held
+        if event in CLOSING:
+            instrument = LOWEST_INSTRUMENT[closed]
+        elif event == EventKind.LOCK_IN:
+            instrument = LOWEST_INSTRUMENT[held & np.uint16(TRAJ_BITS)]
+        instrument = np.broadcast_to(np.asarray(instrument, dtype=np.int64), (n,))
+        named = instrument >= 0
+        own_bit = np.where(named, np.left_shift(1, np.maximum(instrument, 0)), 0).astype(np.uint16)
+        self._open_spells(rows, own_bit & opened)
+        spell = np.zeros(n, dtype=np.int32)
+        spell[named] = self.instrument_spell_of[rows[named], instrument[named]]
         self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
-                           before=before, after=self.status(rows), step=self.step[rows], **extra)
+                           before=before, after=after, step=self.step[rows], instrument=instrument, payer=payer,
+                           amount=amount, on_benefit=on, benefit_spell=self.benefit_spell[rows], instrument_spell=spell)
+        for kind, rest in ((event if event in CLOSING else EventKind.LAPSE, closed & ~own_bit),
+                           (EventKind.HOLD, opened & ~own_bit)):
+            if not rest.any():
+                continue
+            for instr in range(N_INSTRUMENTS):
+                has = (rest & np.uint16(1 << instr)) != 0
+                if not has.any():
+                    continue
+                r = rows[has]
+                if kind == EventKind.HOLD:
+                    self._open_spells(r, np.uint16(1 << instr))
+                self.events.record(kind, uid=self.uid[r], household=self.household[r], year=year, month=month[has],
+                                   before=after[has], after=after[has], step=self.step[r], instrument=instr,
+                                   on_benefit=on[has], benefit_spell=self.benefit_spell[r],
+                                   instrument_spell=self.instrument_spell_of[r, instr])
+
+    def _open_spells(self, rows, opening) -> None:
+        """New instrument spell numbers for the instruments in ``opening`` (at most one bit per resident)."""
+        opens = np.broadcast_to(opening, rows.shape) != 0
+        r = rows[opens]
+        if len(r) == 0:
+            return
+        self.instrument_spells[r] += 1
+        self.instrument_spell_of[r, LOWEST_INSTRUMENT[np.broadcast_to(opening, rows.shape)[opens]]] = self.instrument_spells[r]
 
     def _drop_lapsed_intakes(self, rows) -> None:
         """A cross-law intake lapses with the Wmo day activity it would move on from (an invariant: none without one)."""
@@ -284,9 +365,7 @@ class Population:
         self.firm[rows] = NO_FIRM
         self.on_benefit[rows] = False
         self.other_income[rows] = False
-        if self.recording:
-            self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
-                               month=month, before=before, after=NO_CODE)
+        self._record(EventKind.LEAVE, rows, year, month, before, after=NO_CODE)
 
     def stop_recording(self) -> None:
         """Record no transitions until ``restart_history`` (the unreported spin-up, whose history is dropped)."""
@@ -299,6 +378,8 @@ class Population:
         """
         self.events = EventLog()
         self.recording = True
+        for name in ("benefit_spell", "benefit_logged", "instrument_spells", "logged_provisions", "instrument_spell_of"):
+            getattr(self, name)[:] = FIELDS[name][2]
         rows = self.alive_rows()
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
 
