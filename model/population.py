@@ -354,8 +354,12 @@ class Population:
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
         return rows
 
-    def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
-        """Residents leave the population (retirement, moving, death, recovery, other income)."""
+    def leave(self, rows, reasons, year: int, month=0.0) -> None:
+        """Residents leave the population (retirement, moving, death, recovery, other income).
+
+        They leave at the turn of the year (``demography``): present all of the year before, absent from this
+        one, so the event is dated at month 0 of this year.
+        """
         before = self._status_before(rows)
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
@@ -433,11 +437,14 @@ class Population:
         """Residents become known to another desk too (the event is recorded only where it is new)."""
         new = rows[(self.desk[rows] & desk) != desk]
         self.desk[new] |= desk
-        self._record(EventKind.JOIN_DESK, new, year, 0.0, self._status_before(new))
+        self._record(EventKind.JOIN_DESK, new, year, self.entry_month[new], self._status_before(new))
 
     # ------------------------------------------------------------------ instruments
-    def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0) -> None:
-        """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0)."""
+    def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0, month=None) -> None:
+        """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0).
+
+        ``month``: when it begins (default: the resident's month of entry this year, 0 for those there all year).
+        """
         instruments = np.asarray(instruments)
         before = self._status_before(rows)
         for instr in np.unique(instruments):
@@ -450,11 +457,15 @@ class Population:
         if firm is not None:
             self.firm[rows] = firm
             self.place_stream[rows] = payer
-        self._record(EventKind.START, rows, year, self.entry_month[rows], before, instrument=instruments,
-                     payer=payer, amount=amount)
+        self._record(EventKind.START, rows, year, self.entry_month[rows] if month is None else month, before,
+                     instrument=instruments, payer=payer, amount=amount)
 
-    def grant(self, rows, support_bits, year: int, payer=NO_CODE) -> None:
-        """Add support that is no activity (guidance, household help); one event per instrument granted."""
+    def grant(self, rows, support_bits, year: int, payer=NO_CODE, month=None) -> None:
+        """Add support that is no activity (guidance, household help); one event per instrument granted.
+
+        ``month``: when it begins, per resident (default: the month of entry this year).
+        """
+        month = self.entry_month[rows] if month is None else np.broadcast_to(month, np.shape(rows))
         support_bits = np.asarray(support_bits, dtype=np.uint16)
         for instr in Instrument:
             got = (support_bits & (1 << int(instr))) != 0
@@ -462,11 +473,15 @@ class Population:
                 r = rows[got]
                 before = self._status_before(r)
                 self.provisions[r] |= np.uint16(1 << int(instr))
-                self._record(EventKind.START, r, year, self.entry_month[r], before, instrument=int(instr),
-                             payer=payer)
+                self._record(EventKind.START, r, year, month[got], before, instrument=int(instr), payer=payer)
 
-    def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=0.0) -> None:
-        """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument."""
+    def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=None) -> None:
+        """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument.
+
+        ``month`` defaults to the month of entry this year: an end at the yearly review or allocation takes
+        effect from the resident's first month of the year (0 for those there all year).
+        """
+        month = self.entry_month[rows] if month is None else month
         before = self._status_before(rows)
         self.provisions[rows] &= np.invert(np.uint16(instrument_bits))
         left = self.provisions[rows]
@@ -494,7 +509,7 @@ class Population:
     def lock_in(self, rows, year: int) -> None:
         """The firm keeps these clients in their trajectory past its planned end."""
         self.locked_in[rows] = True
-        self._record(EventKind.LOCK_IN, rows, year, 0.0, self._status_before(rows))
+        self._record(EventKind.LOCK_IN, rows, year, self.entry_month[rows], self._status_before(rows))
 
     def count_trajectory_year(self, rows) -> None:
         """One more year in the current trajectory."""
@@ -612,13 +627,13 @@ class Population:
         self.intake[rows] = Intake.TAKEN
         self.intake_due[rows] = np.nan
         self.desk[rows] |= desk
-        self._record(EventKind.INTAKE, rows, year, 0.0, self._status_before(rows))
+        self._record(EventKind.INTAKE, rows, year, self.entry_month[rows], self._status_before(rows))
 
     def fall_through(self, rows, year: int) -> None:
         """The referral is lost between the desks; the resident stays where it was."""
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
-        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self._status_before(rows))
+        self._record(EventKind.FELL_THROUGH, rows, year, self.entry_month[rows], self._status_before(rows))
 
     # ------------------------------------------------------------------ participation ladder
     def place_on_ladder(self, rows, steps) -> None:
@@ -632,7 +647,7 @@ class Population:
         for event, moved in ((EventKind.STEP_UP, up), (EventKind.STEP_DOWN, down)):
             r = rows[moved]
             self.step[r] = steps[moved]
-            self._record(event, r, year, 0.0, self._status_before(r))
+            self._record(event, r, year, self.entry_month[r], self._status_before(r))
 
     # ------------------------------------------------------------------ time and problems
     def age_one_year(self, rows) -> None:
