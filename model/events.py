@@ -1,11 +1,15 @@
 """The event history: every named transition of a resident, kept in columnar buffers.
 
-One row per resident per transition: who (uid, household), when (year index and month), what
-(the event), the status before and after, the participation step after (-1 on leaving, 0 before
-the first ladder review), the instrument concerned, the budget holder that pays and the amount
-committed where money moves. ``Population``'s transitions are the only writers.
-Researchers read it as synthetic microdata (``ontschot run --events`` writes ``events.parquet``);
-the yearly indicators are reconciled with it in ``tests/test_events.py``.
+One row per resident per transition: its place in the recording order (seq), who (uid, household),
+when (year index and month), what (the event), the status before and after, the participation step
+after (-1 on leaving, 0 before the first ladder review), the instrument concerned, the budget holder
+that pays and the amount committed where money moves, whether the resident is on benefit after it, and
+the resident's benefit spell and instrument spell numbers. An end of several instruments gives one row
+per instrument; instruments a transition takes away without naming them close with ``LAPSE`` rows right
+after it, and instruments held on entering open with ``HOLD`` rows. ``Population``'s transitions are the
+only writers. The data dictionary is docs/events.md (version ``DATA_DICTIONARY``). Researchers read it as
+synthetic microdata (``ontschot run --events`` writes ``events.parquet``); the yearly indicators are
+reconciled with it in ``tests/test_events.py``, the spells in ``tests/test_event_history.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pandas as pd
 from model.constants import Holder, Instrument, Status
 
 DATA_DICTIONARY = "events-2"  # the version of docs/events.md this history follows (stamped into events.parquet)
+DICTIONARY_KEY = "ontschot.data_dictionary"  # the Parquet metadata key that holds it
 NO_CODE = -1  # no instrument, no payer, or (as a status) not in the population
 INITIAL_YEAR = -1  # year index of the events that set up the initial population (year 0 in the frame)
 
@@ -119,6 +124,16 @@ class EventLog:
     def nbytes(self) -> int:
         """Memory held by the buffers."""
         return sum(c.nbytes for chunks in self._chunks.values() for c in chunks)
+
+
+def to_parquet(frame: pd.DataFrame, path) -> None:
+    """Write an event history as Parquet with the data dictionary's version in its metadata (``DICTIONARY_KEY``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), DICTIONARY_KEY.encode(): DATA_DICTIONARY.encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 def _chunk(value, dtype, n: int, narrow: bool = False) -> np.ndarray:

@@ -291,6 +291,7 @@ class Population:
             return
         after = self.status(rows) if after is None else np.broadcast_to(np.asarray(after, dtype=np.int8), (n,))
         month = np.broadcast_to(np.asarray(month, dtype=np.float64), (n,))
+        step = np.full(n, NO_CODE, dtype=np.int8) if event == EventKind.LEAVE else self.step[rows]
         on = self.on_benefit[rows]
         self.benefit_spell[rows] += on & ~self.benefit_logged[rows]
         self.benefit_logged[rows] = on
@@ -308,7 +309,7 @@ class Population:
         spell = np.zeros(n, dtype=np.int32)
         spell[named] = self.instrument_spell_of[rows[named], instrument[named]]
         self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
-                           before=before, after=after, step=self.step[rows], instrument=instrument, payer=payer,
+                           before=before, after=after, step=step, instrument=instrument, payer=payer,
                            amount=amount, on_benefit=on, benefit_spell=self.benefit_spell[rows], instrument_spell=spell)
         for kind, rest in ((event if event in CLOSING else EventKind.LAPSE, closed & ~own_bit),
                            (EventKind.HOLD, opened & ~own_bit)):
@@ -322,7 +323,7 @@ class Population:
                 if kind == EventKind.HOLD:
                     self._open_spells(r, np.uint16(1 << instr))
                 self.events.record(kind, uid=self.uid[r], household=self.household[r], year=year, month=month[has],
-                                   before=after[has], after=after[has], step=self.step[r], instrument=instr,
+                                   before=after[has], after=after[has], step=step[has], instrument=instr,
                                    on_benefit=on[has], benefit_spell=self.benefit_spell[r],
                                    instrument_spell=self.instrument_spell_of[r, instr])
 

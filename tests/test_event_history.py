@@ -7,14 +7,18 @@ instrument spell that opens closes (or is still held at the horizon), and ``seq`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.query import query
 from model import SocialDomainModel
 from model.constants import Instrument
 from model.events import DATA_DICTIONARY, EventKind
 
+DICTIONARY_PAGE = Path(__file__).resolve().parents[1] / "docs" / "events.md"
 OPENING = ("start", "hold", "take_job", "to_sheltered")  # events that open the instrument spell they name
 CLOSING = ("end", "drop_out", "lapse")  # events that close it
 
@@ -105,9 +109,7 @@ def test_seq_orders_every_residents_status_chain(run):
 
 def test_months_are_within_the_year_and_the_dictionary_names_every_code():
     """The dictionary in docs/events.md lists every event kind; its version is the one the run folder stamps."""
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[1] / "docs" / "events.md").read_text(encoding="utf-8")
+    text = DICTIONARY_PAGE.read_text(encoding="utf-8")
     assert DATA_DICTIONARY in text
     for kind in EventKind:
         assert f"`{kind.name.lower()}`" in text, kind
@@ -115,9 +117,14 @@ def test_months_are_within_the_year_and_the_dictionary_names_every_code():
         assert f"`{instrument.name.lower()}`" in text, instrument
 
 
-def test_months_lie_within_the_year(run):
+def test_months_lie_within_the_year_and_leavers_have_no_step(run):
     _, ev, _ = run
     assert ev["month"].between(0, 12).all()
+    assert (ev.loc[ev["event"] == "leave", "step"] == -1).all()
+    assert (ev.loc[ev["event"] == "leave", "month"] == 0).all()  # at the turn of the year (docs/events.md, Months)
+    # Dated transitions keep their drawn months: not all at the year's start or end.
+    dated = ev[ev["event"].isin(["take_job", "lose_job", "drop_out", "come_into_sight"])]
+    assert dated["month"].between(0, 12, inclusive="neither").mean() > 0.9
 
 
 def test_run_folder_stamps_the_dictionary_version_and_the_worked_query_runs(tmp_path):
@@ -131,3 +138,17 @@ def test_run_folder_stamps_the_dictionary_version_and_the_worked_query_runs(tmp_
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     meta = pq.read_schema(folder / "events.parquet").metadata
     assert meta[b"ontschot.data_dictionary"].decode() == DATA_DICTIONARY
+    answer = query(folder, worked_query())
+    arms = set(pd.read_parquet(folder / "results.parquet", columns=["arm"])["arm"])
+    assert set(answer["arm"]) == arms and len(answer) == len(arms)
+    assert (answer["spells_begun"] > 0).all() and (answer["work_exits_seen_a_year"] > 0).all()
+    assert answer["returned_within_a_year"].between(0, 1).all()
+    assert answer["median_months_completed"].between(0, 12 * 3).all()
+
+
+def worked_query() -> str:
+    """The SQL block under docs/events.md's heading "Worked query"."""
+    text = DICTIONARY_PAGE.read_text(encoding="utf-8")
+    section = text[text.index("## Worked query"):]
+    start = section.index("```sql") + len("```sql")
+    return section[start: section.index("```", start)].strip()
