@@ -15,8 +15,8 @@ import pytest
 
 from experiments.query import query
 from model import SocialDomainModel
-from model.constants import Instrument
-from model.events import DATA_DICTIONARY, EventKind
+from model.constants import Holder, Instrument, Status
+from model.events import COLUMNS, DATA_DICTIONARY, EventKind
 
 DICTIONARY_PAGE = Path(__file__).resolve().parents[1] / "docs" / "events.md"
 OPENING = ("start", "hold", "take_job", "to_sheltered")  # events that open the instrument spell they name
@@ -107,14 +107,14 @@ def test_seq_orders_every_residents_status_chain(run):
     assert same.sum() > 1000
 
 
-def test_months_are_within_the_year_and_the_dictionary_names_every_code():
-    """The dictionary in docs/events.md lists every event kind; its version is the one the run folder stamps."""
+def test_the_dictionary_names_every_column_and_code_and_its_version():
+    """docs/events.md lists every column, event kind, status, instrument and payer; its version is the one stamped."""
     text = DICTIONARY_PAGE.read_text(encoding="utf-8")
     assert DATA_DICTIONARY in text
-    for kind in EventKind:
-        assert f"`{kind.name.lower()}`" in text, kind
-    for instrument in Instrument:
-        assert f"`{instrument.name.lower()}`" in text, instrument
+    codes = [*EventKind, *Status, *Instrument, *Holder]
+    names = ["seq", *COLUMNS, "arm", "regime", "replication", "seed", "outside", *(c.name.lower() for c in codes)]
+    missing = [name for name in names if f"`{name}`" not in text]
+    assert not missing, missing
 
 
 def test_months_lie_within_the_year_and_leavers_have_no_step(run):
