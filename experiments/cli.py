@@ -78,6 +78,7 @@ from experiments.limits import STATED, parse_limits
 from experiments.runfiles import param_key
 from experiments.runner import comparison_plan, replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, code_version, os_reason, write_manifest
+from model import events as event_history
 from model.model import SocialDomainModel
 from model.parameters import (
     PARAMETERS,
@@ -428,7 +429,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     def write(folder: Path) -> None:
         frame.to_parquet(folder / "results.parquet", index=False)
         if events is not None:
-            pd.concat(events, ignore_index=True).to_parquet(folder / "events.parquet", index=False)
+            event_history.to_parquet(pd.concat(events, ignore_index=True), folder / "events.parquet")
         summaries.to_csv(folder / "summaries.csv", index=False)
         comparison.to_csv(folder / "comparison.csv", index=False)
         (folder / "comparison.txt").write_text(table + "\n")

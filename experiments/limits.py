@@ -10,7 +10,7 @@ name                    stated maximum   memory per unit
 ======================  ===============  ===========================================================
 replications            10,000           ``run``/``validate`` keep every run's yearly results: 64 KiB
                                          per run-year (38 KiB measured at 30,000 inhabitants, x1.7);
-                                         with ``--events`` also 10 bytes per inhabitant-year (5 measured)
+                                         with ``--events`` also 16 bytes per inhabitant-year (9 measured)
 runs (planned)          200,000          the sweep driver plans every run and Dask tracks each: 16 KiB
 workers                 128              a local worker process with a model loaded: 512 MiB
 levels                  1,000            (no memory term) points per range under factorial; Morris grid
@@ -30,7 +30,7 @@ MIB = KIB * KIB
 GIB = MIB * KIB
 STATED = {"replications": 10_000, "runs": 200_000, "workers": 128, "levels": 1_000, "samples": 100_000}
 BYTES_PER_RUN_YEAR = 64 * KIB
-EVENT_BYTES_PER_INHABITANT_YEAR = 10
+EVENT_BYTES_PER_INHABITANT_YEAR = 16
 BYTES_PER_PLANNED_RUN = 16 * KIB
 BYTES_PER_WORKER = 512 * MIB
 MEMORY_SHARE = 0.25  # of the machine's memory, for what a driver holds (results, the plan)

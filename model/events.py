@@ -1,11 +1,15 @@
 """The event history: every named transition of a resident, kept in columnar buffers.
 
-One row per resident per transition: who (uid, household), when (year index and month), what
-(the event), the status before and after, the participation step after (-1 on leaving, 0 before
-the first ladder review), the instrument concerned, the budget holder that pays and the amount
-committed where money moves. ``Population``'s transitions are the only writers.
-Researchers read it as synthetic microdata (``ontschot run --events`` writes ``events.parquet``);
-the yearly indicators are reconciled with it in ``tests/test_events.py``.
+One row per resident per transition: its place in the recording order (seq), who (uid, household),
+when (year index and month), what (the event), the status before and after, the participation step
+after (-1 on leaving, 0 before the first ladder review), the instrument concerned, the budget holder
+that pays and the amount committed where money moves, whether the resident is on benefit after it, and
+the resident's benefit spell and instrument spell numbers. An end of several instruments gives one row
+per instrument; instruments a transition takes away without naming them close with ``LAPSE`` rows right
+after it, and instruments held on entering open with ``HOLD`` rows. ``Population``'s transitions are the
+only writers. The data dictionary is docs/events.md (version ``DATA_DICTIONARY``). Researchers read it as
+synthetic microdata (``ontschot run --events`` writes ``events.parquet``); the yearly indicators are
+reconciled with it in ``tests/test_events.py``, the spells in ``tests/test_event_history.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import pandas as pd
 
 from model.constants import Holder, Instrument, Status
 
+DATA_DICTIONARY = "events-2"  # the version of docs/events.md this history follows (stamped into events.parquet)
+DICTIONARY_KEY = "ontschot.data_dictionary"  # the Parquet metadata key that holds it
 NO_CODE = -1  # no instrument, no payer, or (as a status) not in the population
 INITIAL_YEAR = -1  # year index of the events that set up the initial population (year 0 in the frame)
 
@@ -45,13 +51,16 @@ class EventKind(IntEnum):
     FELL_THROUGH = 22  # the referral was lost between the desks
     STEP_UP = 23  # moved up the participation ladder at the yearly review
     STEP_DOWN = 24  # moved down the participation ladder at the yearly review
+    LAPSE = 25  # an instrument ended with the resident's previous event (a job, leaving, other income, end of benefit)
+    HOLD = 26  # held an instrument on entering the history (set-up, inflow, persona): a spell begun before it
 
 
 COLUMNS = {
     "uid": np.int64, "household": np.int64, "year": np.int16, "month": np.float32, "event": np.int8,
     "status_before": np.int8, "status_after": np.int8, "step": np.int8, "instrument": np.int8, "payer": np.int8,
-    "amount": np.float64,
+    "amount": np.float64, "on_benefit_after": np.bool_, "benefit_spell": np.int32, "instrument_spell": np.int32,
 }
+CLOSING = (EventKind.END, EventKind.DROP_OUT)  # events that end the instrument they name (one row per instrument)
 
 
 # Ids are kept as 32-bit integers while they fit (a municipality hands out a few million at most) and
@@ -74,7 +83,8 @@ class EventLog:
         self.size = 0
 
     def record(self, event: EventKind, *, uid, household, year: int, month, before, after, step=NO_CODE,
-               instrument=NO_CODE, payer=NO_CODE, amount=0.0) -> None:
+               instrument=NO_CODE, payer=NO_CODE, amount=0.0, on_benefit=False, benefit_spell=0,
+               instrument_spell=0) -> None:
         """Append one event per element of ``uid``; scalars are broadcast."""
         uid = np.asarray(uid)
         n = len(uid)
@@ -82,7 +92,8 @@ class EventLog:
             return
         values = {"uid": uid, "household": household, "year": year, "month": month, "event": int(event),
                   "status_before": before, "status_after": after, "step": step, "instrument": instrument, "payer": payer,
-                  "amount": amount}
+                  "amount": amount, "on_benefit_after": on_benefit, "benefit_spell": benefit_spell,
+                  "instrument_spell": instrument_spell}
         for name, dtype in COLUMNS.items():
             self._chunks[name].append(_chunk(values[name], dtype, n, narrow=name in NARROW_IDS))
         self._sizes.append(n)
@@ -99,7 +110,8 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         """The history as a tidy frame; codes become names (year as in the indicators: 1 = first year, 0 = set-up)."""
-        data = {name: self.column(name) for name in COLUMNS}
+        data = {"seq": np.arange(self.size, dtype=np.int64)}  # recording order: each resident's chain in order
+        data.update({name: self.column(name) for name in COLUMNS})
         frame = pd.DataFrame(data)
         frame["year"] = frame["year"].astype(np.int32) + 1
         frame["event"] = _names(frame["event"], EventKind)
@@ -112,6 +124,16 @@ class EventLog:
     def nbytes(self) -> int:
         """Memory held by the buffers."""
         return sum(c.nbytes for chunks in self._chunks.values() for c in chunks)
+
+
+def to_parquet(frame: pd.DataFrame, path) -> None:
+    """Write an event history as Parquet with the data dictionary's version in its metadata (``DICTIONARY_KEY``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), DICTIONARY_KEY.encode(): DATA_DICTIONARY.encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 def _chunk(value, dtype, n: int, narrow: bool = False) -> np.ndarray:

@@ -22,6 +22,7 @@ from model.constants import (
     FIRM_BITS,
     MONTHS_PER_YEAR,
     N_DOMAINS,
+    N_INSTRUMENTS,
     TRAJ_BITS,
     UNPLACED,
     VOLUNTEER_BIT,
@@ -35,7 +36,7 @@ from model.constants import (
     Status,
     bits,
 )
-from model.events import NO_CODE, EventKind, EventLog
+from model.events import CLOSING, NO_CODE, EventKind, EventLog
 from model.rules import problems as prob
 
 NO_FIRM = -1
@@ -69,6 +70,18 @@ def _status_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 PROVISION_CLASS, STATUS_BY_KEY = _status_tables()
+
+
+def _lowest_bits() -> np.ndarray:
+    """The lowest instrument held per provisions mask (-1 for none)."""
+    masks = np.arange(1 << np.iinfo(np.uint16).bits)
+    lowest = np.full(len(masks), NO_CODE, dtype=np.int64)
+    for i in reversed(range(N_INSTRUMENTS)):
+        lowest[(masks & (1 << i)) != 0] = i
+    return lowest
+
+
+LOWEST_INSTRUMENT = _lowest_bits()
 
 # name -> (dtype, shape suffix, fill value)
 FIELDS: dict[str, tuple] = {
@@ -115,6 +128,12 @@ FIELDS: dict[str, tuple] = {
     "step": (np.int8, (), UNPLACED),  # participation step 1-6 (constants.Step); UNPLACED until the first review
     "intake": (np.int8, (), Intake.NONE),  # a pending cross-law intake under partitions (constants.Intake)
     "intake_due": (np.float64, (), np.nan),  # time (years) at which a WAITING intake takes place
+    # The event history's spell keys (``_record``; docs/events.md), kept only while recording:
+    "benefit_spell": (np.int32, (), 0),  # benefit spells begun in the history (the current or last one's number)
+    "benefit_logged": (np.bool_, (), False),  # on benefit as of the last recorded event
+    "instrument_spells": (np.int32, (), 0),  # instrument spells begun in the history
+    "logged_provisions": (np.uint16, (), 0),  # provisions as of the last recorded event
+    "instrument_spell_of": (np.int32, (N_INSTRUMENTS,), 0),  # the spell number of each instrument held (or last held)
 }
 
 
@@ -169,6 +188,11 @@ class Population:
     step: np.ndarray
     intake: np.ndarray
     intake_due: np.ndarray
+    benefit_spell: np.ndarray
+    benefit_logged: np.ndarray
+    instrument_spells: np.ndarray
+    logged_provisions: np.ndarray
+    instrument_spell_of: np.ndarray
 
     def __init__(self, capacity: int = 1024, events: EventLog | None = None):
         self.n = 0
@@ -248,11 +272,69 @@ class Population:
         """The status a transition records as ``status_before``; not computed while nothing is recorded."""
         return self.status(rows) if self.recording else None
 
-    def _record(self, event: EventKind, rows, year: int, month, before, **extra) -> None:
+    def _record(self, event: EventKind, rows, year: int, month, before, instrument=NO_CODE, payer=NO_CODE,
+                amount=0.0, after=None) -> None:
+        """Record one event per resident, with the benefit and instrument spells it opens or closes.
+
+        A benefit spell begins where a resident is on benefit and was not at the last recorded event. An
+        instrument the event names opens a spell when it was not held before; an ``END`` or ``DROP_OUT``
+        names the instrument it ends. Instruments the event takes away without naming them are closed by a
+        ``LAPSE`` row right after it, instruments it brings without naming them (entering) opened by a
+        ``HOLD`` row; an end of more than one instrument gives one row per instrument. The extra rows keep
+        the status the event ended in, so each resident's statuses still chain in recording order.
+        """
         if not self.recording:
             return
+        rows = np.asarray(rows)
+        n = len(rows)
+        if n == 0:
+            return
+        after = self.status(rows) if after is None else np.broadcast_to(np.asarray(after, dtype=np.int8), (n,))
+        month = np.broadcast_to(np.asarray(month, dtype=np.float64), (n,))
+        step = np.full(n, NO_CODE, dtype=np.int8) if event == EventKind.LEAVE else self.step[rows]
+        on = self.on_benefit[rows]
+        self.benefit_spell[rows] += on & ~self.benefit_logged[rows]
+        self.benefit_logged[rows] = on
+        held, logged = self.provisions[rows], self.logged_provisions[rows]
+        opened, closed = held & ~logged, logged & ~held
+        self.logged_provisions[rows] = held
+        if event in CLOSING:
+            instrument = LOWEST_INSTRUMENT[closed]
+        elif event == EventKind.LOCK_IN:
+            instrument = LOWEST_INSTRUMENT[held & np.uint16(TRAJ_BITS)]
+        instrument = np.broadcast_to(np.asarray(instrument, dtype=np.int64), (n,))
+        named = instrument >= 0
+        own_bit = np.where(named, np.left_shift(1, np.maximum(instrument, 0)), 0).astype(np.uint16)
+        self._open_spells(rows, own_bit & opened)
+        spell = np.zeros(n, dtype=np.int32)
+        spell[named] = self.instrument_spell_of[rows[named], instrument[named]]
         self.events.record(event, uid=self.uid[rows], household=self.household[rows], year=year, month=month,
-                           before=before, after=self.status(rows), step=self.step[rows], **extra)
+                           before=before, after=after, step=step, instrument=instrument, payer=payer,
+                           amount=amount, on_benefit=on, benefit_spell=self.benefit_spell[rows], instrument_spell=spell)
+        for kind, rest in ((event if event in CLOSING else EventKind.LAPSE, closed & ~own_bit),
+                           (EventKind.HOLD, opened & ~own_bit)):
+            if not rest.any():
+                continue
+            for instr in range(N_INSTRUMENTS):
+                has = (rest & np.uint16(1 << instr)) != 0
+                if not has.any():
+                    continue
+                r = rows[has]
+                if kind == EventKind.HOLD:
+                    self._open_spells(r, np.uint16(1 << instr))
+                self.events.record(kind, uid=self.uid[r], household=self.household[r], year=year, month=month[has],
+                                   before=after[has], after=after[has], step=step[has], instrument=instr,
+                                   on_benefit=on[has], benefit_spell=self.benefit_spell[r],
+                                   instrument_spell=self.instrument_spell_of[r, instr])
+
+    def _open_spells(self, rows, opening) -> None:
+        """New instrument spell numbers for the instruments in ``opening`` (at most one bit per resident)."""
+        opens = np.broadcast_to(opening, rows.shape) != 0
+        r = rows[opens]
+        if len(r) == 0:
+            return
+        self.instrument_spells[r] += 1
+        self.instrument_spell_of[r, LOWEST_INSTRUMENT[np.broadcast_to(opening, rows.shape)[opens]]] = self.instrument_spells[r]
 
     def _drop_lapsed_intakes(self, rows) -> None:
         """A cross-law intake lapses with the Wmo day activity it would move on from (an invariant: none without one)."""
@@ -273,8 +355,12 @@ class Population:
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
         return rows
 
-    def leave(self, rows, reasons, year: int, month=MONTHS_PER_YEAR) -> None:
-        """Residents leave the population (retirement, moving, death, recovery, other income)."""
+    def leave(self, rows, reasons, year: int, month=0.0) -> None:
+        """Residents leave the population (retirement, moving, death, recovery, other income).
+
+        They leave at the turn of the year (``demography``): present all of the year before, absent from this
+        one, so the event is dated at month 0 of this year.
+        """
         before = self._status_before(rows)
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
@@ -284,9 +370,7 @@ class Population:
         self.firm[rows] = NO_FIRM
         self.on_benefit[rows] = False
         self.other_income[rows] = False
-        if self.recording:
-            self.events.record(EventKind.LEAVE, uid=self.uid[rows], household=self.household[rows], year=year,
-                               month=month, before=before, after=NO_CODE)
+        self._record(EventKind.LEAVE, rows, year, month, before, after=NO_CODE)
 
     def stop_recording(self) -> None:
         """Record no transitions until ``restart_history`` (the unreported spin-up, whose history is dropped)."""
@@ -299,6 +383,8 @@ class Population:
         """
         self.events = EventLog()
         self.recording = True
+        for name in ("benefit_spell", "benefit_logged", "instrument_spells", "logged_provisions", "instrument_spell_of"):
+            getattr(self, name)[:] = FIELDS[name][2]
         rows = self.alive_rows()
         self._record(EventKind.ENTER, rows, year, self.entry_month[rows], NO_CODE)
 
@@ -352,11 +438,14 @@ class Population:
         """Residents become known to another desk too (the event is recorded only where it is new)."""
         new = rows[(self.desk[rows] & desk) != desk]
         self.desk[new] |= desk
-        self._record(EventKind.JOIN_DESK, new, year, 0.0, self._status_before(new))
+        self._record(EventKind.JOIN_DESK, new, year, self.entry_month[new], self._status_before(new))
 
     # ------------------------------------------------------------------ instruments
-    def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0) -> None:
-        """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0)."""
+    def start(self, rows, instruments, year: int, firm=None, payer=NO_CODE, amount=0.0, month=None) -> None:
+        """Start one trajectory or day activity each (at a firm place where ``firm`` >= 0).
+
+        ``month``: when it begins (default: the resident's month of entry this year, 0 for those there all year).
+        """
         instruments = np.asarray(instruments)
         before = self._status_before(rows)
         for instr in np.unique(instruments):
@@ -369,11 +458,15 @@ class Population:
         if firm is not None:
             self.firm[rows] = firm
             self.place_stream[rows] = payer
-        self._record(EventKind.START, rows, year, self.entry_month[rows], before, instrument=instruments,
-                     payer=payer, amount=amount)
+        self._record(EventKind.START, rows, year, self.entry_month[rows] if month is None else month, before,
+                     instrument=instruments, payer=payer, amount=amount)
 
-    def grant(self, rows, support_bits, year: int, payer=NO_CODE) -> None:
-        """Add support that is no activity (guidance, household help); one event per instrument granted."""
+    def grant(self, rows, support_bits, year: int, payer=NO_CODE, month=None) -> None:
+        """Add support that is no activity (guidance, household help); one event per instrument granted.
+
+        ``month``: when it begins, per resident (default: the month of entry this year).
+        """
+        month = self.entry_month[rows] if month is None else np.broadcast_to(month, np.shape(rows))
         support_bits = np.asarray(support_bits, dtype=np.uint16)
         for instr in Instrument:
             got = (support_bits & (1 << int(instr))) != 0
@@ -381,11 +474,15 @@ class Population:
                 r = rows[got]
                 before = self._status_before(r)
                 self.provisions[r] |= np.uint16(1 << int(instr))
-                self._record(EventKind.START, r, year, self.entry_month[r], before, instrument=int(instr),
-                             payer=payer)
+                self._record(EventKind.START, r, year, month[got], before, instrument=int(instr), payer=payer)
 
-    def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=0.0) -> None:
-        """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument."""
+    def end(self, rows, instrument_bits: int, year: int, event: EventKind = EventKind.END, month=None) -> None:
+        """Instruments end (planned end, recovery, drop-out, a new intake); a firm place goes with its instrument.
+
+        ``month`` defaults to the month of entry this year: an end at the yearly review or allocation takes
+        effect from the resident's first month of the year (0 for those there all year).
+        """
+        month = self.entry_month[rows] if month is None else month
         before = self._status_before(rows)
         self.provisions[rows] &= np.invert(np.uint16(instrument_bits))
         left = self.provisions[rows]
@@ -413,7 +510,7 @@ class Population:
     def lock_in(self, rows, year: int) -> None:
         """The firm keeps these clients in their trajectory past its planned end."""
         self.locked_in[rows] = True
-        self._record(EventKind.LOCK_IN, rows, year, 0.0, self._status_before(rows))
+        self._record(EventKind.LOCK_IN, rows, year, self.entry_month[rows], self._status_before(rows))
 
     def count_trajectory_year(self, rows) -> None:
         """One more year in the current trajectory."""
@@ -531,13 +628,13 @@ class Population:
         self.intake[rows] = Intake.TAKEN
         self.intake_due[rows] = np.nan
         self.desk[rows] |= desk
-        self._record(EventKind.INTAKE, rows, year, 0.0, self._status_before(rows))
+        self._record(EventKind.INTAKE, rows, year, self.entry_month[rows], self._status_before(rows))
 
     def fall_through(self, rows, year: int) -> None:
         """The referral is lost between the desks; the resident stays where it was."""
         self.intake[rows] = Intake.NONE
         self.intake_due[rows] = np.nan
-        self._record(EventKind.FELL_THROUGH, rows, year, 0.0, self._status_before(rows))
+        self._record(EventKind.FELL_THROUGH, rows, year, self.entry_month[rows], self._status_before(rows))
 
     # ------------------------------------------------------------------ participation ladder
     def place_on_ladder(self, rows, steps) -> None:
@@ -551,7 +648,7 @@ class Population:
         for event, moved in ((EventKind.STEP_UP, up), (EventKind.STEP_DOWN, down)):
             r = rows[moved]
             self.step[r] = steps[moved]
-            self._record(event, r, year, 0.0, self._status_before(r))
+            self._record(event, r, year, self.entry_month[r], self._status_before(r))
 
     # ------------------------------------------------------------------ time and problems
     def age_one_year(self, rows) -> None:

@@ -70,12 +70,14 @@ def test_the_spin_up_is_on_by_default_and_the_same_for_every_arm():
 def test_spin_up_years_are_not_reported():
     model = SocialDomainModel(inhabitants=6000, years=2, rng=3)
     events = model.events_frame()
-    # Before year 1 the history holds only the set-up: one entry per resident of the spun-up population.
-    assert set(events["year"]) == {0} and set(events["event"]) == {"enter"}
-    assert len(events) == model.initial_residents
+    # Before year 1 the history holds only the set-up: one entry per resident of the spun-up population,
+    # and one ``hold`` per instrument it holds (docs/events.md).
+    assert set(events["year"]) == {0} and set(events["event"]) == {"enter", "hold"}
+    assert (events["event"] == "enter").sum() == model.initial_residents
     # The spun-up population already holds Wmo provisions and residents on other income.
     rows = model.pop.alive_rows()
     assert model.pop.other_income[rows].any() and (model.pop.provisions[rows] != 0).any()
+    assert (events["event"] == "hold").sum() == sum(int(p).bit_count() for p in model.pop.provisions[rows])
     model.step()
     assert model.events_frame()["year"].min() == 0
     assert model.tidy()["year"].min() == 1

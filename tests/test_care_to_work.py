@@ -239,8 +239,13 @@ def test_continuing_at_the_firm_swaps_the_instrument_and_keeps_the_place():
     pop.continue_at_firm(np.array([0]), year=4, payer=Holder.POOLED)
     assert pop.provisions[0] == FIRM_PLACE and pop.firm[0] == 3
     assert pop.trajectory_years[0] == 0 and pop.activity_start_year[0] == 4
-    last = pop.events.frame().iloc[-1]
-    assert (last["event"], last["instrument"], last["status_after"]) == ("start", "social_firm", "trajectory")
+    ev = pop.events.frame()
+    start, lapse = ev.iloc[-2], ev.iloc[-1]
+    assert (start["event"], start["instrument"], start["status_after"]) == ("start", "social_firm", "trajectory")
+    # The work-like day activity's spell closes right after it (docs/events.md).
+    assert (lapse["event"], lapse["instrument"], lapse["status_before"]) == ("lapse", "day_activities_worklike",
+                                                                             "trajectory")
+    assert lapse["instrument_spell"] == ev.loc[ev["event"] == "start", "instrument_spell"].iloc[0]
 
 
 def test_a_pending_intake_lapses_with_the_day_activity_and_steps_are_recorded():

@@ -199,7 +199,7 @@ def test_usage_errors_are_one_line_with_status_2(argv, capsys):
     (["--set", "scenario.years=1_0"], "'scenario.years' = '1_0' (from --set)"),
     (["--replications", "100000000"], "--replications 100,000,000 is not allowed: at most"),
     (["--replications", "9999", "--events", "--set", "scenario.inhabitants=17900000"],
-     "per run-year with events"),  # a national run's event history: 170 MiB per run-year
+     "per run-year with events"),  # a national run's event history: 273 MiB per run-year
     (["--limit", "replicatons=5"], "--limit 'replicatons=5' is not allowed"),
     (["--limit", "replications=0"], "N must be a whole number of at least 1"),
     (["--out", "/"], "--out '/' is not allowed: '/' is a system folder"),

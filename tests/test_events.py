@@ -53,8 +53,9 @@ def test_entries_exits_and_other_transitions_match_their_counters(run):
         assert counted.tolist() == expected.astype(int).tolist(), event
     starts = ev[(ev["event"] == "start") & ev["instrument"].isin([i.name.lower() for i in TRAJECTORY_INSTRUMENTS])]
     assert _per_year(starts, slice(None), years).tolist() == wide["new_trajectories"].astype(int).tolist()
-    # The set-up year holds the initial population; entered minus left is who is there now.
-    assert (ev["year"] == 0).sum() == model.initial_residents
+    # The set-up year holds the initial population (and the instruments it holds); entered minus left is who is there now.
+    assert ((ev["year"] == 0) & (ev["event"] == "enter")).sum() == model.initial_residents
+    assert ev.loc[ev["year"] == 0, "event"].isin(["enter", "hold"]).all()
     entered = (ev["event"] == "enter").sum()
     left = (ev["event"] == "leave").sum()
     assert entered - left == wide["residents"].iloc[-1]

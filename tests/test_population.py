@@ -31,7 +31,10 @@ def test_a_job_from_a_firm_trajectory_ends_benefit_place_and_lock_in():
     assert (pop.firm[rows] == -1).all() and not pop.locked_in[rows].any()
     assert pop.left_benefit_at[rows].tolist() == [2.25, 2.5] and pop.left_for_work[rows].all()
     ev = pop.events.frame()
-    assert ev["event"].tolist() == ["enter"] * 4 + ["start", "start", "lock_in", "take_job", "take_job"]
+    assert ev["event"].tolist() == ["enter"] * 4 + ["start", "start", "lock_in", "take_job", "take_job", "lapse", "lapse"]
+    # The trajectories the job ended close their spells right after it (docs/events.md), in instrument order.
+    assert ev["instrument"].tolist()[-2:] == ["mediation", "social_firm"] and ev["uid"].tolist()[-2:] == [1, 0]
+    assert ev["instrument_spell"].tolist()[-4:] == [2, 0, 1, 1]  # the wage subsidy is the first's second spell
 
 
 def test_losing_a_job_puts_the_resident_back_on_benefit_known_to_the_pwet():

@@ -107,7 +107,10 @@ def firm_slots(pop, actors, stream: Holder, mixed: bool = False) -> np.ndarray:
 
 def start(pop, rows, instruments, year, firm=None, payer=None, amount=0.0) -> None:
     """Start instruments and note who took a social-firm place this year."""
-    pop.start(rows, instruments, year.index, firm=firm, payer=-1 if payer is None else int(payer), amount=amount)
+    wmo = (np.left_shift(1, np.asarray(instruments, dtype=np.int64)) & WMO_BITS) != 0  # from the assessment's end
+    month = np.where(wmo, np.maximum(pop.entry_month[rows], year.support_from[rows]), pop.entry_month[rows])
+    pop.start(rows, instruments, year.index, firm=firm, payer=-1 if payer is None else int(payer), amount=amount,
+              month=month)
     if firm is not None:
         year.firm_started[rows[firm >= 0]] = True
 
@@ -334,7 +337,7 @@ def grant_support(pop, rows, support, year, p, payer) -> None:
     year.support_from[rows] = begins
     year.add("wmo_granted", len(rows))
     year.add("wmo_wait_months", (begins - pop.entry_month[rows]).sum())
-    pop.grant(rows, support, year.index, payer=payer)
+    pop.grant(rows, support, year.index, payer=payer, month=begins)
 
 
 def assign_regie(pop, rows, year, actors, p) -> None:

@@ -78,7 +78,7 @@ def exit_reasons(pop, rows, t: int, p, streams) -> np.ndarray:
     return reason
 
 
-def remove(pop, rows, reasons, year, actors, month=MONTHS_PER_YEAR) -> None:
+def remove(pop, rows, reasons, year, actors, month=0.0) -> None:
     """Residents leave the population and Mesa's agent set; exits are counted by reason."""
     pop.leave(rows, reasons, year.index, month)
     actors.residents.remove(rows)
