@@ -439,9 +439,10 @@ def file_hash(path: Path) -> str:
 
 def store(folder: Path, cases: Sequence[Case], runs: pd.DataFrame, table: pd.DataFrame, meta: Mapping[str, Any]) -> None:
     """Write a cases folder: the runs, the claim table, its text, and a manifest naming every case file by hash."""
+    from experiments.runfiles import write_indicators
     from experiments.store import write_manifest
 
-    runs.to_parquet(folder / RUNS_FILE, index=False)
+    write_indicators(runs, folder / RUNS_FILE)
     table.to_csv(folder / TABLE_FILE, index=False)
     (folder / TEXT_FILE).write_text(format_table(table, cases) + "\n")
     write_manifest(folder, kind="cases", **meta,

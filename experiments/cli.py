@@ -75,7 +75,7 @@ from experiments.explain import (
 )
 from experiments.history_matching import Size
 from experiments.limits import STATED, parse_limits
-from experiments.runfiles import param_key
+from experiments.runfiles import param_key, write_indicators
 from experiments.runner import comparison_plan, replication_seeds, run_comparison
 from experiments.store import OutputError, RunFolder, check_output_folder, code_version, os_reason, write_manifest
 from model import events as event_history
@@ -427,7 +427,7 @@ def cmd_run(args: argparse.Namespace) -> int:
              "ensemble": None if ensemble is None else [str(ensemble[2]), ensemble[0].sets, ensemble[0].replications]}
 
     def write(folder: Path) -> None:
-        frame.to_parquet(folder / "results.parquet", index=False)
+        write_indicators(frame, folder / "results.parquet")
         if events is not None:
             event_history.to_parquet(pd.concat(events, ignore_index=True), folder / "events.parquet")
         summaries.to_csv(folder / "summaries.csv", index=False)
@@ -442,7 +442,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         pd.DataFrame([vars(c) for c in checks]).to_csv(folder / "audit.csv", index=False)
         if spread is not None:
             spread.to_csv(folder / "ensemble.csv", index=False)
-            ensemble_runs.to_parquet(folder / "ensemble_runs.parquet", index=False)
+            write_indicators(ensemble_runs, folder / "ensemble_runs.parquet")
         write_manifest(
             folder,
             arms=contents,
@@ -636,7 +636,7 @@ def _write_decomposition(folder: Path, decomposition: dict) -> None:
     decomposition["money"].to_csv(folder / "decomposition_money.csv", index=False)
     decomposition["per_replication"].to_csv(folder / "decomposition_replications.csv", index=False)
     if "runs" in decomposition:  # made by ``ontschot run`` in its own batch: kept with the results
-        decomposition["runs"].to_parquet(folder / COALITION_RUNS, index=False)
+        write_indicators(decomposition["runs"], folder / COALITION_RUNS)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -695,7 +695,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     label = {"validate": True, "overrides": overrides, "replications": args.replications, "seed": args.seed}
 
     def write(folder: Path) -> None:
-        frame.to_parquet(folder / "results.parquet", index=False)
+        write_indicators(frame, folder / "results.parquet")
         table.to_csv(folder / "validation.csv", index=False)
         dynamics.to_csv(folder / "dynamics.csv", index=False)
         dropout.to_csv(folder / "firm_dropout.csv", index=False)

@@ -26,7 +26,7 @@ from experiments.store import os_reason
 RUN_ID_KEY = b"ontschot.run_id"
 HASH_KEY = b"ontschot.content_hash"
 CODE_KEY = b"ontschot.code_version"  # experiments.store.code_fingerprint()["id"] of the process that computed the run
-UNITS_KEY = b"ontschot.units"  # JSON {indicator: unit} of the model's yearly indicators (model/reporters.py)
+UNITS_KEY = b"ontschot.units"  # JSON {indicator: unit} of the whole-population rows (model/reporters.py INDICATORS)
 MAGIC = b"PAR1"
 TEMP_SUFFIX = ".tmp"
 
@@ -64,7 +64,7 @@ def encode(frame: pd.DataFrame, run_id: str, code: str = "") -> bytes:
 
     def parquet(digest: str) -> bytes:
         meta = {**(table.schema.metadata or {}), RUN_ID_KEY: run_id.encode(), HASH_KEY: digest.encode(),
-                CODE_KEY: code.encode(), UNITS_KEY: units_json()}
+                CODE_KEY: code.encode(), **indicator_metadata()}
         sink = pa.BufferOutputStream()
         pq.write_table(table.replace_schema_metadata(meta), sink)
         return sink.getvalue().to_pybytes()
@@ -90,6 +90,12 @@ def param_key(column: str) -> str | None:
     return column.removeprefix(PARAM_PREFIX).replace("__", ".") if column.startswith(PARAM_PREFIX) else None
 
 
+DICTIONARY_KEY = b"ontschot.data_dictionary"  # the same key as model/events.py's event files
+INDICATOR_DICTIONARY = "indicators-1"  # long frames of yearly indicators: the meanings and units in ontschot.indicators
+INDICATORS_KEY = b"ontschot.indicators"  # JSON {indicator: [unit, meaning]} of the whole-population rows (group_by all)
+GROUP_INDICATORS_KEY = b"ontschot.group_indicators"  # JSON {indicator: [unit, meaning]} of the by-group rows
+
+
 def units_json() -> bytes:
     """The unit of every yearly indicator as JSON bytes (the run file's ``value`` column is in these units)."""
     import json
@@ -97,6 +103,26 @@ def units_json() -> bytes:
     from model.reporters import INDICATORS
 
     return json.dumps({name: unit for name, (unit, _) in INDICATORS.items()}, sort_keys=True).encode()
+
+
+def indicator_metadata() -> dict[bytes, bytes]:
+    """What a Parquet file of yearly indicators carries to be read on its own: units, meanings, dictionary version."""
+    import json
+
+    from model.reporters import GROUP_UNITS, INDICATORS
+
+    return {UNITS_KEY: units_json(), DICTIONARY_KEY: INDICATOR_DICTIONARY.encode(),
+            INDICATORS_KEY: json.dumps({k: list(v) for k, v in INDICATORS.items()}, sort_keys=True).encode(),
+            GROUP_INDICATORS_KEY: json.dumps({k: list(v) for k, v in GROUP_UNITS.items()}, sort_keys=True).encode()}
+
+
+def write_indicators(frame: pd.DataFrame, path: Path) -> None:
+    """Write a long frame of yearly indicators (results, coalition runs, ensemble runs) with ``indicator_metadata``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **indicator_metadata()}), path)
 
 
 def write_run(out: Path, run_id: str, frame: pd.DataFrame, code: str = "") -> Path:

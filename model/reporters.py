@@ -213,6 +213,13 @@ INDICATORS: dict[str, tuple[str, str]] = {
 GROUP_INDICATORS = ("residents", "benefit_stock", "outflow_work", "outflow_regular_work", "outflow_subsidised_work",
                     "outflow_sheltered_work", "in_trajectory", "in_day_activities", "wmo_clients", "served",
                     "spend", *(f"step_{s.value}" for s in Step), "firm_starts", "firm_dropouts_first_year")
+# The by-group rows are sums over a group's residents: persons, except spending in EUR (a step is a count there,
+# where the whole-population indicator of the same name is a share).
+GROUP_UNITS: dict[str, tuple[str, str]] = {
+    name: ("EUR" if name == "spend" else "persons",
+           "EUR booked on the group's residents this year" if name == "spend"
+           else f"residents of the group counted by '{name}' this year (a sum over the group)")
+    for name in GROUP_INDICATORS}
 
 
 def year_indicators(pop, year, actors, p) -> dict[str, float]:

@@ -86,3 +86,25 @@ def test_a_sweep_folder_offers_its_verified_runs_and_refuses_a_damaged_one(tmp_p
     victim.write_bytes(bytes(blob))
     with pytest.raises(InputError, match=victim.name):
         query(out, "SELECT count(*) FROM runs")
+
+
+def test_every_parquet_file_of_a_run_folder_says_what_it_holds(run_folder):
+    import pyarrow.parquet as pq
+
+    from experiments.runfiles import DICTIONARY_KEY, GROUP_INDICATORS_KEY, INDICATORS_KEY, UNITS_KEY
+    from model.events import DATA_DICTIONARY
+    from model.reporters import INDICATORS
+
+    for path in sorted(run_folder.glob("*.parquet")):
+        meta = pq.read_metadata(path).metadata
+        if path.stem == "events":
+            assert meta[DICTIONARY_KEY].decode() == DATA_DICTIONARY
+            continue
+        assert meta[DICTIONARY_KEY] == b"indicators-1"
+        units, meanings = json.loads(meta[UNITS_KEY]), json.loads(meta[INDICATORS_KEY])
+        assert units["spend_total"] == "EUR" and meanings["spend_total"][0] == "EUR"
+        rows = pd.read_parquet(path, columns=["indicator", "group_by"])
+        whole = rows["group_by"] == "all"
+        assert set(rows.loc[whole, "indicator"]) <= set(INDICATORS)
+        groups = json.loads(meta[GROUP_INDICATORS_KEY])
+        assert set(rows.loc[~whole, "indicator"]) <= set(groups) and groups["spend"][0] == "EUR"
