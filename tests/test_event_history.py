@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from experiments.query import query
-from model import SocialDomainModel
 from model.constants import Holder, Instrument, Status
 from model.events import COLUMNS, DATA_DICTIONARY, EventKind
+from tests.conftest import events_run
 
 DICTIONARY_PAGE = Path(__file__).resolve().parents[1] / "docs" / "events.md"
 OPENING = ("start", "hold", "take_job", "to_sheltered")  # events that open the instrument spell they name
@@ -25,12 +25,8 @@ CLOSING = ("end", "drop_out", "lapse")  # events that close it
 
 @pytest.fixture(scope="module", params=["compartmentalised", "integrated", "gradual"])
 def run(request):
-    model = SocialDomainModel(regime=request.param, inhabitants=6000, years=5, rng=23, personas=["myra"])
-    while model.running:
-        model.step()
-    wide = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    wide.index = np.arange(1, len(wide) + 1)
-    yield model, model.events_frame(), wide
+    model, events, wide = events_run(request.param, inhabitants=6000, years=5, rng=23)
+    yield model, events, wide
     model.release()
 
 

@@ -6,18 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import SocialDomainModel
 from model.constants import TRAJECTORY_INSTRUMENTS
+from tests.conftest import events_run
 
 
 @pytest.fixture(scope="module", params=["compartmentalised", "integrated", "gradual"])
 def run(request):
-    model = SocialDomainModel(regime=request.param, inhabitants=8000, years=6, rng=17, personas=["myra"])
-    while model.running:
-        model.step()
-    wide = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    wide.index = np.arange(1, len(wide) + 1)
-    yield model, model.events_frame(), wide
+    model, events, wide = events_run(request.param, inhabitants=8000, years=6, rng=17)
+    yield model, events, wide
     model.release()
 
 
