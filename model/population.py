@@ -561,6 +561,7 @@ class Population:
         """Into sheltered work (beschut werk): activities end, the place is held from ``month``."""
         before = self._status_before(rows)
         self.employment[rows] = Status.SHELTERED_WORK
+        self.other_income[rows] = False  # a wage of one's own, as with any job
         self.provisions[rows] = ((self.provisions[rows] & np.invert(np.uint16(ACTIVITY_BITS | OFF_BENEFIT_ENDS)))
                                  | np.uint16(SHELTERED_BIT))
         self.firm[rows] = NO_FIRM

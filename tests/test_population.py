@@ -106,3 +106,15 @@ def test_a_job_loser_without_a_claim_goes_to_other_income_and_the_first_end_is_m
     assert pop.other_income_since[1] == 1 + 8 / 12 and pop.work_end_seen[rows].all()
     assert pop.left_for_work.tolist()[:2] == [False, True], "the job loser on other income has not returned yet"
     assert pop.status(rows).tolist() == [Status.BENEFIT_NO_SUPPORT, Status.OTHER_INCOME]
+
+
+def test_sheltered_work_clears_other_income_as_any_job_does():
+    """A resident with another income who moves into beschut werk earns a wage of their own: no 'other income' left
+    (the invariant a job keeps; found by the hostile campaign in 2 of 57 long random scenarios)."""
+    pop = _pop(2)
+    rows = np.array([0, 1])
+    pop.other_income[rows] = True
+    pop.to_sheltered(rows[:1], year=1, month=np.array([2.0]))
+    pop.take_job(rows[1:], np.array([Status.REGULAR_WORK]), year=1, month=np.array([2.0]))
+    assert not pop.other_income[rows].any()
+    assert pop.employment[0] == Status.SHELTERED_WORK and pop.employment[1] == Status.REGULAR_WORK
