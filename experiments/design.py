@@ -235,6 +235,18 @@ def read_base(path: Path, base_doc: dict[str, Any], regime_rule: str) -> dict[st
     return base
 
 
+def _command_line(path: Path, overrides: dict[str, Any] | None, vary_doc: dict[str, Any]) -> dict[str, Any]:
+    """The command line's values for a design's [base]: never the regime, never a varied parameter."""
+    overrides = dict(overrides or {})
+    for key in overrides:
+        if key == "scenario.regime":
+            raise InputError(f"--set scenario.regime is not allowed for a design: {REGIME_NOTE}")
+        if key in vary_doc:
+            raise InputError(f"'{key}' is varied in [vary] of design {show_path(path)}: the command line cannot fix "
+                             "it; remove it from --scenario/--set or from [vary]")
+    return overrides
+
+
 def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "sweep",
                 overrides: dict[str, Any] | None = None) -> Design:
     """Read and check a design file against ``DESIGN`` and the rules between its fields, and plan its runs.
@@ -272,13 +284,7 @@ def load_design(path: str | Path, limits: Limits | None = None, purpose: str = "
     vary_doc = doc.get("vary", {})
     if not vary_doc:
         raise _fail(path, "[vary] is empty: name at least one parameter to vary")
-    overrides = dict(overrides or {})
-    for key in overrides:
-        if key == "scenario.regime":
-            raise InputError(f"--set scenario.regime is not allowed for a design: {REGIME_NOTE}")
-        if key in vary_doc:
-            raise InputError(f"'{key}' is varied in [vary] of design {show_path(path)}: the command line cannot fix "
-                             "it; remove it from --scenario/--set or from [vary]")
+    overrides = _command_line(path, overrides, vary_doc)
     base.update(overrides)
     fixed = sorted(set(vary_doc) & set(base_doc))
     if fixed:
