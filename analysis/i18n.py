@@ -7,7 +7,8 @@ can be translated apart:
 - ``common``: what every screen shares: indicator names, budget holders, the law's own terms, arms, statuses;
 - ``report``: the report's sections and sentences;
 - ``page``: the workshop page;
-- ``cli``: the command line's tables.
+- ``cli``: the command line's tables;
+- ``workbook``: the controller's workbook (``report --xlsx``).
 
 A catalogue is read with babel at first use (no compiled ``.mo`` file is kept in the repository), and an area's
 catalogue falls back to ``common``, then to the English key itself. Use::
@@ -38,7 +39,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}  # the language a user names -> the locale whose formats are used
 DEFAULT_LANGUAGE = "nl"
-AREAS = ("common", "report", "page", "cli")
+AREAS = ("common", "report", "page", "cli", "workbook")
 
 
 class LanguageError(ValueError):
