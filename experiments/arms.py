@@ -84,18 +84,33 @@ class Arm:
 
     def contents(self) -> dict[str, Any]:
         """What the arm holds, as stored in the manifest and printed with ``--json``."""
-        switch = int(self.values["scenario.switch_year"]) if "scenario.switch_year" in self.values else 0
+        first = int(self.values["scenario.from_year"]) if "scenario.from_year" in self.values else 1
         return {"name": self.name, "regime": self.regime, "pooled_share": self.pooled_share,
-                "switch_year": switch, "practices": self.practices,
+                "from_year": first, "practices": self.practices,
                 "bundle": None if self.bundle is None else {"name": self.bundle.name, "source": self.bundle.source,
                                                             "levers": self.bundle.levers}}
 
 
+def stored_from_year(values: dict[str, Any]) -> int:
+    """The first year (1-based) under the regime, from arm contents or parameters, old folders included.
+
+    Results stored before the rename hold ``switch_year`` (or ``scenario.switch_year``), a 0-based index.
+    """
+    for key in ("from_year", "scenario.from_year"):
+        if key in values:
+            return int(values[key])
+    for key in ("switch_year", "scenario.switch_year"):
+        if key in values:
+            return int(values[key]) + 1
+    return 1
+
+
 def describe_funding(contents: dict[str, Any]) -> str:
-    """``integrated (pooled share 1)``, with the switch year when the regime starts later."""
+    """``integrated (pooled share 1)``, with the first year under it when the regime starts later."""
     text = f"{contents['regime']} (pooled share {contents['pooled_share']:g})"
-    if contents.get("switch_year", 0) > 0 and contents["regime"] != BASELINE_REGIME:  # a year index: 0 is the first simulated year
-        text += f" from year {contents['switch_year'] + 1}, compartmentalised before"
+    first = stored_from_year(contents)
+    if first > 1 and contents["regime"] != BASELINE_REGIME:  # year 1 is the first simulated year
+        text += f" from year {first}, compartmentalised before"
     return text
 
 

@@ -25,13 +25,13 @@ UNPRICED = (Instrument.BENEFIT, Instrument.CASE_MANAGEMENT)  # not a provision h
 class Funding:
     """The funding regime of a run, switchable from a given year on."""
 
-    def __init__(self, *, regime: str, pooled_share: float, switch_year: int, prices: "Prices",
+    def __init__(self, *, regime: str, pooled_share: float, from_year: int, prices: "Prices",
                  desks: dict[str, DeskConfig]):
         self.prices = prices
         self.desks = desks  # the desks of the allocation pipeline (model/desks.py): pwet, wmo, pooled
         self.regime = regime
         self.pooled_share = pooled_share
-        self.switch_year = switch_year
+        self.from_year = from_year  # 1-based: year 1 is the first simulated year (the model's year index 0)
         self.desk_households = np.empty(0, dtype=np.int64)  # households the transformation desk serves (gradual)
 
     def serve(self, households: np.ndarray) -> None:
@@ -39,20 +39,20 @@ class Funding:
         self.desk_households = np.asarray(households, dtype=np.int64)
 
     def share_for_year(self, year: int) -> float:
-        """Pooled share in force in ``year``: 0 before the switch year, then the regime's share."""
-        if year < self.switch_year:
+        """Pooled share in force in year index ``year`` (0 = year 1): 0 before ``from_year``, then the regime's share."""
+        if year + 1 < self.from_year:
             return 0.0
         return REGIME_SHARE.get(self.regime, self.pooled_share)
 
     def switch(self, regime: str, pooled_share: float | None, from_year: int) -> dict:
-        """Change the regime from ``from_year`` on; return the validated parameter values now in force."""
-        changes = {"scenario.regime": regime, "scenario.switch_year": from_year}
+        """Change the regime from year ``from_year`` on (1-based); return the validated parameter values now in force."""
+        changes = {"scenario.regime": regime, "scenario.from_year": from_year}
         if pooled_share is not None:
             changes["scenario.pooled_share"] = pooled_share
         clean = PARAMETERS.validate(changes, origin="set_regime")
         self.regime = clean["scenario.regime"]
         self.pooled_share = clean.get("scenario.pooled_share", self.pooled_share)
-        self.switch_year = from_year
+        self.from_year = from_year
         return clean
 
     @staticmethod

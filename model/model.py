@@ -50,7 +50,7 @@ from model.year import YearState
 
 # Spun-up states kept per process (the arms and coalitions of one seed share one spin-up, ODD section 3).
 _SPUN_UP: dict[tuple, dict] = {}
-SCENARIO_KEYS = ("regime", "pooled_share", "switch_year", "inhabitants", "years", "social_firms", "social_firm_places")
+SCENARIO_KEYS = ("regime", "pooled_share", "from_year", "inhabitants", "years", "social_firms", "social_firm_places")
 # What the spin-up keeps of a run's levers (status "scenario"): the municipality itself. Every other lever
 # (regime, pooled share, switch year, practices, grant factor, client managers' view) is at its default
 # there, so every arm of a comparison with the same seed starts from the same spun-up state.
@@ -71,7 +71,7 @@ class SocialDomainModel(mesa.Model):
         *,
         regime: str | None = None,
         pooled_share: float | None = None,
-        switch_year: int | None = None,
+        from_year: int | None = None,
         inhabitants: int | None = None,
         years: int | None = None,
         social_firms: int | None = None,
@@ -88,7 +88,8 @@ class SocialDomainModel(mesa.Model):
         Args:
             regime: "compartmentalised", "integrated" or "gradual" (``scenario.regime``).
             pooled_share: share pooled in the transformation desk when gradual (``scenario.pooled_share``).
-            switch_year: year index from which ``regime`` applies; compartmentalised before it.
+            from_year: the first year under ``regime`` (year 1 is the first simulated year); compartmentalised
+                before it.
             inhabitants: municipality size.
             years: horizon; ``running`` turns False after this many steps.
             social_firms: number of social firms.
@@ -111,13 +112,13 @@ class SocialDomainModel(mesa.Model):
                 of values that cannot hold together (a ValueError subclass).
         """
         super().__init__(rng=rng)
-        args = dict(zip(SCENARIO_KEYS, (regime, pooled_share, switch_year, inhabitants, years, social_firms,
+        args = dict(zip(SCENARIO_KEYS, (regime, pooled_share, from_year, inhabitants, years, social_firms,
                                         social_firm_places), strict=True))
         self.p = _parameters(params, {f"scenario.{k}": v for k, v in args.items() if v is not None}, parameter_kwargs)
         p = self.p
         self.seed = rng
         self.funding = Funding(regime=p["scenario.regime"], pooled_share=p["scenario.pooled_share"],
-                               switch_year=p["scenario.switch_year"], prices=Prices(p), desks=desks(p))
+                               from_year=p["scenario.from_year"], prices=Prices(p), desks=desks(p))
         self.streams = Streams(int(self.rng.integers(0, np.iinfo(np.int64).max)))
         self.year = 0
         self.share = 0.0
@@ -198,7 +199,7 @@ class SocialDomainModel(mesa.Model):
             return
         base = spin_up_values(self.p)
         funding = Funding(regime=base["scenario.regime"], pooled_share=base["scenario.pooled_share"],
-                          switch_year=base["scenario.switch_year"], prices=Prices(base), desks=desks(base))
+                          from_year=base["scenario.from_year"], prices=Prices(base), desks=desks(base))
         teams = self._teams(base)
         actors = Actors(holders=self.actors.holders, teams=teams, firms=self.actors.firms,
                         residents=self.actors.residents, sheltered_places=self.actors.sheltered_places)
@@ -273,11 +274,11 @@ class SocialDomainModel(mesa.Model):
 
         The recorded parameters follow, so a manifest written afterwards says what ran last.
         """
-        self.p.update(self.funding.switch(regime, pooled_share, self.year))
+        self.p.update(self.funding.switch(regime, pooled_share, self.year + 1))
 
     @property
     def regime(self) -> str:
-        """Funding regime in force from ``switch_year`` on."""
+        """Funding regime in force from ``from_year`` on."""
         return self.funding.regime
 
     @property
@@ -286,9 +287,9 @@ class SocialDomainModel(mesa.Model):
         return self.funding.pooled_share
 
     @property
-    def switch_year(self) -> int:
-        """Year index from which the regime applies."""
-        return self.funding.switch_year
+    def from_year(self) -> int:
+        """The first year (1-based) under the regime."""
+        return self.funding.from_year
 
     # ------------------------------------------------------------------ building
     def _teams(self, p: Values | None = None) -> dict[Role, Team]:

@@ -332,6 +332,8 @@ class ParameterSet:
         """The error text for an unknown key, with the closest known keys."""
         where = f" (from {origin})" if origin else ""
         shown = show(path)[1:-1] if isinstance(path, str) else show(path)
+        if path in RENAMED:
+            return f"parameter '{shown}'{where} is no longer used: {RENAMED[path]}"
         return f"unknown parameter '{shown}'{where}{closest(path, self.definitions)} (list them with: ontschot params)"
 
     def validate(self, overrides: dict[str, Any], origin: str = "") -> dict[str, Any]:
@@ -427,15 +429,22 @@ def kwarg_to_path(name: str) -> str:
     return name.replace("__", ".")
 
 
+# Parameters that were renamed, with what to write instead (named in the error for the old key).
+RENAMED = {
+    "scenario.switch_year": "write 'scenario.from_year' = N for 'from year N' (year 1 is the first simulated year; "
+                            "the old switch_year = N - 1)",
+}
+
 PARAMETERS = ParameterSet.load()
 
 
 def check_combinations(p) -> None:
     """Reject parameter combinations that cannot hold together (each value may be in range on its own)."""
-    if p["scenario.switch_year"] > p["scenario.years"]:
+    if p["scenario.from_year"] > p["scenario.years"] + 1:
         raise ParameterError(
-            f"parameter 'scenario.switch_year' = {p['scenario.switch_year']} is after the horizon "
-            f"scenario.years = {p['scenario.years']}: allowed 0 to {p['scenario.years']}"
+            f"parameter 'scenario.from_year' = {p['scenario.from_year']} is after the horizon "
+            f"scenario.years = {p['scenario.years']}: allowed 1 to {p['scenario.years'] + 1} "
+            f"({p['scenario.years'] + 1}: the regime never takes effect)"
         )
     order = ["wage.sheltered_min", "wage.subsidy_min", "wage.regular_min"]
     if [p[k] for k in order] != sorted(p[k] for k in order):

@@ -127,3 +127,16 @@ def test_a_bundle_file_names_its_arm_and_a_bundle_that_changes_nothing_is_refuse
     pooled = PARAMETERS.resolve(practice_bundle(None).levers)
     assert [a.name for a in build_arms(pooled, ["compartmentalised", "integrated"], practice_bundle(None),
                                        required=False)] == ["compartmentalised", "integrated"]
+
+
+def test_the_first_year_under_the_regime_is_read_from_new_and_old_folders():
+    """Folders stored before the rename hold a 0-based ``switch_year``; both read as 'from year N'."""
+    from experiments.arms import describe_funding, stored_from_year
+
+    assert stored_from_year({"from_year": 3}) == 3
+    assert stored_from_year({"scenario.from_year": 3}) == 3
+    assert stored_from_year({"switch_year": 2}) == 3
+    assert stored_from_year({"scenario.switch_year": 0}) == 1
+    assert stored_from_year({}) == 1
+    arm = {"regime": "integrated", "pooled_share": 1.0, "from_year": 6}
+    assert describe_funding(arm).endswith("from year 6, compartmentalised before")

@@ -78,7 +78,7 @@ def test_scenario_file_and_three_regimes(tmp_path, capsys):
         (["--set", "scenario.pooled_share=1.5"], "'scenario.pooled_share' = 1.5 (from --set) is not allowed: expected a number from 0 to 1"),
         (["--set", "scenario.regime=pooled"], "expected one of 'compartmentalised', 'integrated', 'gradual'"),
         (["--set", "nonsense"], "not of the form key=value"),
-        (["--set", "scenario.switch_year=9", "--years", "3"], "switch_year"),
+        (["--set", "scenario.from_year=9", "--years", "3"], "from_year"),
         (["--scenario", "missing.toml"], "scenario file 'missing.toml' does not exist"),
     ],
 )

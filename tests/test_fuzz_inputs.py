@@ -71,7 +71,7 @@ def bad_set(rng: random.Random) -> list[str]:
             typo += "x"
         return ["--set", f"{typo}=1"]
     if roll < 0.25:
-        return ["--set", "scenario.years=3", "--set", f"scenario.switch_year={rng.randrange(4, 51)}"]
+        return ["--set", "scenario.years=3", "--set", f"scenario.from_year={rng.randrange(5, 52)}"]
     path = rng.choice(PARAMS)
     spec = PARAMETERS.get(path)
     if spec.kind == "choice":
@@ -173,7 +173,7 @@ def bad_design(rng: random.Random) -> str:
         base = rng.choice([
             '[base]\n"scenario.years" = 3\nscenario.years = 4\n', '[base]\n"scenario.regime" = "gradual"\n',
             '[base]\nscenario = 5\n', '[base]\nscenario = "missing.toml"\n', '[base]\n"scenario.years" = 0\n',
-            '[base]\n"firm.lock_in" = 0.2\n', '[base]\n"scenario.years" = 3\n"scenario.switch_year" = 9\n',
+            '[base]\n"firm.lock_in" = 0.2\n', '[base]\n"scenario.years" = 3\n"scenario.from_year" = 9\n',
             '[base]\n"scenario.inhabitants" = 3000.5\n'])
     else:
         return "\n".join(f"{k} = {v}" for k, v in fields.items()) + "\n" + base + sampler + vary + \

@@ -27,7 +27,7 @@ def random_scenario(seed: int) -> dict:
     """A random but allowed scenario: regime, switch year and the VARIED parameters drawn within their ranges."""
     g = np.random.default_rng(seed)
     years = int(g.integers(2, 6))
-    params = {"scenario.years": years, "scenario.switch_year": int(g.integers(0, years + 1)),
+    params = {"scenario.years": years, "scenario.from_year": int(g.integers(1, years + 2)),
               "scenario.regime": str(g.choice(["compartmentalised", "integrated", "gradual"])),
               "scenario.inhabitants": int(g.integers(2000, 9000))}
     for path in VARIED:
@@ -148,8 +148,8 @@ def test_income_overspend_is_recorded_when_the_stock_grows():
 
 
 def test_impossible_combinations_are_rejected_before_running():
-    with pytest.raises(ParameterError, match="switch_year"):
-        SocialDomainModel(years=5, switch_year=9)
+    with pytest.raises(ParameterError, match="from_year"):
+        SocialDomainModel(years=5, from_year=9)
     with pytest.raises(ParameterError, match="wage thresholds must rise"):
         SocialDomainModel(params={"wage.subsidy_min": 0.6, "wage.regular_min": 0.55})
 

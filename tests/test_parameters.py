@@ -155,10 +155,10 @@ def test_with_changes_rejects_a_bad_value_and_rechecks_combinations():
         values.with_changes({"scenario.pooled_share": 1.5})
     with pytest.raises(ParameterError, match="unknown parameter 'scenario.regim'"):
         values.with_changes({"scenario.regim": "gradual"})
-    with pytest.raises(ParameterError, match="switch_year"):
-        values.with_changes({"scenario.switch_year": 9})  # allowed on its own, not with 5 years
-    with pytest.raises(ParameterError, match="switch_year"):
-        PARAMETERS.resolve({"scenario.years": 5, "scenario.switch_year": 9})
+    with pytest.raises(ParameterError, match="from_year"):
+        values.with_changes({"scenario.from_year": 9})  # allowed on its own, not with 5 years
+    with pytest.raises(ParameterError, match="from_year"):
+        PARAMETERS.resolve({"scenario.years": 5, "scenario.from_year": 9})
 
 
 def test_values_start_with_no_reads_and_travel_to_workers_whole():

@@ -8,6 +8,7 @@ import pytest
 
 from model import SocialDomainModel
 from model.constants import Holder
+from model.parameters import PARAMETERS, ParameterError
 from tests.conftest import run_model
 
 
@@ -37,8 +38,9 @@ def test_gradual_middle_differs_from_both_ends_and_splits_the_budget():
     assert model.holders[Holder.POOLED].budget < model.holders[Holder.PWET_PARTICIPATION].budget * 3
 
 
-def test_regime_switch_takes_effect_in_the_switch_year():
-    switched = run_model(years=6, regime="integrated", switch_year=3, rng=8)
+def test_regime_switch_takes_effect_from_the_named_year():
+    """'From year 4' means year 4: three years compartmentalised, then pooled (the yearly rows are years 1 to 6)."""
+    switched = run_model(years=6, regime="integrated", from_year=4, rng=8)
     pure = run_model(years=6, regime="compartmentalised", rng=8)
     a = switched.datacollector.get_model_vars_dataframe()
     b = pure.datacollector.get_model_vars_dataframe()
@@ -55,7 +57,7 @@ def test_set_regime_mid_run_switches_from_the_next_year():
     model.set_regime("integrated")
     model.step()
     assert model.indicators["pooled_share"] == 1.0
-    reference = run_model(years=2, regime="integrated", switch_year=1, rng=8)
+    reference = run_model(years=2, regime="integrated", from_year=2, rng=8)
     assert model.indicators == reference.indicators
 
 
@@ -83,7 +85,7 @@ def test_set_regime_is_recorded_in_the_parameters_that_ran():
     model.set_regime("gradual", pooled_share=0.4)
     assert model.p["scenario.regime"] == "gradual"
     assert model.p["scenario.pooled_share"] == 0.4
-    assert model.p["scenario.switch_year"] == 2
+    assert model.p["scenario.from_year"] == 3  # two years ran: the switch takes effect in year 3
     model.step()
     assert model.indicators["pooled_share"] == 0.4
     with pytest.raises(ValueError, match="scenario.pooled_share"):
@@ -105,3 +107,15 @@ def test_the_transformation_desk_takes_the_households_with_the_most_problems():
     assert severe[handled].mean() > 1.5 * severe[known & ~handled].mean()
     households = np.unique(pop.household[rows][known])
     assert np.isclose(len(np.unique(pop.household[rows][handled])), 0.2 * len(households), rtol=0.1)
+
+
+def test_the_old_switch_year_key_is_refused_with_what_to_write_instead():
+    with pytest.raises(ParameterError, match=r"'scenario.switch_year' .*no longer used: write 'scenario.from_year'"):
+        PARAMETERS.resolve({"scenario.switch_year": 2})
+
+
+def test_from_year_after_the_horizon_means_never_and_one_further_is_refused():
+    never = run_model(years=3, regime="integrated", from_year=4, rng=8)
+    assert never.datacollector.get_model_vars_dataframe()["pooled_share"].tolist() == [0, 0, 0]
+    with pytest.raises(ParameterError, match=r"from_year' = 5 is after the horizon .* allowed 1 to 4"):
+        SocialDomainModel(years=3, from_year=5)

@@ -166,7 +166,7 @@ def test_without_a_decomposition_the_section_says_which_command_makes_one(run_fo
 
 def test_a_regime_switch_is_marked_and_described(tmp_path, capsys):
     assert main(["run", "--out", str(tmp_path), "--scenario", "experiments/scenarios/switch_after_five_years.toml",
-                 "--set", "scenario.inhabitants=4000", "--set", "scenario.switch_year=2", "--years", "3",
+                 "--set", "scenario.inhabitants=4000", "--set", "scenario.from_year=3", "--years", "3",
                  "--replications", "2", "--no-progress"]) == 0
     assert main(["report", str(tmp_path), "--latest"]) == 0
     printed = capsys.readouterr().out

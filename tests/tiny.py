@@ -79,7 +79,7 @@ def tiny(residents: list[dict], *, share: float = 0.0, overrides: dict | None = 
         holder.open_year(1e9, 1e9)
     actors = Actors(holders=holders, teams=teams, firms=firms, residents=residents_registry,
                     sheltered_places=sheltered_places)
-    funding = Funding(regime="gradual", pooled_share=share, switch_year=0, prices=Prices(p), desks=desks(p))
+    funding = Funding(regime="gradual", pooled_share=share, from_year=1, prices=Prices(p), desks=desks(p))
     opening.buy_firm_places(actors, share, p)  # each stream's places for the year (the firm's ledger)
     year = YearState(index=0, share=share, slack=4.0)
     year.track(pop.n)  # as after demography: the year's population is complete

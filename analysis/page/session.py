@@ -365,7 +365,7 @@ class Workshop:
         self.released = False
         self.pair: dict[str, PairView] = {}
         for r in PAIR:
-            values = self.values.with_changes({"scenario.regime": r, "scenario.switch_year": 0})
+            values = self.values.with_changes({"scenario.regime": r, "scenario.from_year": 1})
             self.pair[r] = PairView(shared_track(values, self.seed, lambda v=values: self._model(v)))
         self.switches: list[tuple[int, str, float | None]] = []  # (from year, regime, pooled share)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.compare import SUMMARIES
 from analysis.report.taskfields import COST_LINES
+from experiments.arms import stored_from_year
 from experiments.runfiles import param_key
 from model.constants import Holder
 from model.parameters import PARAMETERS, InputError, show_path
@@ -184,7 +185,7 @@ def arm_contents(manifest: dict, params: dict) -> dict[str, dict[str, Any]]:
             practices.update(bundle)
         out[regime] = {"name": regime, "regime": regime,
                        "pooled_share": shares.get(regime, params.get("scenario.pooled_share", 0.0)),
-                       "switch_year": params.get("scenario.switch_year", 0), "practices": practices,
+                       "from_year": stored_from_year(params), "practices": practices,
                        "bundle": {"name": "practice bundle", "source": (manifest.get("practices") or {}).get("bundle", ""),
                                   "levers": bundle} if carried else None}
     return out
@@ -230,7 +231,7 @@ def _load_sweep(folder: Path) -> Results:
         contents[label] = {"name": label, "regime": regime,
                            "pooled_share": {"compartmentalised": 0.0, "integrated": 1.0}.get(
                                regime, float(arm_params.get("scenario.pooled_share", 0.0))),
-                           "switch_year": arm_params.get("scenario.switch_year", 0),
+                           "from_year": stored_from_year(arm_params),
                            "practices": {k: v for k, v in arm_params.items() if k.startswith("practice.")},
                            "bundle": None}
     return Results(folder, "sweep", frame, list(labels.values()), params, manifest, settings, contents)

@@ -16,6 +16,7 @@ import pandas as pd
 from analysis.compare import MILLION, SUMMARIES, compare, payback, run_summaries, t_interval
 from analysis.report.load import GROUPS, Results
 from analysis.report.taskfields import BUDGETS, COST_LINES, NOT_MODELLED, TASK_FIELDS
+from experiments.arms import stored_from_year
 from model.parameters import PARAMETERS
 
 HEADLINE = ("outflow_work", "outflow_regular", "outflow_subsidised", "outflow_sheltered", "benefit_stock_end",
@@ -105,9 +106,9 @@ def timeseries(results: Results, indicators=tuple(SERIES)) -> pd.DataFrame:
 
 def switch_year(results: Results) -> int | None:
     """The first simulated year (1-based) in which a regime switch takes effect, or None without a switch."""
-    index = results.params.get("scenario.switch_year", 0)
+    first = stored_from_year(results.params)
     years = results.frame["year"].max()
-    return int(index) + 1 if index and int(index) < years else None
+    return first if 1 < first <= years else None
 
 
 # --- business case ------------------------------------------------------------------------------------------------
