@@ -145,8 +145,10 @@ class SocialDomainModel(mesa.Model):
         self.indicators: dict[str, float] = {}
         self.group_rows: list[tuple] = []
         self.breakdowns = breakdowns
+        # ``year`` first: the simulated year of each row (1 = the first year). Mesa 3.3's batch_run labels a row
+        # Step = model.steps - 1 (mesa/mesa#2514), so its rows carry the real year in this column.
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_indicator, name) for name in INDICATORS}
+            model_reporters={YEAR_COLUMN: _year, **{name: partial(_indicator, name) for name in INDICATORS}}
         )
 
     # ------------------------------------------------------------------ the year
@@ -404,7 +406,7 @@ class SocialDomainModel(mesa.Model):
 
     def tidy(self) -> pd.DataFrame:
         """Yearly indicators and group breakdowns as one long frame: year, indicator, group_by, group, value."""
-        wide = self.datacollector.get_model_vars_dataframe()
+        wide = self.datacollector.get_model_vars_dataframe().drop(columns=YEAR_COLUMN)
         values = wide.to_numpy(dtype=float)  # years x indicators
         years, indicators = values.shape
         # Indicator by indicator, each over the years (as DataFrame.melt orders them), then the group rows.
@@ -455,6 +457,14 @@ def spin_up_signature(p: Values) -> tuple | None:
         return None
     base = spin_up_values(p)
     return tuple(sorted((k, repr(dict.__getitem__(base, k))) for k in base))
+
+
+YEAR_COLUMN = "year"  # the data collector's column of simulated years (not an indicator)
+
+
+def _year(model: "SocialDomainModel") -> int:
+    """DataCollector reporter: the year just simulated (1-based; collected at the end of the year)."""
+    return model.year + 1
 
 
 def _indicator(name: str, model: SocialDomainModel) -> float:
