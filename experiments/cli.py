@@ -37,6 +37,7 @@ import pandas as pd
 from analysis import business_case as firm_case
 from analysis.audit import audit, format_audit
 from analysis.compare import compare, format_business_case, format_table, payback, run_summaries
+from analysis.i18n import DEFAULT_LANGUAGE, LanguageError, check_language
 from analysis.personas import format_paths, format_uid, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
 from experiments.arms import build_arms, describe, practice_bundle
@@ -144,6 +145,18 @@ def _regimes(text: str) -> list[str]:
     return names
 
 
+def _language(text: str) -> str:
+    try:
+        return check_language(text)
+    except LanguageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--lang: ")) from None
+
+
+def _language_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", type=_language, default=DEFAULT_LANGUAGE, metavar="{nl,en}",
+                   help=f"language of the report: nl (Dutch) or en (English) (default {DEFAULT_LANGUAGE})")
+
+
 def _limit_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", metavar="NAME=N", action="append", default=[],
                    help=f"raise a size limit for a bigger machine or a cluster ({', '.join(STATED)}; "
@@ -188,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"paired replications per regime (default {DEFAULT_REPLICATIONS})")
     run.add_argument("--report", action="store_true",
                      help="also write the report (report.html with its tables and figures) into the results folder")
+    _language_option(run)
     run.add_argument("--ensemble", metavar="FILE", nargs="?", const=str(DEFAULT_ENSEMBLE), default=None,
                      help="also run every arm over the calibrated ensemble (ontschot calibrate): intervals with "
                           "parameter uncertainty as well as chance, and the probability that a difference is above "
@@ -287,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "go to a folder next to it")
     rep.add_argument("--latest", action="store_true",
                      help="RESULTS is a parent folder (e.g. outputs): report on its newest run folder")
+    _language_option(rep)
     aud = sub.add_parser("audit", help="the controller's audit of a run folder: the same money in every arm, spending "
                                        "within the discretionary budget, the firms' ledgers, a steady baseline",
                          allow_abbrev=False)
@@ -471,7 +486,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(table)
         print(f"\nResults written to {final}/")
     if args.report:
-        _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout)
+        _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout, lang=args.lang)
     return 0
 
 
@@ -1042,15 +1057,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else folder / "report.html"
     if out.is_dir():
         out = out / "report.html"
-    _report(folder, out)
+    _report(folder, out, lang=getattr(args, "lang", DEFAULT_LANGUAGE))
     return 0
 
 
-def _report(folder: Path, out: Path, stream=None) -> None:
-    """Build the report of a results folder and say where it is."""
+def _report(folder: Path, out: Path, stream=None, lang: str = DEFAULT_LANGUAGE) -> None:
+    """Build the report of a results folder (in ``lang``) and say where it is."""
     from analysis.report import build_report, report_paths
 
-    written = build_report(folder, out)
+    written = build_report(folder, out, lang=lang)
     print(f"Report written to {written} (tables and figures in {report_paths(written)[1]}/)", file=stream)
 
 

@@ -17,6 +17,7 @@ from analysis.report.build import SECTIONS, fmt, with_interval
 from analysis.report.load import latest_run
 from analysis.report.tables import business_case, payback_year, wrong_pocket
 from analysis.report.taskfields import BUDGETS, COST_LINES, TASK_FIELDS
+from analysis.report.words import SUMMARY_UNITS, persons, shower, signed
 from experiments.cli import main
 from model.constants import LAW_OF_INSTRUMENT, Instrument, Role
 from model.parameters import PARAMETERS
@@ -63,7 +64,7 @@ def report(run_folder, tmp_path_factory):
     shutil.copytree(run_folder, folder)
     decomposition = hand_made_decomposition(folder)
     out = folder / "report.html"
-    assert main(["report", str(folder), "--out", str(out)]) == 0
+    assert main(["report", str(folder), "--out", str(out), "--lang", "en"]) == 0  # English: the assertions read it
     return {"folder": folder, "html": out, "files": report_paths(out)[1], "decomposition": decomposition}
 
 
@@ -110,17 +111,18 @@ def test_report_numbers_equal_the_stored_results(report, offline_page):
     page.goto(report["html"].as_uri())
     runs = per_run(report["folder"])
     base, arm = runs.xs("compartmentalised"), runs.xs("integrated")
-    for key in ("outflow_work", "spend_total", "benefit_stock_end", "wmo_clients"):
-        row = cells(page, "headline", key)
-        assert row[2] == with_interval(*t_interval(base[key])), key
-        assert row[3] == with_interval(*t_interval(arm[key])), key
-        assert row[4] == with_interval(*t_interval(arm[key] - base[key])), key
+    for key, unit in (("outflow_work", "persons"), ("spend_total", "EUR m"), ("benefit_stock_end", "persons"),
+                      ("wmo_clients", "persons")):  # counts of people in whole persons
+        row, show = cells(page, "headline", key), shower(unit)
+        assert row[2] == with_interval(*t_interval(base[key]), show), key
+        assert row[3] == with_interval(*t_interval(arm[key]), show), key
+        assert row[4] == with_interval(*t_interval(arm[key] - base[key]), show), key
     # The answer in short repeats the paired differences, signed.
     answer = page.locator("section#answer").inner_text()
     mean, lo, hi = t_interval(arm["outflow_work"] - base["outflow_work"])
-    assert f"moves into paid work: {'' if mean < 0 else '+'}{fmt(mean)} [{fmt(lo)}, {fmt(hi)}] persons" in answer
+    assert f"moves into paid work: {signed(persons(mean))} [{persons(lo)}, {persons(hi)}] persons" in answer
     mean, lo, hi = t_interval(arm["spend_total"] - base["spend_total"])
-    assert f"municipal spending: {'-' if mean < 0 else '+'}€{fmt(abs(mean))}m [{fmt(lo)}, {fmt(hi)}]" in answer
+    assert f"municipal spending: {'−' if mean < 0 else '+'}€{fmt(abs(mean))}m [{fmt(lo)}, {fmt(hi)}]" in answer
     own = cells(page, "own-result", "own_result_total")
     assert own[-1] == with_interval(*t_interval(arm["own_result_total"] - base["own_result_total"]))
     # The business case's net position over all budgets is minus the spending difference.
@@ -133,7 +135,8 @@ def test_report_numbers_equal_the_stored_results(report, offline_page):
     # The decomposition table shows the stored file.
     for _, r in report["decomposition"].iterrows():
         shown = cells(page, "decomposition-table", f"{r['indicator']}:{r['part']}")
-        assert shown[2] == with_interval(r["mean"], r["ci_low"], r["ci_high"])
+        show = shower(SUMMARY_UNITS[r["indicator"]])  # outflow in whole persons, money in EUR m
+        assert shown[2] == with_interval(r["mean"], r["ci_low"], r["ci_high"], show)
 
 
 def test_groups_add_up_and_show_the_paired_difference(report):
@@ -156,7 +159,7 @@ def test_assumptions_are_every_assumption_parameter_the_scenario_uses(report):
 def test_without_a_decomposition_the_section_says_which_command_makes_one(run_folder, tmp_path):
     bare = tmp_path / "run"
     shutil.copytree(run_folder, bare, ignore=shutil.ignore_patterns("decomposition*"))
-    out = build_report(bare, tmp_path / "r.html")
+    out = build_report(bare, tmp_path / "r.html", lang="en")
     text = out.read_text()
     section = text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")]
     assert "Nothing to decompose" in section and "the funding alone" in section  # both arms have the same practices
@@ -168,7 +171,7 @@ def test_a_regime_switch_is_marked_and_described(tmp_path, capsys):
     assert main(["run", "--out", str(tmp_path), "--scenario", "experiments/scenarios/switch_after_five_years.toml",
                  "--set", "scenario.inhabitants=4000", "--set", "scenario.from_year=3", "--years", "3",
                  "--replications", "2", "--no-progress"]) == 0
-    assert main(["report", str(tmp_path), "--latest"]) == 0
+    assert main(["report", str(tmp_path), "--latest", "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     folder = latest_run(tmp_path)
     assert f"Report written to {folder / 'report.html'}" in printed
@@ -327,7 +330,7 @@ def test_latest_picks_the_newest_run_folder(run_folder, tmp_path):
 
 
 def test_numbers_are_printed_with_two_decimals_below_100_and_whole_above():
-    assert (fmt(1234.4), fmt(-12.344), fmt(99.994), fmt(float("nan"))) == ("1,234", "-12.34", "99.99", "n/a")
+    assert (fmt(1234.4), fmt(-12.344), fmt(99.994), fmt(float("nan"))) == ("1,234", "−12.34", "99.99", "n/a")
     assert with_interval(1.0, float("nan"), float("nan")) == "1.00"
 
 
@@ -376,7 +379,7 @@ def test_assumptions_are_ranked_by_a_stored_sensitivity_analysis(run_folder, tmp
     pd.DataFrame({"outcome": ["outflow_work"] * 3 + ["spend_total"], "parameter": [*assumed, assumed[0]],
                   "ST": [0.1, 0.7, 0.3, 0.2], "ST_conf": [0.01] * 4, "rank": [3, 1, 2, 1]}).to_csv(
         folder / "sensitivity.csv", index=False)
-    out = build_report(folder, folder / "report.html")
+    out = build_report(folder, folder / "report.html", lang="en")
     table = pd.read_csv(report_paths(out)[1] / "assumptions_table.csv")
     assert table["parameter"].tolist()[:3] == [assumed[1], assumed[2], assumed[0]]
     assert table["largest ST"].tolist()[:3] == [0.7, 0.3, 0.2]
@@ -406,7 +409,7 @@ def test_assumptions_changed_by_the_scenario_come_first(run_folder, tmp_path):
     value = (assumed.value + assumed.range[1]) / 2  # inside the range, not the default
     assert main(["run", "--out", str(tmp_path), *RUN[:2], "--set", f"{assumed.path}={value}", *RUN[2:]]) == 0
     folder = latest_run(tmp_path)
-    out = build_report(folder, folder / "report.html")
+    out = build_report(folder, folder / "report.html", lang="en")
     table = pd.read_csv(report_paths(out)[1] / "assumptions_table.csv")
     assert table.iloc[0]["parameter"] == assumed.path and bool(table.iloc[0]["changed"])
     assert not table.iloc[1:]["changed"].any()
@@ -429,7 +432,7 @@ def test_a_decomposition_file_that_does_not_fit_is_named_not_drawn(run_folder, t
     folder = tmp_path / "run"
     shutil.copytree(run_folder, folder)
     change(hand_made_decomposition(folder)).to_csv(folder / "decomposition.csv", index=False)
-    text = build_report(folder, folder / "report.html").read_text()
+    text = build_report(folder, folder / "report.html", lang="en").read_text()
     section = html.unescape(text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")])
     assert "No decomposition is stored" in section and problem in section and "<img" not in section
 

@@ -207,15 +207,17 @@ def scatter(box: dict, points: pd.DataFrame, dims: dict, name: str) -> bytes:
     return _png(fig)
 
 
-def build(folder: Path, out_html: Path) -> Path:
-    """The report of a discovery folder: its Scenario discovery section and what was varied."""
+def build(folder: Path, out_html: Path, t=None) -> Path:
+    """The report of a discovery folder: its Scenario discovery section and what was varied (in English)."""
     from analysis.report.build import Page, _e, _write, report_paths
+    from analysis.report.sweep import analyst_note
     from experiments.store import check_output_folder
 
     record, points = load(folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
     page = Page()
+    analyst_note(page, t)
     section(page, record, points, _e)
     varied(page, record)
     page.draw_figures()

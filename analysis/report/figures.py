@@ -15,10 +15,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from analysis.i18n import Translator  # noqa: E402
 from analysis.report.tables import SERIES, BusinessCase  # noqa: E402
 from analysis.report.taskfields import BUDGETS  # noqa: E402
+from analysis.report.words import ENGLISH, GROUP_VALUES, arm_name, minus, percent, summary  # noqa: E402
 
 DPI = 110
 sns.set_theme(style="whitegrid", context="notebook")
@@ -31,16 +33,23 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def _years(ax) -> None:
+def _years(ax, t: Translator = ENGLISH) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("year")
+    ax.set_xlabel(t("year"))
+
+
+def _numbers(ax, t: Translator, axis: str = "y") -> None:
+    """The axis' tick labels in the language's number form (a decimal comma in Dutch)."""
+    def tick(x, _pos):
+        return minus(t.number(x, 0 if float(x).is_integer() else (1 if abs(x) >= 1 else 2)))
+    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(tick))
 
 
 def _palette(arms: list[str]) -> dict[str, tuple]:
     return dict(zip(arms, sns.color_palette("colorblind", len(arms)), strict=True))
 
 
-def timeseries(series: pd.DataFrame, arms: list[str], switch: int | None) -> bytes:
+def timeseries(series: pd.DataFrame, arms: list[str], switch: int | None, t: Translator = ENGLISH) -> bytes:
     """One panel per indicator: the mean per arm and year with its 95% band; a dashed line at a regime switch."""
     indicators = list(dict.fromkeys(series["indicator"]))
     cols = 2
@@ -51,17 +60,18 @@ def timeseries(series: pd.DataFrame, arms: list[str], switch: int | None) -> byt
         part = series[series["indicator"] == ind]
         for arm in arms:
             d = part[part["arm"] == arm]
-            ax.plot(d["year"], d["mean"], marker="o", color=colours[arm], label=arm)
+            ax.plot(d["year"], d["mean"], marker="o", color=colours[arm], label=arm_name(arm, t))
             ax.fill_between(d["year"], d["ci_low"].fillna(d["mean"]), d["ci_high"].fillna(d["mean"]),
                             color=colours[arm], alpha=0.2, linewidth=0)
-        title, unit, _ = SERIES.get(ind, (ind, "", 1.0))
-        ax.set_title(title)
-        ax.set_ylabel(unit)
-        _years(ax)
+        title, unit, _ = SERIES.get(ind, (summary(ind, t), "", 1.0))
+        ax.set_title(t(title))
+        ax.set_ylabel(t(unit))
+        _years(ax, t)
+        _numbers(ax, t)
         if switch:
             ax.axvline(switch - 0.5, color="black", linestyle="--", linewidth=1)
-            ax.annotate(f"regime switch (from year {switch})", xy=(switch - 0.5, 0.98), xycoords=("data", "axes fraction"),
-                        ha="left", va="top", fontsize=8)
+            ax.annotate(t("regime switch (from year {year})").format(year=switch), xy=(switch - 0.5, 0.98),
+                        xycoords=("data", "axes fraction"), ha="left", va="top", fontsize=8)
     for ax in list(axes.flat)[len(indicators):]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -70,41 +80,46 @@ def timeseries(series: pd.DataFrame, arms: list[str], switch: int | None) -> byt
     return _png(fig)
 
 
-def business_case(cases: list[BusinessCase]) -> bytes:
+def business_case(cases: list[BusinessCase], t: Translator = ENGLISH) -> bytes:
     """Cumulative net position per budget (EUR m) by year, one panel per compared arm; payback marked."""
     fig, axes = plt.subplots(1, len(cases), figsize=(6.5 * len(cases), 4.2), squeeze=False)
     colours = dict(zip(BUDGETS, sns.color_palette("deep", len(BUDGETS)), strict=True))
     for ax, case in zip(axes.flat, cases, strict=True):
         for budget, part in case.yearly.groupby("budget", sort=False):
-            ax.plot(part["year"], part["cumulative_net"], marker="o", color=colours[budget], label=BUDGETS[budget])
-        ax.plot(case.cumulative.index, case.cumulative.values, color="black", linewidth=2.5, label="Municipality")
+            ax.plot(part["year"], part["cumulative_net"], marker="o", color=colours[budget], label=t(BUDGETS[budget]))
+        ax.plot(case.cumulative.index, case.cumulative.values, color="black", linewidth=2.5, label=t("Municipality"))
         ax.axhline(0, color="grey", linewidth=1)
         if case.payback_year:
             ax.axvline(case.payback_year, color="green", linestyle=":", linewidth=1.5)
-        ax.set_title(f"{case.arm}: {case.payback_status}", fontsize=10)
-        _years(ax)
-        ax.set_ylabel("cumulative net position, EUR m\n(+ = saves against the baseline)")
+        status = (t("pays back in year {year}").format(year=case.payback_year) if case.payback_year
+                  else t(case.payback_status))
+        ax.set_title(f"{arm_name(case.arm, t)}: {status}", fontsize=10)
+        _years(ax, t)
+        _numbers(ax, t)
+        ax.set_ylabel(t("cumulative net position, EUR m\n(+ = saves against the baseline)"))
     axes.flat[0].legend(fontsize=8, loc="best")
     fig.tight_layout()
     return _png(fig)
 
 
-def wrong_pocket(matrices: dict[str, pd.DataFrame]) -> bytes:
+def wrong_pocket(matrices: dict[str, pd.DataFrame], t: Translator = ENGLISH) -> bytes:
     """Heat map per compared arm: rows pay, columns gain the savings (EUR m over the horizon)."""
     fig, axes = plt.subplots(1, len(matrices), figsize=(6.2 * len(matrices), 4.6), squeeze=False)
     short = {"pwet_income": "P-wet income", "pwet_participation": "P-wet particip.", "wmo": "Wmo",
              "pooled": "Integrated access"}
     for ax, (arm, matrix) in zip(axes.flat, matrices.items(), strict=True):
-        shown = matrix.rename(index=short, columns=short)
-        sns.heatmap(shown, annot=True, fmt=".2f", cmap="Blues", cbar=False, ax=ax, linewidths=0.5)
-        ax.set_title(arm, fontsize=10)
-        ax.set_ylabel("pays for the extra spending")
-        ax.set_xlabel("gains the saving")
+        names = {k: t(v) for k, v in short.items()}
+        shown = matrix.rename(index=names, columns=names)
+        labels = shown.map(lambda x: minus(t.number(x, 2)))
+        sns.heatmap(shown, annot=labels, fmt="", cmap="Blues", cbar=False, ax=ax, linewidths=0.5)
+        ax.set_title(arm_name(arm, t), fontsize=10)
+        ax.set_ylabel(t("pays for the extra spending"))
+        ax.set_xlabel(t("gains the saving"))
     fig.tight_layout()
     return _png(fig)
 
 
-def task_fields(table: pd.DataFrame, arms: list[str]) -> bytes:
+def task_fields(table: pd.DataFrame, arms: list[str], t: Translator = ENGLISH) -> bytes:
     """Horizon spending per BBV task field and arm (EUR m) with 95% intervals."""
     shown = table[table[[f"{a}_mean" for a in arms]].abs().sum(axis=1) > 0]
     rows = []
@@ -114,14 +129,15 @@ def task_fields(table: pd.DataFrame, arms: list[str]) -> bytes:
                          "lo": r[f"{arm}_lo"], "hi": r[f"{arm}_hi"]})
     data = pd.DataFrame(rows)
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(shown) * len(arms) + 1.5))
-    _bars(ax, data, "task field", arms)
-    ax.set_xlabel("EUR m over the horizon")
+    _bars(ax, data, "task field", arms, t)
+    ax.set_xlabel(t("EUR m over the horizon"))
+    _numbers(ax, t, "x")
     ax.set_ylabel("")
     fig.tight_layout()
     return _png(fig)
 
 
-def _bars(ax, data: pd.DataFrame, category: str, arms: list[str]) -> None:
+def _bars(ax, data: pd.DataFrame, category: str, arms: list[str], t: Translator = ENGLISH) -> None:
     """Horizontal bars per category and arm with error bars (the 95% interval)."""
     cats = list(dict.fromkeys(data[category]))
     colours = _palette(arms)
@@ -130,50 +146,52 @@ def _bars(ax, data: pd.DataFrame, category: str, arms: list[str]) -> None:
         d = data[data["arm"] == arm].set_index(category).reindex(cats)
         y = np.arange(len(cats)) + k * height
         err = np.vstack([(d["mean"] - d["lo"]).clip(lower=0).fillna(0), (d["hi"] - d["mean"]).clip(lower=0).fillna(0)])
-        ax.barh(y, d["mean"], height=height, color=colours[arm], label=arm, xerr=err, capsize=2)
+        ax.barh(y, d["mean"], height=height, color=colours[arm], label=arm_name(arm, t), xerr=err, capsize=2)
     ax.set_yticks(np.arange(len(cats)) + 0.4 - height / 2)
     ax.set_yticklabels(cats)
     ax.invert_yaxis()
     ax.legend(fontsize=8, loc="best")
 
 
-def groups(table: pd.DataFrame, arms: list[str], indicator: str = "outflow_work") -> bytes:
+def groups(table: pd.DataFrame, arms: list[str], t: Translator = ENGLISH, indicator: str = "outflow_work") -> bytes:
     """Moves into paid work over the horizon by age band and by disability type, per arm (95% intervals)."""
     panels = [g for g in ("age_band", "disability", "wage_band") if g in set(table["group_by"])]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4), squeeze=False)
     titles = {"age_band": "by age band", "disability": "by disability type", "wage_band": "by wage value"}
     for ax, g in zip(axes.flat, panels, strict=True):
         part = table[(table["group_by"] == g) & (table["indicator"] == indicator)]
-        rows = [{"group": r["group"], "arm": arm, "mean": r[f"{arm}_mean"], "lo": r[f"{arm}_lo"], "hi": r[f"{arm}_hi"]}
+        rows = [{"group": t(GROUP_VALUES.get(r["group"], r["group"])), "arm": arm, "mean": r[f"{arm}_mean"], "lo": r[f"{arm}_lo"], "hi": r[f"{arm}_hi"]}
                 for _, r in part.iterrows() for arm in arms]
-        _bars(ax, pd.DataFrame(rows), "group", arms)
-        ax.set_title(f"Moves into paid work, {titles[g]}", fontsize=10)
-        ax.set_xlabel("persons over the horizon")
+        _bars(ax, pd.DataFrame(rows), "group", arms, t)
+        ax.set_title(t("Moves into paid work, {group}").format(group=t(titles[g])), fontsize=10)
+        ax.set_xlabel(t("persons over the horizon"))
+        _numbers(ax, t, "x")
     fig.tight_layout()
     return _png(fig)
 
 
-def firm(series: pd.DataFrame, arms: list[str], switch: int | None) -> bytes:
+def firm(series: pd.DataFrame, arms: list[str], switch: int | None, t: Translator = ENGLISH) -> bytes:
     """Social-firm utilisation per year and arm with its 95% band."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     colours = _palette(arms)
     for arm in arms:
         d = series[series["arm"] == arm]
-        ax.plot(d["year"], d["mean"], marker="o", color=colours[arm], label=arm)
+        ax.plot(d["year"], d["mean"], marker="o", color=colours[arm], label=arm_name(arm, t))
         ax.fill_between(d["year"], d["ci_low"].fillna(d["mean"]), d["ci_high"].fillna(d["mean"]), color=colours[arm],
                         alpha=0.2, linewidth=0)
     if switch:
         ax.axvline(switch - 0.5, color="black", linestyle="--", linewidth=1)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("occupied share of places")
-    _years(ax)
-    ax.set_title("Social-firm utilisation")
+    ax.set_ylabel(t("occupied share of places"))
+    _years(ax, t)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: percent(x, t)))
+    ax.set_title(t("Social-firm utilisation"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return _png(fig)
 
 
-def waterfall(table: pd.DataFrame) -> bytes:
+def waterfall(table: pd.DataFrame, t: Translator = ENGLISH) -> bytes:
     """Per indicator: the paired difference built up from pooling the money and each practice lever, then the total."""
     indicators = list(dict.fromkeys(table["indicator"]))
     fig, axes = plt.subplots(len(indicators), 1, figsize=(9, 3.4 * len(indicators)), squeeze=False)
@@ -182,7 +200,7 @@ def waterfall(table: pd.DataFrame) -> bytes:
         pieces = part[part["part"] != "total"]
         total = part[part["part"] == "total"].iloc[0]
         start = np.concatenate([[0.0], np.cumsum(pieces["mean"].to_numpy())[:-1]])
-        labels = [*pieces["part"], "total"]
+        labels = [t(p) for p in [*pieces["part"], "total"]]
         x = np.arange(len(labels))
         colours = ["#4c72b0" if v >= 0 else "#c44e52" for v in pieces["mean"]] + ["#333333"]
         heights = np.array([*pieces["mean"], total["mean"]], dtype=float)
@@ -197,21 +215,27 @@ def waterfall(table: pd.DataFrame) -> bytes:
         ax.axhline(0, color="grey", linewidth=1)
         ax.set_xticks(x)
         ax.set_xticklabels(labels, rotation=20, ha="right")
-        arms = (f"{part['arm'].iloc[0]} - {part['against'].iloc[0]}" if {"arm", "against"} <= set(part.columns)
-                and isinstance(part["arm"].iloc[0], str) else "the two arms")
-        ax.set_title(f"{ind}: what makes up the difference ({arms})", fontsize=10)
+        _numbers(ax, t)
+        arms = (f"{arm_name(part['arm'].iloc[0], t)} − {arm_name(part['against'].iloc[0], t)}"
+                if {"arm", "against"} <= set(part.columns) and isinstance(part["arm"].iloc[0], str)
+                else t("the two arms"))
+        ax.set_title(t("{indicator}: what makes up the difference ({arms})").format(indicator=summary(ind, t),
+                                                                                  arms=arms), fontsize=10)
     fig.tight_layout()
     return _png(fig)
 
 
-def own_result(table: pd.DataFrame, arms: list[str]) -> bytes:
+def own_result(table: pd.DataFrame, arms: list[str], t: Translator = ENGLISH) -> bytes:
     """Own result (budget + safety net - spending) next to gross spending per holder, horizon, EUR m."""
     keep = table[table["key"].str.startswith(("own_result_", "spend_"))]
-    rows = [{"measure": r["measure"], "arm": arm, "mean": r[f"{arm}_mean"], "lo": r[f"{arm}_lo"], "hi": r[f"{arm}_hi"]}
+    from analysis.report.build import own_label
+
+    rows = [{"measure": own_label(r["measure"], t), "arm": arm, "mean": r[f"{arm}_mean"], "lo": r[f"{arm}_lo"], "hi": r[f"{arm}_hi"]}
             for _, r in keep.iterrows() for arm in arms]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(keep) * len(arms) + 1.5))
-    _bars(ax, pd.DataFrame(rows), "measure", arms)
+    _bars(ax, pd.DataFrame(rows), "measure", arms, t)
     ax.axvline(0, color="grey", linewidth=1)
-    ax.set_xlabel("EUR m over the horizon")
+    ax.set_xlabel(t("EUR m over the horizon"))
+    _numbers(ax, t, "x")
     fig.tight_layout()
     return _png(fig)

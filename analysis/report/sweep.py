@@ -49,6 +49,13 @@ SECTIONS = (
 )
 
 
+def analyst_note(page: Page, t) -> None:
+    """In a language other than English: one line saying that this analyst's report is in English."""
+    if t is not None and t.lang != "en":
+        page.para(_e(t("This is a technical report for the analyst (a sweep, sensitivity analysis or scenario "
+                       "discovery); it is written in English.")), "note")
+
+
 def sweep_target(folder: str | Path) -> tuple[Path, dict | None] | None:
     """The sweep folder to report on and the --until-stable record, or None when ``folder`` holds no sweep.
 
@@ -88,10 +95,12 @@ def _read_json(path: Path) -> dict:
     return read_json(path, "sweep manifest")
 
 
-def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | Path) -> Path:
+def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | Path, t=None) -> Path:
     """Write the report of a sweep or sensitivity folder to ``out_html`` (and its ``_files`` folder); return its path.
 
-    ``record`` is the ``--until-stable`` record when the folder is that run's largest size (else None).
+    ``record`` is the ``--until-stable`` record when the folder is that run's largest size (else None). A sweep's
+    report is the analyst's (designs, indices, convergence) and is written in English; asked for in another
+    language (``t``), it says so at the top in that language.
 
     Raises:
         InputError: not a sweep folder, no finished run, or a damaged run file; OutputError: cannot write.
@@ -110,6 +119,7 @@ def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | 
     by_plan = _by_plan(planned, per_run)
     outcomes = _outcomes(design, by_plan, len(varied))
     page = Page()
+    analyst_note(page, t)
     _design_section(page, design, manifest, planned, per_run)
     if record:
         _doubling(page, record)

@@ -37,6 +37,16 @@ SRC_62 = ("weststellingwerf.begrotingsapp.nl/begroting-2026 (task fields 'Toegan
 ASSUMED_CM = ("assumption: a client manager's main task here is re-integration (6.5); a municipality that books benefit "
               "handling apart puts part of it on 6.3")
 
+# The sources above as a reader cites them: publisher and what was read there (no web address or file name).
+SOURCE_WORDS = {
+    SRC_63: "Findo, BBV task field 6.3 Inkomensregelingen",
+    SRC_64: "Findo, BBV task field 6.4 Begeleide participatie",
+    SRC_65: "Findo, BBV task fields 6.4 and 6.5 (re-integration belongs in 6.5)",
+    SRC_671: "Findo, BBV task field 6.71 Maatwerkdienstverlening 18+",
+    SRC_62: "budgets of Weststellingwerf (2026) and Bronckhorst (2023): task field 6.2 Toegang",
+    ASSUMED_CM: "assumption: a client manager's main task here is re-integration (6.5)",
+}
+
 TASK_FIELDS = {
     "6.1": "Samenkracht en burgerparticipatie",
     "6.2": "Toegang en eerstelijnsvoorzieningen",
@@ -66,6 +76,8 @@ STAFF_BOOKED = "spend_instrument_case_management"  # every holder's staff cost, 
 SRC_TEAM = ("model/phases/opening.py staff_split: with generalist triage the Wmo pays a neighbourhood team of "
             "(1 - s) x triage share of the generalist posts; they triage light problems and are not desk workers, so "
             "active_generalist does not count them. " + SRC_62)
+SOURCE_WORDS[SRC_TEAM] = ("the model's staff split: the Wmo pays the neighbourhood team's generalists for triage; "
+                          "budgets of Weststellingwerf (2026) and Bronckhorst (2023): task field 6.2 Toegang")
 
 
 @dataclass(frozen=True)
