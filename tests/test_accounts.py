@@ -108,7 +108,7 @@ def test_business_case_task_fields_and_own_result_reconcile_with_the_spending_di
 
 
 def test_the_reports_own_result_table_shows_the_identity_and_the_reconciliation(results, tmp_path):
-    out = build_report(results.folder, tmp_path / "report.html")
+    out = build_report(results.folder, tmp_path / "report.html", lang="en")
     files = report_paths(out)[1]
     table = pd.read_csv(files / "own_result.csv").set_index("key")
     for h in [*HOLDER_NAMES, "total"]:

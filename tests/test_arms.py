@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.report import build_report
+from analysis.report import build_report, words
 from experiments.arms import build_arms, describe, practice_bundle
 from experiments.cli import main
 from experiments.runner import run_values
@@ -88,15 +88,16 @@ def test_json_and_the_printed_table_name_each_arms_contents(default_run, tmp_pat
 
 
 def test_the_reports_first_screen_names_each_arms_funding_and_practices(default_run):
-    out = build_report(default_run["folder"], default_run["folder"] / "report.html")
+    out = build_report(default_run["folder"], default_run["folder"] / "report.html", lang="en")
     text = out.read_text()
     first = html.unescape(text[text.index("<section id='answer'>"):text.index("<section id='scenario'>")])
     for contents in default_run["manifest"]["arms"]:
         assert f"{contents['name']}" in first
-        for key, value in contents["practices"].items():
-            shown = f"{value:g}" if isinstance(value, float) else str(value)
-            assert f"{key.removeprefix('practice.').replace('_', ' ')} {shown}" in first
-    assert "funding integrated (pooled share 1)" in first and "funding compartmentalised (pooled share 0)" in first
+        for key, value in contents["practices"].items():  # each lever by its name, with its value
+            assert f"{words.LEVERS[key.removeprefix('practice.')]} {words.plain(value)}" in first
+    assert "outreach 0.15, household intake 1, generalist triage 1, regisseurs per 10,000 inhabitants 1" in first
+    assert ("funding integrated (100% of the participation and Wmo budgets pooled)" in first
+            and "funding compartmentalised (0% of the participation and Wmo budgets pooled)" in first)
     assert "has the baseline's practices: its difference from the baseline is the funding alone" in first
     scenario = html.unescape(text[text.index("<section id='scenario'>"):text.index("<section id='headline'>")])
     assert "outreach 0.15" in scenario  # the scenario table's practices column is filled

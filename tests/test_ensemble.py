@@ -161,7 +161,7 @@ def test_run_with_an_ensemble_writes_both_intervals_and_the_report_shows_them(tm
     sets = ["--set", "scenario.inhabitants=2000", "--set", "scenario.spin_up_years=2"]
     code = main(["run", *sets, "--years", "3", "--replications", "2", "--ensemble", str(path),
                  "--ensemble-replications", "2", "--no-explain", "--no-progress", "--workers", "2",
-                 "--out", str(tmp_path / "out"), "--report"])
+                 "--out", str(tmp_path / "out"), "--report", "--lang", "en"])
     assert code == 0
     out = capsys.readouterr().out
     assert "How sure: chance alone against parameters and chance" in out
@@ -178,6 +178,15 @@ def test_run_with_an_ensemble_writes_both_intervals_and_the_report_shows_them(tm
     html = (folder / "report.html").read_text()
     assert "id='uncertainty'" in html and "parameters and chance" in html and "fig-uncertainty" in html
     assert "probability above zero" in html
+    # The same section in Dutch (the default language of the report).
+    from analysis.report import build_report
+    from tests.test_report_i18n import internal_names, screen_text
+
+    dutch = build_report(folder, tmp_path / "nl.html").read_text()
+    assert "parameters en toeval" in dutch and "kans boven nul" in dutch and "fig-uncertainty" in dutch
+    section = dutch[dutch.index("<section id='uncertainty'>"):dutch.index("<section id='over-time'>")]
+    assert internal_names(screen_text(section), "nl") == {"indicator keys": [], "parameter paths": [], "tags": [],
+                                                          "file names": []}
 
 
 def test_ensemble_runs_are_the_same_on_a_dask_scheduler_by_address(tmp_path):

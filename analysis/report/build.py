@@ -701,7 +701,7 @@ def _how_to_read(page: Page, results: Results) -> None:
 def _write(page: Page, results: Results, out_html: Path, files: Path, t: Translator = ENGLISH) -> None:
     title = t("Ontschot report — {inhabitants} inhabitants").format(
         inhabitants=t.number(results.params["scenario.inhabitants"]))
-    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = (f"<!DOCTYPE html><html lang='{t.lang}'><head><meta charset='utf-8'><title>{_e(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{STYLE}</style></head><body>"
             f"<h1>{_e(title)}</h1><p class='note'>"
