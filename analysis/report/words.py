@@ -123,7 +123,9 @@ def summary(name: str, t: Translator = ENGLISH) -> str:
 
 
 def minus(text: str) -> str:
-    """A formatted number with a typographic minus sign (−), as a negative number is printed."""
+    """A formatted number with a typographic minus sign (−), as a negative number is printed (none on a zero)."""
+    if re.fullmatch(r"-0([.,]0+)?%?", text):  # a small negative rounded to zero
+        return text[1:]
     return "−" + text[1:] if text.startswith("-") else text
 
 
