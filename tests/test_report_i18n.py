@@ -35,7 +35,8 @@ LANGUAGES = ("nl", "en")
 # set's English descriptions and says so).
 ENGLISH = ("the", "and", "with", "persons", "spending", "baseline", "integrated", "compartmentalised", "pooled",
            "which", "year", "years", "saving", "against", "difference", "budget holder", "own result", "arm",
-           "benefit", "outflow", "per arm", "not modelled", "business case")
+           "benefit", "outflow", "per arm", "not modelled", "business case", "from", "for", "into", "paid", "share",
+           "municipality", "budgets", "holder", "people", "residents", "firm", "desk", "staff", "interval that")
 KEYS = tuple(INDICATORS)
 PATHS = tuple(p.path for p in PARAMETERS)
 TAG = re.compile(r"\[[A-Z][A-Za-z]*\d*(?:\]|[ ,:][^\]]*\])")  # [SR], [SR point 5], [FW19, p. 3]
