@@ -45,11 +45,29 @@ APPENDIX = re.compile(r"<details[^>]*class='analyst'.*?</details>", re.S)
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, Path]:
-    """The report of one small real run (with a hand-made decomposition), written in each language."""
+def run_output(tmp_path_factory) -> tuple[Path, str]:
+    """One small real run with ``--report`` (Dutch, unasked), and what ``ontschot run`` printed."""
+    import contextlib
+    import io
+
     parent = tmp_path_factory.mktemp("runs")
-    assert main(["run", "--out", str(parent), *RUN]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["run", "--out", str(parent), *RUN, "--report"]) == 0
     (folder,) = [p for p in parent.iterdir() if p.is_dir() and p.name != "sweeps"]
+    return folder, printed.getvalue()
+
+
+def test_run_report_says_where_the_report_is_and_writes_it_in_dutch(run_output):
+    folder, printed = run_output
+    assert f"Report written to {folder / 'report.html'} (tables and figures in {folder / 'report_files'}/)" in printed
+    assert "<html lang='nl'>" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def reports(run_output) -> dict[str, Path]:
+    """The report of the small run (with a hand-made decomposition), written in each language."""
+    folder = run_output[0]
     hand_made_decomposition(folder)
     out = {"nl": folder / "report.html", "en": folder / "report-en.html"}
     assert main(["report", str(folder)]) == 0  # Dutch without being asked
