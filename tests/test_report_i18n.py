@@ -216,5 +216,6 @@ def test_sources_are_cited_in_words_and_files_and_keys_are_not_named():
     text = sources_in_words("assumption: [SR] point 1 and [FW19] give no count (tests/test_baseline.py); "
                             "see firm_case_village_saving", t)
     assert "(ZonMw, eindrapport buurtsupers (2016)) point 1" in text and "(Ferm Werk (2019))" in text
-    assert internal_names(text, "en") == {"indicator keys": [], "parameter paths": [], "tags": [], "file names": []}
+    found = internal_names(text, "en")  # the key's description names its parameter: the appendix may
+    assert (found["indicator keys"], found["tags"], found["file names"]) == ([], [], []), found
     assert (minus("-0,00"), minus("-0"), minus("-1,50"), minus("2")) == ("0,00", "0", "−1,50", "2")
