@@ -219,3 +219,13 @@ def test_sources_are_cited_in_words_and_files_and_keys_are_not_named():
     found = internal_names(text, "en")  # the key's description names its parameter: the appendix may
     assert (found["indicator keys"], found["tags"], found["file names"]) == ([], [], []), found
     assert (minus("-0,00"), minus("-0"), minus("-1,50"), minus("2")) == ("0,00", "0", "−1,50", "2")
+
+
+def test_an_analysts_report_says_in_dutch_that_it_is_written_in_english():
+    from analysis.report.build import Page
+    from analysis.report.sweep import analyst_note
+
+    dutch, english = Page(), Page()
+    analyst_note(dutch, translator("nl", "report"))
+    analyst_note(english, translator("en", "report"))
+    assert len(dutch.parts) == 1 and "in het Engels geschreven" in dutch.parts[0] and english.parts == []
