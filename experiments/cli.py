@@ -302,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--latest", action="store_true",
                      help="RESULTS is a parent folder (e.g. outputs): report on its newest run folder")
     _language_option(rep)
+    rep.add_argument("--xlsx", nargs="?", const="", metavar="PATH",
+                     help="write the controller's workbook (.xlsx: spending, task fields, business case, own result "
+                          "and checks, adding up by formula) of a run folder; default path: RESULTS/"
+                          "ontschot-werkboek.xlsx (English: ontschot-workbook.xlsx), or the --out report's name with "
+                          ".xlsx. Without --out only the workbook is written; an existing file is overwritten only "
+                          "when ontschot wrote it")
     aud = sub.add_parser("audit", help="the controller's audit of a run folder: the same money in every arm, spending "
                                        "within the discretionary budget, the firms' ledgers, a steady baseline",
                          allow_abbrev=False)
@@ -1057,7 +1063,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else folder / "report.html"
     if out.is_dir():
         out = out / "report.html"
+    if args.xlsx is not None:
+        return _workbook(args, folder, out if args.out else None)
     _report(folder, out, lang=getattr(args, "lang", DEFAULT_LANGUAGE))
+    return 0
+
+
+def _workbook(args: argparse.Namespace, folder: Path, out_html: Path | None) -> int:
+    """``report --xlsx``: the workbook (and the HTML report too when --out names it); every path checked first."""
+    from analysis.report import workbook
+
+    lang = getattr(args, "lang", DEFAULT_LANGUAGE)
+    workbook.check_source(folder, lang)
+    path = Path(args.xlsx) if args.xlsx else workbook.default_path(folder, out_html, lang)
+    workbook.check_path(path)
+    if out_html is not None:
+        _report(folder, out_html, lang=lang)
+    written = workbook.build_workbook(folder, path, lang)
+    print(f"Workbook written to {written}")
     return 0
 
 
