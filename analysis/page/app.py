@@ -44,7 +44,7 @@ SLIDER_STEPS = 100  # a float slider moves in a hundredth of its range
 MILLION = 1e6
 THOUSAND = 1e3
 TIMING = os.environ.get("ONTSCHOT_PAGE_TIMING") == "1"  # print each Step's server time (benchmarks/bench_page.py)
-SLIDER_STYLE = {"min-width": "220px", "width": "100%"}  # a slider as wide as its card, never a few pixels
+SLIDER_STYLE = "min-width: 220px; width: 100%;"  # a slider as wide as its card, never a few pixels
 
 
 @solara.component
@@ -59,15 +59,14 @@ def Control(key: str, value, on_value, t: Translator):
     """A control for one parameter, from its metadata: a list of choices, a slider or a number field."""
     p = PARAMETERS.get(key)
     label = f"{texts.control_label(t, key, p.label)} ({texts.unit(t, p.unit)})"
-    with solara.Column(gap="0px", classes=[f"control-{key.replace('.', '-').replace('_', '-')}"]):
+    with solara.Column(gap="0px", classes=[f"control-{key.replace('.', '-').replace('_', '-')}"], style=SLIDER_STYLE):
         if p.kind == "choice":
             shown = {texts.choice(t, c): c for c in p.choices}
             solara.Select(label=label, values=list(shown), value=texts.choice(t, value),
                           on_value=lambda v: on_value(shown[v]))
         elif p.kind == "int" and p.range[1] - p.range[0] <= SLIDER_MAX_STEPS:
             solara.Text(f"{label}: {texts.value_text(t, 'int', value)}", style={"font-size": "0.8em"})
-            solara.SliderInt(label="", value=value, min=int(p.range[0]), max=int(p.range[1]), on_value=on_value,
-                             style=SLIDER_STYLE)
+            solara.SliderInt(label="", value=value, min=int(p.range[0]), max=int(p.range[1]), on_value=on_value)
         elif p.kind == "int":
             solara.InputInt(label=label, value=value, on_value=on_value)
             solara.Text(texts.number_field_hint(t, p.range[0], p.range[1]), style={"font-size": "0.7em"})
@@ -75,7 +74,7 @@ def Control(key: str, value, on_value, t: Translator):
             lo, hi = p.range
             solara.Text(f"{label}: {texts.value_text(t, 'float', value)}", style={"font-size": "0.8em"})
             solara.SliderFloat(label="", value=value, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS,
-                               on_value=on_value, style=SLIDER_STYLE)
+                               on_value=on_value)
         else:  # a list (a yearly path): set it in a scenario file, not on the page
             solara.Text(t("{label}: set it in a scenario file").format(label=label), style={"font-size": "0.8em"})
 
@@ -128,11 +127,10 @@ def SwitchRegime(workshop: Workshop, on_switch, t: Translator):
                       on_value=lambda v: target.set(shown[v]), classes=["switch-target"])
         if target.value == "gradual":
             lo, hi = share_meta.range
-            with solara.Column(gap="0px", classes=["switch-share"]):
+            with solara.Column(gap="0px", classes=["switch-share"], style=SLIDER_STYLE):
                 solara.Text(f"{t(share_meta.label)}: {t.percent(share.value)}", style={"font-size": "0.8em"},
                             classes=["switch-share-value"])
-                solara.SliderFloat(label="", value=share, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS,
-                                   style=SLIDER_STYLE)
+                solara.SliderFloat(label="", value=share, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS)
         solara.Button(t("Switch regime now"), color="warning", on_click=switch, disabled=not workshop.running,
                       classes=["button-switch"])
         solara.Text(run_in_force(workshop, t), classes=["switch-message"])
@@ -196,7 +194,8 @@ def SankeyView(track: Track, key, t: Translator, large: bool = False):
     """This year's moves between statuses: within the social domain (care to work highlighted), then in and out."""
     moves = track.status_moves[-1]
     parts = sankey.split_moves(moves)
-    within = solara.use_memo(lambda: sankey_html(track, t, "within", sankey.WIDTH, sankey.HEIGHT), [key])
+    size = (sankey.LARGE_WIDTH, sankey.LARGE_HEIGHT) if large else (sankey.WIDTH, sankey.HEIGHT)
+    within = solara.use_memo(lambda: sankey_html(track, t, "within", *size), [key])
     small = solara.use_memo(lambda: (sankey_html(track, t, "entries", sankey.WIDTH / 2 + sankey.LABEL_ROOM / 2,
                                                  sankey.SMALL_HEIGHT),
                                      sankey_html(track, t, "exits", sankey.WIDTH / 2 + sankey.LABEL_ROOM / 2,
@@ -209,9 +208,9 @@ def SankeyView(track: Track, key, t: Translator, large: bool = False):
         care = sankey.care_to_work(moves)
         solara.HTML("div", unsafe_innerHTML=html.escape(t(
             "Within the social domain: {n} residents changed status this year; highlighted: {care} from Wmo care "
-            "(day activities, guidance) into work or a re-integration trajectory.").format(
+            "(day activities, guidance; with or without benefit) into work or a re-integration trajectory.").format(
                 n=t.persons(sum(parts["within"].values())), care=t.persons(care))),
-            classes=["sankey-caption"], style={"font-size": "1.1em" if large else "0.9em"})
+            classes=["sankey-caption"], style="font-size: 1.1em;" if large else "font-size: 0.9em;")
         solara.HTML("div", unsafe_innerHTML=within, classes=["sankey-within"])
         if large:
             return
@@ -383,7 +382,7 @@ def PersonaView(workshop: Workshop, key, t: Translator):
 def Header(lang, view: str, t: Translator):
     """Title, the language switch and the link between the full and the presenter view."""
     with solara.Row(style={"align-items": "center"}, classes=["ontschot-header"]):
-        solara.HTML("h1", t("Ontschot — workshop"), style={"font-size": "1.4em", "margin": "0 12px 0 0"})
+        solara.HTML("h1", t("Ontschot — workshop"), style="font-size: 1.4em; margin: 0 12px 0 0;")
         solara.ToggleButtonsSingle(value=lang, children=[solara.Button(texts.LANGUAGE_NAMES[code], value=code)
                                                          for code in LANGUAGES], classes=["language-switch"])
         other = "full" if view == "presenter" else "presenter"
@@ -395,9 +394,9 @@ def Header(lang, view: str, t: Translator):
 @solara.component
 def BigNumber(label: str, value: str, period: str, name: str):
     with solara.Card(classes=[f"big-{name}", "big-number"]):
-        solara.HTML("div", html.escape(value), style={"font-size": "3em", "font-weight": "bold", "line-height": "1.1"})
-        solara.HTML("div", html.escape(label), style={"font-size": "1.2em"})
-        solara.HTML("div", html.escape(period), style={"font-size": "0.95em", "color": "#607d8b"})
+        solara.HTML("div", html.escape(value), style="font-size: 3em; font-weight: bold; line-height: 1.1;")
+        solara.HTML("div", html.escape(label), style="font-size: 1.2em;")
+        solara.HTML("div", html.escape(period), style="font-size: 0.95em; color: #607d8b;")
 
 
 @solara.component
@@ -412,7 +411,7 @@ def PresenterView(w: Workshop, key, t: Translator, playing, step, reset, switche
 
     with solara.Row(style={"align-items": "center"}, classes=["view-presenter"]):
         solara.HTML("h2", t("Year {year} of {horizon}").format(year=w.year, horizon=w.horizon),
-                    classes=["ontschot-year"], style={"font-size": "2.4em", "margin": "0 24px 0 0"})
+                    classes=["ontschot-year"], style="font-size: 2.4em; margin: 0 24px 0 0;")
         RunButtons(w, playing, step, t)
         solara.Button(t("Reset"), on_click=reset, classes=["button-reset"])
         solara.Button(t("Switch to {regime}").format(regime=t(other)), color="warning", on_click=switch,

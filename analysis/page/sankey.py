@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from analysis.page.charts import STATUS_COLOURS
 from analysis.page.session import STATUS_LABELS, STATUS_ORDER
 from model.constants import Status
 
@@ -37,8 +38,12 @@ GAP = 10  # between two nodes of a column
 LABEL_ROOM = 230  # room for the labels left and right of the columns
 MARGIN = 8
 HIGHLIGHT = "#e65100"  # the care-to-work bands
-BAND = "#90a4ae"
-BAND_OPACITY, HIGHLIGHT_OPACITY = 0.35, 0.9
+HIGHLIGHT_MIN_WIDTH = 3.0  # a care-to-work band of one or two residents still shows
+BAND = "#90a4ae"  # entries and exits
+# as the charts colour them
+BAND_COLOURS = {STATUS_LABELS[s]: c for s, c in zip(STATUS_ORDER, STATUS_COLOURS, strict=True)}
+BAND_OPACITY, HIGHLIGHT_OPACITY = 0.4, 0.95
+LARGE_WIDTH, LARGE_HEIGHT = 1200, 520  # the presenter's projected diagram
 NODE_COLOUR = "#455a64"
 FONT_SIZE = 13
 
@@ -145,7 +150,7 @@ def layout(flows: dict[tuple[str, str], int], width: float = WIDTH, height: floa
 
 def _band(link: Link, x0: float, x1: float) -> str:
     """A band as a closed path: a curve along its top, down its end, a curve back along its bottom."""
-    w = max(link.width, 1.0)  # one resident stays visible
+    w = max(link.width, HIGHLIGHT_MIN_WIDTH if link.highlighted else 1.0)  # one resident stays visible
     xm = (x0 + x1) / 2
     return (f"M{x0:.1f},{link.y0:.1f} C{xm:.1f},{link.y0:.1f} {xm:.1f},{link.y1:.1f} {x1:.1f},{link.y1:.1f} "
             f"L{x1:.1f},{link.y1 + w:.1f} C{xm:.1f},{link.y1 + w:.1f} {xm:.1f},{link.y0 + w:.1f} {x0:.1f},{link.y0 + w:.1f} Z")
@@ -163,7 +168,10 @@ def svg(diagram: Diagram, label, number, css_class: str = "sankey", caption: str
     x0 = LABEL_ROOM + NODE_WIDTH
     x1 = diagram.width - LABEL_ROOM - NODE_WIDTH
     for link in diagram.links:
-        colour, opacity = (HIGHLIGHT, HIGHLIGHT_OPACITY) if link.highlighted else (BAND, BAND_OPACITY)
+        if link.highlighted:
+            colour, opacity = HIGHLIGHT, HIGHLIGHT_OPACITY
+        else:  # coloured as the status it left (entries: as the status they came into)
+            colour, opacity = BAND_COLOURS.get(link.source, BAND_COLOURS.get(link.target, BAND)), BAND_OPACITY
         what = f"{label(link.source)} → {label(link.target)}: {number(link.count)}"
         parts.append(f'<path class="band{" care-to-work" if link.highlighted else ""}" d="{_band(link, x0, x1)}" '
                      f'fill="{colour}" fill-opacity="{opacity}" data-count="{link.count}">'
