@@ -207,3 +207,14 @@ def test_the_run_in_force_follows_reset_and_switches():
     assert app.run_in_force(gradual, t) == "Vanaf jaar 1: geleidelijk (25% ontschot)"
     for each in (w, again, later, gradual):
         each.release()
+
+
+def test_a_refused_setting_names_the_control_not_the_parameter_path():
+    from model.parameters import InputError
+
+    with pytest.raises(InputError) as refused:
+        Workshop({"scenario.inhabitants": 10})
+    text = texts.refusal(texts.page_translator("nl"), str(refused.value))
+    assert text == "Inwoners: 10 is niet toegestaan; toegestaan: een geheel getal van 1.000 tot en met 20.000.000"
+    english = texts.refusal(texts.page_translator("en"), str(refused.value))
+    assert english.startswith("Inhabitants: 10 is not allowed") and not INTERNAL.search(english)

@@ -111,15 +111,25 @@ def run_in_force(workshop: Workshop, t: Translator) -> str:
 
 @solara.component
 def SwitchRegime(workshop: Workshop, on_switch, t: Translator):
-    """Change the running municipality's funding regime from the next year on (mounted anew for every run)."""
+    """Change the running municipality's funding regime from the next year on; below it, the run in force."""
     regime_choices = PARAMETERS.get("scenario.regime")
     share_meta = PARAMETERS.get("scenario.pooled_share")
-    target = solara.use_reactive(PAIR[1] if workshop.main.model.regime == PAIR[0] else PAIR[0])
+    other = PAIR[1] if workshop.main.model.regime == PAIR[0] else PAIR[0]
+    target = solara.use_reactive(other)
     share = solara.use_reactive(workshop.main.model.pooled_share)
+
+    def new_run():  # a Reset: offer the other regime than the new run's, at its pooled share
+        target.set(other)
+        share.set(workshop.main.model.pooled_share)
+
+    solara.use_effect(new_run, [id(workshop)])
+    switches = solara.use_reactive(0)  # this card shows the run in force again after a switch
+    switches.get()  # read while rendering, so that a switch renders this card again (Solara follows what is read)
     shown = {texts.choice(t, c): c for c in regime_choices.choices}
 
     def switch():
         workshop.switch_regime(target.value, share.value if target.value == "gradual" else None)
+        switches.set(switches.value + 1)
         on_switch()
 
     with solara.Card(t("Switch regime now"), classes=["view-switch"]):
@@ -404,6 +414,7 @@ def PresenterView(w: Workshop, key, t: Translator, playing, step, reset, switche
     """The trainer's projected view: few controls, large numbers, this year's flow diagram."""
     regime = w.main.model.regime
     other = PAIR[1] if regime == PAIR[0] else PAIR[0]
+    switched.get()  # read while rendering: a switch shows the new run in force and the other regime's button
 
     def switch():
         w.switch_regime(other)
@@ -466,7 +477,7 @@ def Page():
         try:
             new = Workshop(pending.value, check_seed(seed.value))
         except InputError as exc:
-            error.set(str(exc))
+            error.set(texts.refusal(t, str(exc)))
             return
         error.set("")
         w.release()
@@ -483,7 +494,8 @@ def Page():
 
     solara.use_thread(play, dependencies=[playing.value, w])
     solara.use_effect(lambda: lambda: workshop.value.release(), [])  # the session closes: free its models
-    key = (id(w), year.value, switched.value, lang.value)
+    # what the pictures are built from: a switch changes no picture until the next year is simulated
+    key = (id(w), year.value, lang.value)
 
     solara.Title(t("Ontschot — workshop"))
     Header(lang, view, t)
@@ -502,7 +514,7 @@ def Page():
                                                  regime=_regime_in_force(t, regime, w)),
                             classes=["ontschot-regime"])
                 RunButtons(w, playing, step, t)
-            SwitchRegime(w, lambda: switched.set(switched.value + 1), t).key(f"switch-{id(w)}")
+            SwitchRegime(w, lambda: switched.set(switched.value + 1), t)
             Controls(pending, seed, reset, error, t)
         with solara.Column():
             SankeyView(w.main, key, t)

@@ -10,6 +10,7 @@ room reads, so no internal key reaches the page. It imports no Solara (``ontscho
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import parse_qs
 
 from analysis.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
@@ -137,3 +138,31 @@ def value_text(t: Translator, kind: str, value) -> str:
     if kind == "int":
         return t.number(value)
     return t.number(value, 2)
+
+
+REFUSED = re.compile(r"parameter '([\w.]+)' = (\S+)")
+SEED_REFUSED = re.compile(r"^seed = (\S+) is not allowed")
+
+
+def refusal(t: Translator, message: str) -> str:
+    """A refused setting (``InputError``'s one line) in the page's words: the control's label, the value, what is allowed.
+
+    The model's message names the parameter path (``scenario.inhabitants``), which the page never shows.
+    """
+    from model.parameters import PARAMETERS  # the model's parameter set (not needed by ``ontschot page`` itself)
+
+    match = REFUSED.search(message)
+    if match and match[1] in PARAMETERS:
+        p = PARAMETERS.get(match[1])
+        if p.kind == "choice":
+            allowed = ", ".join(choice(t, c) for c in p.choices)
+        elif p.kind == "int":
+            allowed = number_field_hint(t, p.range[0], p.range[1])
+        else:
+            allowed = t("a number from {lo} to {hi}").format(lo=t.number(p.range[0], 2), hi=t.number(p.range[1], 2))
+        return t("{label}: {value} is not allowed; allowed: {allowed}").format(label=t(p.label), value=match[2],
+                                                                              allowed=allowed)
+    match = SEED_REFUSED.search(message)
+    if match:
+        return t("Seed: {value} is not allowed; allowed: a whole number from 0").format(value=match[1])
+    return message
