@@ -196,6 +196,10 @@ def test_the_run_in_force_follows_reset_and_switches():
     assert w.main.regime_in_force == ["compartmentalised", "integrated"]
     again = Workshop(SETTINGS, seed=2)  # what Reset builds: the run in force is the new one
     assert app.run_in_force(again, t) == "Vanaf jaar 1: verkokerd"
+    again.switch_regime("integrated")  # before year 1: integrated from year 1, nothing else
+    assert app.run_in_force(again, t) == "Vanaf jaar 1: ontschot"
+    again.step()
+    assert again.main.regime_in_force == ["integrated"]
     later = Workshop({**SETTINGS, "scenario.regime": "integrated", "scenario.from_year": 3}, seed=2)
     assert app.run_in_force(later, t) == "Vanaf jaar 1: verkokerd; Vanaf jaar 3: ontschot"
     shares = []

@@ -143,7 +143,8 @@ def SwitchRegime(workshop: Workshop, on_switch, t: Translator):
                 solara.SliderFloat(label="", value=share, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS)
         solara.Button(t("Switch regime now"), color="warning", on_click=switch, disabled=not workshop.running,
                       classes=["button-switch"])
-        solara.Text(run_in_force(workshop, t), classes=["switch-message"])
+        solara.HTML("div", html.escape(run_in_force(workshop, t)), classes=["switch-message"],
+                    style="margin-top: 8px;")  # its own line under the button
 
 
 TABLE_STYLE = "border-collapse: collapse; font-size: 0.85em; margin: 4px 0;"
@@ -427,7 +428,7 @@ def PresenterView(w: Workshop, key, t: Translator, playing, step, reset, switche
         solara.Button(t("Reset"), on_click=reset, classes=["button-reset"])
         solara.Button(t("Switch to {regime}").format(regime=t(other)), color="warning", on_click=switch,
                       disabled=not w.running, classes=["button-switch"])
-    solara.Text(run_in_force(w, t), classes=["switch-message"], style={"font-size": "1.2em"})
+    solara.HTML("div", html.escape(run_in_force(w, t)), classes=["switch-message"], style="font-size: 1.2em;")
     m = w.main
     if w.year:
         moves = m.status_moves[-1]

@@ -439,6 +439,8 @@ class Workshop:
     def regimes(self) -> list[tuple[int, str, float | None]]:
         """The run in force: (from year, regime, pooled share or None) from its start, then each switch.
 
+        A switch before year N is simulated holds from year N and replaces what was set for year N on.
+
         Year numbers are 1-based, as ``scenario.from_year``: a regime set to start later than year 1 runs
         compartmentalised before it; a switch made after year N holds from year N + 1.
         """
@@ -448,7 +450,9 @@ class Workshop:
             runs = [(1, regime, share)]
         else:  # compartmentalised before; a start after the horizon never comes
             runs = [(1, "compartmentalised", None)] + ([(first, regime, share)] if first <= self.horizon else [])
-        return runs + list(self.switches)
+        for switch in self.switches:  # a switch replaces what was to hold from its year on
+            runs = [r for r in runs if r[0] < switch[0]] + [switch]
+        return runs
 
     def release(self) -> None:
         """Let Python free the models (a reset or a closed browser tab); see ``SocialDomainModel.release``.
