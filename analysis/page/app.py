@@ -192,12 +192,14 @@ def LadderView(track: Track, key, t: Translator):
             up=t.persons(up), down=t.persons(down)), classes=["ladder-moves"])
 
 
-def sankey_html(track: Track, t: Translator, part: str, width: float, height: float) -> str:
+def sankey_html(track: Track, t: Translator, part: str, width: float, height: float,
+                shown_width: float | None = None) -> str:
     """One part of this year's moves (``within``, ``entries`` or ``exits``) as inline SVG, labels translated."""
     flows = sankey.split_moves(track.status_moves[-1])[part]
     diagram = sankey.layout(flows, width, height)
     names = {sankey.ENTERED: t("came in (new households)"), sankey.LEFT: t("left the population")}
-    return sankey.svg(diagram, lambda k: names.get(k) or t(k), t.persons, css_class=f"sankey sankey-{part}")
+    return sankey.svg(diagram, lambda k: names.get(k) or t(k), t.persons, css_class=f"sankey sankey-{part}",
+                      shown_width=shown_width)
 
 
 @solara.component
@@ -205,7 +207,7 @@ def SankeyView(track: Track, key, t: Translator, large: bool = False):
     """This year's moves between statuses: within the social domain (care to work highlighted), then in and out."""
     moves = track.status_moves[-1]
     parts = sankey.split_moves(moves)
-    size = (sankey.LARGE_WIDTH, sankey.LARGE_HEIGHT) if large else (sankey.WIDTH, sankey.HEIGHT)
+    size = (sankey.LARGE_WIDTH, sankey.LARGE_HEIGHT, sankey.LARGE_SHOWN) if large else (sankey.WIDTH, sankey.HEIGHT)
     within = solara.use_memo(lambda: sankey_html(track, t, "within", *size), [key])
     small = solara.use_memo(lambda: (sankey_html(track, t, "entries", sankey.WIDTH / 2 + sankey.LABEL_ROOM / 2,
                                                  sankey.SMALL_HEIGHT),
@@ -218,7 +220,7 @@ def SankeyView(track: Track, key, t: Translator, large: bool = False):
             return
         care = sankey.care_to_work(moves)
         solara.HTML("div", unsafe_innerHTML=html.escape(t(
-            "Within the social domain: {n} residents changed status this year; highlighted: {care} from Wmo care "
+            "Within the social domain: {n} residents changed status this year; in orange: {care} from Wmo care "
             "(day activities, guidance; with or without benefit) into work or a re-integration trajectory.").format(
                 n=t.persons(sum(parts["within"].values())), care=t.persons(care))),
             classes=["sankey-caption"], style="font-size: 1.1em;" if large else "font-size: 0.9em;")

@@ -43,7 +43,8 @@ BAND = "#90a4ae"  # entries and exits
 # as the charts colour them
 BAND_COLOURS = {STATUS_LABELS[s]: c for s, c in zip(STATUS_ORDER, STATUS_COLOURS, strict=True)}
 BAND_OPACITY, HIGHLIGHT_OPACITY = 0.4, 0.95
-LARGE_WIDTH, LARGE_HEIGHT = 1200, 520  # the presenter's projected diagram
+LARGE_WIDTH, LARGE_HEIGHT = 1000, 460  # the presenter's projected diagram, drawn up to LARGE_SHOWN pixels wide
+LARGE_SHOWN = 1400  # so its labels are 1.4 times as large
 NODE_COLOUR = "#455a64"
 FONT_SIZE = 13
 
@@ -156,13 +157,17 @@ def _band(link: Link, x0: float, x1: float) -> str:
             f"L{x1:.1f},{link.y1 + w:.1f} C{xm:.1f},{link.y1 + w:.1f} {xm:.1f},{link.y0 + w:.1f} {x0:.1f},{link.y0 + w:.1f} Z")
 
 
-def svg(diagram: Diagram, label, number, css_class: str = "sankey", caption: str = "") -> str:
-    """The diagram as an inline SVG element: ``label(key)`` names a node, ``number(n)`` writes a count."""
+def svg(diagram: Diagram, label, number, css_class: str = "sankey", caption: str = "",
+        shown_width: float | None = None) -> str:
+    """The diagram as an inline SVG element: ``label(key)`` names a node, ``number(n)`` writes a count.
+
+    The browser scales it to its box, at most ``shown_width`` pixels wide (default: its own width).
+    """
     if not diagram.links:
         return ""
     parts = [f'<svg class="{css_class}" viewBox="0 0 {diagram.width:.0f} {diagram.height:.0f}" '
              f'width="100%" role="img" xmlns="http://www.w3.org/2000/svg" '
-             f'style="font-family: sans-serif; font-size: {FONT_SIZE}px; max-width: {diagram.width:.0f}px;">']
+             f'style="font-family: sans-serif; font-size: {FONT_SIZE}px; max-width: {shown_width or diagram.width:.0f}px;">']
     if caption:
         parts.append(f"<title>{html.escape(caption)}</title>")
     x0 = LABEL_ROOM + NODE_WIDTH
