@@ -46,6 +46,8 @@ INHABITANTS = PARAMETERS.get("scenario.inhabitants").value
 
 TIMEOUT_MS = 300_000  # one wait of one session: 20 Chromium tabs and the server share 2 cores
 VIEWPORT = {"width": 1600, "height": 1000}
+YEAR_TEXT = "Jaar {year} van {horizon}"  # the page's year line: the page is Dutch unless asked otherwise
+VIEW_YEAR_TEXT = "(jaar {year})"  # the spending view's table, redrawn for the year ("dit jaar (jaar 3)")
 BROWSER_NICENESS = 15  # the browsers yield the CPU to the server (see niced)
 
 
@@ -68,7 +70,7 @@ async def session(browser, url: str, years: int, ready: asyncio.Barrier | None =
         year = page.locator(".ontschot-year")
         start = time.perf_counter()
         await page.goto(url)
-        await expect(year).to_have_text(f"Year 0 of {HORIZON}", timeout=TIMEOUT_MS)
+        await expect(year).to_have_text(YEAR_TEXT.format(year=0, horizon=HORIZON), timeout=TIMEOUT_MS)
         result["load"] = time.perf_counter() - start
     except Exception as exc:  # a failed session is reported, and the others go on
         result["error"] = f"loading: {type(exc).__name__}: {str(exc).splitlines()[0]}"
@@ -83,8 +85,9 @@ async def session(browser, url: str, years: int, ready: asyncio.Barrier | None =
                 break
             start = time.perf_counter()
             await page.locator(".button-step").click()
-            await expect(year).to_have_text(f"Year {k} of {HORIZON}", timeout=TIMEOUT_MS)
-            await expect(page.locator(".view-spending")).to_contain_text(f"year {k}", timeout=TIMEOUT_MS)
+            await expect(year).to_have_text(YEAR_TEXT.format(year=k, horizon=HORIZON), timeout=TIMEOUT_MS)
+            await expect(page.locator(".view-spending")).to_contain_text(VIEW_YEAR_TEXT.format(year=k),
+                                                                         timeout=TIMEOUT_MS)
             result["steps"].append(time.perf_counter() - start)
     except Exception as exc:
         result["error"] = f"stepping: {type(exc).__name__}: {str(exc).splitlines()[0]}"

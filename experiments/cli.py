@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -321,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="address to listen on (default 127.0.0.1: this machine only; a room's network needs "
                            "this machine's address there)")
     page.add_argument("--port", type=_port, default=8765, help="TCP port (default 8765)")
+    page.add_argument("--lang", type=_page_language, default="nl",
+                      help="the page's language until a participant switches (nl or en; default nl; ?lang=en in "
+                           "the address does the same for one browser)")
     return parser
 
 
@@ -375,6 +379,14 @@ def _calibrate_parser(sub) -> None:
                      help="install the ensemble as the default of run --ensemble (experiments/ensembles/default.parquet)")
     _output_options(cal, "calibration")
     _limit_option(cal)
+
+
+def _page_language(text: str) -> str:
+    from analysis.i18n import LANGUAGES
+
+    if text not in LANGUAGES:
+        raise argparse.ArgumentTypeError(f"{show(text)} is not a language of the page: expected {' or '.join(LANGUAGES)}")
+    return text
 
 
 def _port(text: str) -> int:
@@ -1115,6 +1127,9 @@ def cmd_page(args: argparse.Namespace) -> int:
     if not server.is_loopback(args.host):
         print(f"ontschot: warning: serving on {args.host}: anyone who can reach this machine on port {args.port} "
               "can open the page and run models here; use it on a room's own network only", file=sys.stderr)
+    from analysis.page.texts import LANG_ENVIRONMENT
+
+    os.environ[LANG_ENVIRONMENT] = args.lang  # the server process reads the page's default language from it
     print(f"The workshop page: {server.address(args.host, args.port)}  (stop with Ctrl-C)", flush=True)
     server.serve(args.host, args.port)
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -144,28 +146,39 @@ def test_the_ladder_reads_a_participation_step_column_when_the_model_has_one():
     assert (participation_steps(m, rows) == before).all()
 
 
-def test_chart_options_carry_the_tracked_numbers(stepped):
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_chart_options_carry_the_tracked_numbers(stepped, lang):
+    from analysis.page.texts import page_translator
+
+    t = page_translator(lang)
     track = stepped.main
-    flow = charts.flow(track)
-    assert [s["name"] for s in flow["series"]] == list(track.status_counts[-1])
-    assert flow["series"][0]["data"] == [c[flow["series"][0]["name"]] for c in track.status_counts]
-    ladder = charts.ladder(track)
+    flow = charts.flow(track, t)
+    assert [s["name"] for s in flow["series"]] == [t(label) for label in track.status_counts[-1]]
+    first = next(iter(track.status_counts[-1]))
+    assert flow["series"][0]["data"] == [c[first] for c in track.status_counts]
+    ladder = charts.ladder(track, t)
     totals = [sum(s["data"][k] if isinstance(s["data"][k], int) else s["data"][k]["value"] for s in ladder["series"])
               for k in range(len(Step))]
     assert totals == [track.step_counts[-1][int(s)] for s in Step]
-    spending = charts.spending(track)
+    spending = charts.spending(track, t)
     assert len(spending["series"][0]["data"]) == stepped.year
-    left, right = charts.side_by_side(stepped.pair)
+    left, right = charts.side_by_side(stepped.pair, t)
     assert left["yAxis"]["max"] == right["yAxis"]["max"]
 
 
 def test_ontschot_page_serves_on_loopback_and_warns_for_other_hosts(monkeypatch, capsys):
     from analysis.page import server
+    from analysis.page.texts import LANG_ENVIRONMENT
     from experiments import cli
 
+    monkeypatch.setenv(LANG_ENVIRONMENT, "nl")  # put back as it was after the test
     served = []
     monkeypatch.setattr(server, "serve", lambda host, port: served.append((host, port)))
+    assert cli.main(["page", "--lang", "en"]) == 0
+    assert os.environ[LANG_ENVIRONMENT] == "en"  # the server process's default language
+    capsys.readouterr()
     assert cli.main(["page"]) == 0
+    assert os.environ[LANG_ENVIRONMENT] == "nl"
     out, err = capsys.readouterr()
     assert served[-1] == ("127.0.0.1", 8765) and "http://127.0.0.1:8765" in out and not err
     assert cli.main(["page", "--host", "0.0.0.0", "--port", "9000"]) == 0
@@ -247,9 +260,9 @@ def test_the_page_renders_a_control_per_key_and_steps_without_a_browser():
     shown = classes(box, [])
     for key in control_keys():
         assert shown.count(f"control-{key.replace('.', '-').replace('_', '-')}") == 1, key
-    rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(v.Btn, children=["Stap"]).widget.click()  # the page is Dutch unless asked otherwise
     year = rc.find(solara.widgets.HTML, tag="h2").widget
-    assert year.unsafe_innerHTML == "Year 1 of 15"
+    assert year.unsafe_innerHTML == "Jaar 1 van 15"
     rc.close()
 
 

@@ -238,6 +238,16 @@ class Track:
         """The persona's yearly records (one per household member and year), oldest first."""
         return [r for r in self.model.persona_paths if r["persona"] == name]
 
+    def decisions(self, record: dict) -> list:
+        """The why-trace's entries (``model/trace.py``) for one persona record: its resident and year."""
+        return trace_entries(self.model, record)
+
+
+def trace_entries(model: SocialDomainModel, record: dict) -> list:
+    """The decisions the run traced about a persona record's resident in its year (none when not traced)."""
+    tracer = getattr(model, "tracer", None)
+    return tracer.entries(int(record["uid"]), int(record["year"])) if tracer else []
+
 
 def regime_in_force(model: SocialDomainModel) -> str:
     """The regime of the pooled share in force in the last simulated year (before year 1: in year 1)."""
@@ -342,6 +352,10 @@ class PairView:
         """The persona's yearly records up to this session's year."""
         return [r for r in self.shared.track.persona(name) if r["year"] <= self.year]
 
+    def decisions(self, record: dict) -> list:
+        """The why-trace's entries for one persona record (a year this view has reached)."""
+        return trace_entries(self.model, record)
+
 
 class Workshop:
     """The models of one browser session, built from control settings and a seed, stepped together.
@@ -421,6 +435,24 @@ class Workshop:
             self.main.model.set_regime(regime, pooled_share)
             self.switches.append((self.year + 1, regime, pooled_share))
             return self.year + 1
+
+    def regimes(self) -> list[tuple[int, str, float | None]]:
+        """The run in force: (from year, regime, pooled share or None) from its start, then each switch.
+
+        A switch before year N is simulated holds from year N and replaces what was set for year N on.
+
+        Year numbers are 1-based, as ``scenario.from_year``: a regime set to start later than year 1 runs
+        compartmentalised before it; a switch made after year N holds from year N + 1.
+        """
+        regime, first = self.values["scenario.regime"], self.values["scenario.from_year"]
+        share = self.values["scenario.pooled_share"] if regime == "gradual" else None
+        if first <= 1:
+            runs = [(1, regime, share)]
+        else:  # compartmentalised before; a start after the horizon never comes
+            runs = [(1, "compartmentalised", None)] + ([(first, regime, share)] if first <= self.horizon else [])
+        for switch in self.switches:  # a switch replaces what was to hold from its year on
+            runs = [r for r in runs if r[0] < switch[0]] + [switch]
+        return runs
 
     def release(self) -> None:
         """Let Python free the models (a reset or a closed browser tab); see ``SocialDomainModel.release``.
