@@ -18,7 +18,7 @@ import time
 import solara
 
 from analysis import business_case
-from analysis.page import charts
+from analysis.page import charts, guard
 from analysis.page.session import (
     DEFAULT_SEED,
     HOLDER_LABELS,
@@ -64,8 +64,8 @@ def Control(key: str, value, on_value):
             solara.Text(f"{label}: {value}", style={"font-size": "0.8em"})
             solara.SliderInt(label="", value=value, min=int(p.range[0]), max=int(p.range[1]), on_value=on_value)
         elif p.kind == "int":
-            solara.InputInt(label=label, value=value, on_value=on_value)
-            solara.Text(p.describe_allowed(), style={"font-size": "0.7em"})
+            guard.NumberField(label, value, on_value, name=key)
+            solara.Text(guard.allowed(key), style={"font-size": "0.7em"})
         elif p.kind == "float":
             lo, hi = p.range
             solara.Text(f"{label}: {value:g}", style={"font-size": "0.8em"})
@@ -81,7 +81,8 @@ def Controls(pending, seed, on_reset, error):
     with solara.Card("Settings (applied on Reset)", classes=["view-settings"]):
         for key in control_keys():
             Control(key, pending.value[key], lambda v, k=key: pending.set({**pending.value, k: v}))
-        solara.InputInt(label=f"Seed (a whole number from {SEED_RANGE[0]})", value=seed.value, on_value=seed.set)
+        guard.NumberField(f"Seed (a whole number from {SEED_RANGE[0]})", seed.value, seed.set, name="seed",
+                          classes=["control-seed"])
         solara.Button("Reset", color="primary", on_click=on_reset, classes=["button-reset"])
         if error.value:
             solara.Error(error.value, classes=["settings-error"])
@@ -106,6 +107,7 @@ def SwitchRegime(workshop: Workshop, on_switch):
     share = solara.use_reactive(workshop.main.model.pooled_share)
     message = solara.use_reactive("")
 
+    @guard.guarded
     def switch():
         year = workshop.switch_regime(target.value, share.value if target.value == "gradual" else None)
         message.set(f"From year {year}: {target.value}")
@@ -258,6 +260,7 @@ def PersonaView(workshop: Workshop, key):
                                                           for r in records])
 
 
+@guard.seated  # at most guard.MAX_SESSIONS sessions; memory given back when one closes
 @solara.component
 def Page():
     """The page of one browser session: its own workshop, built here and kept per session."""
@@ -271,6 +274,7 @@ def Page():
     error = solara.use_reactive("")
     w = workshop.value
 
+    @guard.guarded
     def step():
         start, cpu = time.perf_counter(), time.thread_time()
         reached = w.step()
@@ -281,10 +285,11 @@ def Page():
                   f"(thread CPU {time.thread_time() - cpu:.3f} s, of which the models {stepped - cpu:.3f} s)",
                   flush=True)
 
+    @guard.guarded
     def reset():
         playing.set(False)
         try:
-            new = Workshop(pending.value, check_seed(seed.value))
+            new = Workshop(guard.page_settings(pending.value), check_seed(seed.value))
         except InputError as exc:
             error.set(str(exc))
             return
@@ -293,6 +298,7 @@ def Page():
         workshop.set(new)
         year.set(0)
 
+    @guard.guarded
     def play():
         while playing.value and w.running:
             time.sleep(PLAY_SECONDS)
@@ -314,6 +320,7 @@ def Page():
                 solara.Text(f"Your municipality: {w.values['scenario.inhabitants']:,} inhabitants, seed {w.seed}; "
                             f"regime last year: {regime}", classes=["ontschot-regime"])
                 RunButtons(w, playing, step)
+                guard.Notice()
             SwitchRegime(w, lambda: switched.set(switched.value + 1))
             Controls(pending, seed, reset, error)
         with solara.Column():
