@@ -87,8 +87,9 @@ def refused(exc: BaseException, lang: str | None = None) -> str:
 
 def failed(exc: BaseException, lang: str | None = None) -> str:
     """The message for an unexpected exception: its kind only (its text may hold server paths)."""
-    return _("Something went wrong on the server ({kind}); the session goes on. The details are in the "
-             "server's log.", lang).format(kind=type(exc).__name__)
+    return _(
+        "Something went wrong on the server ({kind}); the session goes on. The details are in the server's log.", lang
+    ).format(kind=type(exc).__name__)
 
 
 def _log_failure(where: str, exc: BaseException) -> None:
@@ -152,17 +153,21 @@ def parse_whole(text: Any, label: str = "", lang: str | None = None) -> int:
     if not s:
         raise InputError(where + _("the field is empty; type a whole number", lang))
     if len(s) > MAX_TYPED:
-        raise InputError(where + _("'{text}' is too long to be a number here ({n} characters at most)", lang)
-                         .format(text=shown, n=MAX_TYPED))
+        raise InputError(
+            where
+            + _("'{text}' is too long to be a number here ({n} characters at most)", lang).format(
+                text=shown, n=MAX_TYPED
+            )
+        )
     if _PLAIN.fullmatch(s):
         return int(s)
     if _GROUPED.fullmatch(s):
         return int(re.sub(r"[.,' _]", "", s))
     if _DECIMAL.fullmatch(s):
-        raise InputError(where + _("'{text}' is not a whole number; type a whole number, e.g. 30000", lang)
-                         .format(text=shown))
-    raise InputError(where + _("'{text}' is not a number; type a whole number, e.g. 30000", lang)
-                     .format(text=shown))
+        raise InputError(
+            where + _("'{text}' is not a whole number; type a whole number, e.g. 30000", lang).format(text=shown)
+        )
+    raise InputError(where + _("'{text}' is not a number; type a whole number, e.g. 30000", lang).format(text=shown))
 
 
 def check_fields() -> None:
@@ -176,10 +181,14 @@ def check_page_bounds(settings: Mapping[str, Any], lang: str | None = None) -> N
     """An InputError when a setting is beyond what the page allows (``PAGE_MAX_INHABITANTS``)."""
     n = settings.get(INHABITANTS)
     if isinstance(n, (int, float)) and not isinstance(n, bool) and n > PAGE_MAX_INHABITANTS:
-        raise InputError(_("'{key}' = {value} is more than this page allows ({limit} inhabitants): a session "
-                           "that large would slow the page down for the whole room; run larger municipalities "
-                           "with 'ontschot run'", lang).format(key=INHABITANTS, value=_number(n, lang),
-                                                              limit=_number(PAGE_MAX_INHABITANTS, lang)))
+        raise InputError(
+            _(
+                "'{key}' = {value} is more than this page allows ({limit} inhabitants): a session "
+                "that large would slow the page down for the whole room; run larger municipalities "
+                "with 'ontschot run'",
+                lang,
+            ).format(key=INHABITANTS, value=_number(n, lang), limit=_number(PAGE_MAX_INHABITANTS, lang))
+        )
 
 
 def page_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,13 +204,15 @@ def allowed(key: str) -> str:
     if key == INHABITANTS:
         lo = int(p.range[0])
         return _("a whole number from {lo} to {hi} on this page ({unit})").format(
-            lo=_number(lo), hi=_number(PAGE_MAX_INHABITANTS), unit=_(p.unit))
+            lo=_number(lo), hi=_number(PAGE_MAX_INHABITANTS), unit=_(p.unit)
+        )
     return p.describe_allowed()
 
 
 @solara.component
-def NumberField(label: str, value: int, on_value: Callable[[int], None], name: str | None = None,
-                classes: list[str] | None = None):
+def NumberField(
+    label: str, value: int, on_value: Callable[[int], None], name: str | None = None, classes: list[str] | None = None
+):
     """A whole-number field: what is typed is parsed on Enter or leaving the field; a problem shows under it."""
     import reacton.ipyvuetify as v
     from solara.components.input import use_change
@@ -222,8 +233,14 @@ def NumberField(label: str, value: int, on_value: Callable[[int], None], name: s
         text.set(str(number))
         on_value(number)
 
-    field = v.TextField(v_model=text.value, on_v_model=text.set, label=label, error=bool(problem),
-                        hide_details="auto", class_=" ".join(classes or []))
+    field = v.TextField(
+        v_model=text.value,
+        on_v_model=text.set,
+        label=label,
+        error=bool(problem),
+        hide_details="auto",
+        class_=" ".join(classes or []),
+    )
     use_change(field, guarded(commit))
     if problem:
         solara.Text(problem, classes=["number-error"], style={"color": "#b00020", "font-size": "0.8em"})
@@ -297,14 +314,19 @@ def schedule_trim(delay: float = TRIM_DELAY_SECONDS) -> None:
 def Full():
     """What the session over the limit sees."""
     with solara.Card(_("Ontschot workshop"), classes=["page-full"]):
-        solara.Error(_("The page is full: {limit} sessions are open on this server. Close a tab you no longer "
-                       "use, or try again in a few minutes.").format(limit=MAX_SESSIONS), classes=["page-full-message"])
+        solara.Error(
+            _(
+                "The page is full: {limit} sessions are open on this server. Close a tab you no longer "
+                "use, or try again in a few minutes."
+            ).format(limit=MAX_SESSIONS),
+            classes=["page-full-message"],
+        )
 
 
 def use_seat() -> Seat | None:
     """This session's seat (taken at its first render, given back when it closes); None when full."""
     seat = solara.use_memo(take_seat, [])
-    solara.use_effect(lambda: (seat.release if seat is not None else None), [])
+    solara.use_effect(lambda: seat.release if seat is not None else None, [])
     return seat
 
 
