@@ -34,12 +34,9 @@ from typing import Any
 import solara
 
 from analysis.i18n import translator
+from analysis.page.server import MAX_SESSIONS, session_limit  # noqa: F401  (the cap, named here too)
 from model.parameters import PARAMETERS, InputError
 
-# A workshop room is 10-25 participants and a trainer or two; benchmarks/bench_page.py measured 20 sessions
-# stepping at once on 2 cores (about 3 s a step on the server), so 30 leaves room for spare tabs while a
-# 31st participant is told the page is full rather than slowing every other session down.
-MAX_SESSIONS = 30
 # Every Dutch municipality but the four largest (Amsterdam, Rotterdam, The Hague, Utrecht). Measured on the
 # 2-core machine: a session of 250,000 inhabitants takes about 1.5 s to build, 0.3 s a year and about 100 MB,
 # so 30 such sessions still fit a laptop serving a room; the model's own range (up to 20,000,000: about 6 GB
@@ -49,6 +46,7 @@ INHABITANTS = "scenario.inhabitants"
 MAX_TYPED = 40  # characters of a number field read at all (a 4,300-digit int is refused by Python itself)
 SHOWN_TYPED = 20  # characters of refused text repeated in the message
 TRIM_DELAY_SECONDS = 2.0  # a closed session's widgets and models are gone by then; memory is then given back
+
 
 log = logging.getLogger("ontschot.page")
 if not log.handlers:  # one line per unexpected exception on the server's stderr, whatever Solara configured
@@ -233,17 +231,18 @@ def NumberField(
         text.set(str(number))
         on_value(number)
 
-    field = v.TextField(
-        v_model=text.value,
-        on_v_model=text.set,
-        label=label,
-        error=bool(problem),
-        hide_details="auto",
-        class_=" ".join(classes or []),
-    )
-    use_change(field, guarded(commit))
-    if problem:
-        solara.Text(problem, classes=["number-error"], style={"color": "#b00020", "font-size": "0.8em"})
+    with solara.Column(gap="0px"):  # one container whatever shows, so the field stays the same widget
+        field = v.TextField(
+            v_model=text.value,
+            on_v_model=text.set,
+            label=label,
+            error=bool(problem),
+            hide_details="auto",
+            class_=" ".join(classes or []),
+        )
+        use_change(field, guarded(commit))
+        if problem:
+            solara.Text(problem, classes=["number-error"], style={"color": "#b00020", "font-size": "0.8em"})
 
 
 # --------------------------------------------------------------------------------------------- sessions
@@ -275,10 +274,10 @@ class Seat:
 
 
 def take_seat(limit: int | None = None) -> Seat | None:
-    """A seat, or None when ``limit`` (``MAX_SESSIONS``) sessions hold one."""
+    """A seat, or None when ``limit`` (``session_limit()``) sessions hold one."""
     global _seats
     with _seats_lock:
-        if _seats >= (MAX_SESSIONS if limit is None else limit):
+        if _seats >= (session_limit() if limit is None else limit):
             return None
         _seats += 1
         return Seat()
@@ -318,7 +317,7 @@ def Full():
             _(
                 "The page is full: {limit} sessions are open on this server. Close a tab you no longer "
                 "use, or try again in a few minutes."
-            ).format(limit=MAX_SESSIONS),
+            ).format(limit=session_limit()),
             classes=["page-full-message"],
         )
 

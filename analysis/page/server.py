@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from collections.abc import Mapping
 
 APP = "analysis.page.app"
 DEFAULT_HOST = "127.0.0.1"
@@ -19,6 +20,11 @@ DEFAULT_PORT = 8765
 # 50 abrupt closes took the server from 242 to 647 MB. Two minutes covers a network hiccup or a laptop lid;
 # a tab closed normally is freed at once (the browser says goodbye). benchmarks/bench_page_sessions.py.
 SESSION_LIFETIME_SECONDS = 120
+# A workshop room is 10-25 participants and a trainer or two; benchmarks/bench_page.py measured 20 sessions
+# stepping at once on 2 cores (about 3 s a step on the server), so 30 leaves room for spare tabs while a
+# 31st participant is told the page is full rather than slowing every other session down.
+MAX_SESSIONS = 30
+SESSIONS_VARIABLE = "ONTSCHOT_PAGE_MAX_SESSIONS"  # a smaller cap for a smaller machine (and the tests)
 ENVIRONMENT = {
     "SOLARA_KERNEL_CULL_TIMEOUT": f"{SESSION_LIFETIME_SECONDS}s",
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # otherwise the server tries to reach the internet
@@ -42,6 +48,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def session_limit(environ: Mapping[str, str] | None = None) -> int:
+    """The cap on sessions: ``MAX_SESSIONS``, or a whole number of at least 1 in $ONTSCHOT_PAGE_MAX_SESSIONS.
+
+    Raises:
+        InputError: anything else in the variable (one line).
+    """
+    from model.parameters import InputError
+
+    text = (os.environ if environ is None else environ).get(SESSIONS_VARIABLE, "").strip()
+    if not text:
+        return MAX_SESSIONS
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"{SESSIONS_VARIABLE} = {text!r} is not allowed: expected a whole number from 1")
+    return int(text)
+
+
 def address(host: str, port: int) -> str:
     """The page's address as a browser takes it."""
     shown = f"[{host}]" if ":" in host else host
@@ -55,7 +77,12 @@ def command(host: str, port: int) -> list[str]:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Replace this process with the page's server (so its pid is the server's; Ctrl-C stops it)."""
+    """Replace this process with the page's server (so its pid is the server's; Ctrl-C stops it).
+
+    Raises:
+        InputError: a bad $ONTSCHOT_PAGE_MAX_SESSIONS (one line), before the server starts.
+    """
+    session_limit()
     sys.stdout.flush()
     sys.stderr.flush()
     env = {**os.environ, **ENVIRONMENT}
