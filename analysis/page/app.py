@@ -62,15 +62,14 @@ def Control(key: str, value, on_value):
             solara.Select(label=label, values=list(p.choices), value=value, on_value=on_value)
         elif p.kind == "int" and p.range[1] - p.range[0] <= SLIDER_MAX_STEPS:
             solara.Text(f"{label}: {value}", style={"font-size": "0.8em"})
-            solara.SliderInt(label="", value=value, min=int(p.range[0]), max=int(p.range[1]), on_value=on_value)
+            guard.Slider("", value, on_value, key, step=1)
         elif p.kind == "int":
             guard.NumberField(label, value, on_value, name=key)
             solara.Text(guard.allowed(key), style={"font-size": "0.7em"})
         elif p.kind == "float":
             lo, hi = p.range
             solara.Text(f"{label}: {value:g}", style={"font-size": "0.8em"})
-            solara.SliderFloat(label="", value=value, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS,
-                               on_value=on_value)
+            guard.Slider("", value, on_value, key, step=(hi - lo) / SLIDER_STEPS)
         else:  # a list (a yearly path): set it in a scenario file, not on the page
             solara.Text(f"{label}: {value} (change it in a scenario file)", style={"font-size": "0.8em"})
 
@@ -118,7 +117,7 @@ def SwitchRegime(workshop: Workshop, on_switch):
                       classes=["switch-target"])
         if target.value == "gradual":
             lo, hi = share_meta.range
-            solara.SliderFloat(label=share_meta.label, value=share, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS)
+            guard.Slider(share_meta.label, share.value, share.set, "scenario.pooled_share", step=(hi - lo) / SLIDER_STEPS)
         solara.Button("Switch regime now", color="warning", on_click=switch, disabled=not workshop.running,
                       classes=["button-switch"])
         if message.value:
@@ -233,9 +232,8 @@ def _payers(record: dict) -> str:
 def PersonaView(workshop: Workshop, key):
     name = solara.use_reactive(PERSONA_NAMES[0])
     with solara.Card("Persona", classes=["view-persona"]):
-        solara.ToggleButtonsSingle(value=name,
-                                   children=[solara.Button(PERSONAS[n]["label"], value=n) for n in PERSONA_NAMES],
-                                   classes=["persona-choice"])
+        guard.ToggleButtons(name, list(PERSONA_NAMES), [PERSONAS[n]["label"] for n in PERSONA_NAMES], "persona",
+                            classes=["persona-choice"])
         solara.Text(PERSONAS[name.value]["source"])
         with solara.Columns([1, 1]):
             for regime in PAIR:

@@ -245,6 +245,54 @@ def NumberField(
             solara.Text(problem, classes=["number-error"], style={"color": "#b00020", "font-size": "0.8em"})
 
 
+@solara.component
+def Slider(
+    label: str, value: Any, on_value: Callable[[Any], None], key: str, step: float, classes: list[str] | None = None
+):
+    """A slider for parameter ``key``: a value it does not take (a word, NaN, out of range) is refused in one line.
+
+    Solara's own sliders cast what the browser sends with ``float``/``int`` and fail with a traceback on
+    anything else; this one checks it against the parameter's kind and range first.
+    """
+    import reacton.ipyvuetify as v
+
+    p = PARAMETERS.get(key)
+
+    def take(sent):
+        on_value(p.coerce(sent, "the page's controls"))
+
+    v.Slider(
+        v_model=value,
+        on_v_model=guarded(take),
+        label=label,
+        min=p.range[0],
+        max=p.range[1],
+        step=step,
+        thumb_label=True,
+        hide_details=True,
+        class_=" ".join(classes or []),
+    )
+
+
+@solara.component
+def ToggleButtons(value: solara.Reactive, values: list, labels: list[str], name: str, classes: list[str] | None = None):
+    """One of ``values`` by buttons; an index the buttons do not have is refused in one line (Solara's fails)."""
+    import reacton.ipyvuetify as v
+
+    def take(index):
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(values):
+            raise InputError(f"{name} = {index!r} is not allowed: expected one of the {len(values)} buttons")
+        value.set(values[index])
+
+    v.BtnToggle(
+        v_model=values.index(value.value) if value.value in values else 0,
+        on_v_model=guarded(take),
+        mandatory=True,
+        children=[v.Btn(children=[label]) for label in labels],
+        class_=" ".join(classes or []),
+    )
+
+
 # --------------------------------------------------------------------------------------------- sessions
 
 _seats = 0
