@@ -367,6 +367,14 @@ def _texts(box) -> list[str]:
     return out
 
 
+def _same(old, new) -> bool:
+    """Equal as the widget layer compares (traitlets sends no change for 1 == True == 1.0)."""
+    try:
+        return bool(old == new) and type(old) is not list
+    except Exception:
+        return False
+
+
 MESSAGES = ("Not accepted", "is not a number", "is not a whole number", "is empty", "too long", "Fix the field first",
             "is more than this page allows", "is not allowed", "Something went wrong")
 
@@ -390,7 +398,7 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
     from model.parameters import PARAMETERS, InputError
 
     tally = {"actions": 0, "tracebacks": 0, "dead sessions": 0, "silent acceptances": 0, "good values refused": 0,
-             "refused by the widget layer": 0, "api calls": 0, "api tracebacks": 0, "api silent acceptances": 0}
+             "refused by the widget layer": 0, "no change (the value the control holds)": 0, "api calls": 0, "api tracebacks": 0, "api silent acceptances": 0}
     examples: list[str] = []
     guard._seats = 0
 
@@ -480,6 +488,9 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
             bad = not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(PERSONA_NAMES))
             label = f"persona index <- {value!r}"
         guard.NOTICE.set("")
+        if not isinstance(widget, v.TextField) and _same(widget.v_model, value):
+            tally["no change (the value the control holds)"] += 1  # the widget sends no change: nothing happens
+            continue
         try:
             try:
                 if isinstance(widget, v.TextField):
@@ -508,8 +519,9 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
             else:
                 if target in ("switch", "share"):
                     switch = button(box, "Switch regime now")
-                    if switch is not None and not switch.disabled:
-                        switch.click()
+                    if switch is None or switch.disabled:  # the horizon is reached: nothing to switch
+                        continue
+                    switch.click()
                 shown = shown or bool(guard.NOTICE.value)
                 if bad and not shown:
                     note("silent acceptances", label)

@@ -116,6 +116,9 @@ def test_the_page_bound_on_inhabitants():
     with pytest.raises(InputError, match="20,000,000"):
         guard.page_settings({"scenario.inhabitants": 20_000_000})
     assert guard.page_settings({"scenario.inhabitants": 8000}) == {"scenario.inhabitants": 8000}
+    with pytest.raises(InputError, match=r"= 1e\+308 is more than this page allows"):  # found by the campaign
+        guard.page_settings({"scenario.inhabitants": 1e308})
+    guard.check_page_bounds({"scenario.inhabitants": float("nan")})  # not the page's to refuse: the parameter set does
     assert "250,000 on this page" in guard.allowed("scenario.inhabitants")
 
 

@@ -70,7 +70,10 @@ def _(text: str, lang: str | None = None) -> str:
 def _number(value: int, lang: str | None = None) -> str:
     """A whole number with the session language's thousands separator (English when none is set)."""
     lang = lang if lang is not None else LANGUAGE.value
-    return translator(lang or "en", "page").number(value)
+    try:
+        return translator(lang or "en", "page").number(value)
+    except (ArithmeticError, ValueError):  # 1e308 and the like: shown as Python writes it
+        return repr(value)
 
 
 def one_line(text: str) -> str:
