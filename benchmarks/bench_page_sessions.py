@@ -9,7 +9,8 @@ An abrupt close is a browser that dies with the page open: each round launches a
 opens ``--per-browser`` sessions in it (each loads the page and steps a year, so its models exist), then
 crashes the whole browser (DevTools ``Browser.crash``): no tab says goodbye and no websocket is closed
 properly, as when a laptop is shut or a browser is killed. The server only sees connections drop, and
-keeps each session for its lifetime in case it reconnects.
+keeps each session for its lifetime in case it reconnects. The cap on sessions (``MAX_SESSIONS``) is
+lifted for the run, so that all of them are held at once: the most memory the closes can take.
 
 Prints the four figures and the change against the warm-up; exits 1 when the memory after the
 lifetime is more than ``TARGET`` (10%) above the warm-up figure, or the server's log shows an error.
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from analysis.page.guard import TRIM_DELAY_SECONDS  # noqa: E402
-from analysis.page.server import SESSION_LIFETIME_SECONDS  # noqa: E402
+from analysis.page.server import SESSION_LIFETIME_SECONDS, SESSIONS_VARIABLE  # noqa: E402
 from model.parameters import PARAMETERS  # noqa: E402
 from tests.browser import PageServer, launch, server_errors  # noqa: E402
 
@@ -109,7 +110,9 @@ def main(argv=None) -> int:
     figures = {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        server = PageServer(Path(folder) / "server.log")
+        # the cap on sessions would turn the later ones away while the earlier ones live out their lifetime;
+        # lifted here, so that all the abruptly closed sessions are held at once (the worst case for memory)
+        server = PageServer(Path(folder) / "server.log", env={SESSIONS_VARIABLE: str(args.closes + WARM_UP_SESSIONS)})
         pid = server.proc.pid
         try:
             figures["start"] = rss_mb(pid)
