@@ -136,6 +136,13 @@ def test_a_refused_value_becomes_one_line_and_the_handler_returns():
     assert switch("bogus") is None
     notice = guard.NOTICE.value
     assert notice.startswith("Not accepted: parameter 'scenario.regime' = 'bogus'") and "\n" not in notice
+    assert switch("bogus") is None
+
+    @guard.guarded(clear=False)
+    def play():
+        return "played"
+
+    assert play() == "played" and guard.NOTICE.value.startswith("Not accepted")  # the play thread leaves it
     assert switch("integrated") == "integrated" and guard.NOTICE.value == ""  # the next action clears it
 
 

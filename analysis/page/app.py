@@ -296,7 +296,7 @@ def Page():
         workshop.set(new)
         year.set(0)
 
-    @guard.guarded
+    @guard.guarded(clear=False)  # not an action of the participant's: it ends after every Reset too
     def play():
         while playing.value and w.running:
             time.sleep(PLAY_SECONDS)

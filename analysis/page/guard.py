@@ -102,12 +102,15 @@ def _log_failure(where: str, exc: BaseException) -> None:
     log.error("%s failed%s: %s: %s", where, at, type(exc).__name__, one_line(exc))
 
 
-def guarded(handler: Callable) -> Callable:
+def guarded(handler: Callable | None = None, *, clear: bool = True) -> Callable:
     """Wrap an event handler: refused values and failures become the session's one-line ``NOTICE``.
 
-    A handler that finishes clears the notice (it is about the last action). Returns None when the
-    handler raised.
+    A handler that finishes clears the notice (it is about the last action), unless ``clear`` is False:
+    for work that is not a participant's action (the play thread, which also ends after every Reset).
+    Returns None when the handler raised. Use as ``@guarded`` or ``@guarded(clear=False)``.
     """
+    if handler is None:
+        return functools.partial(guarded, clear=clear)
 
     @functools.wraps(handler)
     def run(*args, **kwargs):
@@ -120,7 +123,7 @@ def guarded(handler: Callable) -> Callable:
             _log_failure(getattr(handler, "__qualname__", repr(handler)), exc)
             NOTICE.set(failed(exc))
             return None
-        if NOTICE.value:
+        if clear and NOTICE.value:
             NOTICE.set("")
         return result
 
