@@ -237,17 +237,44 @@ def _texts(widget, found):
 def test_in_process_a_refused_regime_is_one_line_and_step_still_works(monkeypatch):
     import ipyvuetify as v
 
+    solara = pytest.importorskip("solara")
     monkeypatch.setattr(guard, "_seats", 0)
     box, rc = _render_page()
     try:
         rc.find(v.Select, label="Funding regime").widget.v_model = "bogus"
-        rc.find(v.Btn, children=["Switch regime now"]).widget.click()
         assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.regime' = 'bogus'")
         assert any(t.startswith("Not accepted") for t in _texts(box, []))
+        rc.find(v.Btn, children=["Switch regime now"]).widget.click()  # the target shown, not the refused value
+        assert "From year 1: integrated" in _texts(box, []) and guard.NOTICE.value == ""
+        rc.find(v.Select, label="Funding regime").widget.v_model = "gradual"
+        rc.find(v.Slider, label="Pooled share (transformation desk)").widget.v_model = 5.0
+        assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.pooled_share' = 5.0")
         rc.find(v.Btn, children=["Step"]).widget.click()
-        solara = pytest.importorskip("solara")
         assert rc.find(solara.widgets.HTML, tag="h2").widget.unsafe_innerHTML == "Year 1 of 15"
         assert guard.NOTICE.value == ""
+    finally:
+        rc.close()
+
+
+def test_in_process_a_refusal_inside_switch_regime_now_is_one_line(monkeypatch):
+    """The switch's own check (the session API) is the backstop: its refusal is one line too."""
+    import ipyvuetify as v
+
+    from analysis.page.session import Workshop
+
+    def refuse(self, regime, pooled_share=None):
+        raise InputError("parameter 'scenario.from_year' = 16 (from set_regime) is not allowed: expected 1 to 16")
+
+    monkeypatch.setattr(guard, "_seats", 0)
+    monkeypatch.setattr(Workshop, "switch_regime", refuse)
+    box, rc = _render_page()
+    try:
+        rc.find(v.Btn, children=["Switch regime now"]).widget.click()
+        assert guard.NOTICE.value == (
+            "Not accepted: parameter 'scenario.from_year' = 16 (from set_regime) is not allowed: expected 1 to 16"
+        )
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        assert any(t == "Year 1 of 15" for t in _texts(box, []))
     finally:
         rc.close()
 
@@ -345,14 +372,17 @@ def test_browser_a_refused_regime_shows_one_line_and_step_still_works(watched):
     page = w.page
     expect = _ready(page)
     assert page.evaluate(PUSH, ["Funding regime", "bogus"]) == 1
-    page.locator(".button-switch").click()
     notice = page.locator(".page-notice")
-    expect(notice).to_contain_text("Not accepted: parameter 'scenario.regime' = 'bogus' (from switch regime now)")
+    expect(notice).to_contain_text("Not accepted: parameter 'scenario.regime' = 'bogus' (from the page's controls)")
     text = notice.inner_text().strip()
     assert "\n" not in text and not SERVER_PATH.search(page.locator("body").inner_text())
     page.locator(".button-step").click()
     expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
     expect(notice).to_have_count(0)  # the step went through and cleared the message
+    page.locator(".button-switch").click()  # the regime shown is switched to, never the refused value
+    expect(page.locator(".switch-message")).to_have_text("From year 2: integrated")
+    page.locator(".button-step").click()
+    expect(page.locator(".ontschot-regime")).to_contain_text("regime last year: integrated")
     assert not w.problems, w.problems
 
 

@@ -59,7 +59,7 @@ def Control(key: str, value, on_value):
     label = f"{p.label} ({p.unit})"
     with solara.Column(gap="0px", classes=[f"control-{key.replace('.', '-').replace('_', '-')}"]):
         if p.kind == "choice":
-            solara.Select(label=label, values=list(p.choices), value=value, on_value=on_value)
+            guard.Select(label, value, on_value, key)
         elif p.kind == "int" and p.range[1] - p.range[0] <= SLIDER_MAX_STEPS:
             solara.Text(f"{label}: {value}", style={"font-size": "0.8em"})
             guard.Slider("", value, on_value, key, step=1)
@@ -113,8 +113,7 @@ def SwitchRegime(workshop: Workshop, on_switch):
         on_switch()
 
     with solara.Card("Switch regime now", classes=["view-switch"]):
-        solara.Select(label=regime_choices.label, values=list(regime_choices.choices), value=target,
-                      classes=["switch-target"])
+        guard.Select(regime_choices.label, target.value, target.set, "scenario.regime", classes=["switch-target"])
         if target.value == "gradual":
             lo, hi = share_meta.range
             guard.Slider(share_meta.label, share.value, share.set, "scenario.pooled_share", step=(hi - lo) / SLIDER_STEPS)

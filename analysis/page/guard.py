@@ -281,6 +281,29 @@ def Slider(
 
 
 @solara.component
+def Select(label: str, value: Any, on_value: Callable[[Any], None], key: str, classes: list[str] | None = None):
+    """A list of parameter ``key``'s choices: a value that is not one of them is refused in one line.
+
+    Solara's Select takes whatever the browser sends, and a value of the page's own (the target regime
+    offered after a switch) may then replace it without a word.
+    """
+    import reacton.ipyvuetify as v
+
+    p = PARAMETERS.get(key)
+
+    def take(sent):
+        on_value(p.coerce(sent, "the page's controls"))
+
+    v.Select(
+        v_model=value,
+        on_v_model=guarded(take),
+        items=list(p.choices),
+        label=label,
+        class_=" ".join(classes or []),
+    )
+
+
+@solara.component
 def ToggleButtons(value: solara.Reactive, values: list, labels: list[str], name: str, classes: list[str] | None = None):
     """One of ``values`` by buttons; an index the buttons do not have is refused in one line (Solara's fails)."""
     import reacton.ipyvuetify as v
