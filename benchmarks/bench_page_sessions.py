@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from analysis.page.guard import TRIM_DELAY_SECONDS  # noqa: E402
+from analysis.page.guard import STATUS_VARIABLE, TRIM_DELAY_SECONDS  # noqa: E402
 from analysis.page.server import SESSION_LIFETIME_SECONDS, SESSIONS_VARIABLE  # noqa: E402
 from model.parameters import PARAMETERS  # noqa: E402
 from tests.browser import PageServer, launch, server_errors  # noqa: E402
@@ -112,7 +112,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         # the cap on sessions would turn the later ones away while the earlier ones live out their lifetime;
         # lifted here, so that all the abruptly closed sessions are held at once (the worst case for memory)
-        server = PageServer(Path(folder) / "server.log", env={SESSIONS_VARIABLE: str(args.closes + WARM_UP_SESSIONS)})
+        server = PageServer(
+            Path(folder) / "server.log",
+            env={SESSIONS_VARIABLE: str(args.closes + WARM_UP_SESSIONS), STATUS_VARIABLE: "1"},
+        )
         pid = server.proc.pid
         try:
             figures["start"] = rss_mb(pid)
@@ -134,7 +137,9 @@ def main(argv=None) -> int:
             figures[f"{time.perf_counter() - closes_done:.0f} s later (lifetime passed)"] = rss_mb(pid)
         finally:
             server.stop()
-        errors = server_errors(server.log.read_text())
+        log = server.log.read_text()
+        errors = server_errors(log)
+    held = [line for line in log.splitlines() if line.startswith("ontschot-page: memory given back")]
     base = figures["after warm-up"]
     final = list(figures.values())[-1]
     print(
@@ -149,6 +154,8 @@ def main(argv=None) -> int:
         f"server log errors: {len(errors)}"
     )
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    if held:
+        print(f"server after its last clean-up: {held[-1].split('; ', 1)[1]} ({len(held)} clean-ups)")
     for line in errors[:10]:
         print(f"  server log: {line}")
     return 0 if ok and not errors else 1

@@ -25,6 +25,7 @@ import ctypes.util
 import functools
 import gc
 import logging
+import os
 import re
 import sys
 import threading
@@ -45,6 +46,7 @@ PAGE_MAX_INHABITANTS = 250_000
 INHABITANTS = "scenario.inhabitants"
 MAX_TYPED = 40  # characters of a number field read at all (a 4,300-digit int is refused by Python itself)
 SHOWN_TYPED = 20  # characters of refused text repeated in the message
+STATUS_VARIABLE = "ONTSCHOT_PAGE_TIMING"  # "1": the server prints what it holds after each clean-up
 TRIM_DELAY_SECONDS = 2.0  # a closed session's widgets and models are gone by then; memory is then given back
 
 
@@ -369,10 +371,29 @@ def _malloc_trim() -> bool:
         return False
 
 
+def status() -> dict[str, int]:
+    """What the server holds now: sessions with a seat, Solara's live kernels, live workshops and models."""
+    from solara.server import kernel_context
+
+    names = {"Workshop": 0, "SocialDomainModel": 0}
+    for obj in gc.get_objects():
+        name = type(obj).__name__
+        if name in names:
+            names[name] += 1
+    return {
+        "sessions": _seats,
+        "kernels": len(kernel_context.contexts),
+        "workshops": names["Workshop"],
+        "models": names["SocialDomainModel"],
+    }
+
+
 def give_back_memory() -> None:
     """Collect unreachable objects (the models and widgets of closed sessions) and return freed memory."""
     gc.collect()
     _malloc_trim()
+    if os.environ.get(STATUS_VARIABLE) == "1":  # benchmarks/bench_page_sessions.py reads these lines
+        print(f"ontschot-page: memory given back; {status()}", flush=True)
 
 
 def schedule_trim(delay: float = TRIM_DELAY_SECONDS) -> None:
