@@ -20,6 +20,7 @@ refusing a value (key, value, what is allowed) is shown as the model wrote it.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import ctypes.util
 import functools
@@ -371,21 +372,26 @@ def _malloc_trim() -> bool:
         return False
 
 
-def status() -> dict[str, int]:
+def status() -> dict[str, Any]:
     """What the server holds now: sessions with a seat, Solara's live kernels, live workshops and models."""
     from solara.server import kernel_context
 
-    names = {"Workshop": 0, "SocialDomainModel": 0}
-    for obj in gc.get_objects():
-        name = type(obj).__name__
-        if name in names:
-            names[name] += 1
+    global _last_counts
+    counts = collections.Counter(type(obj).__name__ for obj in gc.get_objects())
+    grown = sorted(((n - _last_counts.get(k, 0), k) for k, n in counts.items()), reverse=True)[:STATUS_TYPES]
+    _last_counts = counts
     return {
         "sessions": _seats,
         "kernels": len(kernel_context.contexts),
-        "workshops": names["Workshop"],
-        "models": names["SocialDomainModel"],
+        "workshops": counts["Workshop"],
+        "models": counts["SocialDomainModel"],
+        "objects": sum(counts.values()),
+        "grown since the last clean-up": {k: n for n, k in grown if n > 0},
     }
+
+
+_last_counts: collections.Counter = collections.Counter()
+STATUS_TYPES = 8  # the object types that grew most, in the status line
 
 
 def give_back_memory() -> None:
