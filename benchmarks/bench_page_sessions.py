@@ -104,7 +104,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--closes", type=int, default=100, help="abrupt closes (default 100)")
     parser.add_argument("--per-browser", type=int, default=10, help="sessions per crashed browser (default 10)")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the server process (e.g. MALLOC_ARENA_MAX=2); repeatable",
+    )
     args = parser.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.server_env if "=" in item)
+    if len(extra) != len(args.server_env):
+        parser.error("--server-env takes KEY=VALUE")
     if not (1 <= args.closes <= 1000 and 1 <= args.per_browser <= 30):
         parser.error("--closes must be 1 to 1000 and --per-browser 1 to 30")
     figures = {}
@@ -114,7 +124,7 @@ def main(argv=None) -> int:
         # lifted here, so that all the abruptly closed sessions are held at once (the worst case for memory)
         server = PageServer(
             Path(folder) / "server.log",
-            env={SESSIONS_VARIABLE: str(args.closes + WARM_UP_SESSIONS), STATUS_VARIABLE: "1"},
+            env={SESSIONS_VARIABLE: str(args.closes + WARM_UP_SESSIONS), STATUS_VARIABLE: "1", **extra},
         )
         pid = server.proc.pid
         try:
@@ -144,7 +154,7 @@ def main(argv=None) -> int:
     final = list(figures.values())[-1]
     print(
         f"Page server memory (RSS), {args.closes} abrupt closes, {args.per_browser} sessions per crashed browser, "
-        f"session lifetime {SESSION_LIFETIME_SECONDS} s; wall time {time.perf_counter() - started:.0f} s"
+        f"session lifetime {SESSION_LIFETIME_SECONDS} s{'; server env ' + str(extra) if extra else ''}; wall time {time.perf_counter() - started:.0f} s"
     )
     for name, mb in figures.items():
         print(f"  {name}: {mb:.0f} MB ({(mb - base) / base:+.1%} against the warm-up)")
@@ -154,8 +164,8 @@ def main(argv=None) -> int:
         f"server log errors: {len(errors)}"
     )
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    if held:
-        print(f"server after its last clean-up: {held[-1].split('; ', 1)[1]} ({len(held)} clean-ups)")
+    for line in held:  # the server's own account after each clean-up
+        print(f"  server, {line.split('ontschot-page: ', 1)[1]}")
     for line in errors[:10]:
         print(f"  server log: {line}")
     return 0 if ok and not errors else 1
