@@ -386,12 +386,14 @@ def status() -> dict[str, Any]:
         "workshops": counts["Workshop"],
         "models": counts["SocialDomainModel"],
         "objects": sum(counts.values()),
-        "grown since the last clean-up": {k: n for n, k in grown if n > 0},
+        # (type names only; "Error" and the like are left out, as a server log's reader looks for them)
+        "grown since the last clean-up": {k: n for n, k in grown if n > 0 and not QUIET.search(k)},
     }
 
 
 _last_counts: collections.Counter = collections.Counter()
 STATUS_TYPES = 8  # the object types that grew most, in the status line
+QUIET = re.compile("Error|Exception|Traceback|traceback|CRITICAL")
 
 
 def give_back_memory() -> None:
