@@ -12,7 +12,9 @@ fast guards. It prints one table:
 - worker deaths: Dask workers killed during a sweep, counting saved runs executed again;
 - corrupt files: run files truncated, emptied, overwritten, bit-flipped or swapped, then verified
   and repaired by a resume;
-- a full and a read-only disk (tmpfs), and two sweeps started on one folder.
+- a full and a read-only disk (tmpfs), and two sweeps started on one folder;
+- page controls: hostile values pushed into the workshop page's widgets (rendered in-process) and its
+  session API, counting tracebacks, dead sessions and silent acceptances (``--only "page controls"``).
 """
 
 from __future__ import annotations
@@ -336,6 +338,252 @@ def concurrent(work: Path) -> dict:
             "runs computed": sum(s["done"] for s in sessions), "planned": sessions[0]["planned"]}
 
 
+HOSTILE = ["", "bogus", "-1", "nan", "inf", "1e999", "9" * 400, "30.000", "30,5", "<b>x</b>", "\u00ff", " ", "0x10",
+           -1, 0, 0.5, 1.5, 2, -0.0, 1e308, -1e308, float("nan"), float("inf"), 2**70, 10**9, 250_001, 20_000_000,
+           None, True, [1], {"a": 1}]
+
+
+def _widgets(widget, classes=(), found=None):
+    """Every widget under ``widget`` with the CSS classes of itself and its ancestors."""
+    found = [] if found is None else found
+    mine = tuple(classes) + tuple(str(getattr(widget, "class_", "") or "").split())
+    found.append((widget, mine))
+    for child in getattr(widget, "children", None) or ():
+        if not isinstance(child, str):
+            _widgets(child, mine, found)
+    return found
+
+
+def _texts(box) -> list[str]:
+    out = []
+    for widget, _ in _widgets(box):
+        for child in getattr(widget, "children", None) or ():
+            if isinstance(child, str):
+                out.append(child)
+        for attr in ("value", "unsafe_innerHTML"):
+            value = getattr(widget, attr, None)
+            if isinstance(value, str):
+                out.append(value)
+    return out
+
+
+def _same(old, new) -> bool:
+    """Equal as the widget layer compares (traitlets sends no change for 1 == True == 1.0)."""
+    try:
+        return bool(old == new) and type(old) is not list
+    except Exception:
+        return False
+
+
+MESSAGES = ("Not accepted", "is not a number", "is not a whole number", "is empty", "too long", "Fix the field first",
+            "is more than this page allows", "is not allowed", "Something went wrong")
+
+
+def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
+    """Hostile values into the page's controls (rendered in-process, as the server does) and the session API.
+
+    Each action pushes a value into one control's widget, as a browser's widget model can (past what the
+    control offers), then presses what applies it (Enter, Reset, Switch regime now), then Step. Counted:
+    tracebacks (an exception out of a handler or a render), dead sessions (Step gone or not advancing),
+    silent acceptances (a value the parameter set or the page refuses, taken without a message), good
+    values refused, and values the widget layer itself refused (a browser cannot send those).
+    """
+    import ipyvuetify as v
+    import solara
+    from traitlets import TraitError
+
+    from analysis.page import guard
+    from analysis.page.app import Page
+    from analysis.page.session import PERSONA_NAMES, Workshop, control_keys
+    from model.parameters import PARAMETERS, InputError
+
+    tally = {"actions": 0, "tracebacks": 0, "dead sessions": 0, "silent acceptances": 0, "good values refused": 0,
+             "refused by the widget layer": 0, "no change (the value the control holds)": 0, "api calls": 0, "api tracebacks": 0, "api silent acceptances": 0}
+    examples: list[str] = []
+    guard._seats = 0
+
+    def note(kind, what):
+        tally[kind] += 1
+        if len(examples) < 8:
+            examples.append(f"{kind}: {what}")
+
+    def close(rc):
+        try:
+            rc.close()
+        except Exception:  # a render context left in an error state may fail to close; a new one is made anyway
+            pass
+
+    def render():
+        guard.NOTICE.set("")
+        guard.FIELD_PROBLEMS.set({})
+        return solara.render(Page(), handle_error=False)
+
+    def year(box):
+        heads = [w for w, _ in _widgets(box) if getattr(w, "tag", None) == "h2"]
+        return heads[0].unsafe_innerHTML if heads else None
+
+    def find(box, cls, klass=None, label=None):
+        for widget, classes in _widgets(box):
+            if isinstance(widget, cls) and (klass is None or klass in classes) and \
+                    (label is None or getattr(widget, "label", None) == label):
+                return widget
+        return None
+
+    def button(box, text):
+        return next((w for w, _ in _widgets(box) if isinstance(w, v.Btn) and text in (w.children or [])), None)
+
+    def valid(key, value):
+        try:
+            clean = PARAMETERS.get(key).coerce(value, "campaign")
+            guard.check_page_bounds({key: clean})
+            return True
+        except InputError:
+            return False
+
+    keys = control_keys()
+
+    def css(key):
+        return "control-seed" if key == "seed" else "control-" + key.replace(".", "-").replace("_", "-")
+
+    def message_in(box, klass):
+        return any(m in t for w, c in _widgets(box) if klass in c for t in _texts(w) for m in MESSAGES)
+
+    box, rc = render()
+    pending_bad: dict[str, bool] = {}  # a refused value the settings hold (applied, and refused, by Reset)
+    for _ in range(n_actions):
+        tally["actions"] += 1
+        value = rng.choice(HOSTILE) if rng.random() < 0.8 else None
+        target = rng.choice(["setting", "setting", "switch", "share", "persona"])
+        if target == "setting":
+            key = rng.choice([*keys, "seed"])
+            field = find(box, v.TextField, css(key))
+            if field is not None:  # a number field: typed text, committed as the browser does (Enter)
+                typed = value if isinstance(value, str) else str(value if value is not None else rng.randint(0, 10**6))
+                widget, label = field, f"{key} <- typed {typed!r}"
+                try:
+                    number = guard.parse_whole(typed)
+                    bad = not (0 <= number < 2**63) if key == "seed" else not valid(key, number)
+                except InputError:
+                    bad = True
+            else:
+                p = PARAMETERS.get(key)
+                if value is None:
+                    value = rng.choice(p.choices) if p.kind == "choice" else rng.uniform(*p.range)
+                    value = round(value) if p.kind == "int" else value
+                widget = find(box, v.Select if p.kind == "choice" else v.Slider, css(key))
+                if widget is None:
+                    continue
+                bad, label = not valid(key, value), f"{key} <- {value!r}"
+        elif target in ("switch", "share"):
+            if target == "share":
+                find(box, v.Select, "view-switch").v_model = "gradual"
+            widget = find(box, v.Select if target == "switch" else v.Slider, "view-switch")
+            key = "scenario.regime" if target == "switch" else "scenario.pooled_share"
+            if value is None:
+                value = rng.choice(PARAMETERS.get(key).choices) if target == "switch" else rng.uniform(0, 1)
+            bad, label = not valid(key, value), f"switch: {key} <- {value!r}"
+        else:
+            widget = find(box, v.BtnToggle, "persona-choice")
+            value = value if value is not None else rng.randrange(len(PERSONA_NAMES))
+            bad = not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(PERSONA_NAMES))
+            label = f"persona index <- {value!r}"
+        guard.NOTICE.set("")
+        if not isinstance(widget, v.TextField) and _same(widget.v_model, value):
+            tally["no change (the value the control holds)"] += 1  # the widget sends no change: nothing happens
+            continue
+        try:
+            try:
+                if isinstance(widget, v.TextField):
+                    widget.v_model = typed
+                    widget.fire_event("keyup.enter", None)
+                else:
+                    widget.v_model = value
+            except TraitError:
+                tally["refused by the widget layer"] += 1
+                continue
+            shown = bool(guard.NOTICE.value) or (target == "setting" and key in guard.FIELD_PROBLEMS.value)
+            if target == "setting":
+                if not shown:
+                    pending_bad[key] = bad  # the settings took it; Reset decides
+                elif not bad:
+                    note("good values refused", label)
+                expected = any(pending_bad.values()) or bool(guard.FIELD_PROBLEMS.value)
+                button(box, "Reset").click()
+                refused_now = message_in(box, "settings-error")
+                if expected and not refused_now:
+                    note("silent acceptances", f"Reset with {label}")
+                elif refused_now and not expected:
+                    note("good values refused", f"Reset with {label}")
+                if not refused_now:
+                    pending_bad.clear()
+            else:
+                if target in ("switch", "share"):
+                    switch = button(box, "Switch regime now")
+                    if switch is None or switch.disabled:  # the horizon is reached: nothing to switch
+                        continue
+                    switch.click()
+                shown = shown or bool(guard.NOTICE.value)
+                if bad and not shown:
+                    note("silent acceptances", label)
+                elif shown and not bad:
+                    note("good values refused", label)
+        except Exception as exc:  # an exception out of a handler or a render: what the browser showed as a traceback
+            note("tracebacks", f"{label}: {type(exc).__name__}: {one_line(exc)[:100]}")
+            close(rc)
+            box, rc = render()
+            pending_bad.clear()
+            continue
+        before = year(box)
+        step = button(box, "Step")
+        try:
+            if step is None:
+                raise RuntimeError("no Step button")
+            if not step.disabled:
+                step.click()
+                if year(box) == before:
+                    raise RuntimeError("Step did not advance")
+        except Exception as exc:
+            note("dead sessions", f"after {label}: {type(exc).__name__}: {one_line(exc)[:100]}")
+            close(rc)
+            box, rc = render()
+            pending_bad.clear()
+            continue
+        if (year(box) or "").startswith("Year 5"):  # a fresh session now and then
+            close(rc)
+            box, rc = render()
+            pending_bad.clear()
+    close(rc)
+    for _ in range(n_api):  # the session API the page calls
+        tally["api calls"] += 1
+        settings = {rng.choice(keys): rng.choice(HOSTILE) for _ in range(rng.randint(1, 3))}
+        bad = not all(valid(k, x) for k, x in settings.items())
+        try:
+            w = Workshop(guard.page_settings(settings), seed=1)
+        except InputError:
+            continue
+        except Exception as exc:
+            note("api tracebacks", f"Workshop({settings!r}): {type(exc).__name__}")
+            continue
+        if bad:
+            note("api silent acceptances", f"Workshop({settings!r})")
+        regime, share = rng.choice(HOSTILE), rng.choice(HOSTILE)
+        try:
+            w.switch_regime(regime, share)
+            if not (valid("scenario.regime", regime) and (share is None or valid("scenario.pooled_share", share))):
+                note("api silent acceptances", f"switch_regime({regime!r}, {share!r})")
+        except InputError:
+            pass
+        except Exception as exc:
+            note("api tracebacks", f"switch_regime({regime!r}, {share!r}): {type(exc).__name__}")
+        w.release()
+    tally["examples"] = examples
+    return tally
+
+
+def one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5, help="fuzz seeds (each ~310 inputs)")
@@ -343,6 +591,9 @@ def main() -> None:
     parser.add_argument("--early-kills", type=int, default=5)
     parser.add_argument("--worker-kills", type=int, default=3)
     parser.add_argument("--corrupt", type=int, default=20)
+    parser.add_argument("--page-actions", type=int, default=300, help="hostile values into the page's controls")
+    parser.add_argument("--page-api", type=int, default=200, help="hostile calls of the page's session API")
+    parser.add_argument("--only", choices=["page controls"], help="run one surface only")
     args = parser.parse_args()
     rng = random.Random(20261201)
     work = Path(tempfile.mkdtemp(prefix="hostile-"))
@@ -353,7 +604,10 @@ def main() -> None:
         "corrupt run files": lambda: corrupt(work / "corrupt", args.corrupt, rng),
         "full and read-only disks": lambda: disks(work / "disks"),
         "two sweeps on one folder": lambda: concurrent(work / "concurrent"),
+        "page controls": lambda: page_controls(args.page_actions, args.page_api, rng),
     }
+    if args.only:
+        steps = {args.only: steps[args.only]}
     for folder in ("inputs", "kills", "workers", "corrupt", "disks", "concurrent"):
         (work / folder).mkdir()
     for name, step in steps.items():

@@ -24,7 +24,7 @@ import solara
 
 from analysis import business_case
 from analysis.i18n import LANGUAGES, Translator
-from analysis.page import charts, sankey, texts, why
+from analysis.page import charts, guard, sankey, texts, why
 from analysis.page.session import (
     DEFAULT_SEED,
     PAIR,
@@ -61,20 +61,18 @@ def Control(key: str, value, on_value, t: Translator):
     label = f"{texts.control_label(t, key, p.label)} ({texts.unit(t, p.unit)})"
     with solara.Column(gap="0px", classes=[f"control-{key.replace('.', '-').replace('_', '-')}"], style=SLIDER_STYLE):
         if p.kind == "choice":
-            shown = {texts.choice(t, c): c for c in p.choices}
-            solara.Select(label=label, values=list(shown), value=texts.choice(t, value),
-                          on_value=lambda v: on_value(shown[v]))
+            guard.Select(label, value, on_value, key, names={c: texts.choice(t, c) for c in p.choices})
         elif p.kind == "int" and p.range[1] - p.range[0] <= SLIDER_MAX_STEPS:
             solara.Text(f"{label}: {texts.value_text(t, 'int', value)}", style={"font-size": "0.8em"})
-            solara.SliderInt(label="", value=value, min=int(p.range[0]), max=int(p.range[1]), on_value=on_value)
+            guard.Slider("", value, on_value, key, step=1)
         elif p.kind == "int":
-            solara.InputInt(label=label, value=value, on_value=on_value)
-            solara.Text(texts.number_field_hint(t, p.range[0], p.range[1]), style={"font-size": "0.7em"})
+            guard.NumberField(label, value, on_value, name=key)
+            hint = guard.allowed(key) if key == guard.INHABITANTS else texts.number_field_hint(t, *p.range)
+            solara.Text(hint, style={"font-size": "0.7em"})
         elif p.kind == "float":
             lo, hi = p.range
             solara.Text(f"{label}: {texts.value_text(t, 'float', value)}", style={"font-size": "0.8em"})
-            solara.SliderFloat(label="", value=value, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS,
-                               on_value=on_value)
+            guard.Slider("", value, on_value, key, step=(hi - lo) / SLIDER_STEPS)
         else:  # a list (a yearly path): set it in a scenario file, not on the page
             solara.Text(t("{label}: set it in a scenario file").format(label=label), style={"font-size": "0.8em"})
 
@@ -85,8 +83,8 @@ def Controls(pending, seed, on_reset, error, t: Translator):
     with solara.Card(t("Settings (applied on Reset)"), classes=["view-settings"]):
         for key in control_keys():
             Control(key, pending.value[key], lambda v, k=key: pending.set({**pending.value, k: v}), t)
-        solara.InputInt(label=t("Seed (a whole number from {lo})").format(lo=t.number(SEED_RANGE[0])),
-                        value=seed.value, on_value=seed.set)
+        guard.NumberField(t("Seed (a whole number from {lo})").format(lo=t.number(SEED_RANGE[0])), seed.value,
+                          seed.set, name="seed", classes=["control-seed"])
         solara.Button(t("Reset"), color="primary", on_click=on_reset, classes=["button-reset"])
         if error.value:
             solara.Error(error.value, classes=["settings-error"])
@@ -125,22 +123,23 @@ def SwitchRegime(workshop: Workshop, on_switch, t: Translator):
     solara.use_effect(new_run, [id(workshop)])
     switches = solara.use_reactive(0)  # this card shows the run in force again after a switch
     switches.get()  # read while rendering, so that a switch renders this card again (Solara follows what is read)
-    shown = {texts.choice(t, c): c for c in regime_choices.choices}
+    shown_names = {c: texts.choice(t, c) for c in regime_choices.choices}
 
+    @guard.guarded
     def switch():
         workshop.switch_regime(target.value, share.value if target.value == "gradual" else None)
         switches.set(switches.value + 1)
         on_switch()
 
     with solara.Card(t("Switch regime now"), classes=["view-switch"]):
-        solara.Select(label=t(regime_choices.label), values=list(shown), value=texts.choice(t, target.value),
-                      on_value=lambda v: target.set(shown[v]), classes=["switch-target"])
+        guard.Select(t(regime_choices.label), target.value, target.set, "scenario.regime",
+                     names=shown_names, classes=["switch-target"])
         if target.value == "gradual":
             lo, hi = share_meta.range
             with solara.Column(gap="0px", classes=["switch-share"], style=SLIDER_STYLE):
                 solara.Text(f"{t(share_meta.label)}: {t.percent(share.value)}", style={"font-size": "0.8em"},
                             classes=["switch-share-value"])
-                solara.SliderFloat(label="", value=share, min=lo, max=hi, step=(hi - lo) / SLIDER_STEPS)
+                guard.Slider("", share.value, share.set, "scenario.pooled_share", step=(hi - lo) / SLIDER_STEPS)
         solara.Button(t("Switch regime now"), color="warning", on_click=switch, disabled=not workshop.running,
                       classes=["button-switch"])
         solara.HTML("div", html.escape(run_in_force(workshop, t)), classes=["switch-message"],
@@ -358,9 +357,8 @@ def _payers(t: Translator, record: dict) -> str:
 def PersonaView(workshop: Workshop, key, t: Translator):
     name = solara.use_reactive(PERSONA_NAMES[0])
     with solara.Card(t("Persona"), classes=["view-persona"]):
-        solara.ToggleButtonsSingle(value=name,
-                                   children=[solara.Button(t(n.capitalize()), value=n) for n in PERSONA_NAMES],
-                                   classes=["persona-choice"])
+        guard.ToggleButtons(name, list(PERSONA_NAMES), [t(n.capitalize()) for n in PERSONA_NAMES], "persona",
+                            classes=["persona-choice"])
         solara.Text(t(texts.PERSONA_WORDS.get(name.value, "")))
         with solara.Columns([1, 1]):
             for regime in PAIR:
@@ -419,6 +417,7 @@ def PresenterView(w: Workshop, key, t: Translator, playing, step, reset, switche
     other = PAIR[1] if regime == PAIR[0] else PAIR[0]
     switched.get()  # read while rendering: a switch shows the new run in force and the other regime's button
 
+    @guard.guarded
     def switch():
         w.switch_regime(other)
         switched.set(switched.value + 1)
@@ -431,6 +430,7 @@ def PresenterView(w: Workshop, key, t: Translator, playing, step, reset, switche
         solara.Button(t("Switch to {regime}").format(regime=t(other)), color="warning", on_click=switch,
                       disabled=not w.running, classes=["button-switch"])
     solara.HTML("div", html.escape(run_in_force(w, t)), classes=["switch-message"], style="font-size: 1.2em;")
+    guard.Notice()
     m = w.main
     if w.year:
         moves = m.status_moves[-1]
@@ -448,6 +448,7 @@ def PresenterView(w: Workshop, key, t: Translator, playing, step, reset, switche
     SankeyView(m, key, t, large=True)
 
 
+@guard.seated  # at most guard.MAX_SESSIONS sessions; memory given back when one closes
 @solara.component
 def Page():
     """The page of one browser session: its own workshop, built here and kept per session."""
@@ -463,8 +464,10 @@ def Page():
     start_lang, view = texts.page_options(router.search)
     lang = solara.use_reactive(start_lang)
     t = texts.page_translator(lang.value)
+    solara.use_effect(lambda: guard.LANGUAGE.set(lang.value), [lang.value])  # the guard's messages follow it
     w = workshop.value
 
+    @guard.guarded
     def step():
         start, cpu = time.perf_counter(), time.thread_time()
         reached = w.step()
@@ -475,10 +478,11 @@ def Page():
                   f"(thread CPU {time.thread_time() - cpu:.3f} s, of which the models {stepped - cpu:.3f} s)",
                   flush=True)
 
+    @guard.guarded
     def reset():
         playing.set(False)
         try:
-            new = Workshop(pending.value, check_seed(seed.value))
+            new = Workshop(guard.page_settings(pending.value), check_seed(seed.value))
         except InputError as exc:
             error.set(texts.refusal(t, str(exc)))
             return
@@ -487,6 +491,7 @@ def Page():
         workshop.set(new)
         year.set(0)
 
+    @guard.guarded(clear=False)  # not an action of the participant's: it ends after every Reset too
     def play():
         while playing.value and w.running:
             time.sleep(PLAY_SECONDS)
@@ -517,6 +522,7 @@ def Page():
                                                  regime=_regime_in_force(t, regime, w)),
                             classes=["ontschot-regime"])
                 RunButtons(w, playing, step, t)
+                guard.Notice()
             SwitchRegime(w, lambda: switched.set(switched.value + 1), t)
             Controls(pending, seed, reset, error, t)
         with solara.Column():

@@ -10,11 +10,30 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from collections.abc import Mapping
 
 APP = "analysis.page.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+# How long a session whose browser went away without saying so (a closed laptop, a killed browser, a dropped
+# network) is kept for it to reconnect; Solara's default is 24 hours, which kept every such session's models:
+# 50 abrupt closes took the server from 242 to 647 MB. Two minutes covers a network hiccup or a laptop lid;
+# a tab closed normally is freed at once (the browser says goodbye). benchmarks/bench_page_sessions.py.
+SESSION_LIFETIME_SECONDS = 120
+# A workshop room is 10-25 participants and a trainer or two; benchmarks/bench_page.py measured 20 sessions
+# stepping at once on 2 cores (about 3 s a step on the server), so 30 leaves room for spare tabs while a
+# 31st participant is told the page is full rather than slowing every other session down.
+MAX_SESSIONS = 30
+SESSIONS_VARIABLE = "ONTSCHOT_PAGE_MAX_SESSIONS"  # a smaller cap for a smaller machine (and the tests)
 ENVIRONMENT = {
+    "SOLARA_KERNEL_CULL_TIMEOUT": f"{SESSION_LIFETIME_SECONDS}s",
+    # Memory a closed session freed goes back to the system: Python's small-object allocator keeps a 1 MB
+    # arena while one object in it lives (the page's many small widget objects leave most arenas so), glibc
+    # then returns what malloc_trim finds free, and fewer glibc arenas (one per thread by default) scatter
+    # less. 20 abruptly closed sessions, after their lifetime: 305 MB -> 262 MB against 234 MB after the
+    # warm-up (benchmarks/bench_page_sessions.py, same machine).
+    "PYTHONMALLOC": "malloc",
+    "MALLOC_ARENA_MAX": "2",
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # otherwise the server tries to reach the internet
     # On plain http at an address other than "localhost" Solara warns for every page load that it sets a
     # lax session cookie instead of a cross-site one; that is what a page that is not embedded needs.
@@ -36,6 +55,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def session_limit(environ: Mapping[str, str] | None = None) -> int:
+    """The cap on sessions: ``MAX_SESSIONS``, or a whole number of at least 1 in $ONTSCHOT_PAGE_MAX_SESSIONS.
+
+    Raises:
+        InputError: anything else in the variable (one line).
+    """
+    from model.parameters import InputError
+
+    text = (os.environ if environ is None else environ).get(SESSIONS_VARIABLE, "").strip()
+    if not text:
+        return MAX_SESSIONS
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"{SESSIONS_VARIABLE} = {text!r} is not allowed: expected a whole number from 1")
+    return int(text)
+
+
 def address(host: str, port: int) -> str:
     """The page's address as a browser takes it."""
     shown = f"[{host}]" if ":" in host else host
@@ -49,7 +84,12 @@ def command(host: str, port: int) -> list[str]:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Replace this process with the page's server (so its pid is the server's; Ctrl-C stops it)."""
+    """Replace this process with the page's server (so its pid is the server's; Ctrl-C stops it).
+
+    Raises:
+        InputError: a bad $ONTSCHOT_PAGE_MAX_SESSIONS (one line), before the server starts.
+    """
+    session_limit()
     sys.stdout.flush()
     sys.stderr.flush()
     env = {**os.environ, **ENVIRONMENT}

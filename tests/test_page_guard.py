@@ -1,0 +1,464 @@
+"""The workshop page's guards (analysis/page/guard.py): unit tests, the page rendered in-process, and Chromium.
+
+In Chromium a hostile participant's value is pushed the way a browser can: through the widget models
+Solara's front end keeps (``solara.debug.widgetManager()``), past what the controls offer.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis.page import guard, server
+from model.parameters import PARAMETERS, InputError
+from tests.browser import ROOT, PageServer, chromium, page_server  # noqa: F401  (fixtures)
+
+SERVER_PATH = re.compile(r"(/[\w.-]+){2,}\.py|Traceback|File \"")
+
+
+@pytest.fixture(autouse=True)
+def clean_session_state():
+    """The per-session values live in the module (one default session outside a server): reset around a test."""
+    guard.NOTICE.set("")
+    guard.FIELD_PROBLEMS.set({})
+    guard.LANGUAGE.set(None)
+    yield
+    guard.NOTICE.set("")
+    guard.FIELD_PROBLEMS.set({})
+    guard.LANGUAGE.set(None)
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("30000", 30000),
+        (" 8000 ", 8000),
+        ("30.000", 30000),
+        ("30,000", 30000),
+        ("1.250.000", 1250000),
+        ("30 000", 30000),
+        ("-5", -5),
+        ("+7", 7),
+        ("0", 0),
+    ],
+)
+def test_whole_numbers_are_read_as_typed_in_dutch_or_english(typed, number):
+    assert guard.parse_whole(typed, "Inhabitants") == number
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("abc", "is not a number"),
+        ("30k", "is not a number"),
+        ("1.2.3", "is not a number"),
+        ("30.00", "is not a whole"),
+        ("2.5", "is not a whole number"),
+        ("1e5", "is not a whole number"),
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("9" * 400, "too long"),
+        ("nan", "is not a number"),
+        ("1,2", "is not a whole number"),
+        (None, "is empty"),
+    ],
+)
+def test_what_is_not_a_whole_number_is_refused_in_one_line(typed, says):
+    with pytest.raises(InputError) as info:
+        guard.parse_whole(typed, "Inhabitants")
+    message = str(info.value)
+    assert says in message and message.startswith("Inhabitants: ") and "\n" not in message
+    assert len(message) < 140  # a long text is cut in the message
+
+
+def test_messages_are_dutch_for_a_dutch_page():
+    with pytest.raises(InputError, match="'abc' is geen getal; typ een geheel getal"):
+        guard.parse_whole("abc", "Inwoners", "nl")
+    with pytest.raises(InputError, match=r"300\.000 is meer dan deze pagina toestaat \(250\.000 inwoners\)"):
+        guard.check_page_bounds({"scenario.inhabitants": 300_000}, "nl")
+    guard.LANGUAGE.set("nl")  # the session's language is followed when none is given
+    assert guard.refused(InputError("x")) == "Niet aangenomen: x"
+    assert guard.failed(KeyError("x")).startswith("Er ging iets mis op de server (KeyError)")
+
+
+def test_every_guard_text_has_a_dutch_translation():
+    """Every msgid guard.py passes to the page catalogue is in page.po's 'page guard' block, with {placeholders} kept."""
+    tree = ast.parse(Path(guard.__file__).read_text())
+    msgids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                msgids.add(first.value)
+    assert len(msgids) >= 10
+    po = (ROOT / "analysis/locale/nl/LC_MESSAGES/page.po").read_text()
+    assert "# page guard" in po
+    for msgid in msgids:
+        dutch = guard._(msgid, "nl")
+        assert dutch != msgid, f"no Dutch text for {msgid!r}"
+        assert set(re.findall(r"{\w+}", dutch)) == set(re.findall(r"{\w+}", msgid)), msgid
+
+
+def test_the_page_bound_on_inhabitants():
+    limit = guard.PAGE_MAX_INHABITANTS
+    assert PARAMETERS.get("scenario.inhabitants").range[0] < limit < PARAMETERS.get("scenario.inhabitants").range[1]
+    guard.check_page_bounds({"scenario.inhabitants": limit})
+    with pytest.raises(InputError, match=r"'scenario.inhabitants' = 250,001 is more than this page allows \(250,000"):
+        guard.check_page_bounds({"scenario.inhabitants": limit + 1})
+    with pytest.raises(InputError, match="20,000,000"):
+        guard.page_settings({"scenario.inhabitants": 20_000_000})
+    assert guard.page_settings({"scenario.inhabitants": 8000}) == {"scenario.inhabitants": 8000}
+    with pytest.raises(InputError, match=r"= 1e\+308 is more than this page allows"):  # found by the campaign
+        guard.page_settings({"scenario.inhabitants": 1e308})
+    guard.check_page_bounds({"scenario.inhabitants": float("nan")})  # not the page's to refuse: the parameter set does
+    assert "250,000 on this page" in guard.allowed("scenario.inhabitants")
+
+
+def test_reset_is_refused_while_a_field_holds_text_that_is_not_a_number():
+    guard.FIELD_PROBLEMS.set({"seed": "Seed: 'x' is not a number; type a whole number, e.g. 30000"})
+    with pytest.raises(InputError, match="Fix the field first: Seed: 'x' is not a number"):
+        guard.page_settings({})
+
+
+def test_a_refused_value_becomes_one_line_and_the_handler_returns():
+    @guard.guarded
+    def switch(regime):
+        return PARAMETERS.get("scenario.regime").coerce(regime, "switch regime now")
+
+    assert switch("bogus") is None
+    notice = guard.NOTICE.value
+    assert notice.startswith("Not accepted: parameter 'scenario.regime' = 'bogus'") and "\n" not in notice
+    assert switch("bogus") is None
+
+    @guard.guarded(clear=False)
+    def play():
+        return "played"
+
+    assert play() == "played" and guard.NOTICE.value.startswith("Not accepted")  # the play thread leaves it
+    assert switch("integrated") == "integrated" and guard.NOTICE.value == ""  # the next action clears it
+
+
+def test_an_unexpected_exception_is_one_line_on_the_page_and_one_in_the_log():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    guard.log.addHandler(handler)
+    try:
+
+        @guard.guarded
+        def broken():
+            raise ZeroDivisionError("/secret/server/path/model.py went wrong")
+
+        assert broken() is None
+    finally:
+        guard.log.removeHandler(handler)
+    notice = guard.NOTICE.value
+    assert notice.startswith("Something went wrong on the server (ZeroDivisionError)") and "\n" not in notice
+    assert "/secret" not in notice and not SERVER_PATH.search(notice)
+    logged = stream.getvalue().strip().splitlines()
+    assert len(logged) == 1 and "broken failed at" in logged[0] and "ZeroDivisionError" in logged[0]
+
+
+def test_seats_are_capped_and_given_back_once(monkeypatch):
+    monkeypatch.setattr(guard, "_seats", 0)
+    seats = [guard.take_seat(limit=3) for _ in range(3)]
+    assert all(seats) and guard.take_seat(limit=3) is None and guard.open_sessions() == 3
+    seats[0].release()
+    seats[0].release()  # twice: given back once
+    assert guard.open_sessions() == 2
+    again = guard.take_seat(limit=3)
+    assert again is not None and guard.take_seat(limit=3) is None
+    for seat in (again, *seats[1:]):
+        seat.release()
+    assert guard.open_sessions() == 0
+
+
+def test_the_session_limit_comes_from_the_constant_or_the_environment():
+    assert server.session_limit({}) == server.MAX_SESSIONS == guard.MAX_SESSIONS == 30
+    assert server.session_limit({"ONTSCHOT_PAGE_MAX_SESSIONS": "2"}) == 2
+    for bad in ("0", "-1", "x", "2.5"):
+        with pytest.raises(InputError, match="ONTSCHOT_PAGE_MAX_SESSIONS = .* expected a whole number from 1"):
+            server.session_limit({"ONTSCHOT_PAGE_MAX_SESSIONS": bad})
+
+
+def test_closed_sessions_are_kept_minutes_not_a_day():
+    assert server.ENVIRONMENT["SOLARA_KERNEL_CULL_TIMEOUT"] == f"{server.SESSION_LIFETIME_SECONDS}s"
+    import solara.server.settings  # the setting Solara reads (pydantic BaseSettings, prefix solara_kernel_)
+
+    assert "cull_timeout" in solara.server.settings.Kernel.__fields__
+    assert solara.server.settings.Kernel.Config.env_prefix == "solara_kernel_"
+    assert server.SESSION_LIFETIME_SECONDS <= 600
+
+
+def test_memory_is_given_back():
+    assert guard._malloc_trim() in (True, False)  # glibc: returns whether memory was released
+    guard.give_back_memory()
+
+
+def test_no_page_module_asks_for_a_script_the_offline_assets_lack():
+    """solara.Markdown/Math fetch KaTeX (and mermaid) from Solara's CDN path; KaTeX is not in solara-assets (a 404)."""
+    for path in (ROOT / "analysis/page").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("Markdown", "MarkdownIt", "Math"):
+                raise AssertionError(f"{path.name}:{node.lineno} uses solara.{node.attr}")
+
+
+# ------------------------------------------------------------------------------ the page, in-process
+
+
+def _render_page():
+    solara = pytest.importorskip("solara")
+    from analysis.page.app import Page
+
+    return solara.render(Page(), handle_error=False)
+
+
+def _texts(widget, found):
+    for attr in ("children",):
+        for child in getattr(widget, attr, None) or ():
+            if isinstance(child, str):
+                found.append(child)
+            else:
+                _texts(child, found)
+    for attr in ("value", "label", "unsafe_innerHTML", "v_model"):
+        value = getattr(widget, attr, None)
+        if isinstance(value, str):
+            found.append(value)
+    return found
+
+
+def test_in_process_a_refused_regime_is_one_line_and_step_still_works(monkeypatch):
+    import ipyvuetify as v
+
+    solara = pytest.importorskip("solara")
+    monkeypatch.setattr(guard, "_seats", 0)
+    box, rc = _render_page()
+    try:
+        rc.find(v.Select, label="Funding regime").widget.v_model = "bogus"
+        assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.regime' = 'bogus'")
+        assert any(t.startswith("Not accepted") for t in _texts(box, []))
+        rc.find(v.Btn, children=["Switch regime now"]).widget.click()  # the target shown, not the refused value
+        assert "From year 1: integrated" in _texts(box, []) and guard.NOTICE.value == ""
+        rc.find(v.Select, label="Funding regime").widget.v_model = "gradual"
+        rc.find(v.Slider, label="Pooled share (transformation desk)").widget.v_model = 5.0
+        assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.pooled_share' = 5.0")
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        assert rc.find(solara.widgets.HTML, tag="h2").widget.unsafe_innerHTML == "Year 1 of 15"
+        assert guard.NOTICE.value == ""
+    finally:
+        rc.close()
+
+
+def test_in_process_a_refusal_inside_switch_regime_now_is_one_line(monkeypatch):
+    """The switch's own check (the session API) is the backstop: its refusal is one line too."""
+    import ipyvuetify as v
+
+    from analysis.page.session import Workshop
+
+    def refuse(self, regime, pooled_share=None):
+        raise InputError("parameter 'scenario.from_year' = 16 (from set_regime) is not allowed: expected 1 to 16")
+
+    monkeypatch.setattr(guard, "_seats", 0)
+    monkeypatch.setattr(Workshop, "switch_regime", refuse)
+    box, rc = _render_page()
+    try:
+        rc.find(v.Btn, children=["Switch regime now"]).widget.click()
+        assert guard.NOTICE.value == (
+            "Not accepted: parameter 'scenario.from_year' = 16 (from set_regime) is not allowed: expected 1 to 16"
+        )
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        assert any(t == "Year 1 of 15" for t in _texts(box, []))
+    finally:
+        rc.close()
+
+
+def test_in_process_number_fields_say_not_a_number_and_reset_refuses(monkeypatch):
+    import ipyvuetify as v
+
+    monkeypatch.setattr(guard, "_seats", 0)
+    box, rc = _render_page()
+    try:
+        field = rc.find(v.TextField, label="Inhabitants (inhabitants)").widget
+        field.v_model = "dertigduizend"
+        field.fire_event("keyup.enter", None)
+        assert any(t.startswith("Inhabitants (inhabitants): 'dertigduizend' is not a number") for t in _texts(box, []))
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        assert any("Fix the field first" in t for t in _texts(box, []))
+        field.v_model = "300.000"
+        field.fire_event("keyup.enter", None)
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        assert any("is more than this page allows" in t for t in _texts(box, []))
+    finally:
+        rc.close()
+
+
+def test_in_process_the_session_over_the_limit_sees_the_page_is_full(monkeypatch):
+    monkeypatch.setattr(guard, "_seats", guard.MAX_SESSIONS)
+    box, rc = _render_page()
+    try:
+        texts = _texts(box, [])
+        assert any(t.startswith("The page is full: 30 sessions are open") for t in texts)
+        assert "Step" not in texts
+    finally:
+        rc.close()
+    assert guard.open_sessions() == guard.MAX_SESSIONS  # a refused session holds no seat
+
+
+# ------------------------------------------------------------------------------------------ Chromium
+
+TIMEOUT_MS = 60_000
+SEAT_FREED_MS = 3_000 + int(1000 * guard.TRIM_DELAY_SECONDS)  # the goodbye reaches the server; the session closes
+VIEWPORT = {"width": 1600, "height": 1000}
+PUSH = """async ([label, value]) => {
+  const manager = solara.debug.widgetManager();
+  let pushed = 0;
+  for (const promise of Object.values(manager._models)) {
+    const model = await promise;
+    if (model.get('label') === label) { model.set('v_model', value); model.save_changes(); pushed += 1; }
+  }
+  return pushed;
+}"""
+
+
+class Watched:
+    """A page in its own browser context, with every failed request, 4xx/5xx response and console error kept."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status} {r.url}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed {r.url}"))
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text[:200]}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {str(e)[:200]}"))
+        self.page.goto(url)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def watched(chromium, page_server):  # noqa: F811
+    opened = []
+
+    def opener(url=None):
+        page = Watched(chromium, url or page_server.url)
+        opened.append(page)
+        return page
+
+    yield opener
+    for page in opened:
+        page.close()
+
+
+def _ready(page):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api.expect(page.locator(".ontschot-year")).to_have_text("Year 0 of 15")
+    for name in ("chart-ladder", "chart-flow", "chart-spending", "chart-business-case"):
+        sync_api.expect(page.locator(f".{name} canvas").first).to_be_visible()
+    return sync_api.expect
+
+
+def test_browser_a_refused_regime_shows_one_line_and_step_still_works(watched):
+    w = watched()
+    page = w.page
+    expect = _ready(page)
+    assert page.evaluate(PUSH, ["Funding regime", "bogus"]) == 1
+    notice = page.locator(".page-notice")
+    expect(notice).to_contain_text("Not accepted: parameter 'scenario.regime' = 'bogus' (from the page's controls)")
+    text = notice.inner_text().strip()
+    assert "\n" not in text and not SERVER_PATH.search(page.locator("body").inner_text())
+    page.locator(".button-step").click()
+    expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
+    expect(notice).to_have_count(0)  # the step went through and cleared the message
+    page.locator(".button-switch").click()  # the regime shown is switched to, never the refused value
+    expect(page.locator(".switch-message")).to_have_text("From year 2: integrated")
+    page.locator(".button-step").click()
+    expect(page.locator(".ontschot-regime")).to_contain_text("regime last year: integrated")
+    assert not w.problems, w.problems
+
+
+def test_browser_a_number_field_says_not_a_number(watched):
+    w = watched()
+    page = w.page
+    expect = _ready(page)
+    field = page.locator(".control-scenario-inhabitants input")
+    field.fill("dertigduizend")
+    field.press("Enter")
+    expect(page.locator(".control-scenario-inhabitants .number-error")).to_have_text(
+        "Inhabitants (inhabitants): 'dertigduizend' is not a number; type a whole number, e.g. 30000"
+    )
+    page.locator(".button-reset").click()
+    expect(page.locator(".settings-error")).to_contain_text("Fix the field first")
+    field.fill("12.000")  # Dutch grouping is a number
+    field.press("Enter")
+    expect(page.locator(".number-error")).to_have_count(0)
+    page.locator(".button-reset").click()
+    expect(page.locator(".ontschot-regime")).to_contain_text("12,000 inhabitants")
+    assert not w.problems, w.problems
+
+
+def test_browser_too_large_a_municipality_is_refused_with_the_page_bound(watched):
+    w = watched()
+    page = w.page
+    expect = _ready(page)
+    expect(page.locator(".view-settings")).to_contain_text("a whole number from 1,000 to 250,000 on this page")
+    field = page.locator(".control-scenario-inhabitants input")
+    field.fill("20000000")
+    field.press("Enter")
+    page.locator(".button-reset").click()
+    expect(page.locator(".settings-error")).to_contain_text(
+        "'scenario.inhabitants' = 20,000,000 is more than this page allows (250,000 inhabitants)"
+    )
+    expect(page.locator(".ontschot-regime")).to_contain_text("30,000 inhabitants")  # the run goes on unchanged
+    page.locator(".button-step").click()
+    expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
+    assert not w.problems, w.problems
+
+
+def test_browser_no_console_error_and_no_missing_asset_on_load_and_use(watched):
+    w = watched()
+    page = w.page
+    expect = _ready(page)
+    page.locator(".button-step").click()
+    expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
+    page.locator(".button-switch").click()
+    page.get_by_role("button", name="Theo").click()
+    page.wait_for_timeout(1500)  # late requests (fonts, chart scripts)
+    assert not w.problems, w.problems
+
+
+def test_browser_the_session_over_the_limit_is_told_the_page_is_full(chromium, tmp_path):  # noqa: F811
+    expect = pytest.importorskip("playwright.sync_api").expect
+    limited = PageServer(tmp_path / "server.log", env={"ONTSCHOT_PAGE_MAX_SESSIONS": "2"})
+    opened = []
+    try:
+        for _ in range(2):
+            opened.append(Watched(chromium, limited.url))
+            expect(opened[-1].page.locator(".ontschot-year")).to_have_text("Year 0 of 15")
+        third = Watched(chromium, limited.url)
+        opened.append(third)
+        expect(third.page.locator(".page-full-message")).to_contain_text(
+            "The page is full: 2 sessions are open on this server"
+        )
+        expect(third.page.locator(".button-step")).to_have_count(0)
+        # a tab closed normally (the browser says goodbye) gives its seat back at once, not after the lifetime
+        opened[0].page.close(run_before_unload=True)
+        third.page.wait_for_timeout(SEAT_FREED_MS)
+        again = Watched(chromium, limited.url)
+        opened.append(again)
+        expect(again.page.locator(".ontschot-year")).to_have_text("Year 0 of 15", timeout=TIMEOUT_MS)
+        for w in opened:
+            assert not w.problems, w.problems
+    finally:
+        for w in opened:
+            w.close()
+        limited.stop()
