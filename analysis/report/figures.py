@@ -22,6 +22,10 @@ from analysis.report.taskfields import BUDGETS  # noqa: E402
 
 DPI = 110
 sns.set_theme(style="whitegrid", context="notebook")
+# Names from a stored folder (arms, indicators, parts) are drawn as they are written: a '$' is a dollar sign, never
+# the start of mathtext, and no LaTeX is run.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+matplotlib.rcParams.update(LITERAL_TEXT)
 
 
 def _png(fig) -> bytes:

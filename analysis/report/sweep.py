@@ -26,7 +26,7 @@ from analysis.aggregates import check_once, outcomes_from_runs, sweep_summaries
 from analysis.compare import SUMMARIES
 from analysis.convergence import DEFAULT_TOLERANCE, convergence, format_convergence, stability
 from analysis.report import sensitivity_figures as figures
-from analysis.report.build import STYLE, Page, _e, fmt, publish, report_paths
+from analysis.report.build import STYLE, Page, _e, check_report_target, fmt, publish, report_paths
 from analysis.report.load import read_json
 from analysis.sensitivity import analyse
 from experiments.runfiles import param_key
@@ -101,6 +101,7 @@ def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | 
     design = design_from_manifest(manifest, folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
+    check_report_target(out_html, files)
     per_run = sweep_summaries(folder)
     if per_run.empty:
         raise InputError(f"sweep folder {show_path(folder)} holds no finished run yet: run the sweep command first")

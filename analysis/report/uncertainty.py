@@ -26,10 +26,17 @@ def _e(text) -> str:
 def read(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The folder's ensemble table and its per-set mean differences, or None when the run had no ensemble."""
     folder = Path(folder)
-    if not (folder / ENSEMBLE_TABLE).is_file() or not (folder / ENSEMBLE_RUNS).is_file():
+    from experiments import stored
+
+    if not stored.present(folder / ENSEMBLE_TABLE) or not stored.present(folder / ENSEMBLE_RUNS):
         return None
-    table = pd.read_csv(folder / ENSEMBLE_TABLE)
-    runs = pd.read_parquet(folder / ENSEMBLE_RUNS, columns=["set", "arm", "replication", *SHOWN])
+    table = stored.read_csv(folder / ENSEMBLE_TABLE)  # regular files of bounded size, read without blocking
+    runs = stored.read_parquet(folder / ENSEMBLE_RUNS)
+    missing = [c for c in ("set", "arm", "replication", *SHOWN) if c not in runs.columns]
+    if missing:
+        raise stored.StoredError(f"{folder / ENSEMBLE_RUNS} lacks column(s) {', '.join(missing)}: it comes from an "
+                                 "incompatible version of ontschot or was altered; run the command again")
+    runs = runs[["set", "arm", "replication", *SHOWN]]
     return table, set_means(runs, list(dict.fromkeys(runs["arm"])))
 
 
