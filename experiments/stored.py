@@ -26,7 +26,6 @@ import errno
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import stat
@@ -587,6 +586,38 @@ def check_sweep_manifest(manifest: dict, path) -> dict:
     return manifest
 
 
+# ------------------------------------------------------------------ other tables
+
+
+def check_table(table: pd.DataFrame, path, texts: tuple[str, ...] = (), numbers: tuple[str, ...] = (),
+                key: tuple[str, ...] = (), rows: int = 10**6) -> pd.DataFrame:
+    """A stored table with the columns the reader uses: texts printable, numbers numeric (empty: NaN), one row per key.
+
+    Raises:
+        StoredError: naming the file, the column and what is allowed.
+    """
+    missing = [c for c in (*texts, *numbers) if c not in table.columns]
+    if missing:
+        raise StoredError(f"{show_path(path)} lacks column(s) {', '.join(missing)}: it comes from an incompatible "
+                          "version of ontschot or was altered; run the command again")
+    if len(table) > rows:
+        raise refuse(path, "its rows", len(table), f"at most {rows:,} rows")
+    for column in texts:
+        _texts(table, column, path)
+    for column in numbers:
+        values = table[column]
+        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            raise refuse(path, f"column {column}", _first_text(values), "numbers")
+        if np.isinf(values.astype(float)).any():
+            raise refuse(path, f"column {column}", float(values[np.isinf(values.astype(float))].iloc[0]),
+                         "finite numbers")
+    if key and table.duplicated(list(key)).any():
+        row = table[table.duplicated(list(key))].iloc[0]
+        raise StoredError(f"{show_path(path)}: a row is given twice ({', '.join(f'{c} {row[c]}' for c in key)}): "
+                          "expected one row per " + " and ".join(key))
+    return table
+
+
 # ------------------------------------------------------------------ decomposition
 
 
@@ -641,8 +672,3 @@ def _first_text(values: pd.Series) -> Any:
             except ValueError:
                 return v
     return values.iloc[0]
-
-
-def finite(value: Any) -> bool:
-    """Whether a value is a finite number (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
