@@ -568,6 +568,28 @@ def check_sweep_manifest(manifest: dict, path) -> dict:
             _whole(design[name], path, f"design.{name}", 0, 2**63 - 1)
     for name in ("sampler", "vary", "outcomes"):
         _mapping(design.get(name), path, f"design.{name}")
+    sampler = design.get("sampler") or {}
+    _text(sampler.get("method"), path, "design.sampler.method", max_len=64)
+    for name, value in sampler.items():
+        if name != "method" and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+            raise refuse(path, f"design.sampler.{name}", value, "a number or a text")
+    for name, spec in (design.get("vary") or {}).items():
+        where = f'design.vary."{name}"'
+        if isinstance(spec, dict):
+            span = spec.get("range")
+            if not isinstance(span, list) or len(span) != 2 or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in span):
+                raise refuse(path, f"{where}.range", span, "two finite numbers")
+        elif not isinstance(spec, list) or not all(isinstance(v, (int, float, str)) for v in spec):
+            raise refuse(path, where, spec, "a list of values or a table with a range")
+    outcomes = design.get("outcomes") or {}
+    if "indicators" in outcomes and (not isinstance(outcomes["indicators"], list)
+                                     or not all(isinstance(v, str) for v in outcomes["indicators"])):
+        raise refuse(path, "design.outcomes.indicators", outcomes["indicators"], "a list of indicator names")
+    if outcomes.get("difference") is not None and (not isinstance(outcomes["difference"], list)
+                                                   or len(outcomes["difference"]) != 2
+                                                   or not all(isinstance(v, str) for v in outcomes["difference"])):
+        raise refuse(path, "design.outcomes.difference", outcomes["difference"], "two regime names")
     _text(manifest.get("design_hash"), path, "design_hash", max_len=128)
     fingerprint = _mapping(manifest.get("code_fingerprint"), path, "code_fingerprint")
     _text(fingerprint.get("id"), path, "code_fingerprint.id", max_len=256)
