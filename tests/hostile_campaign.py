@@ -534,11 +534,12 @@ def _subprocess(argv: list[str]) -> tuple[int | None, str, bool]:
     return proc.returncode, err, "Traceback" in err
 
 
-def stored_files(work: Path, kinds: bool = True) -> dict:
+def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     """Tampered run and sweep folders against report and verify; user files next to a report and behind a lock.
 
     ``kinds=False`` leaves out the pipes, devices and oversized files (on code without the checks they hang
-    until the guard or read /dev/zero into memory).
+    until the guard or read /dev/zero into memory); ``sample=K`` keeps every K-th tampered run folder (on code
+    without the checks each is accepted and drawn in full, seconds apiece).
     """
     from experiments.cli import main as cli_main
 
@@ -585,7 +586,7 @@ def stored_files(work: Path, kinds: bool = True) -> dict:
         if fault and len(examples) < 8:
             examples.append((name, fault, err.strip()[:160]))
 
-    for k, (name, tamper, expect) in enumerate(_stored_cases(run, other)):
+    for k, (name, tamper, expect) in enumerate(_stored_cases(run, other)[::sample]):
         folder = work / f"case{k}"
         shutil.copytree(run, folder)
         tamper(folder)
@@ -681,6 +682,7 @@ def main() -> None:
     parser.add_argument("--worker-kills", type=int, default=3)
     parser.add_argument("--corrupt", type=int, default=20)
     parser.add_argument("--only", choices=["stored files"], help="run one surface only")
+    parser.add_argument("--sample", type=int, default=1, help="stored files: every K-th tampered run folder")
     parser.add_argument("--no-file-kinds", action="store_true", help="stored files: leave out pipes, devices and "
                         "oversized files (for measuring code without the checks, which hangs or exhausts memory)")
     args = parser.parse_args()
@@ -693,7 +695,8 @@ def main() -> None:
         "corrupt run files": lambda: corrupt(work / "corrupt", args.corrupt, rng),
         "full and read-only disks": lambda: disks(work / "disks"),
         "two sweeps on one folder": lambda: concurrent(work / "concurrent"),
-        "stored files": lambda: stored_files(work / "stored", kinds=not args.no_file_kinds),
+        "stored files": lambda: stored_files(work / "stored", kinds=not args.no_file_kinds,
+                                                    sample=args.sample),
     }
     if args.only:
         steps = {args.only: steps[args.only]}
