@@ -27,6 +27,7 @@ Every error in what was asked (a bad option, parameter, file or folder) is one l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -41,6 +42,7 @@ from analysis.compare import compare, format_business_case, format_table, paybac
 from analysis.i18n import DEFAULT_LANGUAGE, LanguageError, check_language
 from analysis.personas import format_paths, format_uid, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
+from experiments import stored
 from experiments.arms import build_arms, describe, practice_bundle
 from experiments.batch import Task, batch_size, run_tasks
 from experiments.calibrate import (
@@ -420,6 +422,30 @@ def _write_results(out_parent: Path, label: dict, write) -> Path:
     return store.final
 
 
+@contextlib.contextmanager
+def run_lock(out_parent: Path):
+    """Hold ``--out``'s run lock while a run computes and writes; a second live run is refused in one line.
+
+    Raises:
+        LockedError: another live ``ontschot run`` holds the folder.
+        StoredError: a link, pipe or device where the lock file should be.
+        OutputError: the lock file cannot be created.
+    """
+    from experiments.lock import RUN_LOCK, FolderLock
+
+    lock = FolderLock(out_parent, RUN_LOCK, "--out folder", "another `ontschot run` is computing into it: wait for "
+                      "it to finish, or choose another --out")
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise OutputError(f"--out {show_path(out_parent)} cannot be written: {os_reason(exc)}; nothing was run") \
+            from None
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     limits = parse_limits(args.limit)
     values = command_values(args)
@@ -437,75 +463,78 @@ def cmd_run(args: argparse.Namespace) -> int:
                         events_of=values["scenario.inhabitants"] if args.events else 0)
     ensemble = _ensemble_plan(args, arms, limits)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
-    started = time.time()
-    events: list | None = [] if args.events else None
-    progress = False if args.no_progress else None
-    plan = _run_plan(args, arms, explained)
-    results = run_tasks(plan, workers=args.workers, progress=progress)
-    batch = batch_size(plan, args.workers)
-    frame = run_comparison(values, regimes, args.replications, args.seed, events=events, arms=arms, results=results)
-    summaries = run_summaries(frame)
-    comparison = compare(summaries, names)
-    cases = payback(frame, names)
-    firm_yearly = firm_case.yearly(frame)  # the social firm's own business case per arm and year [SR]
-    table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
-        format_business_case(cases, names) + "\n" + firm_case.format_summary(firm_case.summary(frame))
-    text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
-    table += text
-    spread, ensemble_runs = None, None
-    if ensemble is not None:
-        spread, ensemble_runs, text = _over_ensemble(args, ensemble, names, comparison, progress)
+    with run_lock(out_parent):  # a second run into this --out is refused here, before it computes
+        started = time.time()
+        events: list | None = [] if args.events else None
+        progress = False if args.no_progress else None
+        plan = _run_plan(args, arms, explained)
+        results = run_tasks(plan, workers=args.workers, progress=progress)
+        batch = batch_size(plan, args.workers)
+        frame = run_comparison(values, regimes, args.replications, args.seed, events=events, arms=arms, results=results)
+        summaries = run_summaries(frame)
+        comparison = compare(summaries, names)
+        cases = payback(frame, names)
+        firm_yearly = firm_case.yearly(frame)  # the social firm's own business case per arm and year [SR]
+        table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
+            format_business_case(cases, names) + "\n" + firm_case.format_summary(firm_case.summary(frame))
+        text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
         table += text
-    label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed,
-             "ensemble": None if ensemble is None else [str(ensemble[2]), ensemble[0].sets, ensemble[0].replications]}
+        spread, ensemble_runs = None, None
+        if ensemble is not None:
+            spread, ensemble_runs, text = _over_ensemble(args, ensemble, names, comparison, progress)
+            table += text
+        label = {"overrides": overrides, "arms": contents, "replications": args.replications, "seed": args.seed,
+                 "ensemble": None if ensemble is None else [str(ensemble[2]), ensemble[0].sets, ensemble[0].replications]}
 
-    def write(folder: Path) -> None:
-        write_indicators(frame, folder / "results.parquet")
-        if events is not None:
-            event_history.to_parquet(pd.concat(events, ignore_index=True), folder / "events.parquet")
-        summaries.to_csv(folder / "summaries.csv", index=False)
-        comparison.to_csv(folder / "comparison.csv", index=False)
-        (folder / "comparison.txt").write_text(table + "\n")
-        (folder / "business_case.json").write_text(json.dumps(cases, indent=2))
-        firm_yearly.to_csv(folder / "firm_business_case.csv", index=False)
-        if decomposition is not None:
-            _write_decomposition(folder, decomposition)
-        if desk is not None:
-            desk["table"].to_csv(folder / "desk_parts.csv", index=False)
-        pd.DataFrame([vars(c) for c in checks]).to_csv(folder / "audit.csv", index=False)
-        if spread is not None:
-            spread.to_csv(folder / "ensemble.csv", index=False)
-            write_indicators(ensemble_runs, folder / "ensemble_runs.parquet")
-        write_manifest(
-            folder,
-            arms=contents,
-            regimes=regimes,
-            practices=_bundle_record(arms),
-            decomposition={"arm": arms[-1].name, "against": arms[0].name,
-                           "runs": COALITION_RUNS} if decomposition else None,
-            replications=args.replications,
-            root_seed=args.seed,
-            replication_seeds=replication_seeds(args.seed, args.replications),
-            scenario_file=args.scenario,
-            overrides=overrides,
-            parameters=dict(values),
-            arm_parameters={arm.name: dict(arm.values) for arm in arms},
-            runs=batch,
-            ensemble=None if ensemble is None else _ensemble_manifest(ensemble),
-            seconds=round(time.time() - started, 2),
-        )
+        def write(folder: Path) -> None:
+            write_indicators(frame, folder / "results.parquet")
+            files = {"results.parquet": stored.sha256((folder / "results.parquet").read_bytes())}  # what report checks
+            if events is not None:
+                event_history.to_parquet(pd.concat(events, ignore_index=True), folder / "events.parquet")
+            summaries.to_csv(folder / "summaries.csv", index=False)
+            comparison.to_csv(folder / "comparison.csv", index=False)
+            (folder / "comparison.txt").write_text(table + "\n")
+            (folder / "business_case.json").write_text(json.dumps(cases, indent=2))
+            firm_yearly.to_csv(folder / "firm_business_case.csv", index=False)
+            if decomposition is not None:
+                _write_decomposition(folder, decomposition)
+            if desk is not None:
+                desk["table"].to_csv(folder / "desk_parts.csv", index=False)
+            pd.DataFrame([vars(c) for c in checks]).to_csv(folder / "audit.csv", index=False)
+            if spread is not None:
+                spread.to_csv(folder / "ensemble.csv", index=False)
+                write_indicators(ensemble_runs, folder / "ensemble_runs.parquet")
+            write_manifest(
+                folder,
+                arms=contents,
+                regimes=regimes,
+                practices=_bundle_record(arms),
+                decomposition={"arm": arms[-1].name, "against": arms[0].name,
+                               "runs": COALITION_RUNS} if decomposition else None,
+                replications=args.replications,
+                root_seed=args.seed,
+                replication_seeds=replication_seeds(args.seed, args.replications),
+                scenario_file=args.scenario,
+                overrides=overrides,
+                parameters=dict(values),
+                arm_parameters={arm.name: dict(arm.values) for arm in arms},
+                runs=batch,
+                ensemble=None if ensemble is None else _ensemble_manifest(ensemble),
+                seconds=round(time.time() - started, 2),
+                files=files,
+            )
 
-    final = _write_results(out_parent, label, write)
-    if args.json:
-        payload = {"meta": meta, "arms": contents, "regimes": regimes, "output": str(final),
-                   **_json_tables(comparison, cases, decomposition, desk, checks)}
-        print(json.dumps(payload, indent=2))
-    else:
-        print(table)
-        print(f"\nResults written to {final}/")
-    if args.report:
-        _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout, lang=args.lang)
-    return 0
+        final = _write_results(out_parent, label, write)
+        if args.json:
+            payload = {"meta": meta, "arms": contents, "regimes": regimes, "output": str(final),
+                       **_json_tables(comparison, cases, decomposition, desk, checks)}
+            print(json.dumps(payload, indent=2))
+        else:
+            print(table)
+            print(f"\nResults written to {final}/")
+        if args.report:
+            _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout, lang=args.lang)
+        return 0
 
 
 def _ensemble_plan(args: argparse.Namespace, arms, limits):

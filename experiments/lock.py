@@ -5,6 +5,11 @@ keeps an exclusive ``flock`` on it, which the operating system releases when the
 however it dies (``kill -9`` included): a lock nobody holds is stale, whatever its file says. On a
 file system without ``flock`` the file's own pid and host decide: a lock of this host whose pid is
 gone is stale; one of another host is refused (its owner must remove it).
+
+The same lock guards ``ontschot run``'s output folder (``RUN_LOCK``), so a second run into a busy
+``--out`` is refused before it computes anything. A lock file is opened with ``O_NOFOLLOW`` (and
+created with ``O_EXCL``): a symbolic link in its place is refused, never written through
+(``experiments/stored.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import errno
 import json
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
 
-from model.parameters import InputError
+from experiments import stored
+from model.parameters import InputError, show_path
 
 LOCK_NAME = "sweep.lock"
+RUN_LOCK = ".ontschot-run.lock"  # held by `ontschot run` in its --out folder while it computes and writes
 
 
 class LockedError(InputError):
@@ -36,29 +44,33 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def read_holder(folder: Path) -> dict | None:
-    """What a folder's lock file says about its holder (None: no lock file, or unreadable)."""
-    try:
-        return json.loads((Path(folder) / LOCK_NAME).read_text())
-    except (OSError, ValueError):
-        return None
+def read_holder(folder: Path, name: str = LOCK_NAME) -> dict | None:
+    """What a folder's lock file says about its holder (None: no lock file, or an empty one).
+
+    Raises:
+        StoredError: the lock file is a link, a pipe or a device, too large, or holds fields of the wrong type.
+    """
+    path = Path(folder) / name
+    return stored.parse_holder(stored.read_state(path), path)
 
 
-def holder_alive(folder: Path) -> bool | None:
-    """Whether the lock file's holder still holds it (None: no lock file). Read-only: creates nothing."""
+def holder_alive(folder: Path, name: str = LOCK_NAME) -> bool | None:
+    """Whether the lock file's holder still holds it (None: no lock file). Read-only: creates nothing, never blocks."""
     import fcntl
 
     try:
-        fd = os.open(Path(folder) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(Path(folder) / name, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
         return None
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return False  # nobody holds it: a lock left by a process that is gone
     except BlockingIOError:
         return True
     except OSError:
-        holder = read_holder(folder) or {}
+        holder = read_holder(folder, name) or {}
         return holder.get("host") == socket.gethostname() and _alive(int(holder.get("pid") or 0))
     finally:
         os.close(fd)
@@ -72,10 +84,13 @@ def describe(holder: dict | None) -> str:
 
 
 class FolderLock:
-    """The lock of one sweep folder; ``acquire`` then ``release`` (or use it as a context manager)."""
+    """The lock of one sweep (or run) folder; ``acquire`` then ``release`` (or use it as a context manager)."""
 
-    def __init__(self, folder: Path):
-        self.path = Path(folder) / LOCK_NAME
+    def __init__(self, folder: Path, name: str = LOCK_NAME, what: str = "sweep folder",
+                 advice: str = "wait for it to finish, or stop it"):
+        self.path = Path(folder) / name
+        self.what = what
+        self.advice = advice
         self.fd: int | None = None
         self.stale: dict | None = None  # the holder whose stale lock was taken over, if any
 
@@ -84,15 +99,16 @@ class FolderLock:
 
         Raises:
             LockedError: a live sweep holds the folder.
+            StoredError: a symbolic link, a pipe or a device where the lock file should be.
             OSError: the lock file cannot be created (the caller reports it as an output error).
         """
         for _ in range(100):  # retried only when the file was replaced between open and lock
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = stored.open_state(self.path, create=True)  # O_NOFOLLOW, O_EXCL when new: never through a link
             try:
                 previous = _read_fd(fd)
                 if not self._lock(fd, previous):
-                    raise LockedError(f"sweep folder '{self.path.parent}' is in use by {describe(previous)} "
-                                      f"(lock file {LOCK_NAME}): wait for it to finish, or stop it")
+                    raise LockedError(f"{self.what} {show_path(self.path.parent)} is in use by {describe(previous)} "
+                                      f"(lock file {self.path.name}): {self.advice}")
                 if os.fstat(fd).st_ino != _inode(self.path):
                     os.close(fd)
                     continue  # the previous holder removed the file as we opened it: lock the new one
@@ -106,7 +122,7 @@ class FolderLock:
                 if self.fd != fd:
                     os.close(fd)
                 raise
-        raise LockedError(f"sweep folder '{self.path.parent}': its lock file keeps being replaced")
+        raise LockedError(f"{self.what} {show_path(self.path.parent)}: its lock file keeps being replaced")
 
     def _lock(self, fd: int, previous: dict | None) -> bool:
         import fcntl
@@ -123,7 +139,8 @@ class FolderLock:
         if not previous:
             return True
         if previous.get("host") == socket.gethostname():
-            return not _alive(int(previous.get("pid", 0)))
+            pid = previous.get("pid")
+            return not (isinstance(pid, int) and not isinstance(pid, bool) and _alive(pid))
         return False
 
     def release(self) -> None:
@@ -152,13 +169,17 @@ def _inode(path: Path) -> int | None:
         return None
 
 
+UNREADABLE = {"pid": "?", "host": "?", "started": "? (unreadable lock file)"}
+
+
 def _read_fd(fd: int) -> dict | None:
+    """The holder a lock file records, for the messages of one who takes it; whatever the file holds, no error."""
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, 65536).decode(errors="replace")
-        return json.loads(text) if text.strip() else None
-    except (OSError, ValueError):
-        return {"pid": "?", "host": "?", "started": "? (unreadable lock file)"}
+        text = os.read(fd, stored.LIMITS["lock"]).decode(errors="replace")
+        return stored.check_holder(json.loads(text), "lock") if text.strip() else None
+    except (OSError, ValueError, RecursionError, InputError):
+        return dict(UNREADABLE)
 
 
 def _write_fd(fd: int, holder: dict) -> None:

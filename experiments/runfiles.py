@@ -185,11 +185,13 @@ def check_run(path: Path, run_id: str | None = None, keep_frame: bool = False) -
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from experiments import stored
+
     expected = run_id or path.stem
     try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        return RunCheck(f"unreadable: {os_reason(exc)}")
+        blob = stored.read_bytes(path, "parquet")  # a regular file of bounded size, read without blocking
+    except stored.StoredError as exc:
+        return RunCheck(_problem(exc, path))
     if not blob:
         return RunCheck("empty")
     try:
@@ -211,7 +213,20 @@ def check_run(path: Path, run_id: str | None = None, keep_frame: bool = False) -
         return RunCheck(f"not a readable Parquet file ({_first_line(exc)})", held)
     if "run_id" not in frame.columns or (frame["run_id"] != expected).any():
         return RunCheck("its rows do not all name its run", held)
+    try:
+        stored.check_results(frame, path, ("run_id",))
+    except stored.StoredError as exc:
+        return RunCheck(_problem(exc, path), held)
     return RunCheck(None, held, frame if keep_frame else None, code)
+
+
+def _problem(exc: Exception, path: Path) -> str:
+    """A stored file's problem without its own path in front (the caller names the file)."""
+    from model.parameters import show_path
+
+    text = " ".join(str(exc).split())
+    prefix = show_path(path)
+    return text[len(prefix):].lstrip(": ") if text.startswith(prefix) else text
 
 
 def _first_line(exc: BaseException) -> str:

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from experiments import stored
 from experiments.design import Design, RunSpec
 from experiments.lock import LOCK_NAME, FolderLock, describe, holder_alive, read_holder
 from experiments.runfiles import (
@@ -126,16 +127,14 @@ def unique_runs(plan: list[RunSpec]) -> list[RunSpec]:
 
 def _read_manifest(out: Path) -> dict | None:
     path = out / MANIFEST
-    if not path.exists():
+    if not stored.present(path):
         return None
-    try:
-        manifest = json.loads(path.read_text())
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("planned_run_ids"), list):
-            raise ValueError("no planned_run_ids")
-        return manifest
-    except (OSError, ValueError) as exc:
-        raise InputError(f"sweep folder {show_path(out)}: {MANIFEST} cannot be read ({exc}): this folder cannot be "
-                         "resumed; choose a new --out folder") from None
+    try:  # a regular file of bounded size, read without blocking, with the types this version writes
+        return stored.check_sweep_manifest(stored.read_json(path, "sweep manifest"), path)
+    except InputError as exc:
+        detail = " ".join(str(exc).split()).removeprefix(show_path(path)).lstrip(": ")
+        raise InputError(f"sweep folder {show_path(out)}: {MANIFEST} cannot be used ({detail}): this folder cannot "
+                         "be resumed or read; choose a new --out folder") from None
 
 
 def check_code_version(manifest: dict, out: Path) -> None:
@@ -356,9 +355,9 @@ class SweepFolder:
     def record_session(self, entry: dict) -> None:
         """Add a session to the manifest (atomically; a folder that cannot be written raises StoreWriteError)."""
         try:
-            manifest = json.loads((self.out / MANIFEST).read_text())
-        except OSError as exc:
-            raise StoreWriteError(f"cannot read {MANIFEST} in '{self.out}': {os_reason(exc)}") from None
+            manifest = stored.read_json(self.out / MANIFEST, "sweep manifest")
+        except InputError as exc:
+            raise StoreWriteError(f"cannot read {MANIFEST} in '{self.out}': {exc}") from None
         manifest["sessions"].append(entry)
         _write_json(self.out / MANIFEST, manifest)
 

@@ -15,6 +15,13 @@ fast guards. It prints one table:
 - a full and a read-only disk (tmpfs), and two sweeps started on one folder;
 - page controls: hostile values pushed into the workshop page's widgets (rendered in-process) and its
   session API, counting tracebacks, dead sessions and silent acceptances (``--only "page controls"``).
+- stored files (issue #22): a real run folder and sweep folder tampered systematically — every
+  manifest parameter out of range and of the wrong type, every manifest field of the wrong type,
+  results files altered (duplicated, negated, another run's, unknown indicators...), decomposition
+  files that do not fit, and every file the report or ``verify`` reads replaced by a named pipe, a
+  link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
+  tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
+  program never wrote, a lock link's target).
 """
 
 from __future__ import annotations
@@ -576,6 +583,333 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
         except Exception as exc:
             note("api tracebacks", f"switch_regime({regime!r}, {share!r}): {type(exc).__name__}")
         w.release()
+# ------------------------------------------------------------------ stored files (issue #22)
+
+STORED_RUN = ["--set", "scenario.inhabitants=2000", "--years", "3", "--replications", "2", "--no-progress",
+              "--workers", "1"]
+STORED_DESIGN = """
+name = "stored"
+regimes = ["compartmentalised", "integrated"]
+replications = 1
+seed = 3
+[base]
+"scenario.inhabitants" = 2000
+"scenario.years" = 2
+[vary]
+"scenario.social_firm_places" = [4, 8]
+"""
+HANG = 60  # seconds after which a command counts as hanging
+
+
+def _in_process(argv: list[str]) -> tuple[int | None, str, str | None]:
+    """The command line in this process: exit code, stderr, and the traceback's last line if one escaped."""
+    import traceback
+
+    from experiments.cli import main as cli_main
+
+    stream = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stream), contextlib.redirect_stdout(io.StringIO()):
+            code = cli_main(argv)
+    except Exception:  # noqa: BLE001 - a traceback is what the campaign counts
+        return None, stream.getvalue(), traceback.format_exc().strip().splitlines()[-1]
+    return code, stream.getvalue(), None
+
+
+# What the report reads of a run folder's manifest and verify of sweep.json, and the JSON type each must have.
+RUN_FIELDS = {"created": str, "code_version": dict, "parameters": dict, "arm_parameters": dict, "arms": list,
+              "regimes": list, "practices": dict, "replications": int, "root_seed": int, "replication_seeds": list,
+              "overrides": dict, "files": dict, "decomposition": dict}
+SWEEP_FIELDS = {"planned_run_ids": list, "design": dict, "code_fingerprint": dict, "code_version": dict,
+                "sessions": list, "planned": list, "created": str, "design_hash": str}
+SAMPLES = ("x", 7, 2.5, True, [1], {"x": [1]})
+
+
+def _wrong_types(kind: type) -> list:
+    return [v for v in SAMPLES if not isinstance(v, kind) or (kind is int and isinstance(v, bool))]
+
+
+def _negate(indicator: str):
+    import numpy as np
+
+    def change(frame):
+        return frame.assign(value=np.where(frame["indicator"] == indicator, -frame["value"] - 1, frame["value"]))
+    return change
+
+
+def _stored_cases(run: Path, other: Path):
+    """(name, how to tamper a copy of the run folder, 'refuse' or 'note': what a sound program does)."""
+    import numpy as np
+    import pandas as pd
+
+    from model.parameters import PARAMETERS
+
+    manifest = json.loads((run / "manifest.json").read_text())
+
+    def restamp(folder: Path) -> None:
+        import hashlib
+
+        m = json.loads((folder / "manifest.json").read_text())
+        m["files"] = {"results.parquet": hashlib.sha256((folder / "results.parquet").read_bytes()).hexdigest()}
+        (folder / "manifest.json").write_text(json.dumps(m))
+
+    def manifest_edit(path: tuple, value):
+        def tamper(folder: Path) -> None:
+            m = json.loads((folder / "manifest.json").read_text())
+            target = m
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+            (folder / "manifest.json").write_text(json.dumps(m, allow_nan=True))
+        return tamper
+
+    def results_edit(change, stamp: bool):
+        def tamper(folder: Path) -> None:
+            frame = pd.read_parquet(folder / "results.parquet")
+            change(frame).to_parquet(folder / "results.parquet", index=False)
+            if stamp:
+                restamp(folder)
+        return tamper
+
+    def decomposition_edit(change):
+        def tamper(folder: Path) -> None:
+            change(pd.read_csv(folder / "decomposition.csv")).to_csv(folder / "decomposition.csv", index=False)
+        return tamper
+
+    cases = []
+    for key in manifest["parameters"]:  # every recorded parameter: out of range, of the wrong type
+        spec = PARAMETERS.get(key) if key in PARAMETERS else None
+        wrong = [None, "x", [], True]
+        if spec is not None and spec.range and spec.kind != "float_list":
+            wrong.append(spec.range[1] + abs(spec.range[1]) + 1)
+            wrong.append(spec.range[0] - abs(spec.range[0]) - 1)
+        for v in wrong:
+            cases.append((f"parameters.{key} = {v!r}", manifest_edit(("parameters", key), v), "refuse"))
+    for key, kind in RUN_FIELDS.items():  # every field the report reads, of each wrong type
+        for v in _wrong_types(kind):
+            cases.append((f"{key} = {v!r}", manifest_edit((key,), v), "refuse"))
+    for k in range(len(manifest.get("arms") or [])):
+        for field, v in (("name", 7), ("name", ""), ("regime", "<b>"), ("pooled_share", 2), ("practices", "x"),
+                         ("practices", {"practice.outreach": -1}), ("bundle", 5)):
+            cases.append((f"arms[{k}].{field} = {v!r}", manifest_edit(("arms", k, field), v), "refuse"))
+    for arm in manifest.get("arm_parameters") or {}:
+        cases.append((f"arm_parameters.{arm}.staff.salary = -1", manifest_edit(("arm_parameters", arm, "staff.salary"),
+                                                                               -1.0), "refuse"))
+    counts = ("outflow_work", "benefit_stock", "wmo_clients", "firm_places", "guidance_hours")
+    changes = {
+        "duplicated rows": lambda f: pd.concat([f, f.iloc[: len(f) // 2]]),
+        "every row twice": lambda f: pd.concat([f, f]),
+        **{f"negated {c}": _negate(c) for c in counts},
+        "an unknown indicator": lambda f: f.assign(indicator=f["indicator"].replace("wmo_clients", "$x$")),
+        "NaN values": lambda f: f.assign(value=f["value"].where(f.index % 7 != 0, np.nan)),
+        "text values": lambda f: f.assign(value=f["value"].astype(str)),
+        "years shifted": lambda f: f.assign(year=f["year"] + 1),
+        "a replication dropped": lambda f: f[f["replication"] == 0],
+        "an arm renamed": lambda f: f.assign(arm=f["arm"].replace("integrated", "<script>x</script>")),
+        "seeds changed": lambda f: f.assign(seed=f["seed"] + 1),
+        "a group_by unknown": lambda f: f.assign(group_by=f["group_by"].replace("disability", "x")),
+        "rows removed": lambda f: f.iloc[: len(f) - 50],
+    }
+    for name, change in changes.items():
+        for stamp in (False, True):
+            cases.append((f"results: {name}{' (hash restamped)' if stamp else ''}", results_edit(change, stamp),
+                          "refuse"))
+    for stamp in (False, True):
+        def another(folder: Path, stamp=stamp) -> None:
+            shutil.copy(other / "results.parquet", folder / "results.parquet")
+            if stamp:
+                restamp(folder)
+        cases.append((f"results: another run's{' (hash restamped)' if stamp else ''}", another, "refuse"))
+    decompositions = {
+        "text in mean": lambda t: t.assign(mean="x"),
+        "$ in indicator": lambda t: t.assign(indicator="$\\frac{$"),
+        "thousands of indicators": lambda t: pd.concat([t.assign(indicator=f"i{k}") for k in range(500)]),
+        "html in indicator": lambda t: t.assign(indicator="<script>alert(1)</script>"),
+        "parts do not add up, html in arm": lambda t: t.assign(mean=t["mean"] + 1, arm="<i>x</i>"),
+        "replications text": lambda t: t.assign(replications="many"),
+        "infinite ci": lambda t: t.assign(ci_low=float("-inf")),
+        "a part twice": lambda t: pd.concat([t, t]),
+    }
+    for name, change in decompositions.items():
+        kind = "draw" if name.startswith("parts do not add up") else "note"
+        cases.append((f"decomposition: {name}", decomposition_edit(change), kind))
+    return cases
+
+
+def _file_kinds():
+    """Ways a stored file is replaced by what is not a regular file of sane size."""
+    def fifo(path: Path) -> None:
+        os.mkfifo(path)
+
+    def zero(path: Path) -> None:
+        path.symlink_to("/dev/zero")
+
+    def dangling(path: Path) -> None:
+        path.symlink_to(path.with_name("nowhere"))
+
+    def folder(path: Path) -> None:
+        path.mkdir()
+
+    def empty(path: Path) -> None:
+        path.write_bytes(b"")
+
+    def huge(path: Path) -> None:
+        with open(path, "wb") as fh:
+            fh.truncate(3 * 1024**3)  # sparse: larger than any limit, no disk used
+
+    return {"named pipe": fifo, "link to /dev/zero": zero, "dangling link": dangling, "folder": folder,
+            "empty": empty, "oversized": huge}
+
+
+def _subprocess(argv: list[str]) -> tuple[int | None, str, bool]:
+    """The command line in its own process: exit code (None: it hung and was killed), stderr, traceback seen."""
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=HANG)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None, "", False
+    return proc.returncode, err, "Traceback" in err
+
+
+def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
+    """Tampered run and sweep folders against report and verify; user files next to a report and behind a lock.
+
+    ``kinds=False`` leaves out the pipes, devices and oversized files (on code without the checks they hang
+    until the guard or read /dev/zero into memory); ``sample=K`` keeps every K-th tampered run folder (on code
+    without the checks each is accepted and drawn in full, seconds apiece).
+    """
+    from experiments.cli import main as cli_main
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        for seed in (5, 6):
+            assert cli_main(["run", "--out", str(work / f"runs{seed}"), "--seed", str(seed), *STORED_RUN]) == 0
+    run, other = (next(p for p in (work / f"runs{s}").iterdir() if p.is_dir()) for s in (5, 6))
+    tally = {"cases": 0, "tracebacks": 0, "hangs": 0, "silent acceptances": 0, "not exit 2": 0, "not one line": 0,
+             "user files destroyed": 0}
+    examples: list = []
+
+    def judge(name: str, code, err: str, trace, expect: str, page: Path | None) -> None:
+        tally["cases"] += 1
+        fault = None
+        if trace:
+            tally["tracebacks"] += 1
+            fault = f"traceback {trace}"
+        elif code is None:
+            tally["hangs"] += 1
+            fault = "hang"
+        elif expect == "refuse":
+            lines = err.strip().splitlines()
+            if code == 0:
+                tally["silent acceptances"] += 1
+                fault = "accepted"
+            elif code != 2:
+                tally["not exit 2"] += 1
+                fault = f"exit {code}"
+            elif len(lines) != 1 or not lines[0].startswith("ontschot: error: "):
+                tally["not one line"] += 1
+                fault = "not one line"
+        elif code != 0:
+            tally["not exit 2"] += 1
+            fault = f"exit {code}: {err.strip()[:120]}"
+        elif page is not None:
+            text = page.read_text()
+            section = text[text.index("<section id='decomposition'>"):text.index("<section id='own-result'>")]
+            if "<script>" in text or "<i>x</i>" in text:
+                tally["silent acceptances"] += 1
+                fault = "unescaped name in the page"
+            elif expect == "note" and "No decomposition is stored" not in section:
+                tally["silent acceptances"] += 1
+                fault = "decomposition drawn without a word"
+        if fault and len(examples) < 8:
+            examples.append((name, fault, err.strip()[:160]))
+
+    for k, (name, tamper, expect) in enumerate(_stored_cases(run, other)[::sample]):
+        folder = work / f"case{k}"
+        shutil.copytree(run, folder)
+        tamper(folder)
+        page = work / f"case{k}.html"
+        code, err, trace = _in_process(["report", str(folder), "--out", str(page)])
+        judge(name, code, err, trace, expect, page if code == 0 else None)
+        shutil.rmtree(folder)
+        shutil.rmtree(work / f"case{k}_files", ignore_errors=True)
+        page.unlink(missing_ok=True)
+    for file in ("manifest.json", "results.parquet", "decomposition.csv") if kinds else ():
+        for kind, make in _file_kinds().items():
+            folder = work / "kinds"
+            shutil.copytree(run, folder)
+            (folder / file).unlink()
+            make(folder / file)
+            code, err, trace = _subprocess(["report", str(folder), "--out", str(work / "kinds.html")])
+            expect = "note" if file == "decomposition.csv" else "refuse"
+            judge(f"report: {file} as {kind}", code, err, trace, expect,
+                  work / "kinds.html" if code == 0 else None)
+            shutil.rmtree(folder)
+            shutil.rmtree(work / "kinds_files", ignore_errors=True)
+            (work / "kinds.html").unlink(missing_ok=True)
+    design = work / "d.toml"
+    design.write_text(STORED_DESIGN)
+    sweep = work / "sweep"
+    code, err, _ = _subprocess(["sweep", str(design), "--out", str(sweep), "--workers", "1", "--no-progress"])
+    assert code == 0, err
+    first_run = sorted((sweep / "runs").glob("*.parquet"))[0].name
+    for file in ("sweep.json", "sweep.lock", f"runs/{first_run}") if kinds else ():
+        for kind, make in _file_kinds().items():
+            folder = work / "vkinds"
+            shutil.copytree(sweep, folder)
+            (folder / file).unlink(missing_ok=True)
+            make(folder / file)
+            code, err, trace = _subprocess(["verify", str(folder)])
+            if file.startswith("runs/"):  # a damaged run file is listed, exit 1
+                judge(f"verify: {file} as {kind}", None if code is None else (2 if code == 1 else 0), "ontschot: "
+                      "error: listed" if code == 1 else err, trace, "refuse", None)
+            elif kind == "empty" and file == "sweep.lock":  # a holder killed while writing its record
+                judge(f"verify: {file} as {kind}", code, err, trace, "accept", None)
+            else:
+                judge(f"verify: {file} as {kind}", code, err, trace, "refuse", None)
+            shutil.rmtree(folder)
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    for key, kind in SWEEP_FIELDS.items():
+        for v in [*_wrong_types(kind), *([[1], ["../x"]] if key == "planned_run_ids" else [])]:
+            folder = work / "vtypes"
+            shutil.copytree(sweep, folder)
+            (folder / "sweep.json").write_text(json.dumps(dict(manifest, **{key: v})))
+            code, err, trace = _in_process(["verify", str(folder)])
+            judge(f"sweep.json {key} = {v!r}", code, err, trace, "refuse", None)
+            shutil.rmtree(folder)
+    for record in ({"pid": "x", "host": "h", "started": "s"}, {"pid": 1, "host": 5, "started": "s"},
+                   {"pid": -1, "host": "h", "started": "s"}, [1, 2], "text", {"pid": 1.5, "host": "h", "started": "s"}):
+        folder = work / "vlock"
+        shutil.copytree(sweep, folder)
+        (folder / "sweep.lock").write_text(json.dumps(record))
+        code, err, trace = _in_process(["verify", str(folder)])
+        judge(f"sweep.lock = {record!r}", code, err, trace, "refuse", None)
+        shutil.rmtree(folder)
+    # user files: a _files folder and a page the program never wrote, a lock link's target
+    notes = work / "notes_files"
+    notes.mkdir()
+    (notes / "saved.css").write_text("mine")
+    (work / "mine.html").write_text("<html>mine</html>")
+    target = work / "precious.txt"
+    target.write_text("precious")
+    lock_folder = work / "locked"
+    shutil.copytree(sweep, lock_folder)
+    (lock_folder / "sweep.lock").symlink_to(target)
+    run_out = work / "run-out"
+    run_out.mkdir()
+    (run_out / ".ontschot-run.lock").symlink_to(target)
+    attempts = [(["report", str(run), "--out", str(work / "notes.html")], "report over notes_files/"),
+                (["report", str(run), "--out", str(work / "mine.html")], "report over mine.html"),
+                (["sweep", str(design), "--out", str(lock_folder), "--workers", "1", "--no-progress"], "sweep.lock link"),
+                (["run", "--out", str(run_out), *STORED_RUN], "run lock link")]
+    for argv, name in attempts:
+        code, err, trace = _subprocess(argv)
+        judge(name, code, err, trace, "refuse", None)
+    destroyed = [not (notes / "saved.css").is_file(), (work / "mine.html").read_text() != "<html>mine</html>",
+                 target.read_text() != "precious"]
+    tally["user files destroyed"] = sum(destroyed)
     tally["examples"] = examples
     return tally
 
@@ -593,7 +927,10 @@ def main() -> None:
     parser.add_argument("--corrupt", type=int, default=20)
     parser.add_argument("--page-actions", type=int, default=300, help="hostile values into the page's controls")
     parser.add_argument("--page-api", type=int, default=200, help="hostile calls of the page's session API")
-    parser.add_argument("--only", choices=["page controls"], help="run one surface only")
+    parser.add_argument("--only", choices=["page controls", "stored files"], help="run one surface only")
+    parser.add_argument("--sample", type=int, default=1, help="stored files: every K-th tampered run folder")
+    parser.add_argument("--no-file-kinds", action="store_true", help="stored files: leave out pipes, devices and "
+                        "oversized files (for measuring code without the checks, which hangs or exhausts memory)")
     args = parser.parse_args()
     rng = random.Random(20261201)
     work = Path(tempfile.mkdtemp(prefix="hostile-"))
@@ -605,10 +942,12 @@ def main() -> None:
         "full and read-only disks": lambda: disks(work / "disks"),
         "two sweeps on one folder": lambda: concurrent(work / "concurrent"),
         "page controls": lambda: page_controls(args.page_actions, args.page_api, rng),
+        "stored files": lambda: stored_files(work / "stored", kinds=not args.no_file_kinds,
+                                                    sample=args.sample),
     }
     if args.only:
         steps = {args.only: steps[args.only]}
-    for folder in ("inputs", "kills", "workers", "corrupt", "disks", "concurrent"):
+    for folder in ("inputs", "kills", "workers", "corrupt", "disks", "concurrent", "stored"):
         (work / folder).mkdir()
     for name, step in steps.items():
         started = time.time()

@@ -270,8 +270,12 @@ def test_every_instrument_and_role_has_one_budget_and_task_field_that_agree_with
 # --- bad folders ---------------------------------------------------------------------------------------------------
 
 def damaged(run_folder: Path, tmp_path: Path, how: str) -> Path:
+    """A folder as an older version wrote it: its manifest records no hash of results.parquet (nor arms, for one regime)."""
     folder = tmp_path / how
     shutil.copytree(run_folder, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("files")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     frame = pd.read_parquet(folder / "results.parquet")
     if how == "old_indicators":
         frame = frame[~frame["indicator"].str.startswith("spend_instrument_")]
@@ -282,7 +286,7 @@ def damaged(run_folder: Path, tmp_path: Path, how: str) -> Path:
         (folder / "manifest.json").unlink()
     elif how == "one_regime":
         frame[frame["regime"] == "compartmentalised"].to_parquet(folder / "results.parquet")
-        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest.pop("arms")
         (folder / "manifest.json").write_text(json.dumps({**manifest, "regimes": ["compartmentalised"]}))
     elif how == "garbled":
         (folder / "results.parquet").write_bytes(b"not parquet")

@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from functools import partial
@@ -58,6 +59,12 @@ vertical-align:top} th{background:#f2f2f2;text-align:left} td.num{text-align:rig
 img{max-width:100%;height:auto;border:1px solid #eee} .note{color:#555;font-size:.92em}
 .answer li{margin:.3em 0} nav ol{columns:2;font-size:.92em} details{margin:.5em 0} code{background:#f5f5f5;padding:0 .2em}
 """
+
+
+# The program's own marks on what it writes: only a page and a folder that carry them are ever replaced.
+GENERATOR_META = "<meta name='generator' content='ontschot report'>"
+FILES_MARKER = ".ontschot-report"  # a file in the _files folder
+HEAD_BYTES = 64 * 1024  # how much of an existing page is read to find the generator tag
 
 
 def report_paths(out_html: str | Path) -> tuple[Path, Path]:
@@ -188,6 +195,7 @@ def build_report(results_folder: str | Path, out_html: str | Path, lang: str = D
     results = load_results(results_folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
+    check_report_target(out_html, files)  # before any work: a page or folder the program did not write stays
     page = Page(t)
     salary = {arm: float(results.arm_settings.get(arm, {}).get("staff.salary", results.params["staff.salary"]))
               for arm in results.arms}  # EUR per FTE per arm (a sweep may vary it)
@@ -570,7 +578,7 @@ def _decomposition(page: Page, results: Results) -> None:
     off = check[(check["total"] - check["sum_of_parts"]).abs() > 1e-6 * check["total"].abs().clip(lower=1)]
     if len(off):
         page.para(_e(t("Note: for {indicators} the parts do not add up to the total.").format(
-            indicators=", ".join(words.summary(i, t) for i in off["indicator"]))), "note")
+            indicators=", ".join(words.summary(str(i), t) for i in off["indicator"]))), "note")
     page.figure("decomposition", partial(figures.waterfall, table, t),
                 t("Waterfall: pooling the money, then each practice lever, then the total difference (95% intervals)."))
 
@@ -717,22 +725,76 @@ def publish(page: Page, text: str, out_html: Path, files: Path) -> None:
     Raises:
         OutputError: the files cannot be written (nothing half-written is left).
     """
+    check_report_target(out_html, files)
+    if GENERATOR_META not in text:
+        text = text.replace("<head>", f"<head>{GENERATOR_META}", 1)
     tmp = Path(tempfile.mkdtemp(prefix=f".{files.name}-", dir=out_html.parent))
     try:
         os.chmod(tmp, 0o755)
+        (tmp / FILES_MARKER).write_text("Written by ontschot report; the next report to this place replaces this "
+                                        "folder.\n", encoding="utf-8")
         for name, frame in page.csv.items():
             frame.to_csv(tmp / f"{name}.csv", index=False)
         for name, png in page.png.items():
             (tmp / f"{name}.png").write_bytes(png)
         html_tmp = tmp / "report.html"
         html_tmp.write_text(text, encoding="utf-8")
-        if files.exists():
+        check_report_target(out_html, files)  # again, just before replacing: nothing else took the place since
+        if os.path.lexists(files):
             shutil.rmtree(files)
         os.replace(html_tmp, out_html)
         os.replace(tmp, files)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(f"--out {show_path(out_html)}: the report could not be written ({os_reason(exc)})") from None
+
+
+def _not_ours(out_html: Path, what: Path, why: str) -> OutputError:
+    return OutputError(f"--out {show_path(out_html)} is not allowed: {show_path(what)} {why}; the report never "
+                       "deletes or overwrites what it did not write: choose another --out, or move it away")
+
+
+def _page_is_ours(path: Path) -> bool:
+    """Whether an existing page is a regular file (not a link) whose head carries the report's generator tag."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return GENERATOR_META.encode() in os.read(fd, HEAD_BYTES)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def check_report_target(out_html: Path, files: Path) -> None:
+    """Refuse to replace a page or a ``_files`` folder the program did not write (they lack its marks).
+
+    A page is replaced only when it is a regular file whose head carries ``GENERATOR_META``; a
+    ``_files`` folder only when it is a folder (not a link) holding the ``FILES_MARKER`` file.
+
+    Raises:
+        OutputError: naming what is in the way and why, in one line.
+    """
+    if os.path.lexists(out_html):
+        if os.path.islink(out_html):
+            raise _not_ours(out_html, out_html, "is a symbolic link")
+        if not _page_is_ours(out_html):
+            raise _not_ours(out_html, out_html, "exists and was not written by ontschot report (it lacks the "
+                            "report's generator tag)")
+    if os.path.lexists(files):
+        if os.path.islink(files) or not os.path.isdir(files):
+            raise _not_ours(out_html, files, "exists and is not a folder the report wrote")
+        try:
+            marked = stat.S_ISREG(os.lstat(files / FILES_MARKER).st_mode)
+        except OSError:
+            marked = False
+        if not marked:
+            raise _not_ours(out_html, files, f"exists and was not written by ontschot report (no {FILES_MARKER} "
+                            "file in it)")
 
 
 def _is_default(key: str, value) -> bool:

@@ -9,8 +9,8 @@ significant restrictions with the box drawn.
 
 from __future__ import annotations
 
+import html
 import io
-import json
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -18,12 +18,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})  # names drawn literally
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.discovery import condition  # noqa: E402
+from experiments.stored import is_regular, read_csv, read_json  # noqa: E402
 from model.parameters import PARAMETERS, InputError, show_path  # noqa: E402
 
 DISCOVERY_FILE, POINTS_FILE = "discovery.json", "discovery_points.csv"
@@ -37,9 +39,11 @@ def is_discovery(folder: str | Path) -> bool:
     folder = Path(folder)
     if (folder / DISCOVERY_FILE).is_file():
         return True
+    if not is_regular(folder / "sweep.json"):
+        return False  # absent, or a pipe or device: the loader that reads it says so
     try:
-        return json.loads((folder / "sweep.json").read_text())["design"]["kind"] == "discovery"
-    except (OSError, ValueError, KeyError, TypeError):
+        return read_json(folder / "sweep.json", "sweep manifest")["design"]["kind"] == "discovery"
+    except (InputError, KeyError, TypeError):
         return False
 
 
@@ -62,8 +66,8 @@ def load(folder: Path) -> tuple[dict, pd.DataFrame]:
                          f"analysed): run the same ontschot discover command again, or ontschot discover DESIGN "
                          f"--analyse {show_path(folder)}")
     try:
-        record = json.loads((folder / DISCOVERY_FILE).read_text())
-        points = pd.read_csv(folder / POINTS_FILE)
+        record = read_json(folder / DISCOVERY_FILE, "discovery record")
+        points = read_csv(folder / POINTS_FILE)
         if not isinstance(record.get("boxes"), list) or not isinstance(record.get("dimensions"), dict):
             raise ValueError("no boxes or dimensions")
     except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as exc:
@@ -76,10 +80,11 @@ def load(folder: Path) -> tuple[dict, pd.DataFrame]:
 def section(page, record: dict, points: pd.DataFrame, esc) -> None:
     """The Scenario discovery section: per outcome the rule, its restrictions, the numbers and two figures."""
     page.add("<section id='scenario-discovery'><h2>Scenario discovery</h2>")
-    page.para(f"Under which conditions does it hold? {record['points_analysed']} of {record['points_planned']} "
-              f"combinations of levers and assumptions (a Latin hypercube, seed {record['sampler']['seed']}) each ran "
-              f"under <b>{esc(record['pooled'])}</b> and <b>{esc(record['baseline'])}</b> funding on the same seeds, "
-              f"{record['replications']} paired replication(s) each. PRIM (the EMA Workbench) finds the box of "
+    page.para(f"Under which conditions does it hold? {esc(record['points_analysed'])} of "
+              f"{esc(record['points_planned'])} combinations of levers and assumptions (a Latin hypercube, seed "
+              f"{esc(record['sampler']['seed'])}) each ran under <b>{esc(record['pooled'])}</b> and "
+              f"<b>{esc(record['baseline'])}</b> funding on the same seeds, "
+              f"{esc(record['replications'])} paired replication(s) each. PRIM (the EMA Workbench) finds the box of "
               "conditions in which the outcome holds most often; the box told is the one with the highest density "
               f"whose coverage is at least {record['setup']['prim']['min_coverage']:g}, without restrictions whose "
               f"quasi-p value is above {record['setup']['prim']['max_quasi_p']:g}.")
@@ -128,10 +133,12 @@ def varied(page, record: dict) -> None:
                list(record["dimensions"]), numeric_from=5)
     fixed = record.get("base") or {}
     if fixed:
-        page.para("Fixed for every case: " + ", ".join(f"<code>{k}</code> = {v}" for k, v in fixed.items()) + ".",
+        page.para("Fixed for every case: " + ", ".join(f"<code>{html.escape(str(k))}</code> = {html.escape(str(v))}"
+                                                       for k, v in fixed.items()) + ".",
                   "note")
     commit = (record.get("code_version") or {}).get("commit", "unknown")
-    page.para(f"Design {record['design']} (runs hash {record['design_hash']}); code {commit[:12]}; the points and "
+    page.para(f"Design {html.escape(str(record['design']))} (runs hash {html.escape(str(record['design_hash']))}); "
+              f"code {html.escape(str(commit)[:12])}; the points and "
               "outcomes are in discovery_points.csv, the boxes in discovery.json.", "note")
     page.add("</section>")
 
@@ -209,13 +216,14 @@ def scatter(box: dict, points: pd.DataFrame, dims: dict, name: str) -> bytes:
 
 def build(folder: Path, out_html: Path, t=None) -> Path:
     """The report of a discovery folder: its Scenario discovery section and what was varied (in English)."""
-    from analysis.report.build import Page, _e, _write, report_paths
+    from analysis.report.build import Page, _e, _write, check_report_target, report_paths
     from analysis.report.sweep import analyst_note
     from experiments.store import check_output_folder
 
     record, points = load(folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
+    check_report_target(out_html, files)
     page = Page()
     analyst_note(page, t)
     section(page, record, points, _e)

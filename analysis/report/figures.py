@@ -24,6 +24,10 @@ from analysis.report.words import ENGLISH, GROUP_VALUES, arm_name, minus, percen
 
 DPI = 110
 sns.set_theme(style="whitegrid", context="notebook")
+# Names from a stored folder (arms, indicators, parts) are drawn as they are written: a '$' is a dollar sign, never
+# the start of mathtext, and no LaTeX is run.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+matplotlib.rcParams.update(LITERAL_TEXT)
 
 
 def _png(fig) -> bytes:

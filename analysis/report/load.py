@@ -8,7 +8,6 @@ with one clear line (``InputError``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 
 from analysis.compare import SUMMARIES
 from analysis.report.taskfields import COST_LINES
+from experiments import stored
 from experiments.arms import stored_from_year
 from experiments.runfiles import param_key
 from model.constants import Holder
@@ -79,9 +79,10 @@ def latest_run(parent: str | Path) -> Path:
         raise InputError(f"results folder {show_path(parent)} does not exist or is not a folder")
     runs = []
     for sub in parent.iterdir():
-        if sub.is_dir() and not sub.name.startswith(".") and (sub / "manifest.json").is_file() \
-                and (sub / "results.parquet").is_file():
-            runs.append((_read_json(sub / "manifest.json").get("created", ""), sub.name, sub))
+        if sub.is_dir() and not sub.name.startswith(".") and stored.present(sub / "manifest.json") \
+                and stored.present(sub / "results.parquet"):
+            created = _read_json(sub / "manifest.json").get("created", "")
+            runs.append((created if isinstance(created, str) else "", sub.name, sub))
     if not runs:
         raise InputError(f"{show_path(parent)} holds no run folder (no sub-folder with results.parquet and "
                          "manifest.json): run `ontschot run` first")
@@ -103,9 +104,9 @@ def load_results(folder: str | Path) -> Results:
     if not any(folder.iterdir()):
         raise InputError(f"results folder {show_path(folder)} is empty: expected the output of `ontschot run` "
                          "(results.parquet, manifest.json) or of `ontschot sweep` (sweep.json, runs/)")
-    if (folder / "sweep.json").is_file():
+    if stored.present(folder / "sweep.json"):
         results = _load_sweep(folder)
-    elif (folder / "results.parquet").is_file():
+    elif stored.present(folder / "results.parquet"):
         results = _load_run(folder)
     elif any((sub / "results.parquet").is_file() for sub in folder.iterdir() if sub.is_dir()):
         raise InputError(f"{show_path(folder)} holds run folders, not results: name one of them, or add --latest "
@@ -123,34 +124,32 @@ def _read_json(path: Path) -> dict:
 
 
 def read_json(path: Path, what: str) -> dict:
-    """A JSON object from a file; anything else is one line naming the file and what was expected.
+    """A JSON object from a stored file (a regular file of bounded size); anything else is one line.
 
     Raises:
-        InputError: unreadable, not JSON, or not an object.
+        InputError: not a regular file, too large, unreadable, not JSON, or not an object.
     """
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{show_path(path)} cannot be read as JSON ({' '.join(str(exc).split())[:120]})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{show_path(path)} is not a {what} (expected a JSON object)")
-    return data
+    return stored.read_json(path, what)
 
 
 def _load_run(folder: Path) -> Results:
     manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
+    if not stored.present(manifest_path):
         raise InputError(f"{show_path(folder)} has results.parquet but no manifest.json: it is not a complete run "
                          "folder (run `ontschot run` again)")
     manifest = _read_json(manifest_path)
     if manifest.get("kind") == "validate":
         raise InputError(f"{show_path(folder)} holds a validation run (compartmentalised only); the report compares "
                          "regimes: use the folder of `ontschot run`")
-    frame = _read_parquet(folder / "results.parquet")
-    params = manifest.get("parameters")
-    if not isinstance(params, dict):
+    if not isinstance(manifest.get("parameters"), dict):
         raise InputError(f"{show_path(folder / 'manifest.json')} lists no parameters: it comes from an incompatible "
                          "version of ontschot (run `ontschot run` again)")
+    manifest = stored.check_run_manifest(manifest, manifest_path)
+    blob = stored.read_bytes(folder / "results.parquet", "parquet")
+    frame = stored.read_parquet(folder / "results.parquet", blob)
+    _check_columns(frame, folder, manifest)
+    stored.check_run_folder(folder, manifest, frame, blob)
+    params = manifest["parameters"]
     contents = arm_contents(manifest, params)
     if "arm" in frame.columns:  # the report's frame names the arm in ``regime``
         frame = frame.assign(regime=frame["arm"]).drop(columns="arm")
@@ -191,17 +190,10 @@ def arm_contents(manifest: dict, params: dict) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise InputError(f"{show_path(path)} cannot be read ({' '.join(str(exc).split())[:120]})") from None
-
-
 def _load_sweep(folder: Path) -> Results:
     from experiments.sweep import load_sweep
 
-    manifest = _read_json(folder / "sweep.json")
+    manifest = stored.check_sweep_manifest(_read_json(folder / "sweep.json"), folder / "sweep.json")
     frame = load_sweep(folder)
     if frame.empty:
         raise InputError(f"sweep folder {show_path(folder)} holds no finished run yet: run the sweep command first")
@@ -241,13 +233,24 @@ def _short(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _check_compatible(results: Results) -> None:
-    frame, where = results.frame, show_path(results.folder)
-    made_by = results.manifest.get("code_version", {}).get("commit", "")[:10] or "an unknown version"
+def _made_by(manifest: dict) -> str:
+    code = manifest.get("code_version")
+    commit = code.get("commit") if isinstance(code, dict) else None
+    return commit[:10] if isinstance(commit, str) and commit else "an unknown version"
+
+
+def _check_columns(frame: pd.DataFrame, folder: Path, manifest: dict) -> None:
     missing_cols = [c for c in COLUMNS if c not in frame.columns]
     if missing_cols:
-        raise InputError(f"results in {where} come from an incompatible version of ontschot ({made_by}): the results "
-                         f"frame lacks column(s) {', '.join(missing_cols)}; run `ontschot run` again with this version")
+        raise InputError(f"results in {show_path(folder)} come from an incompatible version of ontschot "
+                         f"({_made_by(manifest)}): the results frame lacks column(s) {', '.join(missing_cols)}; run "
+                         "`ontschot run` again with this version")
+
+
+def _check_compatible(results: Results) -> None:
+    frame, where = results.frame, show_path(results.folder)
+    made_by = _made_by(results.manifest)
+    _check_columns(frame, results.folder, results.manifest)
     present = set(frame.loc[frame["group_by"] == "all", "indicator"].unique())
     missing = [i for i in NEEDED if i not in present]
     if missing:
@@ -263,28 +266,49 @@ def _check_compatible(results: Results) -> None:
 
 
 def _attach_extras(results: Results) -> None:
+    """decomposition.csv (a problem is named in its section, nothing drawn) and sensitivity.csv (refused if wrong)."""
     path = results.folder / DECOMPOSITION
-    if path.is_file():
+    if stored.present(path):
         try:
-            table = pd.read_csv(path)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            results.decomposition_problem = f"{DECOMPOSITION} cannot be read ({' '.join(str(exc).split())[:100]})"
+            table = stored.read_csv(path)
+        except InputError as exc:
+            results.decomposition_problem = f"{DECOMPOSITION}: {' '.join(str(exc).split()).split(': ', 1)[-1][:160]}"
         else:
             missing = [c for c in DECOMPOSITION_COLUMNS if c not in table.columns]
             if missing:
                 results.decomposition_problem = f"{DECOMPOSITION} lacks column(s) {', '.join(missing)}"
+            elif table.empty:
+                results.decomposition_problem = f"{DECOMPOSITION} is empty"
+            elif problem := stored.decomposition_problem(table):
+                results.decomposition_problem = f"{DECOMPOSITION}: {problem}"
             else:
                 totals = set(table.loc[table["part"] == "total", "indicator"])
                 without = sorted(str(i) for i in set(table["indicator"]) - totals)
-                if table.empty:
-                    results.decomposition_problem = f"{DECOMPOSITION} is empty"
-                elif without:
+                if without:
                     results.decomposition_problem = f"{DECOMPOSITION} has no 'total' row for {', '.join(without)}"
                 else:
                     results.decomposition = table
     path = results.folder / SENSITIVITY
-    if path.is_file():
-        try:
-            results.sensitivity = pd.read_csv(path)
-        except (OSError, ValueError, pd.errors.ParserError):
-            results.sensitivity = None
+    if stored.present(path):
+        results.sensitivity = check_sensitivity(stored.read_csv(path), path)
+
+
+def check_sensitivity(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """sensitivity.csv as the report reads it: parameter paths of this version, and finite indices.
+
+    Raises:
+        InputError: naming the file, the column and what is allowed.
+    """
+    if "parameter" not in table.columns:
+        raise stored.refuse(path, "its columns", list(table.columns)[:8], "a column 'parameter' (ontschot sensitivity)")
+    bad = ~table["parameter"].map(lambda v: isinstance(v, str) and v in PARAMETERS)
+    if bad.any():
+        raise stored.refuse(path, "column parameter", table["parameter"][bad].iloc[0],
+                            "a parameter path of this version (see: ontschot params)")
+    for column in ("ST", "mu_star"):
+        if column in table.columns:
+            values = pd.to_numeric(table[column], errors="coerce")
+            wrong = values.isna() & table[column].notna() | values.abs().eq(float("inf"))
+            if wrong.any():
+                raise stored.refuse(path, f"column {column}", table[column][wrong].iloc[0], "finite numbers")
+    return table

@@ -12,6 +12,7 @@ import textwrap
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})  # names drawn literally
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

@@ -16,7 +16,6 @@ Memory is bounded by a batch of run files, whatever the sweep's size.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from functools import partial
 from pathlib import Path
 
@@ -26,11 +25,12 @@ from analysis.aggregates import check_once, outcomes_from_runs, sweep_summaries
 from analysis.compare import SUMMARIES
 from analysis.convergence import DEFAULT_TOLERANCE, convergence, format_convergence, stability
 from analysis.report import sensitivity_figures as figures
-from analysis.report.build import STYLE, Page, _e, fmt, publish, report_paths
+from analysis.report.build import STYLE, Page, _e, check_report_target, fmt, publish, report_paths
 from analysis.report.load import read_json
 from analysis.sensitivity import analyse
 from experiments.runfiles import param_key
 from experiments.store import check_output_folder
+from experiments.stored import check_sweep_manifest, present, refuse
 from model.parameters import InputError, show_path
 
 MANIFEST = "sweep.json"
@@ -62,12 +62,17 @@ def sweep_target(folder: str | Path) -> tuple[Path, dict | None] | None:
     A sweep or sensitivity folder is itself; an ``--until-stable`` folder is its largest size's folder.
     """
     folder = Path(folder)
-    if (folder / MANIFEST).is_file():
+    if present(folder / MANIFEST):
         return folder, None
-    if (folder / UNTIL_STABLE).is_file():
+    if present(folder / UNTIL_STABLE):
         record = _read_json(folder / UNTIL_STABLE)
-        steps = [s for s in record.get("steps") or [] if isinstance(s, dict) and (folder / str(s.get("folder"))
-                                                                                    / MANIFEST).is_file()]
+        steps = record.get("steps") or []
+        if not isinstance(steps, list) or not all(
+                isinstance(s, dict) and isinstance(s.get("runs", 0), int) and isinstance(s.get("folder"), str)
+                and "/" not in s["folder"] and s["folder"] not in ("", ".", "..") for s in steps):
+            raise refuse(folder / UNTIL_STABLE, "steps", steps, "a list of sizes, each with its folder's name and "
+                         "its number of runs")
+        steps = [s for s in steps if present(folder / s["folder"] / MANIFEST)]
         if not steps:
             raise InputError(f"{show_path(folder)} holds no finished size of its --until-stable run yet: run the "
                              "sensitivity command again")
@@ -106,10 +111,11 @@ def build_sweep_report(folder: str | Path, record: dict | None, out_html: str | 
         InputError: not a sweep folder, no finished run, or a damaged run file; OutputError: cannot write.
     """
     folder = Path(folder)
-    manifest = _read_json(folder / MANIFEST)
+    manifest = check_sweep_manifest(_read_json(folder / MANIFEST), folder / MANIFEST)  # types as this version writes
     design = design_from_manifest(manifest, folder)
     out_html, files = report_paths(out_html)
     check_output_folder(out_html.parent, "--out")
+    check_report_target(out_html, files)
     per_run = sweep_summaries(folder)
     if per_run.empty:
         raise InputError(f"sweep folder {show_path(folder)} holds no finished run yet: run the sweep command first")
@@ -290,10 +296,12 @@ def _sensitivity(page: Page, design, folder: Path, outcomes: pd.DataFrame) -> No
 
 def _tolerance(folder: Path) -> float:
     """The tolerance the sensitivity command used (its stability.json), else the default."""
-    try:
-        return float(json.loads((folder / STABILITY).read_text())["tolerance"])
-    except (OSError, ValueError, KeyError, TypeError):
+    if not present(folder / STABILITY):
         return DEFAULT_TOLERANCE
+    tolerance = _read_json(folder / STABILITY).get("tolerance")  # a regular file of bounded size, never a pipe
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance <= 1:
+        raise refuse(folder / STABILITY, "tolerance", tolerance, "a number above 0 and at most 1")
+    return float(tolerance)
 
 
 def _how_to_read(page: Page, design) -> None:

@@ -29,10 +29,22 @@ def _e(text) -> str:
 def read(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The folder's ensemble table and its per-set mean differences, or None when the run had no ensemble."""
     folder = Path(folder)
-    if not (folder / ENSEMBLE_TABLE).is_file() or not (folder / ENSEMBLE_RUNS).is_file():
+    from experiments import stored
+
+    if not stored.present(folder / ENSEMBLE_TABLE) or not stored.present(folder / ENSEMBLE_RUNS):
         return None
-    table = pd.read_csv(folder / ENSEMBLE_TABLE)
-    runs = pd.read_parquet(folder / ENSEMBLE_RUNS, columns=["set", "arm", "replication", *SHOWN])
+    # regular files of bounded size, read without blocking, with the columns and types read here
+    table = stored.check_table(stored.read_csv(folder / ENSEMBLE_TABLE), folder / ENSEMBLE_TABLE,
+                               ("arm", "summary", "label", "unit"), ("sets", "replications", "chance_mean", "chance_lo",
+                                                                     "chance_hi", "mean", "lo", "hi", "p_above_zero",
+                                                                     "parameter_share"), ("arm", "summary"))
+    runs = stored.check_table(stored.read_parquet(folder / ENSEMBLE_RUNS), folder / ENSEMBLE_RUNS, ("arm",),
+                              ("set", "replication", *SHOWN), ("set", "arm", "replication"), rows=10**7)
+    for column in ("sets", "replications"):
+        if not (table[column].notna() & (table[column] >= 1)).all():
+            raise stored.refuse(folder / ENSEMBLE_TABLE, f"column {column}", table[column].min(),
+                                "whole numbers of at least 1")
+    runs = runs[["set", "arm", "replication", *SHOWN]]
     return table, set_means(runs, list(dict.fromkeys(runs["arm"])))
 
 

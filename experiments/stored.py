@@ -1,0 +1,703 @@
+"""What ``report`` and ``verify`` read from a stored folder, checked before it is used.
+
+A stored folder is the program's own output, but anyone can edit it, copy another run's file into
+it or put a named pipe, a device or a link where a file was. So every stored file is read here:
+
+- **regular files only**: a named pipe, a device, a socket or a folder where a file should be is
+  refused (a symbolic link to a regular file is followed; one to ``/dev/zero`` is refused), opened
+  without blocking, and read up to a stated size (``LIMITS``), never without end;
+- **lock and state files** are opened with ``O_NOFOLLOW`` (``O_EXCL`` when created): a symbolic
+  link where one is expected is refused, so its target is never written;
+- **what the files hold**: a results frame (``results.parquet`` of ``ontschot run``, the run files
+  of a sweep) has the columns, types and known indicators of this version, one row per key and
+  values in range (counts at least 0, every value finite); ``manifest.json`` and ``sweep.json``
+  have the types this version writes, every recorded parameter within its range
+  (``model/parameters.toml``: inhabitants, salaries...), and the run folder's results are the
+  ones its manifest describes (arms, replications, seeds, years and, from this version on, the
+  SHA-256 of ``results.parquet``); ``decomposition.csv`` names known indicators once per part.
+
+A folder that fails gets one line naming the file, the field and what is allowed (``StoredError``,
+an ``InputError``: exit 2), before any page or figure is made.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.parameters import PARAMETERS, InputError, show, show_path
+
+KIB = 1024
+MIB = KIB * KIB
+# Largest file of each kind read (bytes): far above what any run writes, far below what exhausts a machine.
+LIMITS = {
+    "json": 256 * MIB,  # manifest.json, sweep.json (a 200,000-run plan is about 60 MiB)
+    "csv": 64 * MIB,  # decomposition.csv, sensitivity.csv, ensemble.csv
+    "parquet": 2048 * MIB,  # results.parquet, a sweep's run files
+    "lock": 64 * KIB,  # sweep.lock, .ontschot-run.lock
+    "html": 64 * KIB,  # the head of a report page, read for the program's marker
+}
+TEXT_MAX = 200  # characters of a name (an arm, a part, a host)
+SEED_MAX = 2**32 - 1
+YEARS_MAX = 1000  # a year column beyond this is not a simulated year
+DECOMPOSITION_ROWS = 2000  # rows of decomposition.csv (indicators x parts); a run writes about 60
+SIGNED_UNITS = ("EUR", "EUR per unit-year")  # every other unit counts something: never below 0
+FILES_KEY = "files"  # manifest.json: {file name: SHA-256} of the files the report reads
+HEX64 = re.compile(r"[0-9a-f]{64}")
+RUN_ID = re.compile(r"[0-9A-Za-z_.-]{1,128}")
+
+
+class StoredError(InputError):
+    """A stored file that cannot be used as it is: one line naming the file, the field and what is allowed."""
+
+
+def refuse(path: Path | str, field: str, value: Any, allowed: str) -> StoredError:
+    """The one-line error for ``field = value`` in a stored file."""
+    return StoredError(f"{show_path(path)}: {field} = {show(value)} is not allowed: expected {allowed}")
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"),
+                       (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def not_regular(path: Path | str, mode: int) -> StoredError:
+    """The error for a stored path that is not a regular file."""
+    return StoredError(f"{show_path(path)} is {_kind(mode)}, not a regular file: a stored folder holds only files "
+                       "the program wrote; remove it or choose another folder")
+
+
+def present(path: Path | str) -> bool:
+    """Whether something is at ``path`` (a dangling link counts: it is refused when read, not taken as absent)."""
+    return os.path.lexists(path)
+
+
+def is_regular(path: Path | str) -> bool:
+    """Whether ``path`` is (or links to) a regular file, without opening it (a pipe or device: False)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def read_bytes(path: Path | str, kind: str) -> bytes:
+    """A stored file's bytes: a regular file (links followed), at most ``LIMITS[kind]`` bytes, read without blocking.
+
+    Raises:
+        StoredError: missing, unreadable, not a regular file (pipe, device, socket, folder) or too large.
+    """
+    limit = LIMITS[kind]
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        raise StoredError(f"{show_path(path)} cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular(path, info.st_mode)
+        if info.st_size > limit:
+            raise _too_large(path, info.st_size, limit)
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(MIB, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # the file grew while read
+                raise _too_large(path, total, limit)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise StoredError(f"{show_path(path)} cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def _too_large(path, size: int, limit: int) -> StoredError:
+    return StoredError(f"{show_path(path)} holds {size:,} bytes or more: expected at most {limit:,} bytes for this "
+                       "kind of file (the program never writes one that large)")
+
+
+def read_json(path: Path | str, what: str) -> dict:
+    """A JSON object from a stored file.
+
+    Raises:
+        StoredError: not a regular file, too large, not JSON or not an object.
+    """
+    blob = read_bytes(path, "json")
+    try:
+        data = json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise StoredError(f"{show_path(path)} cannot be read as JSON ({' '.join(str(exc).split())[:120]})") from None
+    if not isinstance(data, dict):
+        raise StoredError(f"{show_path(path)} is not a {what} (expected a JSON object)")
+    return data
+
+
+def read_csv(path: Path | str) -> pd.DataFrame:
+    """A CSV table from a stored file.
+
+    Raises:
+        StoredError: not a regular file, too large or not CSV.
+    """
+    blob = read_bytes(path, "csv")
+    try:
+        return pd.read_csv(io.BytesIO(blob))
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise StoredError(f"{show_path(path)} cannot be read as CSV ({' '.join(str(exc).split())[:120]})") from None
+
+
+def read_parquet(path: Path | str, blob: bytes | None = None) -> pd.DataFrame:
+    """A Parquet table from a stored file (or its bytes already read).
+
+    Raises:
+        StoredError: not a regular file, too large or not Parquet.
+    """
+    blob = read_bytes(path, "parquet") if blob is None else blob
+    try:
+        return pd.read_parquet(io.BytesIO(blob))
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise StoredError(f"{show_path(path)} cannot be read ({' '.join(str(exc).split())[:120]})") from None
+
+
+def sha256(blob: bytes) -> str:
+    """The SHA-256 of a file's bytes, as the manifest records it."""
+    return hashlib.sha256(blob).hexdigest()
+
+
+# ------------------------------------------------------------------ lock and state files
+
+
+def open_state(path: Path | str, create: bool) -> int:
+    """A lock or state file opened for reading and writing, never through a symbolic link.
+
+    With ``create`` a new file is made with ``O_EXCL`` (or the existing one opened); the file must
+    be a regular file. The caller closes the descriptor.
+
+    Raises:
+        StoredError: a symbolic link, a pipe, a device or a folder where the file should be.
+        OSError: the folder cannot be written (the caller reports it).
+    """
+    base = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
+    try:
+        if create:
+            try:
+                fd = os.open(path, base | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                fd = os.open(path, base)
+        else:
+            fd = os.open(path, base)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            raise StoredError(f"{show_path(path)} is a symbolic link: a lock or state file is never followed "
+                              "through a link (its target would be overwritten); remove the link") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise not_regular(path, info.st_mode)
+    return fd
+
+
+def read_state(path: Path | str) -> bytes | None:
+    """A lock file's bytes for a reader (``verify``): None when absent; never through a link, never blocking.
+
+    Raises:
+        StoredError: a link, not a regular file, too large, or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            raise StoredError(f"{show_path(path)} is a symbolic link: a lock file is never followed through a "
+                              "link; remove the link") from None
+        raise StoredError(f"{show_path(path)} cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular(path, info.st_mode)
+        blob = os.read(fd, LIMITS["lock"] + 1)
+    finally:
+        os.close(fd)
+    if len(blob) > LIMITS["lock"]:
+        raise _too_large(path, len(blob), LIMITS["lock"])
+    return blob
+
+
+def check_holder(holder: Any, path: Path | str) -> dict | None:
+    """A lock file's record checked: pid, host, started and command of the types the program writes.
+
+    Returns None for an empty record (a holder killed while writing it).
+
+    Raises:
+        StoredError: naming the field and what is allowed.
+    """
+    if holder is None:
+        return None
+    if not isinstance(holder, dict):
+        raise refuse(path, "the lock record", holder, "a JSON object with pid, host, started, command")
+    pid = holder.get("pid")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 <= pid <= 2**31 - 1:
+        raise refuse(path, "pid", pid, "a process id (a whole number from 0 to 2,147,483,647)")
+    for name in ("host", "started"):
+        value = holder.get(name)
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise refuse(path, name, value, f"text of at most {TEXT_MAX} characters")
+    command = holder.get("command", [])
+    if not isinstance(command, list) or len(command) > 64 or not all(isinstance(c, str) for c in command):
+        raise refuse(path, "command", command, "a list of at most 64 texts")
+    return holder
+
+
+def parse_holder(blob: bytes | None, path: Path | str) -> dict | None:
+    """The holder recorded in a lock file's bytes (None: no file or an empty one).
+
+    Raises:
+        StoredError: not JSON or a field of the wrong type.
+    """
+    if blob is None or not blob.strip():
+        return None
+    try:
+        data = json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise StoredError(f"{show_path(path)} cannot be read as a lock record (expected JSON with pid, host, "
+                          "started, command)") from None
+    return check_holder(data, path)
+
+
+# ------------------------------------------------------------------ results frames
+
+
+def _units() -> tuple[dict[str, str], dict[str, str]]:
+    from model.reporters import GROUP_UNITS, INDICATORS
+
+    return {k: u for k, (u, _) in INDICATORS.items()}, {k: u for k, (u, _) in GROUP_UNITS.items()}
+
+
+GROUP_BY = ("all", "age_band", "disability", "wage_band")
+
+
+def _texts(frame: pd.DataFrame, column: str, path, max_len: int = TEXT_MAX) -> None:
+    def sound(v) -> bool:
+        return isinstance(v, str) and 0 < len(v) <= max_len and v.isprintable()
+
+    values = frame[column]
+    try:
+        if all(sound(v) for v in pd.unique(values)):  # a few distinct names in millions of rows: each checked once
+            return
+    except TypeError:  # values that cannot be hashed (lists): not text, found row by row below
+        pass
+    bad = ~values.map(sound)
+    raise refuse(path, f"column {column} (row {int(np.flatnonzero(bad.to_numpy())[0])})", values[bad].iloc[0],
+                 f"printable text of 1 to {max_len} characters")
+
+
+def _wholes(frame: pd.DataFrame, column: str, path, lo: int, hi: int) -> None:
+    values = frame[column]
+    if not pd.api.types.is_integer_dtype(values.dtype):
+        raise refuse(path, f"column {column}", str(values.dtype), f"whole numbers from {lo:,} to {hi:,}")
+    bad = (values < lo) | (values > hi)
+    if bad.any():
+        raise refuse(path, f"column {column} (row {int(np.flatnonzero(bad.to_numpy())[0])})", int(values[bad].iloc[0]),
+                     f"a whole number from {lo:,} to {hi:,}")
+
+
+def check_results(frame: pd.DataFrame, path: Path | str, key: tuple[str, ...]) -> None:
+    """A results frame as this version writes it: columns, types, known indicators, one row per key, values in range.
+
+    Args:
+        frame: the frame read from ``path``.
+        path: the file (for messages).
+        key: the columns besides year, indicator, group_by and group that name one run's row (the arm and
+            replication of a run folder, the run id of a sweep's run file).
+
+    Raises:
+        StoredError: the first problem, naming the file, the column and what is allowed.
+    """
+    needed = ("replication", "seed", "year", "indicator", "group_by", "group", "value", *key)
+    missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
+    if missing:
+        raise StoredError(f"{show_path(path)} lacks column(s) {', '.join(missing)}: it comes from an incompatible "
+                          "version of ontschot or was altered; run the command again")
+    for column in ("indicator", "group_by", "group", *(c for c in ("regime", "arm") if c in frame.columns)):
+        _texts(frame, column, path)
+    _wholes(frame, "replication", path, 0, 10**6)
+    _wholes(frame, "seed", path, 0, SEED_MAX)
+    _wholes(frame, "year", path, 0, YEARS_MAX)
+    bad = ~frame["group_by"].isin(GROUP_BY)
+    if bad.any():
+        raise refuse(path, "column group_by", frame["group_by"][bad].iloc[0], "one of " + ", ".join(GROUP_BY))
+    whole, by_group = _units()
+    overall = frame["group_by"] == "all"
+    unit = frame["indicator"].map(whole).where(overall, frame["indicator"].map(by_group))
+    if unit.isna().any():
+        row = frame[unit.isna()].iloc[0]
+        known = "an indicator of this version (model/reporters.py" + (" INDICATORS)" if row["group_by"] == "all"
+                                                                      else " GROUP_INDICATORS)")
+        raise refuse(path, f"column indicator (group_by {row['group_by']})", row["indicator"], known)
+    if not pd.api.types.is_numeric_dtype(frame["value"].dtype) or pd.api.types.is_bool_dtype(frame["value"].dtype):
+        raise refuse(path, "column value", str(frame["value"].dtype), "numbers")
+    value = frame["value"].astype(float)
+    bad = ~np.isfinite(value.to_numpy())
+    if bad.any():
+        raise refuse(path, f"column value ({frame['indicator'][bad].iloc[0]})", value[bad].iloc[0], "a finite number")
+    counted = ~unit.isin(SIGNED_UNITS) & (value < 0)
+    if counted.any():
+        row = frame[counted].iloc[0]
+        raise refuse(path, f"column value ({row['indicator']}, {unit[counted].iloc[0]})", row["value"],
+                     "a number of at least 0 (it counts something)")
+    twice = frame.duplicated([*key, "year", "indicator", "group_by", "group"])
+    if twice.any():
+        row = frame[twice].iloc[0]
+        where = ", ".join(f"{c} {row[c]}" for c in (*key, "year", "indicator", "group", "group_by"))
+        raise StoredError(f"{show_path(path)}: a row is given twice ({where}): expected one row per run, year, "
+                          "indicator and group; the file was altered: run the command again")
+
+
+# ------------------------------------------------------------------ manifests
+
+
+def _text(value: Any, path, field: str, optional: bool = True, max_len: int = TEXT_MAX) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or len(value) > max_len:
+        raise refuse(path, field, value, f"text of at most {max_len} characters")
+
+
+def _whole(value: Any, path, field: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise refuse(path, field, value, f"a whole number from {lo:,} to {hi:,}")
+    return value
+
+
+def _mapping(value: Any, path, field: str, optional: bool = True) -> dict:
+    if value is None and optional:
+        return {}
+    if not isinstance(value, dict):
+        raise refuse(path, field, value, "a JSON object")
+    return value
+
+
+def check_parameters(values: Any, path, field: str, required: tuple[str, ...] = ()) -> dict:
+    """Recorded parameter values: every known path within its kind and range; unknown paths (older versions) kept.
+
+    Raises:
+        StoredError: naming the file, the parameter, its value and what is allowed.
+    """
+    values = _mapping(values, path, field, optional=False)
+    out = {}
+    for key, value in values.items():
+        if key in PARAMETERS:
+            try:
+                out[key] = PARAMETERS.get(key).coerce(value)
+            except InputError:
+                raise refuse(path, f'{field}."{key}"', value, PARAMETERS.get(key).describe_allowed()) from None
+        else:
+            out[key] = value
+    for key in required:
+        if key not in out:
+            raise StoredError(f"{show_path(path)}: {field} lacks \"{key}\": it comes from an incompatible version of "
+                              "ontschot or was altered; run the command again")
+    return out
+
+
+REPORTED = ("scenario.inhabitants", "scenario.social_firms", "scenario.social_firm_places", "staff.salary",
+            "scenario.years")  # parameters the report reads from a run folder's manifest
+
+
+def check_run_manifest(manifest: dict, path) -> dict:
+    """A run folder's manifest.json with the types this version writes and every parameter in range.
+
+    Returns the manifest with parameters coerced to their kinds.
+
+    Raises:
+        StoredError: the first field that is wrong.
+    """
+    _text(manifest.get("created"), path, "created", max_len=64)
+    _text(manifest.get("kind"), path, "kind", max_len=64)
+    code = _mapping(manifest.get("code_version"), path, "code_version")
+    for name in ("commit", "package"):
+        _text(code.get(name), path, f"code_version.{name}", max_len=120)
+    params = check_parameters(manifest.get("parameters"), path, "parameters", REPORTED)
+    arm_params = _mapping(manifest.get("arm_parameters"), path, "arm_parameters")
+    checked_arms = {}
+    for arm, values in arm_params.items():
+        _text(arm, path, "arm_parameters (an arm's name)", optional=False)
+        checked_arms[arm] = check_parameters(values, path, f'arm_parameters."{arm}"')
+    regimes = PARAMETERS.get("scenario.regime").choices
+    arms = manifest.get("arms")
+    if arms is not None:
+        if not isinstance(arms, list) or not 1 <= len(arms) <= 64:
+            raise refuse(path, "arms", arms, "a list of 1 to 64 arms")
+        names = []
+        for k, arm in enumerate(arms):
+            where = f"arms[{k}]"
+            arm = _mapping(arm, path, where, optional=False)
+            _text(arm.get("name"), path, f"{where}.name", optional=False)
+            if not arm["name"].strip() or not arm["name"].isprintable():
+                raise refuse(path, f"{where}.name", arm["name"], f"printable text of 1 to {TEXT_MAX} characters")
+            names.append(arm["name"])
+            if arm.get("regime") not in regimes:
+                raise refuse(path, f"{where}.regime", arm.get("regime"), "one of " + ", ".join(regimes))
+            share = arm.get("pooled_share", 0.0)
+            if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+                raise refuse(path, f"{where}.pooled_share", share, "a number from 0 to 1")
+            if "from_year" in arm:
+                _whole(arm["from_year"], path, f"{where}.from_year", 1, YEARS_MAX + 1)
+            arm["practices"] = check_parameters(arm.get("practices", {}), path, f"{where}.practices")
+            bundle = arm.get("bundle")
+            if bundle is not None:
+                bundle = _mapping(bundle, path, f"{where}.bundle", optional=False)
+                _text(bundle.get("name"), path, f"{where}.bundle.name", optional=False)
+                _text(bundle.get("source"), path, f"{where}.bundle.source", max_len=4096)
+                bundle["levers"] = check_parameters(bundle.get("levers", {}), path, f"{where}.bundle.levers")
+        if len(set(names)) != len(names):
+            raise refuse(path, "arms", names, "arms with distinct names")
+    listed = manifest.get("regimes")
+    if listed is not None and (not isinstance(listed, list) or not all(r in regimes for r in listed)):
+        raise refuse(path, "regimes", listed, "a list of " + ", ".join(regimes))
+    practices = manifest.get("practices")
+    if practices is not None:
+        practices = _mapping(practices, path, "practices", optional=False)
+        practices["levers"] = check_parameters(practices.get("levers") or {}, path, "practices.levers")
+    if "replications" in manifest:
+        _whole(manifest["replications"], path, "replications", 1, 10**6)
+    if "root_seed" in manifest:
+        _whole(manifest["root_seed"], path, "root_seed", 0, SEED_MAX)
+    seeds = manifest.get("replication_seeds")
+    if seeds is not None:
+        if not isinstance(seeds, list) or ("replications" in manifest and len(seeds) != manifest["replications"]):
+            raise refuse(path, "replication_seeds", seeds, "a list of one seed per replication")
+        for k, seed in enumerate(seeds):
+            _whole(seed, path, f"replication_seeds[{k}]", 0, SEED_MAX)
+    overrides = _mapping(manifest.get("overrides"), path, "overrides")
+    if overrides:
+        check_parameters(overrides, path, "overrides")
+    files = _mapping(manifest.get(FILES_KEY), path, FILES_KEY)
+    for name, digest in files.items():
+        if not isinstance(digest, str) or not HEX64.fullmatch(digest):
+            raise refuse(path, f"{FILES_KEY}.{name}", digest, "a SHA-256 in 64 hexadecimal digits")
+    for name in ("decomposition", "ensemble"):
+        _mapping(manifest.get(name), path, name)
+    return {**manifest, "parameters": params, "arm_parameters": checked_arms}
+
+
+def check_run_folder(folder: Path, manifest: dict, frame: pd.DataFrame, blob: bytes) -> None:
+    """A run folder's results are the ones its manifest describes: file hash, arms, replications, seeds, years.
+
+    Raises:
+        StoredError: naming the file and what does not match.
+    """
+    results = folder / "results.parquet"
+    recorded = (manifest.get(FILES_KEY) or {}).get("results.parquet")
+    if recorded is not None and recorded != sha256(blob):
+        raise StoredError(f"{show_path(results)} is not the file its manifest.json records (SHA-256 "
+                          f"{sha256(blob)[:12]}..., recorded {recorded[:12]}...): it was altered or copied from "
+                          "another run; run `ontschot run` again")
+    arm = "arm" if "arm" in frame.columns else "regime"
+    check_results(frame, results, (arm, "replication"))
+    found = set(frame[arm])
+    if isinstance(manifest.get("arms"), list):
+        names = {a["name"] for a in manifest["arms"]}
+        if found != names:
+            raise StoredError(f"{show_path(results)} holds arms {', '.join(sorted(map(str, found)))}; its "
+                              f"manifest.json lists {', '.join(sorted(names))}: the results are another run's; "
+                              "run `ontschot run` again")
+    reps = manifest.get("replications")
+    if isinstance(reps, int) and set(frame["replication"]) != set(range(reps)):
+        raise StoredError(f"{show_path(results)} holds replications {_span(frame['replication'])}; its manifest.json "
+                          f"records {reps} (0 to {reps - 1}): the results are another run's; run `ontschot run` again")
+    seeds = manifest.get("replication_seeds")
+    if isinstance(seeds, list):
+        pairs = frame[["replication", "seed"]].drop_duplicates()
+        wrong = pairs[[s != (seeds[r] if 0 <= r < len(seeds) else None) for r, s in zip(pairs["replication"],
+                                                                                       pairs["seed"], strict=True)]]
+        if len(wrong):
+            r = wrong.iloc[0]
+            raise StoredError(f"{show_path(results)}: replication {r['replication']} ran on seed {r['seed']}; its "
+                              "manifest.json records another: the results are another run's; run `ontschot run` again")
+    years = manifest["parameters"].get("scenario.years")
+    if isinstance(years, int) and set(frame["year"]) != set(range(1, years + 1)):
+        raise StoredError(f"{show_path(results)} holds years {_span(frame['year'])}; its manifest.json records "
+                          f"{years} years (1 to {years}): the results are another run's; run `ontschot run` again")
+    counts = frame.groupby([arm, "replication"]).size()
+    if counts.nunique() > 1:
+        raise StoredError(f"{show_path(results)}: the arms and replications hold different numbers of rows "
+                          f"({counts.min():,} to {counts.max():,}): rows were removed or added; run `ontschot run` "
+                          "again")
+
+
+def _span(values: pd.Series) -> str:
+    unique = sorted(set(values))
+    return f"{unique[0]} to {unique[-1]} ({len(unique)} values)" if unique else "none"
+
+
+def check_sweep_manifest(manifest: dict, path) -> dict:
+    """A sweep folder's sweep.json with the types this version writes.
+
+    Raises:
+        StoredError: the first field that is wrong.
+    """
+    planned = manifest.get("planned_run_ids")
+    if not isinstance(planned, list):
+        raise refuse(path, "planned_run_ids", planned, "a list of run ids")
+    for k, run in enumerate(planned):
+        if not isinstance(run, str) or not RUN_ID.fullmatch(run):
+            raise refuse(path, f"planned_run_ids[{k}]", run, "a run id (letters, digits, '_', '-', '.'; 1 to 128)")
+    if len(set(planned)) != len(planned):
+        raise refuse(path, "planned_run_ids", "(a run id given twice)", "distinct run ids")
+    design = _mapping(manifest.get("design"), path, "design")
+    _text(design.get("name"), path, "design.name")
+    _text(design.get("kind"), path, "design.kind", max_len=64)
+    if "base" in design:
+        check_parameters(design["base"], path, "design.base")
+    regimes = design.get("regimes", [])
+    if not isinstance(regimes, list) or not all(isinstance(r, str) and len(r) <= TEXT_MAX for r in regimes):
+        raise refuse(path, "design.regimes", regimes, "a list of regime names")
+    for name in ("replications", "seed", "max_retries"):
+        if name in design:
+            _whole(design[name], path, f"design.{name}", 0, 2**63 - 1)
+    for name in ("sampler", "vary", "outcomes"):
+        _mapping(design.get(name), path, f"design.{name}")
+    sampler = design.get("sampler") or {}
+    _text(sampler.get("method"), path, "design.sampler.method", max_len=64)
+    for name, value in sampler.items():
+        if name != "method" and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+            raise refuse(path, f"design.sampler.{name}", value, "a number or a text")
+    for name, spec in (design.get("vary") or {}).items():
+        where = f'design.vary."{name}"'
+        if isinstance(spec, dict):
+            span = spec.get("range")
+            if not isinstance(span, list) or len(span) != 2 or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in span):
+                raise refuse(path, f"{where}.range", span, "two finite numbers")
+        elif not isinstance(spec, list) or not all(isinstance(v, (int, float, str)) for v in spec):
+            raise refuse(path, where, spec, "a list of values or a table with a range")
+    outcomes = design.get("outcomes") or {}
+    if "indicators" in outcomes and (not isinstance(outcomes["indicators"], list)
+                                     or not all(isinstance(v, str) for v in outcomes["indicators"])):
+        raise refuse(path, "design.outcomes.indicators", outcomes["indicators"], "a list of indicator names")
+    if outcomes.get("difference") is not None and (not isinstance(outcomes["difference"], list)
+                                                   or len(outcomes["difference"]) != 2
+                                                   or not all(isinstance(v, str) for v in outcomes["difference"])):
+        raise refuse(path, "design.outcomes.difference", outcomes["difference"], "two regime names")
+    _text(manifest.get("design_hash"), path, "design_hash", max_len=128)
+    fingerprint = _mapping(manifest.get("code_fingerprint"), path, "code_fingerprint")
+    _text(fingerprint.get("id"), path, "code_fingerprint.id", max_len=256)
+    code = _mapping(manifest.get("code_version"), path, "code_version")
+    _text(code.get("commit"), path, "code_version.commit", max_len=120)
+    _text(manifest.get("created"), path, "created", max_len=64)
+    for name in ("sessions", "planned"):
+        value = manifest.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise refuse(path, name, value, "a list of JSON objects")
+    for k, entry in enumerate(manifest.get("planned", [])):
+        if "point" in entry:
+            _whole(entry["point"], path, f"planned[{k}].point", 0, 2**63 - 1)
+        if "varied" in entry:
+            _mapping(entry["varied"], path, f"planned[{k}].varied", optional=False)
+    return manifest
+
+
+# ------------------------------------------------------------------ other tables
+
+
+def check_table(table: pd.DataFrame, path, texts: tuple[str, ...] = (), numbers: tuple[str, ...] = (),
+                key: tuple[str, ...] = (), rows: int = 10**6) -> pd.DataFrame:
+    """A stored table with the columns the reader uses: texts printable, numbers numeric (empty: NaN), one row per key.
+
+    Raises:
+        StoredError: naming the file, the column and what is allowed.
+    """
+    missing = [c for c in (*texts, *numbers) if c not in table.columns]
+    if missing:
+        raise StoredError(f"{show_path(path)} lacks column(s) {', '.join(missing)}: it comes from an incompatible "
+                          "version of ontschot or was altered; run the command again")
+    if len(table) > rows:
+        raise refuse(path, "its rows", len(table), f"at most {rows:,} rows")
+    for column in texts:
+        _texts(table, column, path)
+    for column in numbers:
+        values = table[column]
+        if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            raise refuse(path, f"column {column}", _first_text(values), "numbers")
+        if np.isinf(values.astype(float)).any():
+            raise refuse(path, f"column {column}", float(values[np.isinf(values.astype(float))].iloc[0]),
+                         "finite numbers")
+    if key and table.duplicated(list(key)).any():
+        row = table[table.duplicated(list(key))].iloc[0]
+        raise StoredError(f"{show_path(path)}: a row is given twice ({', '.join(f'{c} {row[c]}' for c in key)}): "
+                          "expected one row per " + " and ".join(key))
+    return table
+
+
+# ------------------------------------------------------------------ decomposition
+
+
+def decomposition_problem(table: pd.DataFrame) -> str | None:
+    """What is wrong with a decomposition.csv's rows (None: sound): known indicators, one row per part, numbers.
+
+    The caller names the file; the report shows the problem in the decomposition's section and draws nothing.
+    """
+    from analysis.compare import SUMMARIES
+
+    known = {s.name for s in SUMMARIES}
+    if len(table) > DECOMPOSITION_ROWS:
+        return f"holds {len(table):,} rows: expected at most {DECOMPOSITION_ROWS:,}"
+    for column in ("indicator", "part"):
+        bad = ~table[column].map(lambda v: isinstance(v, str) and 0 < len(v) <= TEXT_MAX and v.isprintable())
+        if bad.any():
+            return (f"column {column} holds {show(table[column][bad].iloc[0])}: expected printable text of 1 to "
+                    f"{TEXT_MAX} characters")
+    unknown = ~table["indicator"].isin(known)
+    if unknown.any():
+        return (f"column indicator holds {show(table['indicator'][unknown].iloc[0])}: expected a headline indicator "
+                "(analysis/compare.py SUMMARIES)")
+    for column in ("mean", "ci_low", "ci_high", "replications"):
+        if not pd.api.types.is_numeric_dtype(table[column].dtype) or pd.api.types.is_bool_dtype(table[column].dtype):
+            return f"column {column} holds text ({show(_first_text(table[column]))}): expected numbers"
+    if not np.isfinite(table["mean"].astype(float)).all():
+        return "column mean holds a value that is not a finite number: expected finite numbers"
+    for column in ("ci_low", "ci_high"):
+        values = table[column].astype(float)
+        if np.isinf(values).any():
+            return f"column {column} holds an infinite value: expected finite numbers (or empty: no interval)"
+    reps = table["replications"].astype(float)
+    if not (np.isfinite(reps) & (reps >= 1) & (reps == np.floor(reps))).all():
+        return "column replications holds a value that is not a whole number of at least 1"
+    twice = table.duplicated(["indicator", "part"])
+    if twice.any():
+        row = table[twice].iloc[0]
+        return f"the part {show(row['part'])} of {row['indicator']} is given twice: expected one row per part"
+    for column in ("arm", "against"):
+        if column in table.columns:
+            bad = ~table[column].map(lambda v: isinstance(v, str) and 0 < len(v) <= TEXT_MAX and v.isprintable())
+            if bad.any():
+                return f"column {column} holds {show(table[column][bad].iloc[0])}: expected an arm's name"
+    return None
+
+
+def _first_text(values: pd.Series) -> Any:
+    for v in values:
+        if isinstance(v, str):
+            try:
+                float(v)
+            except ValueError:
+                return v
+    return values.iloc[0]
