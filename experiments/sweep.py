@@ -35,7 +35,6 @@ import time
 import traceback
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -64,7 +63,7 @@ from model.parameters import InputError, show_path
 
 MANIFEST = "sweep.json"
 RUNS, FAILURES, DAMAGED = "runs", "failures", "damaged"
-CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up
+CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler and hear that it is a Dask scheduler before giving up
 __all__ = ["run_sweep", "load_sweep", "iter_runs", "query", "status", "verify_folder", "prepare", "run_file", "run_task"]
 
 
@@ -380,27 +379,15 @@ def prepare(design: Design, out: Path) -> list[RunSpec]:
 
 
 def check_scheduler(address: str) -> str:
-    """A ``--scheduler`` address that answers, checked before anything is written.
+    """A ``--scheduler`` address of a Dask scheduler that answers, checked before anything is written.
 
     Raises:
-        InputError: not of the form tcp://HOST:PORT, or nothing listens there (within CONNECT_TIMEOUT).
+        InputError: not tcp://HOST:PORT or HOST:PORT, nothing answering within CONNECT_TIMEOUT, or not a
+            Dask scheduler (``experiments.scheduler``).
     """
-    text = address if "://" in address else f"tcp://{address}"
-    try:
-        parts = urlsplit(text)
-        scheme, host, port, rest = parts.scheme, parts.hostname, parts.port, parts.path
-    except ValueError:
-        scheme = host = port = rest = None
-    if scheme not in ("tcp", "tls") or not host or not port or rest not in ("", "/"):
-        raise InputError(f"--scheduler {show_path(address)} is not allowed: expected tcp://HOST:PORT")
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
-    except OSError as exc:
-        reason = "no answer within {:g} s".format(CONNECT_TIMEOUT) if isinstance(exc, TimeoutError) else \
-            (exc.strerror or str(exc))
-        raise InputError(f"--scheduler {show_path(address)} cannot be reached: {reason} (is the Dask scheduler "
-                         "running there?); nothing was written") from None
-    return text
+    from experiments.scheduler import check_scheduler as checked
+
+    return checked(address, CONNECT_TIMEOUT)
 
 
 def make_client(workers: int | None = None, scheduler: str | None = None):
@@ -412,11 +399,14 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                           # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts down
-                           # after a stop are not the user's news; a run that raises is stored in failures/.
-                           silence_logs=logging.CRITICAL)
+    from experiments.cli_guards import ignoring_interrupts
+
+    with ignoring_interrupts():  # the workers (and their nannies) ignore Ctrl-C: the driver stops them
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                               # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts down
+                               # after a stop are not the user's news; a run that raises is stored in failures/.
+                               silence_logs=logging.CRITICAL)
     client = Client(cluster)
     client.register_plugin(quiet_store_errors())
     return client, cluster

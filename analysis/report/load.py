@@ -81,7 +81,8 @@ def latest_run(parent: str | Path) -> Path:
     for sub in parent.iterdir():
         if sub.is_dir() and not sub.name.startswith(".") and (sub / "manifest.json").is_file() \
                 and (sub / "results.parquet").is_file():
-            runs.append((_read_json(sub / "manifest.json").get("created", ""), sub.name, sub))
+            created = _read_json(sub / "manifest.json").get("created")
+            runs.append((created if isinstance(created, str) else "", sub.name, sub))  # a number or null: oldest
     if not runs:
         raise InputError(f"{show_path(parent)} holds no run folder (no sub-folder with results.parquet and "
                          "manifest.json): run `ontschot run` first")
