@@ -1120,7 +1120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(guards.INTERRUPTED, file=sys.stderr)
+        guards.say_interrupted()
         return 130
     except BrokenPipeError:  # output piped into e.g. head
         guards.silence_stdout()

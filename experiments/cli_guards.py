@@ -7,7 +7,7 @@
   becomes ``StdoutError``, one line, exit 2, instead of a traceback or Python's "Exception ignored" at exit.
 - ``interruptible``: the first Ctrl-C raises KeyboardInterrupt in the command (its ``finally`` clauses tidy
   up, the caller prints one line, exit 130); a second one while it tidies up exits at once with status 130,
-  saying nothing more. Worker processes ignore Ctrl-C (``ignoring_interrupts``): the terminal sends it to
+  saying nothing more. Worker processes ignore Ctrl-C (``deferred_interrupts``): the terminal sends it to
   every process in the foreground group, and each worker would print its own traceback; the parent stops
   them instead.
 """
@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 
+import experiments
 from experiments.paths import check_path
 from experiments.store import OutputError, os_reason
 
@@ -33,7 +34,7 @@ PATH_OPTIONS = {
     "analyse": ("--analyse", False), "source": ("--from", False),
 }
 LEFT_TO_THEIR_READER = {"scenario"}  # an empty --scenario is refused by the scenario reader in its own words
-INTERRUPTED = "ontschot: interrupted; what was saved stays (a sweep resumes with the same command)"
+INTERRUPTED = experiments.INTERRUPTED  # one wording, also before the command has started
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -109,7 +110,18 @@ def guarded_stdout():
         sys.stdout = inner
 
 
+_said = {"interrupted": False}  # whether the one line about Ctrl-C has been printed
+
+
+def say_interrupted() -> None:
+    """Print the one line about Ctrl-C, once."""
+    if not _said["interrupted"]:
+        _said["interrupted"] = True
+        print(INTERRUPTED, file=sys.stderr, flush=True)
+
+
 def _stop_now(signum, frame) -> None:  # a second Ctrl-C while the first one is being tidied up
+    say_interrupted()
     os._exit(130)
 
 
@@ -124,11 +136,14 @@ def interruptible():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _said["interrupted"] = False
     before = signal.signal(signal.SIGINT, _first_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        # The command has answered (or said it was interrupted): a Ctrl-C while Python shuts down ends it quietly.
+        starting = before is experiments._stopped_while_starting
+        signal.signal(signal.SIGINT, _stop_now if starting else before)
 
 
 def ignore_interrupt() -> None:
@@ -136,23 +151,33 @@ def ignore_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-@contextlib.contextmanager
-def ignoring_interrupts():
-    """Processes started inside ignore Ctrl-C (they inherit the ignored signal, forked or spawned).
+class Deferred:
+    """Whether a Ctrl-C came while interrupts were deferred (``deferred_interrupts``)."""
 
-    The parent ignores it too while they start (a few seconds for a Dask cluster); a Ctrl-C then is lost,
-    the next one is not. Outside the main thread nothing changes.
+    def __init__(self):
+        self.came = False
+
+    def __call__(self, signum, frame) -> None:
+        self.came = True
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Ctrl-C waits while worker processes start; the caller stops them and raises KeyboardInterrupt if one came.
+
+    Starting a Dask cluster or a process pool must not be cut halfway (a half-started cluster prints
+    tracebacks when Python exits). A process forked meanwhile inherits the quiet handler; one spawned
+    ignores Ctrl-C from its first import (``experiments/__init__.py``). Outside the main thread nothing changes.
     """
+    later = Deferred()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield later
         return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    before = signal.signal(signal.SIGINT, later)
     try:
-        yield
+        yield later
     finally:
         signal.signal(signal.SIGINT, before)
-
-
 
 def check_listen_address(host: str, port: int) -> None:
     """The page server's ``--host`` and ``--port``: a name or address of this machine, and a port free there.

@@ -399,16 +399,20 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
-    from experiments.cli_guards import ignoring_interrupts
+    from experiments.cli_guards import deferred_interrupts
 
-    with ignoring_interrupts():  # the workers (and their nannies) ignore Ctrl-C: the driver stops them
+    with deferred_interrupts() as later:  # the workers (and their nannies) ignore Ctrl-C: the driver stops them
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts down
                                # after a stop are not the user's news; a run that raises is stored in failures/.
                                silence_logs=logging.CRITICAL)
-    client = Client(cluster)
-    client.register_plugin(quiet_store_errors())
+        client = Client(cluster)
+        client.register_plugin(quiet_store_errors())
+    if later.came:  # a Ctrl-C while the cluster started: it is closed whole, then the command stops
+        client.close()
+        cluster.close()
+        raise KeyboardInterrupt
     return client, cluster
 
 
