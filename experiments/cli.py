@@ -492,15 +492,15 @@ def _ensemble_plan(args: argparse.Namespace, arms, limits):
     record = {**record, "assumptions_drawn_in_run": drawn, "assumption_spread_in_run": args.assumption_spread}
     plan = plan_ensemble(arms, sets, args.ensemble_replications, args.seed)
     limits.runs(plan.runs, f"the ensemble's {plan.runs:,} runs", "ontschot run --ensemble")
+    scheduler = None
+    if args.scheduler:  # before the note below: a scheduler refused is the only line
+        from experiments.sweep import check_scheduler
+
+        scheduler = check_scheduler(args.scheduler)
     if not ensemble_matches_parameters(record):
         print("ontschot: note: the ensemble was calibrated against other parameter values, kinds or ranges in "
               "model/parameters.toml; its sets still set only the parameters they name, but make it again with "
               "ontschot calibrate --write", file=sys.stderr)
-    scheduler = None
-    if args.scheduler:
-        from experiments.sweep import check_scheduler
-
-        scheduler = check_scheduler(args.scheduler)
     return plan, record, Path(args.ensemble), scheduler
 
 

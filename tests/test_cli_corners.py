@@ -320,12 +320,16 @@ def test_a_full_stdout_is_one_line_exit_2(tmp_path, argv):
 # ---------------------------------------------------------------- Ctrl-C under a pseudo-terminal
 
 
+last_child = [0]  # the session id (= pid) of the last command run under a pty
+
+
 def under_pty(argv: list[str], after: float, cwd: Path, wait: float = 240) -> tuple[int, str]:
     """Run ``argv`` on a pseudo-terminal, press Ctrl-C (SIGINT to its foreground group) after ``after`` seconds.
 
     Returns the exit status (a process killed by SIGINT counts as 130, as a shell shows it) and all it printed.
     """
     pid, fd = pty.fork()
+    last_child[0] = pid
     if pid == 0:  # the child: its own session, the pty its terminal
         os.chdir(cwd)
         os.environ["PYTHONPATH"] = str(ROOT)
@@ -359,6 +363,21 @@ def under_pty(argv: list[str], after: float, cwd: Path, wait: float = 240) -> tu
     return (130 if code == -signal.SIGINT else code), out.decode(errors="replace")
 
 
+def left_behind(pid: int) -> int:
+    """Processes still alive in the session a pty child led (its workers, were they orphaned); killed here."""
+    found = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == pid:
+                found += 1
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
 def error_lines(text: str) -> list[str]:
     """What a Ctrl-C left on the terminal but the echoed ^C and progress bars: the error lines."""
     lines = [line.replace("^C", "").strip() for line in text.replace("\r", "\n").splitlines()]
@@ -375,6 +394,8 @@ def test_ctrl_c_under_a_terminal_is_one_line_exit_130(tmp_path, command, after):
                 "--replications", "6", "--workers", "2"]
     code, text = under_pty(argv, after, tmp_path)
     lines = error_lines(text)
+    time.sleep(2)  # the workers' own exit after the driver's
+    assert left_behind(last_child[0]) == 0, "worker processes outlived the command"
     assert code == 130, text[-3000:]
     assert lines == ["ontschot: interrupted; what was saved stays (a sweep resumes with the same command)"], \
         text[-3000:]
