@@ -557,7 +557,7 @@ def signals(work: Path, n: int, rng: random.Random) -> dict:
         "run": ([env_exe, "run", "--out", str(work / "r"), "--set", "scenario.inhabitants=5000", "--years", "5",
                  "--replications", "4", "--workers", "2"], 25.0),
         "sweep": ([env_exe, "sweep", str(design), "--out", "OUT", "--workers", "2"], 25.0),
-        "explain": ([env_exe, "explain", "--out", str(work / "e"), "--set", "scenario.inhabitants=4000", "--years",
+        "explain": ([env_exe, "explain", "--out", "OUT", "--set", "scenario.inhabitants=4000", "--years",
                      "4", "--replications", "3", "--workers", "2"], 25.0),
         "report": ([env_exe, "report", str(folder), "--out", "OUT"], 12.0),
     }
@@ -567,14 +567,13 @@ def signals(work: Path, n: int, rng: random.Random) -> dict:
     for k in range(n):
         name = list(commands)[k % len(commands)]
         argv, longest = commands[name]
-        argv = [str(work / (f"report-{k}.html" if name == "report" else f"sweep-{k}")) if a == "OUT" else a
+        argv = [str(work / (f"report-{k}.html" if name == "report" else f"{name}-{k}")) if a == "OUT" else a
                 for a in argv]
         after = rng.uniform(0.1, longest)
         started = time.monotonic()
         code, text = under_pty(argv, after, work)
         stop = time.monotonic() - started - after
-        time.sleep(1)
-        tally["processes left behind"] += left_behind(last_child[0])
+        tally["processes left behind"] += left_behind(last_child[0])  # alive 15 s after the command ended
         tally["presses"] += 1
         lines = error_lines(text)
         fault = None

@@ -363,19 +363,35 @@ def under_pty(argv: list[str], after: float, cwd: Path, wait: float = 240) -> tu
     return (130 if code == -signal.SIGINT else code), out.decode(errors="replace")
 
 
-def left_behind(pid: int) -> int:
-    """Processes still alive in the session a pty child led (its workers, were they orphaned); killed here."""
-    found = 0
+def session_processes(sid: int) -> list[int]:
+    """The live processes of a session (zombies aside)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if os.getsid(int(entry.name)) == pid:
-                found += 1
-                os.kill(int(entry.name), signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            if os.getsid(int(entry.name)) == sid and " Z " not in (entry / "stat").read_text().split(")", 1)[1][:4]:
+                found.append(int(entry.name))
+        except (ProcessLookupError, PermissionError, FileNotFoundError, IndexError):
             continue
     return found
+
+
+def left_behind(pid: int, grace: float = 15.0) -> int:
+    """Processes of the session a pty child led still alive ``grace`` seconds after it ended (orphaned workers).
+
+    They are killed here, and their number returned (a worker's own exit after its driver's takes a moment).
+    """
+    deadline = time.monotonic() + grace
+    while session_processes(pid) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    found = session_processes(pid)
+    for other in found:
+        try:
+            os.kill(other, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(found)
 
 
 def error_lines(text: str) -> list[str]:
@@ -394,7 +410,6 @@ def test_ctrl_c_under_a_terminal_is_one_line_exit_130(tmp_path, command, after):
                 "--replications", "6", "--workers", "2"]
     code, text = under_pty(argv, after, tmp_path)
     lines = error_lines(text)
-    time.sleep(2)  # the workers' own exit after the driver's
     assert left_behind(last_child[0]) == 0, "worker processes outlived the command"
     assert code == 130, text[-3000:]
     assert lines == ["ontschot: interrupted; what was saved stays (a sweep resumes with the same command)"], \
