@@ -559,7 +559,7 @@ def signals(work: Path, n: int, rng: random.Random) -> dict:
         "sweep": ([env_exe, "sweep", str(design), "--out", "OUT", "--workers", "2"], 25.0),
         "explain": ([env_exe, "explain", "--out", "OUT", "--set", "scenario.inhabitants=4000", "--years",
                      "4", "--replications", "3", "--workers", "2"], 25.0),
-        "report": ([env_exe, "report", str(folder), "--out", "OUT"], 12.0),
+        "report": ([env_exe, "report", str(folder), "--out", "OUT"], 6.0),
     }
     tally = {"presses": 0, "one line, exit 130": 0, "finished before the press": 0, "tracebacks": 0,
              "more than one line": 0, "wrong exit": 0, "processes left behind": 0, "slowest stop seconds": 0.0}
