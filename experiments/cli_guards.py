@@ -217,3 +217,25 @@ def check_listen_address(host: str, port: int) -> None:
                 raise InputError(f"--port {port} is not allowed: a port below 1024 needs administrator rights; "
                                  "choose one from 1024 up (default 8765)") from None
             raise InputError(f"{shown} --port {port} cannot be served: {os_reason(exc)}") from None
+
+
+@contextlib.contextmanager
+def workers_stderr_quiet():
+    """File descriptor 2 points at /dev/null while worker processes start (they inherit it); this process's is restored.
+
+    Python's ``sys.stderr`` is flushed first, so nothing of this process's own is lost.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (e.g. captured in-process): nothing to do
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)

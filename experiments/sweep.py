@@ -399,14 +399,23 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
-    from experiments.cli_guards import deferred_interrupts
+    from experiments.cli_guards import deferred_interrupts, workers_stderr_quiet
 
-    with deferred_interrupts() as later:  # the workers (and their nannies) ignore Ctrl-C: the driver stops them
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                               # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts down
-                               # after a stop are not the user's news; a run that raises is stored in failures/.
-                               silence_logs=logging.CRITICAL)
+    # The workers (and their nannies) ignore Ctrl-C from their first import: the driver stops them. One
+    # pressed in the few milliseconds before that import would print the worker's traceback on the terminal,
+    # so the processes started here write their stderr to /dev/null (with silence_logs they log nothing there).
+    with deferred_interrupts() as later, workers_stderr_quiet():
+        try:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                   # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts
+                                   # down after a stop are not the user's news; a run that raises is stored in
+                                   # failures/.
+                                   silence_logs=logging.CRITICAL)
+        except Exception:
+            if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
+                raise KeyboardInterrupt from None
+            raise
         client = Client(cluster)
         client.register_plugin(quiet_store_errors())
     if later.came:  # a Ctrl-C while the cluster started: it is closed whole, then the command stops
