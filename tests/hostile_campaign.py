@@ -587,6 +587,9 @@ def signals(work: Path, n: int, rng: random.Random) -> dict:
                 tally["more than one line"] += 1
                 fault = fault or "lines"
             tally["slowest stop seconds"] = max(tally["slowest stop seconds"], round(stop, 1))
+            tally.setdefault("slowest stop by command", {})
+            tally["slowest stop by command"][name] = max(tally["slowest stop by command"].get(name, 0.0),
+                                                         round(stop, 1))
         elif code == 0 and stop < 0:
             tally["finished before the press"] += 1
         else:
