@@ -134,8 +134,16 @@ def batch_size(tasks: Sequence[Task], workers: int | None = None) -> dict[str, i
 
 def fork_pool(workers: int):
     """A pool of local processes: forked where the platform can (they inherit everything imported), else spawned."""
+    from experiments.cli_guards import deferred_interrupts, ignore_interrupt
+
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
+    with deferred_interrupts() as later:  # Ctrl-C is the parent's: a worker ignores it (else each prints a traceback)
+        pool = multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(
+            workers, initializer=ignore_interrupt)
+    if later.came:
+        pool.terminate()
+        raise KeyboardInterrupt
+    return pool
 
 
 def run_tasks(tasks: Iterable[Task], workers: int | None = None, progress: bool | None = None) -> dict[str, Result]:

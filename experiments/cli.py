@@ -42,6 +42,7 @@ from analysis.compare import compare, format_business_case, format_table, paybac
 from analysis.i18n import DEFAULT_LANGUAGE, LanguageError, check_language
 from analysis.personas import format_paths, format_uid, path_frame
 from analysis.validation import dynamics_table, firm_dropout_by_disability, format_validation, validation_table
+from experiments import cli_guards as guards
 from experiments import stored
 from experiments.arms import build_arms, describe, practice_bundle
 from experiments.batch import Task, batch_size, run_tasks
@@ -553,15 +554,15 @@ def _ensemble_plan(args: argparse.Namespace, arms, limits):
     record = {**record, "assumptions_drawn_in_run": drawn, "assumption_spread_in_run": args.assumption_spread}
     plan = plan_ensemble(arms, sets, args.ensemble_replications, args.seed)
     limits.runs(plan.runs, f"the ensemble's {plan.runs:,} runs", "ontschot run --ensemble")
+    scheduler = None
+    if args.scheduler:  # before the note below: a scheduler refused is the only line
+        from experiments.sweep import check_scheduler
+
+        scheduler = check_scheduler(args.scheduler)
     if not ensemble_matches_parameters(record):
         print("ontschot: note: the ensemble was calibrated against other parameter values, kinds or ranges in "
               "model/parameters.toml; its sets still set only the parameters they name, but make it again with "
               "ontschot calibrate --write", file=sys.stderr)
-    scheduler = None
-    if args.scheduler:
-        from experiments.sweep import check_scheduler
-
-        scheduler = check_scheduler(args.scheduler)
     return plan, record, Path(args.ensemble), scheduler
 
 
@@ -746,6 +747,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     overrides = values.overrides
     meta = {"inhabitants": values["scenario.inhabitants"], "years": values["scenario.years"],
             "replications": args.replications, "seed": args.seed}
+    _after_burn_in(args, values, "validate")
     limits.replications(args.replications, 1, values["scenario.years"])
     out_parent = check_output_folder(args.out)
     frame = run_comparison(values, ["compartmentalised"], args.replications, args.seed,
@@ -778,9 +780,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if args.strict and not table["holds"].all() else 0
 
 
+def _after_burn_in(args: argparse.Namespace, values: Values, command: str) -> None:
+    """The published figures are compared after the burn-in years: a horizon without a year after them is refused."""
+    from analysis.validation import BURN_IN_YEARS
+
+    years = values["scenario.years"]
+    if years > BURN_IN_YEARS:
+        return
+    given = f"--years {years}" if args.years else f"'scenario.years' = {years} (from --set or --scenario)"
+    raise InputError(f"{given} is not allowed for {command}: the first {BURN_IN_YEARS} years are left out as burn-in, "
+                     f"so it needs at least {BURN_IN_YEARS + 1} years")
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     limits = parse_limits(args.limit)
     base = command_values(args).with_changes({"scenario.regime": "compartmentalised"})
+    _after_burn_in(args, base, "calibrate")  # its targets are the validation's, read after the burn-in
     size = Size(waves=args.waves, points=args.points, sets=args.sets, check_seeds=args.check_seeds,
                 candidates=args.candidates)
     prior = ensemble_prior(base, args.spread, args.around_fit)  # a bad --spread fails here, before anything runs
@@ -1153,6 +1168,7 @@ def cmd_page(args: argparse.Namespace) -> int:
     """Serve the workshop page; print its address (and a warning when others on the network can reach it)."""
     from analysis.page import server  # imports no Solara: the server process does
 
+    guards.check_listen_address(args.host, args.port)  # a busy port or a host not of this machine: one line, now
     if not server.is_loopback(args.host):
         print(f"ontschot: warning: serving on {args.host}: anyone who can reach this machine on port {args.port} "
               "can open the page and run models here; use it on a room's own network only", file=sys.stderr)
@@ -1177,14 +1193,19 @@ def main(argv: list[str] | None = None) -> int:
                     "sweep": cmd_sweep, "sensitivity": cmd_sensitivity, "discover": cmd_discover, "verify": cmd_verify,
                     "params": cmd_params, "report": cmd_report, "page": cmd_page, "audit": cmd_audit,
                     "calibrate": cmd_calibrate, "cases": cmd_cases, "query": cmd_query}
-        return commands[args.command](args)
+        with guards.interruptible(), guards.guarded_stdout():
+            guards.check_options(args)  # paths and the scheduler's address, before the command starts
+            return commands[args.command](args)
     except InputError as exc:  # wrong input: one line; anything else is a bug and keeps its traceback
+        if isinstance(exc, guards.StdoutError):
+            guards.silence_stdout()
         print(f"ontschot: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("ontschot: interrupted; what was saved stays (a sweep resumes with the same command)", file=sys.stderr)
+        guards.say_interrupted()
         return 130
     except BrokenPipeError:  # output piped into e.g. head
+        guards.silence_stdout()
         return 0
 
 

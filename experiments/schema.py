@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,11 +108,12 @@ class Text(Field):
 
     def allowed(self, ctx: Context) -> str:
         """What the field accepts, in words."""
-        return f"{self.what} of 1 to {self.max_len} characters"
+        return f"{self.what} of 1 to {self.max_len} characters, on one line (no control characters)"
 
     def read(self, value, key, ctx, parameter=None):
-        """The text, checked."""
-        if not isinstance(value, str) or not value.strip() or len(value) > self.max_len:
+        """The text, checked: it appears in messages and tables, so a line break or a control character is refused."""
+        if not isinstance(value, str) or not value.strip() or len(value) > self.max_len or \
+                any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
             raise ctx.refuse(key, value, self.allowed(ctx))
         return value
 

@@ -61,6 +61,8 @@ def refuse_system_folder(folder: str | Path, what: str = "--out") -> Path:
         raise OutputError(f"{what} {show_path(folder)} is not allowed: the path holds a NUL character") from None
     except OSError as exc:
         raise OutputError(f"{what} {show_path(folder)} is not allowed: {exc.strerror or exc}") from None
+    except RuntimeError:  # Python 3.11's resolve on a symbolic-link loop
+        raise OutputError(f"{what} {show_path(folder)} is not allowed: a symbolic-link loop is on the way") from None
     posix = resolved.as_posix()
     if posix in SYSTEM_FOLDERS or any(posix == t or posix.startswith(t + "/") for t in SYSTEM_TREES):
         raise OutputError(f"{what} {show_path(folder)} is not allowed: {show_path(posix)} is a system folder; "

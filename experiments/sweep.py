@@ -35,7 +35,6 @@ import time
 import traceback
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -65,7 +64,7 @@ from model.parameters import InputError, show_path
 
 MANIFEST = "sweep.json"
 RUNS, FAILURES, DAMAGED = "runs", "failures", "damaged"
-CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler before giving up
+CONNECT_TIMEOUT = 5.0  # seconds to reach a --scheduler and hear that it is a Dask scheduler before giving up
 __all__ = ["run_sweep", "load_sweep", "iter_runs", "query", "status", "verify_folder", "prepare", "run_file", "run_task"]
 
 
@@ -379,27 +378,15 @@ def prepare(design: Design, out: Path) -> list[RunSpec]:
 
 
 def check_scheduler(address: str) -> str:
-    """A ``--scheduler`` address that answers, checked before anything is written.
+    """A ``--scheduler`` address of a Dask scheduler that answers, checked before anything is written.
 
     Raises:
-        InputError: not of the form tcp://HOST:PORT, or nothing listens there (within CONNECT_TIMEOUT).
+        InputError: not tcp://HOST:PORT or HOST:PORT, nothing answering within CONNECT_TIMEOUT, or not a
+            Dask scheduler (``experiments.scheduler``).
     """
-    text = address if "://" in address else f"tcp://{address}"
-    try:
-        parts = urlsplit(text)
-        scheme, host, port, rest = parts.scheme, parts.hostname, parts.port, parts.path
-    except ValueError:
-        scheme = host = port = rest = None
-    if scheme not in ("tcp", "tls") or not host or not port or rest not in ("", "/"):
-        raise InputError(f"--scheduler {show_path(address)} is not allowed: expected tcp://HOST:PORT")
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
-    except OSError as exc:
-        reason = "no answer within {:g} s".format(CONNECT_TIMEOUT) if isinstance(exc, TimeoutError) else \
-            (exc.strerror or str(exc))
-        raise InputError(f"--scheduler {show_path(address)} cannot be reached: {reason} (is the Dask scheduler "
-                         "running there?); nothing was written") from None
-    return text
+    from experiments.scheduler import check_scheduler as checked
+
+    return checked(address, CONNECT_TIMEOUT)
 
 
 def make_client(workers: int | None = None, scheduler: str | None = None):
@@ -411,13 +398,29 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                           # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts down
-                           # after a stop are not the user's news; a run that raises is stored in failures/.
-                           silence_logs=logging.CRITICAL)
-    client = Client(cluster)
-    client.register_plugin(quiet_store_errors())
+    from experiments.cli_guards import deferred_interrupts, workers_stderr_quiet
+
+    # The workers (and their nannies) ignore Ctrl-C from their first import: the driver stops them. One
+    # pressed in the few milliseconds before that import would print the worker's traceback on the terminal,
+    # so the processes started here write their stderr to /dev/null (with silence_logs they log nothing there).
+    with deferred_interrupts() as later, workers_stderr_quiet():
+        try:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                   # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts
+                                   # down after a stop are not the user's news; a run that raises is stored in
+                                   # failures/.
+                                   silence_logs=logging.CRITICAL)
+        except Exception:
+            if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
+                raise KeyboardInterrupt from None
+            raise
+        client = Client(cluster)
+        client.register_plugin(quiet_store_errors())
+    if later.came:  # a Ctrl-C while the cluster started: it is closed whole, then the command stops
+        client.close()
+        cluster.close()
+        raise KeyboardInterrupt
     return client, cluster
 
 

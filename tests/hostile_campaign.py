@@ -22,6 +22,14 @@ fast guards. It prints one table:
   link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
   tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
   program never wrote, a lock link's target).
+- CLI corners (issue 22): every path option given symbolic-link loops, over-long names and paths, empty,
+  blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
+  and servers that are not Dask; validate within the burn-in; design names with control characters; a
+  full stdout and the page's address through the installed command;
+- signals: Ctrl-C at random moments of run, sweep, explain and report under a pseudo-terminal, counting
+  tracebacks, extra lines, wrong exits and worker processes left behind.
+
+``--only 'bad inputs,CLI corners'`` runs some surfaces only.
 """
 
 from __future__ import annotations
@@ -910,12 +918,268 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     destroyed = [not (notes / "saved.css").is_file(), (work / "mine.html").read_text() != "<html>mine</html>",
                  target.read_text() != "precious"]
     tally["user files destroyed"] = sum(destroyed)
+# ------------------------------------------------------------------ issue 22: the command line's corners, Ctrl-C
+
+
+def _corner_cases(work: Path) -> list[tuple[str, list[str]]]:
+    """Every corner case: (what it is, argv) — run in-process with the work trapped."""
+    from tests.test_sweep import write_design
+
+    design = write_design(work)
+    loop = work / "loop"
+    loop.symlink_to("loop")
+    results = work / "results"
+    results.mkdir()
+    room = 3950 - len(str(work))  # under PATH_MAX itself, too deep for the files written below it
+    deep = "/".join(["c" * 250] * (room // 251) + ["d" * (room % 251 or 1)])
+    values = {"loop": str(loop), "inside a loop": str(loop / "x"), "name of 256 bytes": "n" * 256,
+              "name of 1000 bytes": "n" * 1000, "path of 5000 bytes": "/".join(["p" * 200] * 25),
+              "too deep for its results": str(work / deep), "empty": "", "blank": " ", "tab": "\t",
+              "newline": "a\nb", "NUL": "a\x00b", "escape": "a\x1b[31mb", "line separator": "a\u2028b",
+              "blank part": "x/ /y", "trailing space": "new ", "leading space": " new", "carriage return": "a\rb"}
+    options = {
+        "run --out": ["run", "--out", "V"], "explain --out": ["explain", "--out", "V"],
+        "validate --out": ["validate", "--out", "V"], "calibrate --out": ["calibrate", "--out", "V"],
+        "cases --out": ["cases", "--out", "V"], "sweep --out": ["sweep", str(design), "--out", "V"],
+        "sensitivity --out": ["sensitivity", str(design), "--out", "V"],
+        "discover --out": ["discover", str(design), "--out", "V"], "report RESULTS": ["report", "V"],
+        "report --out": ["report", str(results), "--out", "V"], "report --latest": ["report", "--latest", "V"],
+        "audit": ["audit", "V"], "verify": ["verify", "V"], "query FOLDER": ["query", "V", "select 1"],
+        "query --csv": ["query", str(results), "select 1", "--csv", "V"], "cases --doc": ["cases", "--doc", "V"],
+        "cases --from": ["cases", "--from", "V"], "discover --analyse": ["discover", "--analyse", "V"],
+        "--scenario": ["run", "--scenario", "V"], "--practices": ["run", "--practices", "V"],
+        "--ensemble": ["run", "--ensemble", "V"], "design file": ["sweep", "V", "--out", str(work / "o")],
+    }
+    cases = []
+    for option, argv in options.items():
+        for name, value in values.items():
+            if value == "" and option == "--scenario":
+                continue  # refused in the scenario reader's own words (tests/test_cli.py)
+            cases.append((f"{option} {name}", [value if a == "V" else a for a in argv]))
+    addresses = ["", " ", "tls://127.0.0.1:8786", "http://127.0.0.1:8786", "tcp://127.0.0.1", "127.0.0.1",
+                 ":8786", "tcp://127.0.0.1:0", "tcp://127.0.0.1:99999", "tcp://127.0.0.1:8786/x",
+                 "tcp://u@127.0.0.1:8786", "tcp://127.0.0.1:8786\n", "tcp://no-such-host.invalid:8786",
+                 "tcp://127.0.0.1:1", "tcp://[::1]:1", "inproc://x"]
+    for command in (["sweep", str(design), "--out", str(work / "o")], ["run", "--ensemble", "--out", str(work / "o")],
+                    ["calibrate", "--out", str(work / "o")], ["discover", str(design), "--out", str(work / "o")],
+                    ["sensitivity", str(design), "--out", str(work / "o")]):
+        cases += [(f"{command[0]} --scheduler {a!r}", [*command, "--scheduler", a]) for a in addresses]
+    for argv in (["validate", "--years", "1"], ["validate", "--years", "2"], ["validate", "--set", "scenario.years=1"],
+                 ["validate", "--set", "scenario.years=2"], ["calibrate", "--years", "2"]):
+        cases.append((" ".join(argv), [*argv, "--out", str(work / "o")]))
+    for name, text in (("newline", "a\\nb"), ("tab", "a\\tb"), ("escape", "a\\u001bb"), ("carriage return", "a\\rb"),
+                       ("line separator", "a\u2028b"), ("NUL", "a\\u0000b")):
+        path = work / f"design-{name.replace(' ', '-')}.toml"
+        path.write_text(design.read_text().replace('name = "tiny"', f'name = "{text}"'))
+        cases.append((f"design name with a {name}", ["sweep", str(path), "--out", str(work / "o")]))
+    return cases
+
+
+def _servers():
+    """Loopback servers that are not Dask: silent, garbage, an SSH-like banner, an HTTP answer."""
+    from tests.test_cli_corners import serve
+
+    return {name: serve(name) for name in ("silent", "garbage", "small garbage", "http")}
+
+
+def cli_corners(work: Path) -> dict:
+    """Issue 22's corners and their variations: tally tracebacks, multi-line messages, silent acceptances, exits."""
+    import experiments.cases as cases_module
+    import experiments.cli as cli
+    import experiments.sweep as sweep
+
+    work.mkdir(parents=True, exist_ok=True)
+    cases = _corner_cases(work)
+    servers = _servers()
+    try:
+        for name, (port, _) in servers.items():
+            for command in ("sweep", "calibrate"):
+                argv = {"sweep": ["sweep", str(work / "design.toml"), "--out", str(work / "o")],
+                        "calibrate": ["calibrate", "--out", str(work / "o")]}[command]
+                cases.append((f"{command} --scheduler at a {name} server", [*argv, "--scheduler",
+                                                                            f"127.0.0.1:{port}"]))
+
+        def accepted(*args, **kwargs):
+            raise AssertionError("SILENTLY ACCEPTED")
+
+        # The work is trapped after every check: a sweep's folder is opened after its scheduler is checked.
+        saved = {(m, n): getattr(m, n) for m, n in ((cli, "run_comparison"), (cli, "run_tasks"),
+                                                    (cli, "run_decomposition"), (cli, "calibrate_ensemble"),
+                                                    (sweep.SweepFolder, "open"), (sweep, "make_client"),
+                                                    (cases_module, "run_cases"))}
+        for m, n in saved:
+            setattr(m, n, accepted)
+        try:
+            tally = _corner_tally(cases, work)
+        finally:
+            for (m, n), f in saved.items():
+                setattr(m, n, f)
+    finally:
+        for _, close in servers.values():
+            close()
+    tally.update(_corner_subprocesses(work))
+    return tally
+
+
+def _corner_tally(cases, work: Path) -> dict:
+    tally = {"cases": len(cases), "tracebacks": 0, "silent acceptances": 0, "not exit 2": 0, "not one line": 0,
+             "wrote something": 0, "slowest seconds": 0.0}
+    examples = []
+    here = os.getcwd()
+    os.chdir(work)  # relative paths that got through would be written here, and counted
+    before = set(os.listdir(work))
+    try:
+        for name, argv in cases:
+            _corner_one(name, argv, work, before, tally, examples)
+    finally:
+        os.chdir(here)
     tally["examples"] = examples
     return tally
 
 
 def one_line(message) -> str:
     return " ".join(str(message).split())
+
+
+def _corner_one(name: str, argv: list[str], work: Path, before: set, tally: dict, examples: list) -> None:
+    import experiments.cli as cli
+
+    stream = io.StringIO()
+    problem = None
+    started = time.monotonic()
+    with contextlib.redirect_stderr(stream), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        except AssertionError as exc:
+            code, problem = None, str(exc)
+        except Exception as exc:
+            code, problem = None, f"TRACEBACK {type(exc).__name__}: {exc}"
+    tally["slowest seconds"] = max(tally["slowest seconds"], round(time.monotonic() - started, 1))
+    lines = stream.getvalue().strip().splitlines()
+    written = set(os.listdir(work)) - before
+    faults = []
+    if problem and problem.startswith("TRACEBACK"):
+        faults.append("tracebacks")
+    elif problem:
+        faults.append("silent acceptances")
+    if code != 2:
+        faults.append("not exit 2")
+    if len(lines) != 1 or not lines[0].startswith("ontschot: error: "):
+        faults.append("not one line")
+    if written:
+        faults.append("wrote something")
+        for entry in written:
+            shutil.rmtree(work / entry, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (work / entry).unlink()
+    for fault in faults:
+        tally[fault] += 1
+    if faults and len(examples) < 6:
+        examples.append((name, faults, problem, stream.getvalue()[:160]))
+
+
+def _corner_subprocesses(work: Path) -> dict:
+    """Through the installed command: a full stdout, and the page's address."""
+    out = {"full stdout: cases": 0, "full stdout: faults": 0, "page: cases": 0, "page: faults": 0}
+    import socket
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    if Path("/dev/full").exists():
+        for argv in (["params"], ["params", "--json"], ["verify", str(work), "--json"],
+                     ["run", "--no-explain", "--json", "--out", str(work / "full"), "--set", "scenario.inhabitants=2000",
+                      "--years", "3", "--replications", "2", "--no-progress"]):
+            with open("/dev/full", "w") as full:
+                proc = subprocess.run([str(EXE), *argv], stdout=full, stderr=subprocess.PIPE, text=True, timeout=900,
+                                      env=env)
+            lines = proc.stderr.strip().splitlines()
+            out["full stdout: cases"] += 1
+            fine = len(lines) == 1 and "standard output cannot be written" in lines[0]
+            # verify of a non-sweep folder says so before printing anything: its own one line
+            fine = fine or (argv[0] == "verify" and len(lines) == 1 and proc.returncode == 2)
+            out["full stdout: faults"] += not (fine and proc.returncode == 2)
+        shutil.rmtree(work / "full", ignore_errors=True)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        for argv in (["page", "--port", str(port)], ["page", "--host", "no-such-host.invalid"],
+                     ["page", "--host", "192.0.2.1"], ["page", "--host", " "], ["page", "--host", "::1x"],
+                     ["page", "--host", "127.0.0.1", "--port", str(port)]):
+            try:
+                proc = subprocess.run([str(EXE), *argv], capture_output=True, text=True, timeout=60, env=env)
+                ok = proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and \
+                    "Traceback" not in proc.stderr
+            except subprocess.TimeoutExpired:  # the server started: not refused
+                ok = False
+            out["page: cases"] += 1
+            out["page: faults"] += not ok
+    return out
+
+
+def signals(work: Path, n: int, rng: random.Random) -> dict:
+    """Ctrl-C at random moments of run, sweep, explain and report under a pseudo-terminal."""
+    from tests.test_cli_corners import error_lines, last_child, left_behind, under_pty
+    from tests.test_sweep import write_design
+
+    work.mkdir(parents=True, exist_ok=True)
+    env_exe = str(EXE)
+    report_source = work / "runs"
+    subprocess.run([env_exe, "run", "--no-explain", "--out", str(report_source), "--set", "scenario.inhabitants=3000",
+                    "--years", "3", "--replications", "2", "--no-progress"], capture_output=True, timeout=900,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    folder = next(p for p in report_source.iterdir() if not p.name.startswith("."))
+    design = write_design(work, places="[10, 20, 30]", years=4)
+    commands = {
+        "run": ([env_exe, "run", "--out", str(work / "r"), "--set", "scenario.inhabitants=5000", "--years", "5",
+                 "--replications", "4", "--workers", "2"], 25.0),
+        "sweep": ([env_exe, "sweep", str(design), "--out", "OUT", "--workers", "2"], 25.0),
+        "explain": ([env_exe, "explain", "--out", "OUT", "--set", "scenario.inhabitants=4000", "--years",
+                     "4", "--replications", "3", "--workers", "2"], 25.0),
+        "report": ([env_exe, "report", str(folder), "--out", "OUT"], 6.0),
+    }
+    tally = {"presses": 0, "one line, exit 130": 0, "finished before the press": 0, "tracebacks": 0,
+             "more than one line": 0, "wrong exit": 0, "processes left behind": 0, "slowest stop seconds": 0.0}
+    examples = []
+    for k in range(n):
+        name = list(commands)[k % len(commands)]
+        argv, longest = commands[name]
+        argv = [str(work / (f"report-{k}.html" if name == "report" else f"{name}-{k}")) if a == "OUT" else a
+                for a in argv]
+        after = rng.uniform(0.1, longest)
+        started = time.monotonic()
+        code, text = under_pty(argv, after, work)
+        stop = time.monotonic() - started - after
+        tally["processes left behind"] += left_behind(last_child[0])  # alive 15 s after the command ended
+        tally["presses"] += 1
+        lines = error_lines(text)
+        fault = None
+        if "Traceback" in text:
+            tally["tracebacks"] += 1
+            fault = "traceback"
+        if code == 130:
+            if lines == [INTERRUPTED_LINE]:
+                tally["one line, exit 130"] += 1
+            else:
+                tally["more than one line"] += 1
+                fault = fault or "lines"
+            tally["slowest stop seconds"] = max(tally["slowest stop seconds"], round(stop, 1))
+            tally.setdefault("slowest stop by command", {})
+            tally["slowest stop by command"][name] = max(tally["slowest stop by command"].get(name, 0.0),
+                                                         round(stop, 1))
+        elif code == 0 and stop < 0:
+            tally["finished before the press"] += 1
+        else:
+            tally["wrong exit"] += 1
+            fault = fault or f"exit {code}"
+        if fault and len(examples) < 4:
+            examples.append((name, round(after, 1), fault, text[-400:]))
+    tally["examples"] = examples
+    return tally
+
+
+INTERRUPTED_LINE = "ontschot: interrupted; what was saved stays (a sweep resumes with the same command)"
 
 
 def main() -> None:
@@ -927,10 +1191,12 @@ def main() -> None:
     parser.add_argument("--corrupt", type=int, default=20)
     parser.add_argument("--page-actions", type=int, default=300, help="hostile values into the page's controls")
     parser.add_argument("--page-api", type=int, default=200, help="hostile calls of the page's session API")
-    parser.add_argument("--only", choices=["page controls", "stored files"], help="run one surface only")
     parser.add_argument("--sample", type=int, default=1, help="stored files: every K-th tampered run folder")
     parser.add_argument("--no-file-kinds", action="store_true", help="stored files: leave out pipes, devices and "
                         "oversized files (for measuring code without the checks, which hangs or exhausts memory)")
+    parser.add_argument("--presses", type=int, default=16, help="Ctrl-C presses of the signals surface")
+    parser.add_argument("--only", metavar="NAMES", default=None,
+                        help="comma-separated surfaces to run (default: all), e.g. 'bad inputs,CLI corners,signals'")
     args = parser.parse_args()
     rng = random.Random(20261201)
     work = Path(tempfile.mkdtemp(prefix="hostile-"))
@@ -944,12 +1210,17 @@ def main() -> None:
         "page controls": lambda: page_controls(args.page_actions, args.page_api, rng),
         "stored files": lambda: stored_files(work / "stored", kinds=not args.no_file_kinds,
                                                     sample=args.sample),
+        "CLI corners": lambda: cli_corners(work / "corners"),
+        "signals": lambda: signals(work / "signals", args.presses, rng),
     }
-    if args.only:
-        steps = {args.only: steps[args.only]}
+    chosen = [n.strip() for n in args.only.split(",")] if args.only else list(steps)
+    unknown = [n for n in chosen if n not in steps]
+    if unknown:
+        parser.error(f"--only: unknown surface(s) {unknown}; choose from {list(steps)}")
     for folder in ("inputs", "kills", "workers", "corrupt", "disks", "concurrent", "stored"):
         (work / folder).mkdir()
-    for name, step in steps.items():
+    for name in chosen:
+        step = steps[name]
         started = time.time()
         result = step()
         print(f"{name} ({time.time() - started:.0f} s): {json.dumps(result, default=str)}", flush=True)

@@ -81,8 +81,8 @@ def latest_run(parent: str | Path) -> Path:
     for sub in parent.iterdir():
         if sub.is_dir() and not sub.name.startswith(".") and stored.present(sub / "manifest.json") \
                 and stored.present(sub / "results.parquet"):
-            created = _read_json(sub / "manifest.json").get("created", "")
-            runs.append((created if isinstance(created, str) else "", sub.name, sub))
+            created = _read_json(sub / "manifest.json").get("created")
+            runs.append((created if isinstance(created, str) else "", sub.name, sub))  # a number or null: oldest
     if not runs:
         raise InputError(f"{show_path(parent)} holds no run folder (no sub-folder with results.parquet and "
                          "manifest.json): run `ontschot run` first")
