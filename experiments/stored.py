@@ -582,7 +582,12 @@ def check_sweep_manifest(manifest: dict, path) -> dict:
             raise refuse(path, f"design.sampler.{name}", value, "a number or a text")
     for name, spec in (design.get("vary") or {}).items():
         where = f'design.vary."{name}"'
-        if isinstance(spec, dict):
+        if isinstance(spec, dict) and "choices" in spec:  # a discovery's list dimension
+            options = spec["choices"]
+            if not isinstance(options, list) or not options or not all(
+                    isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in options):
+                raise refuse(path, f"{where}.choices", options, "a non-empty list of values")
+        elif isinstance(spec, dict):
             span = spec.get("range")
             if not isinstance(span, list) or len(span) != 2 or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in span):

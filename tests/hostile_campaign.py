@@ -407,8 +407,10 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
     import solara
     from traitlets import TraitError
 
-    from analysis.page import guard
+    from analysis.page import guard, texts
     from analysis.page.app import Page
+
+    os.environ[texts.LANG_ENVIRONMENT] = "en"  # the messages counted below are the English ones
     from analysis.page.session import PERSONA_NAMES, Workshop, control_keys
     from model.parameters import PARAMETERS, InputError
 

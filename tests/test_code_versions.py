@@ -102,7 +102,8 @@ def test_a_run_file_carries_the_unit_of_every_indicator(tmp_path):
     from experiments.runfiles import UNITS_KEY, write_run
     from model.reporters import INDICATORS
 
-    frame = pd.DataFrame({"run_id": ["r1"], "indicator": ["spend_total"], "value": [1.0]})
+    frame = pd.DataFrame({"run_id": ["r1"], "replication": [0], "seed": [1], "year": [1], "indicator": ["spend_total"],
+                          "group_by": ["all"], "group": ["all"], "value": [1.0]})
     (tmp_path / "runs").mkdir()
     path = write_run(tmp_path, "r1", frame, code="abc")
     meta = pq.read_metadata(path).metadata

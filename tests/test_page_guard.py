@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.page import guard, server
+from analysis.page import guard, server, texts
 from model.parameters import PARAMETERS, InputError
 from tests.browser import ROOT, PageServer, chromium, page_server  # noqa: F401  (fixtures)
 
@@ -213,6 +213,12 @@ def test_no_page_module_asks_for_a_script_the_offline_assets_lack():
 # ------------------------------------------------------------------------------ the page, in-process
 
 
+@pytest.fixture(autouse=True)
+def english_page(monkeypatch):
+    """These checks read the English page (Dutch is the page's default); the browser's pages ask for ?lang=en."""
+    monkeypatch.setattr(texts, "DEFAULT_LANGUAGE", "en")
+
+
 def _render_page():
     solara = pytest.importorskip("solara")
     from analysis.page.app import Page
@@ -247,7 +253,7 @@ def test_in_process_a_refused_regime_is_one_line_and_step_still_works(monkeypatc
         rc.find(v.Btn, children=["Switch regime now"]).widget.click()  # the target shown, not the refused value
         assert "From year 1: integrated" in _texts(box, []) and guard.NOTICE.value == ""
         rc.find(v.Select, label="Funding regime").widget.v_model = "gradual"
-        rc.find(v.Slider, label="Pooled share (transformation desk)").widget.v_model = 5.0
+        rc.find(v.Slider, class_="switch-share-slider").widget.v_model = 5.0
         assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.pooled_share' = 5.0")
         rc.find(v.Btn, children=["Step"]).widget.click()
         assert rc.find(solara.widgets.HTML, tag="h2").widget.unsafe_innerHTML == "Year 1 of 15"
@@ -339,7 +345,7 @@ class Watched:
         self.page.on("requestfailed", lambda r: self.problems.append(f"failed {r.url}"))
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text[:200]}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {str(e)[:200]}"))
-        self.page.goto(url)
+        self.page.goto(url if "?" in url else url.rstrip("/") + "/?lang=en")  # these checks read the English page
 
     def close(self):
         self.context.close()
@@ -380,9 +386,9 @@ def test_browser_a_refused_regime_shows_one_line_and_step_still_works(watched):
     expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
     expect(notice).to_have_count(0)  # the step went through and cleared the message
     page.locator(".button-switch").click()  # the regime shown is switched to, never the refused value
-    expect(page.locator(".switch-message")).to_have_text("From year 2: integrated")
+    expect(page.locator(".switch-message")).to_have_text("From year 1: compartmentalised; From year 2: integrated")
     page.locator(".button-step").click()
-    expect(page.locator(".ontschot-regime")).to_contain_text("regime last year: integrated")
+    expect(page.locator(".ontschot-regime")).to_contain_text("(year 2): integrated")
     assert not w.problems, w.problems
 
 

@@ -303,11 +303,11 @@ def test_names_in_decomposition_csv_reach_the_page_escaped(runs, tmp_path):
     table = _decomposition(folder)
     table.loc[table["part"] == "total", "mean"] += 5  # the parts no longer add up: the note names the indicator
     table.to_csv(folder / "decomposition.csv", index=False)
-    page = build_report(folder, tmp_path / "r.html")
+    page = build_report(folder, tmp_path / "r.html", lang="en")
     assert "the parts do not add up" in _section(page)
     table.loc[0, "indicator"] = "<script>alert(1)</script>"
     table.to_csv(folder / "decomposition.csv", index=False)
-    page = build_report(folder, tmp_path / "r.html")
+    page = build_report(folder, tmp_path / "r.html", lang="en")
     assert "<script>" not in page.read_text() and "&lt;script&gt;" in _section(page)
     assert "<img" not in _section(page)
 
@@ -323,7 +323,7 @@ def test_a_decomposition_that_does_not_fit_is_named_not_drawn(runs, tmp_path, na
     folder = copy(runs["a"], tmp_path)
     change(_decomposition(folder)).to_csv(folder / "decomposition.csv", index=False)
     started = time.time()
-    section = _section(build_report(folder, tmp_path / "r.html"))
+    section = _section(build_report(folder, tmp_path / "r.html", lang="en"))
     assert "No decomposition is stored" in section and needle in section and "<img" not in section
     assert time.time() - started < 120
 
@@ -336,7 +336,7 @@ def test_dollar_signs_in_decomposition_parts_are_drawn_as_text(runs, tmp_path):
     table["part"] = table["part"].where(table["part"] == "total", "$\\frac{$ " + table["part"] + " $x^$")
     table["arm"] = "$\\undefined{"
     table.to_csv(folder / "decomposition.csv", index=False)
-    page = build_report(folder, tmp_path / "r.html")
+    page = build_report(folder, tmp_path / "r.html", lang="en")
     assert (report_paths(page)[1] / "decomposition.png").read_bytes()[:4] == b"\x89PNG"
     assert figures.waterfall(table)[:4] == b"\x89PNG"
 

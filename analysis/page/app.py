@@ -139,7 +139,8 @@ def SwitchRegime(workshop: Workshop, on_switch, t: Translator):
             with solara.Column(gap="0px", classes=["switch-share"], style=SLIDER_STYLE):
                 solara.Text(f"{t(share_meta.label)}: {t.percent(share.value)}", style={"font-size": "0.8em"},
                             classes=["switch-share-value"])
-                guard.Slider("", share.value, share.set, "scenario.pooled_share", step=(hi - lo) / SLIDER_STEPS)
+                guard.Slider("", share.value, share.set, "scenario.pooled_share", step=(hi - lo) / SLIDER_STEPS,
+                             classes=["switch-share-slider"])
         solara.Button(t("Switch regime now"), color="warning", on_click=switch, disabled=not workshop.running,
                       classes=["button-switch"])
         solara.HTML("div", html.escape(run_in_force(workshop, t)), classes=["switch-message"],
