@@ -50,6 +50,8 @@ import time
 import types
 from pathlib import Path
 
+from tests import test_stored_files as stored_files_tests
+
 EXE = Path(sys.executable).with_name("ontschot")
 
 
@@ -597,17 +599,7 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
 
 STORED_RUN = ["--set", "scenario.inhabitants=2000", "--years", "3", "--replications", "2", "--no-progress",
               "--workers", "1"]
-STORED_DESIGN = """
-name = "stored"
-regimes = ["compartmentalised", "integrated"]
-replications = 1
-seed = 3
-[base]
-"scenario.inhabitants" = 2000
-"scenario.years" = 2
-[vary]
-"scenario.social_firm_places" = [4, 8]
-"""
+STORED_DESIGN = stored_files_tests.DESIGN  # the same small design as the stored-files tests
 HANG = 60  # seconds after which a command counts as hanging
 
 
