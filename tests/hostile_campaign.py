@@ -595,6 +595,10 @@ def page_controls(n_actions: int, n_api: int, rng: random.Random) -> dict:
         except Exception as exc:
             note("api tracebacks", f"switch_regime({regime!r}, {share!r}): {type(exc).__name__}")
         w.release()
+    tally["examples"] = examples
+    return tally
+
+
 # ------------------------------------------------------------------ stored files (issue #22)
 
 STORED_RUN = ["--set", "scenario.inhabitants=2000", "--years", "3", "--replications", "2", "--no-progress",
@@ -912,6 +916,10 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     destroyed = [not (notes / "saved.css").is_file(), (work / "mine.html").read_text() != "<html>mine</html>",
                  target.read_text() != "precious"]
     tally["user files destroyed"] = sum(destroyed)
+    tally["examples"] = examples
+    return tally
+
+
 # ------------------------------------------------------------------ issue 22: the command line's corners, Ctrl-C
 
 
