@@ -10,6 +10,7 @@ import ast
 import io
 import logging
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -462,3 +463,23 @@ def test_browser_the_session_over_the_limit_is_told_the_page_is_full(chromium, t
         for w in opened:
             w.close()
         limited.stop()
+
+
+def test_the_clean_up_does_not_keep_the_closing_session_alive(monkeypatch):
+    """The clean-up's timer is made while a session closes; it must not hold that session (its models)."""
+    pytest.importorskip("solara")
+    import solara.server.app  # noqa: F401  (the server's patches: every new thread gets the session it is made in)
+    from solara.server import kernel, kernel_context
+
+    context = kernel_context.VirtualKernelContext(id="closing", kernel=kernel.Kernel(), session_id="s")
+    monkeypatch.setattr(guard, "_trim_timer", None)
+    with context:
+        made_here = threading.Thread(target=lambda: None)
+        guard.schedule_trim(delay=600)
+    timer = guard._trim_timer
+    try:
+        assert made_here.current_context is context  # Solara's patch is in force here
+        assert timer.current_context is None
+    finally:
+        timer.cancel()
+        context.close()
