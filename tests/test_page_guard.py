@@ -214,9 +214,13 @@ def test_no_page_module_asks_for_a_script_the_offline_assets_lack():
 # ------------------------------------------------------------------------------ the page, in-process
 
 
-def _render_page():
+def _render_page(monkeypatch):
+    """The page rendered in this process, in English (the texts below; the page's default is Dutch)."""
     solara = pytest.importorskip("solara")
     from analysis.page.app import Page
+    from analysis.page.texts import LANG_ENVIRONMENT
+
+    monkeypatch.setenv(LANG_ENVIRONMENT, "en")
 
     return solara.render(Page(), handle_error=False)
 
@@ -240,7 +244,7 @@ def test_in_process_a_refused_regime_is_one_line_and_step_still_works(monkeypatc
 
     solara = pytest.importorskip("solara")
     monkeypatch.setattr(guard, "_seats", 0)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         rc.find(v.Select, label="Funding regime").widget.v_model = "bogus"
         assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.regime' = 'bogus'")
@@ -248,7 +252,8 @@ def test_in_process_a_refused_regime_is_one_line_and_step_still_works(monkeypatc
         rc.find(v.Btn, children=["Switch regime now"]).widget.click()  # the target shown, not the refused value
         assert "From year 1: integrated" in _texts(box, []) and guard.NOTICE.value == ""
         rc.find(v.Select, label="Funding regime").widget.v_model = "gradual"
-        rc.find(v.Slider, label="Pooled share (transformation desk)").widget.v_model = 5.0
+        # the switch card's share slider (its label is the text above it)
+        rc.find(v.Sheet, class_="d-flex ma-0 switch-share").find(v.Slider).widget.v_model = 5.0
         assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.pooled_share' = 5.0")
         rc.find(v.Btn, children=["Step"]).widget.click()
         assert rc.find(solara.widgets.HTML, tag="h2").widget.unsafe_innerHTML == "Year 1 of 15"
@@ -268,7 +273,7 @@ def test_in_process_a_refusal_inside_switch_regime_now_is_one_line(monkeypatch):
 
     monkeypatch.setattr(guard, "_seats", 0)
     monkeypatch.setattr(Workshop, "switch_regime", refuse)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         rc.find(v.Btn, children=["Switch regime now"]).widget.click()
         assert guard.NOTICE.value == (
@@ -284,7 +289,7 @@ def test_in_process_number_fields_say_not_a_number_and_reset_refuses(monkeypatch
     import ipyvuetify as v
 
     monkeypatch.setattr(guard, "_seats", 0)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         field = rc.find(v.TextField, label="Inhabitants (inhabitants)").widget
         field.v_model = "dertigduizend"
@@ -302,7 +307,7 @@ def test_in_process_number_fields_say_not_a_number_and_reset_refuses(monkeypatch
 
 def test_in_process_the_session_over_the_limit_sees_the_page_is_full(monkeypatch):
     monkeypatch.setattr(guard, "_seats", guard.MAX_SESSIONS)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         texts = _texts(box, [])
         assert any(t.startswith("The page is full: 30 sessions are open") for t in texts)
@@ -340,7 +345,7 @@ class Watched:
         self.page.on("requestfailed", lambda r: self.problems.append(f"failed {r.url}"))
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text[:200]}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {str(e)[:200]}"))
-        self.page.goto(url)
+        self.page.goto(url + "/?lang=en")  # the English texts read below (the page's default is Dutch)
 
     def close(self):
         self.context.close()
@@ -381,9 +386,10 @@ def test_browser_a_refused_regime_shows_one_line_and_step_still_works(watched):
     expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
     expect(notice).to_have_count(0)  # the step went through and cleared the message
     page.locator(".button-switch").click()  # the regime shown is switched to, never the refused value
-    expect(page.locator(".switch-message")).to_have_text("From year 2: integrated")
+    # the run in force: the run's own regime, then the switch
+    expect(page.locator(".switch-message")).to_have_text("From year 1: compartmentalised; From year 2: integrated")
     page.locator(".button-step").click()
-    expect(page.locator(".ontschot-regime")).to_contain_text("regime last year: integrated")
+    expect(page.locator(".ontschot-regime")).to_contain_text("regime in force this year (year 2): integrated")
     assert not w.problems, w.problems
 
 
