@@ -59,7 +59,7 @@ def open_and_step(browser, url: str):
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(url)
+    page.goto(url + "/?lang=en")  # the English texts (Dutch is the page's default), read below
     year = page.locator(".ontschot-year")
     expect(year).to_have_text(f"Year 0 of {HORIZON}", timeout=TIMEOUT_MS)
     page.locator(".button-step").click()

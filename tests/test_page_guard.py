@@ -10,11 +10,12 @@ import ast
 import io
 import logging
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
-from analysis.page import guard, server, texts
+from analysis.page import guard, server
 from model.parameters import PARAMETERS, InputError
 from tests.browser import ROOT, PageServer, chromium, page_server  # noqa: F401  (fixtures)
 
@@ -213,15 +214,13 @@ def test_no_page_module_asks_for_a_script_the_offline_assets_lack():
 # ------------------------------------------------------------------------------ the page, in-process
 
 
-@pytest.fixture(autouse=True)
-def english_page(monkeypatch):
-    """These checks read the English page (Dutch is the page's default); the browser's pages ask for ?lang=en."""
-    monkeypatch.setattr(texts, "DEFAULT_LANGUAGE", "en")
-
-
-def _render_page():
+def _render_page(monkeypatch):
+    """The page rendered in this process, in English (the texts below; the page's default is Dutch)."""
     solara = pytest.importorskip("solara")
     from analysis.page.app import Page
+    from analysis.page.texts import LANG_ENVIRONMENT
+
+    monkeypatch.setenv(LANG_ENVIRONMENT, "en")
 
     return solara.render(Page(), handle_error=False)
 
@@ -245,7 +244,7 @@ def test_in_process_a_refused_regime_is_one_line_and_step_still_works(monkeypatc
 
     solara = pytest.importorskip("solara")
     monkeypatch.setattr(guard, "_seats", 0)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         rc.find(v.Select, label="Funding regime").widget.v_model = "bogus"
         assert guard.NOTICE.value.startswith("Not accepted: parameter 'scenario.regime' = 'bogus'")
@@ -273,7 +272,7 @@ def test_in_process_a_refusal_inside_switch_regime_now_is_one_line(monkeypatch):
 
     monkeypatch.setattr(guard, "_seats", 0)
     monkeypatch.setattr(Workshop, "switch_regime", refuse)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         rc.find(v.Btn, children=["Switch regime now"]).widget.click()
         assert guard.NOTICE.value == (
@@ -289,7 +288,7 @@ def test_in_process_number_fields_say_not_a_number_and_reset_refuses(monkeypatch
     import ipyvuetify as v
 
     monkeypatch.setattr(guard, "_seats", 0)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         field = rc.find(v.TextField, label="Inhabitants (inhabitants)").widget
         field.v_model = "dertigduizend"
@@ -307,7 +306,7 @@ def test_in_process_number_fields_say_not_a_number_and_reset_refuses(monkeypatch
 
 def test_in_process_the_session_over_the_limit_sees_the_page_is_full(monkeypatch):
     monkeypatch.setattr(guard, "_seats", guard.MAX_SESSIONS)
-    box, rc = _render_page()
+    box, rc = _render_page(monkeypatch)
     try:
         texts = _texts(box, [])
         assert any(t.startswith("The page is full: 30 sessions are open") for t in texts)
@@ -386,9 +385,10 @@ def test_browser_a_refused_regime_shows_one_line_and_step_still_works(watched):
     expect(page.locator(".ontschot-year")).to_have_text("Year 1 of 15")
     expect(notice).to_have_count(0)  # the step went through and cleared the message
     page.locator(".button-switch").click()  # the regime shown is switched to, never the refused value
+    # the run in force: the run's own regime, then the switch
     expect(page.locator(".switch-message")).to_have_text("From year 1: compartmentalised; From year 2: integrated")
     page.locator(".button-step").click()
-    expect(page.locator(".ontschot-regime")).to_contain_text("(year 2): integrated")
+    expect(page.locator(".ontschot-regime")).to_contain_text("regime in force this year (year 2): integrated")
     assert not w.problems, w.problems
 
 
@@ -468,3 +468,23 @@ def test_browser_the_session_over_the_limit_is_told_the_page_is_full(chromium, t
         for w in opened:
             w.close()
         limited.stop()
+
+
+def test_the_clean_up_does_not_keep_the_closing_session_alive(monkeypatch):
+    """The clean-up's timer is made while a session closes; it must not hold that session (its models)."""
+    pytest.importorskip("solara")
+    import solara.server.app  # noqa: F401  (the server's patches: every new thread gets the session it is made in)
+    from solara.server import kernel, kernel_context
+
+    context = kernel_context.VirtualKernelContext(id="closing", kernel=kernel.Kernel(), session_id="s")
+    monkeypatch.setattr(guard, "_trim_timer", None)
+    with context:
+        made_here = threading.Thread(target=lambda: None)
+        guard.schedule_trim(delay=600)
+    timer = guard._trim_timer
+    try:
+        assert made_here.current_context is context  # Solara's patch is in force here
+        assert timer.current_context is None
+    finally:
+        timer.cancel()
+        context.close()

@@ -413,7 +413,21 @@ def schedule_trim(delay: float = TRIM_DELAY_SECONDS) -> None:
             _trim_timer.cancel()
         _trim_timer = threading.Timer(delay, give_back_memory)
         _trim_timer.daemon = True
+        free_of_session(_trim_timer)
         _trim_timer.start()
+
+
+def free_of_session(thread: threading.Thread) -> threading.Thread:
+    """``thread`` (not started yet) runs in no session: it does not keep the one it was made in alive.
+
+    Solara's server gives each new thread the session (kernel context) it is made in, and the thread holds
+    it while it waits and runs. The clean-up is scheduled while a session closes: its timer held that
+    closed session, with its widgets and the event handlers' closures, and so its workshop (three models),
+    until the next session closed; the clean-up itself ran inside it and could not free it.
+    """
+    if getattr(thread, "current_context", None) is not None:  # set by Solara's patch of threading.Thread
+        thread.current_context = None
+    return thread
 
 
 @solara.component
