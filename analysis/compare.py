@@ -188,33 +188,52 @@ def _by_holder(diff: pd.DataFrame, prefix: str) -> dict[str, float]:
             for c in diff.columns if c.startswith(prefix) and not c.endswith("_total")}
 
 
-def format_table(comparison: pd.DataFrame, arms: list[str], meta: dict, described: list[str] | None = None) -> str:
-    """The comparison as a fixed-width text table a policymaker can read; ``described`` lists each arm's contents."""
+def _table_words(lang: str):
+    """The command line's translator (its own sentences) and the report's (indicators, units, arms)."""
+    from analysis.i18n import translator
+
+    return translator(lang, "cli"), translator(lang, "report")
+
+
+def format_table(comparison: pd.DataFrame, arms: list[str], meta: dict, described: list[str] | None = None,
+                 lang: str = "en") -> str:
+    """The comparison as a fixed-width text table a policymaker can read; ``described`` lists each arm's contents.
+
+    ``lang`` is the table's language ("en" or "nl"): sentences, indicator names, units, arm names and numbers.
+    """
+    from analysis.report import words
+
+    t, labels = _table_words(lang)
     base = arms[0]
+    shown = {a: words.arm_name(a, labels) for a in arms}
     lines = [
-        f"Ontschot — {meta['inhabitants']:,} inhabitants, {meta['years']} years, "
-        f"{meta['replications']} paired replications (root seed {meta['seed']})",
+        t("Ontschot — {inhabitants} inhabitants, {years} years, {replications} paired replications (root seed "
+          "{seed})").format(inhabitants=t.number(meta["inhabitants"]), years=meta["years"],
+                            replications=meta["replications"], seed=meta["seed"]),
     ]
     if described:
-        lines += ["Arms (each runs on the same seeds; funding, then every practice lever with its value):",
+        lines += [t("Arms (each runs on the same seeds; funding, then every practice lever with its value):"),
                   *(f"  {d}" for d in described)]
-    lines += [f"Means with 95% intervals; 'diff' is the paired difference against {base} (same seeds).", ""]
-    widths = {a: max(22, len(a) + 2) for a in arms}
-    diff_widths = {a: max(32, len(a) + 7) for a in arms[1:]}
-    head = f"{'indicator':<54}{'unit':>9}"
+    lines += [t("Means with 95% intervals; 'diff' is the paired difference against {base} (same seeds).").format(
+        base=shown[base]), ""]
+    diff = t("diff")
+    widths = {a: max(22, len(shown[a]) + 2) for a in arms}
+    diff_widths = {a: max(32, len(shown[a]) + len(diff) + 3) for a in arms[1:]}
+    head = f"{t('indicator'):<54}{t('unit'):>9}"
     for r in arms:
-        head += f"{r:>{widths[r]}}"
+        head += f"{shown[r]:>{widths[r]}}"
     for r in arms[1:]:
-        head += f"{'diff ' + r:>{diff_widths[r]}}"
+        head += f"{diff + ' ' + shown[r]:>{diff_widths[r]}}"
     lines += [head, "-" * len(head)]
 
     def num(x: float) -> str:
         if not np.isfinite(x):
-            return "n/a"
-        return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
+            return t("n/a")
+        return t.number(x, 2) if abs(x) < 100 else t.number(x, 0)
 
     for _, row in comparison.iterrows():
-        line = f"{row['label'][:54]:<54}{row['unit']:>9}"
+        label = row["label"] if lang == "en" else labels(t(str(row["label"]).strip()))
+        line = f"{label[:54]:<54}{labels(row['unit']):>9}"
         for r in arms:
             line += f"{num(row[f'{r}_mean']):>{widths[r]}}"
         for r in arms[1:]:
@@ -224,18 +243,38 @@ def format_table(comparison: pd.DataFrame, arms: list[str], meta: dict, describe
     return "\n".join(lines)
 
 
-def format_business_case(cases: dict[str, dict], regimes: list[str]) -> str:
+def format_business_case(cases: dict[str, dict], regimes: list[str], lang: str = "en") -> str:
     """Who pays, who saves and when it pays back, per arm against the baseline; how the own result adds up."""
-    lines = ["", f"Business case against {regimes[0]} (EUR million over the horizon, paired mean):"]
+    from analysis.report import words
+
+    t, labels = _table_words(lang)
+
+    from analysis.report.tables import HOLDER_NAMES
+
+    def amount(v: float) -> str:
+        return f"{v:+.2f}" if lang == "en" else ("+" if v >= 0 else "−") + t.number(abs(v), 2)
+
+    def holders(values: dict[str, float]) -> str:  # English keeps the holders' keys, as scripts read them
+        return ", ".join(f"{h if lang == 'en' else labels(HOLDER_NAMES.get(h, h))} {amount(v)}"
+                         for h, v in values.items())
+
+    lines = ["", t("Business case against {base} (EUR million over the horizon, paired mean):").format(
+        base=words.arm_name(regimes[0], labels))]
     for r, case in cases.items():
-        spend = ", ".join(f"{h} {v:+.2f}" for h, v in case["spend_difference_by_holder_eur_m"].items())
-        own = ", ".join(f"{h} {v:+.2f}" for h, v in case["own_result_difference_by_holder_eur_m"].items())
-        when = f"year {case['payback_year']}" if case["payback_year"] else "not within the horizon"
-        lines.append(f"  {r}: spending (+ = spends more): {spend}")
-        lines.append(f"  {' ' * len(r)}  own result (+ = better for the municipality): {own}; pays back: {when}")
+        name = words.arm_name(r, labels)
+        when = (t("year {year}").format(year=case["payback_year"]) if case["payback_year"]
+                else t("not within the horizon"))
+        lines.append("  " + t("{arm}: spending (+ = spends more): {spend}").format(
+            arm=name, spend=holders(case["spend_difference_by_holder_eur_m"])))
+        lines.append(f"  {' ' * len(name)}  " + t("own result (+ = better for the municipality): {own}; pays back: "
+                                                   "{when}").format(
+            own=holders(case["own_result_difference_by_holder_eur_m"]), when=when))
         rec = case.get("reconciliation_eur_m")
         if rec:
-            lines.append(f"  {' ' * len(r)}  own result {rec['own_result_difference']:+.2f} = budgets "
-                         f"{rec['budget_difference']:+.2f} (grant shares and the staff each pays) + safety net "
-                         f"{rec['safety_net_difference']:+.2f} - spending {rec['spend_difference']:+.2f}")
+            lines.append(f"  {' ' * len(name)}  " + t(
+                "own result {own} = budgets {budget} (grant shares and the staff each pays) + safety net {net} - "
+                "spending {spend}").format(own=amount(rec["own_result_difference"]),
+                                           budget=amount(rec["budget_difference"]),
+                                           net=amount(rec["safety_net_difference"]),
+                                           spend=amount(rec["spend_difference"])))
     return "\n".join(lines)

@@ -156,9 +156,14 @@ def _language(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--lang: ")) from None
 
 
+TABLE_LANGUAGE = "en"  # the printed tables' language unless --lang names one (scripts and logs read them)
+
+
 def _language_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lang", type=_language, default=DEFAULT_LANGUAGE, metavar="{nl,en}",
-                   help=f"language of the report: nl (Dutch) or en (English) (default {DEFAULT_LANGUAGE})")
+    p.add_argument("--lang", type=_language, default=None, metavar="{nl,en}",
+                   help=f"language of the report: nl (Dutch) or en (English) (default {DEFAULT_LANGUAGE}); when "
+                        f"given, also of the tables printed here (without it they stay {TABLE_LANGUAGE}, as "
+                        "scripts read them)")
 
 
 def _limit_option(p: argparse.ArgumentParser) -> None:
@@ -476,8 +481,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         comparison = compare(summaries, names)
         cases = payback(frame, names)
         firm_yearly = firm_case.yearly(frame)  # the social firm's own business case per arm and year [SR]
-        table = format_table(comparison, names, meta, [describe(c) for c in contents]) + "\n" + \
-            format_business_case(cases, names) + "\n" + firm_case.format_summary(firm_case.summary(frame))
+        lang = args.lang or TABLE_LANGUAGE
+        table = format_table(comparison, names, meta, [describe(c) for c in contents], lang=lang) + "\n" + \
+            format_business_case(cases, names, lang=lang) + "\n" + firm_case.format_summary(firm_case.summary(frame))
         text, decomposition, desk, checks = _explanations(args, arms, explained, values, frame, results)
         table += text
         spread, ensemble_runs = None, None
@@ -534,7 +540,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(table)
             print(f"\nResults written to {final}/")
         if args.report:
-            _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout, lang=args.lang)
+            _report(final, final / "report.html", stream=sys.stderr if args.json else sys.stdout,
+                    lang=args.lang or DEFAULT_LANGUAGE)
         return 0
 
 
@@ -1121,7 +1128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = out / "report.html"
     if args.xlsx is not None:
         return _workbook(args, folder, out if args.out else None)
-    _report(folder, out, lang=getattr(args, "lang", DEFAULT_LANGUAGE))
+    _report(folder, out, lang=(getattr(args, "lang", None) or DEFAULT_LANGUAGE))
     return 0
 
 
@@ -1129,7 +1136,7 @@ def _workbook(args: argparse.Namespace, folder: Path, out_html: Path | None) -> 
     """``report --xlsx``: the workbook (and the HTML report too when --out names it); every path checked first."""
     from analysis.report import workbook
 
-    lang = getattr(args, "lang", DEFAULT_LANGUAGE)
+    lang = (getattr(args, "lang", None) or DEFAULT_LANGUAGE)
     workbook.check_source(folder, lang)
     path = Path(args.xlsx) if args.xlsx else workbook.default_path(folder, out_html, lang)
     workbook.check_path(path)

@@ -62,3 +62,21 @@ def test_english_is_the_key_itself():
 def test_an_unknown_language_is_refused_in_one_line():
     with pytest.raises(LanguageError, match=r"--lang: 'de' is not a language of this tool; allowed: nl, en"):
         translator("de")
+
+
+def test_the_printed_tables_follow_an_explicit_lang_and_stay_english_without_it(tmp_path, capsys):
+    from experiments.cli import main
+
+    small = ["--set", "scenario.inhabitants=2000", "--years", "3", "--replications", "2", "--no-explain",
+             "--no-progress"]
+    assert main(["run", "--out", str(tmp_path / "nl"), "--lang", "nl", *small]) == 0
+    dutch = capsys.readouterr().out
+    assert "2.000 inwoners, 3 jaar, 2 gepaarde herhalingen" in dutch
+    assert "verschil ontschot" in dutch and "Businesscase tegenover verkokerd" in dutch
+    assert "Zorgklanten in de bijstand die ondersteuning krijgen" in dutch and "verdient zich terug:" in dutch
+    assert "paired replications" not in dutch and "Business case against" not in dutch
+    assert "Care clients on benefit served" not in dutch
+    assert main(["run", "--out", str(tmp_path / "en"), *small]) == 0
+    english = capsys.readouterr().out
+    assert "2,000 inhabitants, 3 years, 2 paired replications" in english
+    assert "Business case against compartmentalised" in english and "diff integrated" in english
