@@ -402,16 +402,22 @@ def error_lines(text: str) -> list[str]:
 
 @pytest.mark.parametrize(("command", "after"), [("sweep", 3.0), ("sweep", 9.0), ("run", 4.0), ("run", 8.0)])
 def test_ctrl_c_under_a_terminal_is_one_line_exit_130(tmp_path, command, after):
-    # each command runs well beyond its last press (the sweep about 40 s of work on two cores) so the press lands
+    # each command has far more work than any machine finishes before the last press (the sweep 160 runs of 30,000
+    # inhabitants over 15 years, the run 3 arms x 40 replications: many minutes on two cores), so the press always
+    # lands while it works; the press ends it, so the size costs nothing
     if command == "sweep":
-        argv = [str(EXE), "sweep", str(write_design(tmp_path, inhabitants=12000, places="[10, 20, 30, 40]", years=8)), "--out",
+        places = str(list(range(5, 205, 5)))
+        argv = [str(EXE), "sweep", str(write_design(tmp_path, inhabitants=30000, places=places, years=15)), "--out",
                 str(tmp_path / "s"), "--workers", "2"]
     else:
-        argv = [str(EXE), "run", "--out", str(tmp_path / "r"), "--set", "scenario.inhabitants=6000", "--years", "6",
-                "--replications", "6", "--workers", "2"]
+        argv = [str(EXE), "run", "--out", str(tmp_path / "r"), "--set", "scenario.inhabitants=30000", "--years", "15",
+                "--replications", "40", "--workers", "2"]
+    started = time.monotonic()
     code, text = under_pty(argv, after, tmp_path)
+    took = time.monotonic() - started
     lines = error_lines(text)
     assert left_behind(last_child[0]) == 0, "worker processes outlived the command"
+    assert took < after + 60, f"the command went on for {took - after:.0f} s after the press"
     assert code == 130, text[-3000:]
     assert lines == ["ontschot: interrupted; what was saved stays (a sweep resumes with the same command)"], \
         text[-3000:]
