@@ -13,11 +13,11 @@ locked, so a query can read these tables and nothing else, and can write nothing
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
+from experiments.stored import read_json
 from model.parameters import InputError, show_path
 
 SWEEP_MANIFEST = "sweep.json"
@@ -43,10 +43,7 @@ def tables(folder: str | Path) -> dict[str, list[Path]]:
     if not (folder / RUN_MANIFEST).is_file():
         raise InputError(f"{show_path(folder)} is not a result folder: it has neither {SWEEP_MANIFEST} nor "
                          f"{RUN_MANIFEST}")
-    try:
-        json.loads((folder / RUN_MANIFEST).read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{show_path(folder)}: {RUN_MANIFEST} cannot be read ({type(exc).__name__})") from None
+    read_json(folder / RUN_MANIFEST, "result folder's manifest")  # a regular file of bounded size, JSON: or one line
     found = {path.stem: [path] for path in sorted(folder.glob("*.parquet")) if path.is_file()}
     if not found:
         raise InputError(f"result folder {show_path(folder)} holds no Parquet file to query")

@@ -69,6 +69,24 @@ def test_bad_input_is_one_line(run_folder, tmp_path, capsys):
     assert len(err) == 4 and all(line.startswith("ontschot: error:") for line in err)
 
 
+@pytest.mark.parametrize("manifest", ["named pipe", "link to /dev/zero", "not an object"])
+def test_a_manifest_that_is_no_regular_json_file_is_one_line_without_hanging(run_folder, tmp_path, manifest):
+    import os
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(run_folder, folder)
+    (folder / "manifest.json").unlink()
+    if manifest == "named pipe":
+        os.mkfifo(folder / "manifest.json")  # reading it would wait for a writer for ever
+    elif manifest == "link to /dev/zero":
+        (folder / "manifest.json").symlink_to("/dev/zero")  # reading it would never end
+    else:
+        (folder / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="manifest.json"):
+        tables(folder)
+
+
 def test_a_sweep_folder_offers_its_verified_runs_and_refuses_a_damaged_one(tmp_path):
     design = load_design(write_design(tmp_path, inhabitants=2000, years=2, places="[10]"))
     out = tmp_path / "sweep"

@@ -373,6 +373,26 @@ def _malloc_trim() -> bool:
         return False
 
 
+class _MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (glibc 2.33 and later): the heap's figures in bytes."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def heap_figures() -> dict[str, float]:
+    """glibc's heap in MB: held from the system (``arena`` + mapped ``hblkhd``), in use, free inside; {} without it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {}
+    mb = 1024 * 1024
+    return {"heap MB": round((info.arena + info.hblkhd) / mb, 1), "in use MB": round((info.uordblks + info.hblkhd) / mb, 1),
+            "free inside MB": round(info.fordblks / mb, 1)}
+
+
 def status() -> dict[str, Any]:
     """What the server holds now: sessions with a seat, Solara's live kernels, live workshops and models."""
     from solara.server import kernel_context
@@ -387,6 +407,7 @@ def status() -> dict[str, Any]:
         "workshops": counts["Workshop"],
         "models": counts["SocialDomainModel"],
         "objects": sum(counts.values()),
+        **heap_figures(),
         # (type names only; "Error" and the like are left out, as a server log's reader looks for them)
         "grown since the last clean-up": {k: n for n, k in grown if n > 0 and not QUIET.search(k)},
     }
