@@ -22,6 +22,12 @@ ontschot page         serve the workshop page in the browser (127.0.0.1 unless -
 
 Every error in what was asked (a bad option, parameter, file or folder) is one line on stderr,
 ``ontschot: error: ...``, with exit status 2 and nothing written; a bug keeps its traceback.
+
+run, explain, validate, calibrate, cases and sensitivity --until-stable hold their ``--out`` folder's
+lock (``out_lock``) while they compute and write: a second of them into the same ``--out`` is refused in
+one line naming the first one's pid and command, before it computes. sweep, sensitivity and discover
+without --until-stable hold their own sweep folder's ``sweep.lock``. report and the reading commands
+take no lock: a result folder appears under its name only when complete.
 """
 
 from __future__ import annotations
@@ -429,18 +435,26 @@ def _write_results(out_parent: Path, label: dict, write) -> Path:
 
 
 @contextlib.contextmanager
-def run_lock(out_parent: Path):
-    """Hold ``--out``'s run lock while a run computes and writes; a second live run is refused in one line.
+def out_lock(out_parent: Path, command: str):
+    """Hold ``--out``'s lock while ``command`` computes and writes its result folder into it; released at the end.
+
+    Every command that computes a new result folder (or sweep folders) into an ``--out`` parent (run,
+    explain, validate, calibrate, cases, sensitivity --until-stable) takes the same lock, ``RUN_LOCK``,
+    after its input is checked and before it computes: a second such command into the same ``--out``
+    is refused in one line naming the holder's pid and command. Released when the command ends, fails
+    or is interrupted; a lock left by a process that is gone (``kill -9``) is taken over
+    (``experiments/lock.py``).
 
     Raises:
-        LockedError: another live ``ontschot run`` holds the folder.
+        LockedError: another live command holds the folder.
         StoredError: a link, pipe or device where the lock file should be.
         OutputError: the lock file cannot be created.
     """
     from experiments.lock import RUN_LOCK, FolderLock
 
-    lock = FolderLock(out_parent, RUN_LOCK, "--out folder", "another `ontschot run` is computing into it: wait for "
-                      "it to finish, or choose another --out")
+    lock = FolderLock(out_parent, RUN_LOCK, "--out folder", "another ontschot command is computing into it: wait "
+                      "for it to finish, or choose another --out",
+                      command=["ontschot", command, "--out", str(out_parent)])
     try:
         lock.acquire()
     except OSError as exc:
@@ -469,7 +483,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         events_of=values["scenario.inhabitants"] if args.events else 0)
     ensemble = _ensemble_plan(args, arms, limits)
     out_parent = check_output_folder(args.out)  # before the simulation: a folder that cannot take results fails now
-    with run_lock(out_parent):  # a second run into this --out is refused here, before it computes
+    with out_lock(out_parent, "run"):  # a second command into this --out is refused here, before it computes
         started = time.time()
         events: list | None = [] if args.events else None
         progress = False if args.no_progress else None
@@ -716,36 +730,38 @@ def cmd_explain(args: argparse.Namespace) -> int:
     arms, (design, found) = _arms(args, values, regimes, limits, explain=True)
     arm, base = arms[-1], arms[0]
     out_parent = check_output_folder(args.out)
-    started = time.time()
-    result = run_decomposition(design, found, out_parent, workers=args.workers,
-                               progress=False if args.no_progress else None, arm=arm.name, against=base.name)
-    text = "\n".join([f"Arms: {describe(base.contents())}", f"      {describe(arm.contents())}",
-                      format_decomposition(result["table"], found, f"{arm.name} minus {base.name}")
-                      + format_money_effects(result["money"])])
-    label = {"overrides": values.overrides, "arms": [base.contents(), arm.contents()],
-             "replications": args.replications, "seed": args.seed, "explain": True}
+    with out_lock(out_parent, "explain"):  # a second command into this --out is refused here, before it computes
+        started = time.time()
+        result = run_decomposition(design, found, out_parent, workers=args.workers,
+                                   progress=False if args.no_progress else None, arm=arm.name, against=base.name)
+        text = "\n".join([f"Arms: {describe(base.contents())}", f"      {describe(arm.contents())}",
+                          format_decomposition(result["table"], found, f"{arm.name} minus {base.name}")
+                          + format_money_effects(result["money"])])
+        label = {"overrides": values.overrides, "arms": [base.contents(), arm.contents()],
+                 "replications": args.replications, "seed": args.seed, "explain": True}
 
-    def write(folder: Path) -> None:
-        _write_decomposition(folder, result)
-        (folder / "decomposition.txt").write_text(text + "\n")
-        write_manifest(folder, arms=[base.contents(), arm.contents()], regimes=regimes, replications=args.replications,
-                       root_seed=args.seed, replication_seeds=replication_seeds(args.seed, args.replications),
-                       scenario_file=args.scenario, overrides=values.overrides, practices=_bundle_record(arms),
-                       players=[{"name": p.name, "key": p.key, "baseline": p.baseline, "alternative": p.alternative}
-                                for p in found],
-                       decomposition={"arm": arm.name, "against": base.name, "sweep": str(result["folder"])},
-                       parameters=dict(arm.values), arm_parameters={a.name: dict(a.values) for a in (base, arm)},
-                       seconds=round(time.time() - started, 2))
+        def write(folder: Path) -> None:
+            _write_decomposition(folder, result)
+            (folder / "decomposition.txt").write_text(text + "\n")
+            write_manifest(folder, arms=[base.contents(), arm.contents()], regimes=regimes,
+                           replications=args.replications, root_seed=args.seed,
+                           replication_seeds=replication_seeds(args.seed, args.replications),
+                           scenario_file=args.scenario, overrides=values.overrides, practices=_bundle_record(arms),
+                           players=[{"name": p.name, "key": p.key, "baseline": p.baseline, "alternative": p.alternative}
+                                    for p in found],
+                           decomposition={"arm": arm.name, "against": base.name, "sweep": str(result["folder"])},
+                           parameters=dict(arm.values), arm_parameters={a.name: dict(a.values) for a in (base, arm)},
+                           seconds=round(time.time() - started, 2))
 
-    final = _write_results(out_parent, label, write)
-    if args.json:
-        print(json.dumps({"output": str(final), "arms": [base.contents(), arm.contents()],
-                          "players": [p.name for p in found],
-                          "decomposition": json.loads(result["table"].to_json(orient="records"))}, indent=2))
-    else:
-        print(text)
-        print(f"\nDecomposition written to {final}/ (coalition runs: {result['folder']}/)")
-    return 0
+        final = _write_results(out_parent, label, write)
+        if args.json:
+            print(json.dumps({"output": str(final), "arms": [base.contents(), arm.contents()],
+                              "players": [p.name for p in found],
+                              "decomposition": json.loads(result["table"].to_json(orient="records"))}, indent=2))
+        else:
+            print(text)
+            print(f"\nDecomposition written to {final}/ (coalition runs: {result['folder']}/)")
+        return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -757,34 +773,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _after_burn_in(args, values, "validate")
     limits.replications(args.replications, 1, values["scenario.years"])
     out_parent = check_output_folder(args.out)
-    frame = run_comparison(values, ["compartmentalised"], args.replications, args.seed,
-                           progress=False if args.no_progress else None)
-    table = validation_table(frame, values["scenario.inhabitants"])
-    dynamics = dynamics_table(frame)
-    dropout = firm_dropout_by_disability(frame)
-    text = format_validation(table, dynamics, dropout, meta)
-    label = {"validate": True, "overrides": overrides, "replications": args.replications, "seed": args.seed}
+    with out_lock(out_parent, "validate"):  # a second command into this --out is refused here, before it computes
+        frame = run_comparison(values, ["compartmentalised"], args.replications, args.seed,
+                               progress=False if args.no_progress else None)
+        table = validation_table(frame, values["scenario.inhabitants"])
+        dynamics = dynamics_table(frame)
+        dropout = firm_dropout_by_disability(frame)
+        text = format_validation(table, dynamics, dropout, meta)
+        label = {"validate": True, "overrides": overrides, "replications": args.replications, "seed": args.seed}
 
-    def write(folder: Path) -> None:
-        write_indicators(frame, folder / "results.parquet")
-        table.to_csv(folder / "validation.csv", index=False)
-        dynamics.to_csv(folder / "dynamics.csv", index=False)
-        dropout.to_csv(folder / "firm_dropout.csv", index=False)
-        (folder / "validation.txt").write_text(text + "\n")
-        write_manifest(folder, kind="validate", replications=args.replications, root_seed=args.seed,
-                       replication_seeds=replication_seeds(args.seed, args.replications), overrides=overrides,
-                       parameters=dict(values))
+        def write(folder: Path) -> None:
+            write_indicators(frame, folder / "results.parquet")
+            table.to_csv(folder / "validation.csv", index=False)
+            dynamics.to_csv(folder / "dynamics.csv", index=False)
+            dropout.to_csv(folder / "firm_dropout.csv", index=False)
+            (folder / "validation.txt").write_text(text + "\n")
+            write_manifest(folder, kind="validate", replications=args.replications, root_seed=args.seed,
+                           replication_seeds=replication_seeds(args.seed, args.replications), overrides=overrides,
+                           parameters=dict(values))
 
-    final = _write_results(out_parent, label, write)
-    if args.json:
-        print(json.dumps({"meta": meta, "output": str(final),
-                          "targets": json.loads(table.to_json(orient="records")),
-                          "dynamics": json.loads(dynamics.to_json(orient="records")),
-                          "firm_dropout_by_disability": json.loads(dropout.to_json(orient="records"))}, indent=2))
-    else:
-        print(text)
-        print(f"\nResults written to {final}/")
-    return 1 if args.strict and not table["holds"].all() else 0
+        final = _write_results(out_parent, label, write)
+        if args.json:
+            print(json.dumps({"meta": meta, "output": str(final),
+                              "targets": json.loads(table.to_json(orient="records")),
+                              "dynamics": json.loads(dynamics.to_json(orient="records")),
+                              "firm_dropout_by_disability": json.loads(dropout.to_json(orient="records"))}, indent=2))
+        else:
+            print(text)
+            print(f"\nResults written to {final}/")
+        return 1 if args.strict and not table["holds"].all() else 0
 
 
 def _after_burn_in(args: argparse.Namespace, values: Values, command: str) -> None:
@@ -815,38 +832,40 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
         scheduler = check_scheduler(args.scheduler)
     out_parent = check_output_folder(args.out)
-    log = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    if log:
-        log(f"History matching over {len(prior.dims)} parameters ({len(FREE)} calibrated, the rest assumptions "
-            f"+/-{args.spread:.0%}): at most {size.total_runs:,} model runs")
-    started, code = time.time(), code_version()
-    outcome, prior = calibrate_ensemble(size, args.seed, base, args.spread, workers=args.workers, scheduler=scheduler,
-                                        progress=False if args.no_progress else None, log=log, around=args.around_fit)
-    record = ensemble_record(outcome, prior, size, args.seed, args.spread, base, code, args.around_fit)
-    record["seconds"] = round(time.time() - started, 1)
-    text = format_ensemble(record)
-    label = {"calibrate": True, "overrides": base.overrides, "seed": args.seed, "size": vars(size),
-             "spread": args.spread, "around": args.around_fit}
+    with out_lock(out_parent, "calibrate"):  # a second command into this --out is refused here, before it computes
+        log = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
+        if log:
+            log(f"History matching over {len(prior.dims)} parameters ({len(FREE)} calibrated, the rest assumptions "
+                f"+/-{args.spread:.0%}): at most {size.total_runs:,} model runs")
+        started, code = time.time(), code_version()
+        outcome, prior = calibrate_ensemble(size, args.seed, base, args.spread, workers=args.workers,
+                                            scheduler=scheduler, progress=False if args.no_progress else None,
+                                            log=log, around=args.around_fit)
+        record = ensemble_record(outcome, prior, size, args.seed, args.spread, base, code, args.around_fit)
+        record["seconds"] = round(time.time() - started, 1)
+        text = format_ensemble(record)
+        label = {"calibrate": True, "overrides": base.overrides, "seed": args.seed, "size": vars(size),
+                 "spread": args.spread, "around": args.around_fit}
 
-    def write(folder: Path) -> None:
-        write_ensemble(folder, outcome, record)
-        (folder / "calibration.txt").write_text(text + "\n")
-        write_manifest(folder, kind="calibrate", root_seed=args.seed, overrides=base.overrides,
-                       parameters=dict(base), size=vars(size), spread=args.spread, runs=outcome.runs,
-                       seconds=record["seconds"])
+        def write(folder: Path) -> None:
+            write_ensemble(folder, outcome, record)
+            (folder / "calibration.txt").write_text(text + "\n")
+            write_manifest(folder, kind="calibrate", root_seed=args.seed, overrides=base.overrides,
+                           parameters=dict(base), size=vars(size), spread=args.spread, runs=outcome.runs,
+                           seconds=record["seconds"])
 
-    final = _write_results(out_parent, label, write)
-    if args.write and len(outcome.sets):
-        install_ensemble(final)
-    if args.json:
-        print(json.dumps({"output": str(final), **record}, indent=2))
-    else:
-        print(text)
-        print(f"\nResults written to {final}/")
-        if args.write:
-            print(f"Installed as the default ensemble: {DEFAULT_ENSEMBLE}" if len(outcome.sets) else
-                  "No set held every target: the default ensemble was left as it was")
-    return 0
+        final = _write_results(out_parent, label, write)
+        if args.write and len(outcome.sets):
+            install_ensemble(final)
+        if args.json:
+            print(json.dumps({"output": str(final), **record}, indent=2))
+        else:
+            print(text)
+            print(f"\nResults written to {final}/")
+            if args.write:
+                print(f"Installed as the default ensemble: {DEFAULT_ENSEMBLE}" if len(outcome.sets) else
+                      "No set held every target: the default ensemble was left as it was")
+        return 0
 
 
 def persona_paths(name: str, regimes: list[str], values: Values, seed: int) -> dict[str, list[dict]]:
@@ -909,13 +928,15 @@ def cmd_cases(args: argparse.Namespace) -> int:
             limits.replications(args.replications, len(case.variants), case.values(next(iter(case.variants)),
                                                                                     extra)["scenario.years"])
         out_parent = check_output_folder(args.out)
-        runs = cs.run_cases(plan, workers=args.workers, progress=False if args.no_progress else None)
-        table = cs.claim_table(chosen, runs, extra)
-        version = code_version()
-        meta = {"replications": args.replications, "seed": args.seed, "extra": extra,
-                "code": version.get("commit", "unknown")[:10] + (" (modified)" if version.get("dirty") else "")}
-        label = {"cases": [c.key for c in chosen], "replications": args.replications, "seed": args.seed, "extra": extra}
-        final = _write_results(out_parent, label, lambda folder: cs.store(folder, chosen, runs, table, meta))
+        with out_lock(out_parent, "cases"):  # a second command into this --out is refused here, before it computes
+            runs = cs.run_cases(plan, workers=args.workers, progress=False if args.no_progress else None)
+            table = cs.claim_table(chosen, runs, extra)
+            version = code_version()
+            meta = {"replications": args.replications, "seed": args.seed, "extra": extra,
+                    "code": version.get("commit", "unknown")[:10] + (" (modified)" if version.get("dirty") else "")}
+            label = {"cases": [c.key for c in chosen], "replications": args.replications, "seed": args.seed,
+                     "extra": extra}
+            final = _write_results(out_parent, label, lambda folder: cs.store(folder, chosen, runs, table, meta))
     if args.doc:
         try:
             Path(args.doc).write_text(cs.markdown(table, chosen, meta) + "\n")
@@ -1032,17 +1053,21 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         from experiments.stability import preflight
         from experiments.sweep import check_scheduler, make_client
 
-        preflight(design, Path(args.out), args.max_runs or DEFAULT_MAX_RUNS)  # one line before any cluster starts
+        # One line before any cluster starts; the folder's contents are checked once its lock is held.
+        preflight(design, Path(args.out), args.max_runs or DEFAULT_MAX_RUNS, folder=False)
         if args.scheduler:
             args.scheduler = check_scheduler(args.scheduler)
-        client, cluster = make_client(args.workers, args.scheduler)  # one cluster for every size
-        try:
-            outcome = run_until_stable(design, args.out, lambda sized, folder: _sweep(_at(args, folder), sized, client),
-                                       args.tolerance, args.max_runs or DEFAULT_MAX_RUNS, parse_limits(args.limit))
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        out_parent = check_output_folder(args.out)
+        with out_lock(out_parent, "sensitivity"):  # one sweep folder per size goes under --out: one command at once
+            client, cluster = make_client(args.workers, args.scheduler)  # one cluster for every size
+            try:
+                outcome = run_until_stable(design, args.out,
+                                           lambda sized, folder: _sweep(_at(args, folder), sized, client),
+                                           args.tolerance, args.max_runs or DEFAULT_MAX_RUNS, parse_limits(args.limit))
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
         print(f"\n{outcome.final.text}")
         print(outcome.describe())
         print(f"Stored in {args.out}/ (until_stable.json; one sweep folder per size, the last: {outcome.final.folder}/)")
@@ -1123,6 +1148,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.report.load import latest_run
 
     folder = latest_run(args.results) if args.latest else Path(args.results)
+    if args.latest:
+        _note_busy(Path(args.results), folder)
     out = Path(args.out) if args.out else folder / "report.html"
     if out.is_dir():
         out = out / "report.html"
@@ -1130,6 +1157,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _workbook(args, folder, out if args.out else None)
     _report(folder, out, lang=(getattr(args, "lang", None) or DEFAULT_LANGUAGE))
     return 0
+
+
+def _note_busy(parent: Path, folder: Path) -> None:
+    """``report --latest`` while a command computes into the parent: say that its folder is not the one reported.
+
+    A report takes no lock and never waits: a result folder appears under its name only when complete,
+    so ``--latest`` reports the newest complete one and the one being computed is not seen yet.
+    """
+    from experiments.lock import RUN_LOCK, describe, holder_alive, read_holder
+
+    try:
+        if not holder_alive(parent, RUN_LOCK):
+            return
+        holder = describe(read_holder(parent, RUN_LOCK), command=True)
+    except InputError:  # a lock file that cannot be read says nothing worth a note
+        return
+    print(f"ontschot: note: {holder} is computing into {show_path(parent)}; its results are not complete yet, so "
+          f"this is the report of the newest complete folder, {folder.name}", file=sys.stderr)
 
 
 def _workbook(args: argparse.Namespace, folder: Path, out_html: Path | None) -> int:

@@ -6,8 +6,10 @@ however it dies (``kill -9`` included): a lock nobody holds is stale, whatever i
 file system without ``flock`` the file's own pid and host decide: a lock of this host whose pid is
 gone is stale; one of another host is refused (its owner must remove it).
 
-The same lock guards ``ontschot run``'s output folder (``RUN_LOCK``), so a second run into a busy
-``--out`` is refused before it computes anything. A lock file is opened with ``O_NOFOLLOW`` (and
+The same lock guards the ``--out`` folder of every command that computes a new result folder into it
+(``RUN_LOCK``: ``run``, ``explain``, ``validate``, ``calibrate``, ``cases``, ``sensitivity --until-stable``;
+``experiments/cli.py`` ``out_lock``), so a second such command into a busy ``--out`` is refused before it
+computes anything, naming the holder's pid and command. A lock file is opened with ``O_NOFOLLOW`` (and
 created with ``O_EXCL``): a symbolic link in its place is refused, never written through
 (``experiments/stored.py``).
 """
@@ -27,7 +29,7 @@ from experiments import stored
 from model.parameters import InputError, show_path
 
 LOCK_NAME = "sweep.lock"
-RUN_LOCK = ".ontschot-run.lock"  # held by `ontschot run` in its --out folder while it computes and writes
+RUN_LOCK = ".ontschot-run.lock"  # held in --out by every command that computes a result folder into it
 
 
 class LockedError(InputError):
@@ -76,21 +78,36 @@ def holder_alive(folder: Path, name: str = LOCK_NAME) -> bool | None:
         os.close(fd)
 
 
-def describe(holder: dict | None) -> str:
-    """'pid 123 on host h since 2026-...' for messages."""
+def describe(holder: dict | None, command: bool = False) -> str:
+    """'pid 123 on host h since 2026-...' for messages (with ``command``: and ", running `ontschot run`")."""
     if not holder:
         return "an unknown process"
-    return f"pid {holder.get('pid')} on host {holder.get('host')!r} since {holder.get('started')}"
+    text = f"pid {holder.get('pid')} on host {holder.get('host')!r} since {holder.get('started')}"
+    name = subcommand(holder) if command else None
+    return f"{text}, running `ontschot {name}`" if name else text
+
+
+SUBCOMMAND_CHARS = 20  # longer than any ontschot subcommand: a record's second word longer than this is not shown
+
+
+def subcommand(holder: dict | None) -> str | None:
+    """The ontschot subcommand a lock's holder runs (its record's second word), if the record names one plainly."""
+    command = (holder or {}).get("command")
+    if not isinstance(command, list) or len(command) < 2 or not isinstance(command[1], str):
+        return None
+    name = command[1]
+    return name if name.isascii() and name.isalpha() and name.islower() and len(name) <= SUBCOMMAND_CHARS else None
 
 
 class FolderLock:
     """The lock of one sweep (or run) folder; ``acquire`` then ``release`` (or use it as a context manager)."""
 
     def __init__(self, folder: Path, name: str = LOCK_NAME, what: str = "sweep folder",
-                 advice: str = "wait for it to finish, or stop it"):
+                 advice: str = "wait for it to finish, or stop it", command: list[str] | None = None):
         self.path = Path(folder) / name
         self.what = what
         self.advice = advice
+        self.command = command  # recorded as the holder's command (default: this process's own arguments)
         self.fd: int | None = None
         self.stale: dict | None = None  # the holder whose stale lock was taken over, if any
 
@@ -107,7 +124,8 @@ class FolderLock:
             try:
                 previous = _read_fd(fd)
                 if not self._lock(fd, previous):
-                    raise LockedError(f"{self.what} {show_path(self.path.parent)} is in use by {describe(previous)} "
+                    holder = describe(previous, command=self.command is not None)
+                    raise LockedError(f"{self.what} {show_path(self.path.parent)} is in use by {holder} "
                                       f"(lock file {self.path.name}): {self.advice}")
                 if os.fstat(fd).st_ino != _inode(self.path):
                     os.close(fd)
@@ -115,7 +133,7 @@ class FolderLock:
                 self.stale = previous if previous else None
                 _write_fd(fd, {"pid": os.getpid(), "host": socket.gethostname(),
                                "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                               "command": sys.argv[:8]})
+                               "command": sys.argv[:8] if self.command is None else self.command})
                 self.fd = fd
                 return self
             except BaseException:

@@ -212,10 +212,12 @@ def check_parent(design: Design, out: Path) -> dict | None:
     Raises:
         InputError: a file, a single sweep's folder, something else, or another design.
     """
+    from experiments.lock import RUN_LOCK
+
     refuse_system_folder(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {show_path(out)} is not allowed: it is a file, not a folder")
-    if not out.is_dir() or not any(out.iterdir()):
+    if not out.is_dir() or all(p.name == RUN_LOCK for p in out.iterdir()):  # the command's own lock (cli.out_lock)
         return None
     if (out / "sweep.json").is_file():
         raise InputError(f"--out {show_path(out)} holds one sweep; --until-stable keeps one sweep folder per size "
@@ -234,8 +236,11 @@ def check_parent(design: Design, out: Path) -> dict | None:
     return record
 
 
-def preflight(design: Design, out: Path, max_runs: int) -> None:
+def preflight(design: Design, out: Path, max_runs: int, folder: bool = True) -> None:
     """What --until-stable checks before any cluster starts: a Sobol design, the folder, its own size within the bound.
+
+    ``folder=False`` leaves the folder's contents unchecked (the command checks them again once it holds
+    the folder's lock, ``run_until_stable``).
 
     Raises:
         InputError: naming the option, the value and what is allowed.
@@ -243,7 +248,8 @@ def preflight(design: Design, out: Path, max_runs: int) -> None:
     if design.method != "sobol":
         raise InputError(f"--until-stable is not allowed with sampler.method = {design.method!r}: it doubles a Sobol "
                          "design's n (sampler.method = 'sobol')")
-    check_parent(design, out)
+    if folder:
+        check_parent(design, out)
     n = int(design.sampler["n"])
     if runs_at(design, n) > max_runs:
         raise InputError(f"--max-runs {max_runs:,} is not allowed for this design: its own size, N = {n}, "
