@@ -21,11 +21,12 @@ fast guards. It prints one table:
   files that do not fit, and every file the report or ``verify`` reads replaced by a named pipe, a
   link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
   tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
-  program never wrote, a lock link's target).
+  program never wrote, a lock link's target: the sweep's and that of every command holding its ``--out``).
 - CLI corners (issue 22): every path option given symbolic-link loops, over-long names and paths, empty,
   blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
-  and servers that are not Dask; validate within the burn-in; design names with control characters; a
-  full stdout and the page's address through the installed command;
+  and servers that are not Dask; validate within the burn-in; design names with control characters; every
+  command that holds its ``--out`` folder's lock into a folder a live process holds; a full stdout and the
+  page's address through the installed command;
 - signals: Ctrl-C at random moments of run, sweep, explain and report under a pseudo-terminal, counting
   tracebacks, extra lines, wrong exits and worker processes left behind.
 
@@ -905,13 +906,14 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     lock_folder = work / "locked"
     shutil.copytree(sweep, lock_folder)
     (lock_folder / "sweep.lock").symlink_to(target)
-    run_out = work / "run-out"
-    run_out.mkdir()
-    (run_out / ".ontschot-run.lock").symlink_to(target)
     attempts = [(["report", str(run), "--out", str(work / "notes.html")], "report over notes_files/"),
                 (["report", str(run), "--out", str(work / "mine.html")], "report over mine.html"),
-                (["sweep", str(design), "--out", str(lock_folder), "--workers", "1", "--no-progress"], "sweep.lock link"),
-                (["run", "--out", str(run_out), *STORED_RUN], "run lock link")]
+                (["sweep", str(design), "--out", str(lock_folder), "--workers", "1", "--no-progress"], "sweep.lock link")]
+    for command, argv in _out_locked(work).items():  # every command that holds its --out folder's lock
+        out = work / f"{command.split()[0]}-out"
+        out.mkdir()
+        (out / ".ontschot-run.lock").symlink_to(target)
+        attempts.append(([*argv, "--out", str(out)], f"{command} lock link"))
     for argv, name in attempts:
         code, err, trace = _subprocess(argv)
         judge(name, code, err, trace, "refuse", None)
@@ -920,6 +922,22 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     tally["user files destroyed"] = sum(destroyed)
     tally["examples"] = examples
     return tally
+
+
+def _out_locked(work: Path) -> dict[str, list[str]]:
+    """Every command that holds its --out folder's lock (``experiments/cli.py`` ``out_lock``), small, without --out."""
+    from tests.test_sensitivity import GROW
+
+    design = work / "grow.toml"
+    design.write_text(GROW)
+    return {"run": ["run", *STORED_RUN], "explain": ["explain", *STORED_RUN],
+            "validate": ["validate", "--set", "scenario.inhabitants=2000", "--years", "4", "--replications", "1",
+                         "--no-progress"],
+            "calibrate": ["calibrate", "--set", "scenario.inhabitants=2000", "--years", "4", "--waves", "1", "--points",
+                          "4", "--sets", "2", "--check-seeds", "1", "--candidates", "50", "--no-progress"],
+            "cases": ["cases", "--case", "superrr", *STORED_RUN],
+            "sensitivity --until-stable": ["sensitivity", str(design), "--until-stable", "--max-runs", "30",
+                                           "--workers", "1", "--no-progress"]}
 
 
 # ------------------------------------------------------------------ issue 22: the command line's corners, Ctrl-C
@@ -986,6 +1004,17 @@ def _servers():
     return {name: serve(name) for name in ("silent", "garbage", "small garbage", "http")}
 
 
+BUSY_HOLDER = """
+import sys, time
+from pathlib import Path
+from experiments.cli import out_lock
+Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)
+with out_lock(Path(sys.argv[1]), "run"):
+    print("held", flush=True)
+    time.sleep(3600)
+"""
+
+
 def cli_corners(work: Path) -> dict:
     """Issue 22's corners and their variations: tally tracebacks, multi-line messages, silent acceptances, exits."""
     import experiments.cases as cases_module
@@ -994,6 +1023,12 @@ def cli_corners(work: Path) -> dict:
 
     work.mkdir(parents=True, exist_ok=True)
     cases = _corner_cases(work)
+    busy = work / "busy"  # held by a live process: every command into it is refused before its trapped work
+    holder = subprocess.Popen([sys.executable, "-c", BUSY_HOLDER, str(busy)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert holder.stdout.readline().strip() == "held"
+    cases += [(f"{command} into a busy --out", [*argv, "--out", str(busy)])
+              for command, argv in _out_locked(work).items()]
     servers = _servers()
     try:
         for name, (port, _) in servers.items():
@@ -1021,6 +1056,8 @@ def cli_corners(work: Path) -> dict:
     finally:
         for _, close in servers.values():
             close()
+        holder.kill()
+        holder.wait(timeout=30)
     tally.update(_corner_subprocesses(work))
     return tally
 
