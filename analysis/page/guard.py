@@ -381,7 +381,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 def heap_figures() -> dict[str, float]:
-    """glibc's heap in MB: held from the system (``arena`` + mapped ``hblkhd``), in use, free inside; {} without it."""
+    """The glibc heap in MB: held from the system (``arena`` + mapped ``hblkhd``), in use, free inside; {} without it."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallinfo2.restype = _MallInfo2
