@@ -44,6 +44,7 @@ WARM_UP_SESSIONS = 3
 SETTLE_SECONDS = 15  # after the lifetime: the cull runs, then the clean-up (TRIM_DELAY_SECONDS)
 TIMEOUT_MS = 120_000
 VIEWPORT = {"width": 1400, "height": 900}
+STACK_KB = 8192  # glibc's default thread stack (ulimit -s), the size of each thread's stack mapping
 
 
 def rss_mb(pid: int) -> float:
@@ -52,6 +53,36 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def memory_map(pid: int) -> dict[str, float]:
+    """Resident memory by kind of mapping in MB (``/proc/<pid>/smaps``).
+
+    The kinds: the heap, thread stacks (the anonymous mappings of ``STACK_KB``, glibc's default 8 MB stack),
+    other anonymous memory (glibc's other arenas, large blocks, Python's arenas), files (code and data).
+    """
+    kinds: dict[str, float] = {}
+    name, size = "", 0
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            name = head[5] if len(head) > 5 else ""
+        elif head[0] == "Size:":
+            size = int(head[1])
+        elif head[0] == "Rss:":
+            if name.startswith("["):
+                kind = name.strip("[]").split(":")[0]
+            elif name:
+                kind = "files"
+            else:
+                kind = "thread stacks" if size == STACK_KB else "anonymous"
+            kinds[kind] = kinds.get(kind, 0.0) + int(head[1]) / 1024
+    return {k: round(v, 1) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.1}
+
+
+def threads(pid: int) -> int:
+    """The process's threads (``/proc/<pid>/task``)."""
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
 
 
 def open_and_step(browser, url: str):
@@ -117,7 +148,7 @@ def main(argv=None) -> int:
         parser.error("--server-env takes KEY=VALUE")
     if not (1 <= args.closes <= 1000 and 1 <= args.per_browser <= 30):
         parser.error("--closes must be 1 to 1000 and --per-browser 1 to 30")
-    figures = {}
+    figures, maps = {}, {}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         # the cap on sessions would turn the later ones away while the earlier ones live out their lifetime;
@@ -129,15 +160,18 @@ def main(argv=None) -> int:
         pid = server.proc.pid
         try:
             figures["start"] = rss_mb(pid)
+            maps["start"] = (memory_map(pid), threads(pid))
             with sync_playwright() as pw:
                 warm_up(pw, server.url)
                 time.sleep(TRIM_DELAY_SECONDS + 3)
                 figures["after warm-up"] = rss_mb(pid)
+                maps["after warm-up"] = (memory_map(pid), threads(pid))
                 closed = 0
                 while closed < args.closes:
                     closed += abrupt_round(pw, server.url, min(args.per_browser, args.closes - closed))
                     print(f"  {closed} abrupt closes, server {rss_mb(pid):.0f} MB", flush=True)
             figures[f"right after {closed} abrupt closes"] = rss_mb(pid)
+            maps[f"right after {closed} abrupt closes"] = (memory_map(pid), threads(pid))
             closes_done = time.perf_counter()
             wait = SESSION_LIFETIME_SECONDS + SETTLE_SECONDS
             print(
@@ -145,6 +179,7 @@ def main(argv=None) -> int:
             )
             time.sleep(wait)
             figures[f"{time.perf_counter() - closes_done:.0f} s later (lifetime passed)"] = rss_mb(pid)
+            maps[list(figures)[-1]] = (memory_map(pid), threads(pid))
         finally:
             server.stop()
         log = server.log.read_text()
@@ -158,6 +193,7 @@ def main(argv=None) -> int:
     )
     for name, mb in figures.items():
         print(f"  {name}: {mb:.0f} MB ({(mb - base) / base:+.1%} against the warm-up)")
+        print(f"      {maps[name][1]} threads; resident MB by mapping: {maps[name][0]}")
     ok = final <= base * (1 + TARGET)
     print(
         f"target: back within {TARGET:.0%} of the warm-up figure: {'met' if ok else 'NOT met'}; "

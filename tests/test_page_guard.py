@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import io
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -198,9 +199,43 @@ def test_closed_sessions_are_kept_minutes_not_a_day():
     assert server.SESSION_LIFETIME_SECONDS <= 600
 
 
+HELD_AFTER_FREE = """
+import ctypes, ctypes.util
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+libc.mallinfo2.restype = type("M", (ctypes.Structure,), {"_fields_": [(n, ctypes.c_size_t) for n in (
+    "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]})
+before = libc.mallinfo2().uordblks
+blocks = [libc.malloc(500) for _ in range(50)]
+for block in blocks:
+    libc.free(block)
+print(libc.mallinfo2().uordblks - before)
+"""
+
+
+def test_the_servers_allocator_keeps_no_freed_block_for_a_thread():
+    """glibc's per-thread cache keeps a thread's last freed blocks (counted as in use): the server runs without it."""
+    import subprocess
+    import sys
+
+    def held(tunables: str | None) -> int:
+        env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "PYTHONMALLOC")}
+        if tunables is not None:
+            env["GLIBC_TUNABLES"] = tunables
+        done = subprocess.run([sys.executable, "-c", HELD_AFTER_FREE], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert held(None) > 0  # glibc's default: freed blocks stay with the thread (so the check can see it)
+    assert held(server.ENVIRONMENT["GLIBC_TUNABLES"]) == 0
+
+
 def test_memory_is_given_back():
     assert guard._malloc_trim() in (True, False)  # glibc: returns whether memory was released
     guard.give_back_memory()
+    figures = guard.heap_figures()  # glibc's own account (mallinfo2): what it holds covers what is in use
+    assert figures["heap MB"] >= figures["in use MB"] > 0 and figures["free inside MB"] >= 0
 
 
 def test_no_page_module_asks_for_a_script_the_offline_assets_lack():
@@ -447,6 +482,13 @@ def test_browser_the_session_over_the_limit_is_told_the_page_is_full(chromium, t
     limited = PageServer(tmp_path / "server.log", env={"ONTSCHOT_PAGE_MAX_SESSIONS": "2"})
     opened = []
     try:
+        # the running server holds the allocator settings that let closed sessions' memory go back (no glibc
+        # tcache: idle worker threads kept pages resident; benchmarks/bench_page_sessions.py)
+        # (glibc rewrites GLIBC_TUNABLES in the process's own copy once read: its effect is tested below)
+        running = dict(item.split("=", 1) for item in
+                       (Path(f"/proc/{limited.proc.pid}/environ").read_bytes().decode().split("\0")) if "=" in item)
+        for key, value in server.ENVIRONMENT.items():
+            assert running.get(key) == value or key == "GLIBC_TUNABLES" and key in running, key
         for _ in range(2):
             opened.append(Watched(chromium, limited.url))
             expect(opened[-1].page.locator(".ontschot-year")).to_have_text("Year 0 of 15")

@@ -39,7 +39,12 @@ ENVIRONMENT = {
     # threads are not kept for reuse. 100 abrupt closes, after their lifetime: 261 MB -> 253 MB against
     # 221/222 MB after the warm-up (one run each, same machine; the spread between runs is not measured).
     "MALLOC_MMAP_THRESHOLD_": str(128 * 1024),
-    "GLIBC_TUNABLES": "glibc.pthread.stack_cache_size=0",
+    # No per-thread cache of freed blocks (glibc's tcache, up to 7 blocks of each of 64 sizes per thread): the
+    # server's idle worker threads (one per session that stepped at once, kept by anyio's pool) each held the
+    # last blocks they freed, scattered over the heap, and every such block kept its whole page resident.
+    # 20 abrupt closes, after their lifetime: +10.6% -> +3.3% against the warm-up; heap 132 -> 129 MB and
+    # other anonymous memory 36 -> 22 MB (benchmarks/bench_page_sessions.py, which prints the breakdown).
+    "GLIBC_TUNABLES": "glibc.pthread.stack_cache_size=0:glibc.malloc.tcache_count=0",
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # otherwise the server tries to reach the internet
     # On plain http at an address other than "localhost" Solara warns for every page load that it sets a
     # lax session cookie instead of a cross-site one; that is what a page that is not embedded needs.
