@@ -14,7 +14,11 @@ it or put a named pipe, a device or a link where a file was. So every stored fil
   have the types this version writes, every recorded parameter within its range
   (``model/parameters.toml``: inhabitants, salaries...), and the run folder's results are the
   ones its manifest describes (arms, replications, seeds, years and, from this version on, the
-  SHA-256 of ``results.parquet``); ``decomposition.csv`` names known indicators once per part.
+  SHA-256 of ``results.parquet``); ``decomposition.csv`` names known indicators once per part; a
+  discovery folder's ``discovery.json`` holds every field the report reads with its type and range
+  (texts bounded and on one line, shares from 0 to 1, whole counts that agree, outcome names that are
+  safe as file names, restrictions on varied dimensions only, bounded lists) and
+  ``discovery_points.csv`` one row per point analysed with the columns the scatter draws.
 
 A folder that fails gets one line naming the file, the field and what is allowed (``StoredError``,
 an ``InputError``: exit 2), before any page or figure is made.

@@ -228,9 +228,11 @@ def test_a_named_pipe_is_refused_by_its_own_process_without_hanging(folder, tmp_
 def test_free_words_are_escaped_in_the_page_and_drawn_literally(folder, tmp_path, capsys, monkeypatch):
     """An outcome's words and a dimension's label may hold anything printable: shown as written, never as markup.
 
-    Mathtext is switched on globally first: the discovery figures must draw literally whatever was set before
-    ('$\\frac{$' would stop the drawing as mathtext).
+    Mathtext is switched on globally (after a first report has imported every module that sets the literal
+    default): the discovery figures must draw literally whatever was set before ('$\\frac{$' would stop the
+    drawing as mathtext).
     """
+    assert main(["report", str(folder), "--out", str(tmp_path / "first.html")]) == 0
     for tamper in (edit("boxes", 1, "says", value="<script>alert(1)</script> $\\frac{$"),
                    edit("boxes", 1, "rule", value="<img src=x onerror=alert(1)>"),
                    edit("boxes", 1, "limits", 0, "label", value="<b>$\\frac{$</b>"),
