@@ -184,11 +184,19 @@ TAMPERED = {
                                 "column scenario.pooled_share = inf"),
     "a varied value empty": (points(lambda t: t.assign(**{"scenario.pooled_share": np.nan})), DP,
                              "column scenario.pooled_share = nan"),
+}
+KINDS = {
     "discovery.json a named pipe": (replace(DJ, "pipe"), DJ, "is a named pipe"),
     "discovery.json a link to /dev/zero": (replace(DJ, "zero"), DJ, "is a character device"),
     "discovery.json a folder": (replace(DJ, "folder"), DJ, "is a folder"),
     "discovery_points.csv a named pipe": (replace(DP, "pipe"), DP, "is a named pipe"),
 }
+# Free words (an outcome's, a restriction's and a dimension's): accepted, escaped in the page, drawn literally.
+FREE_WORDS = (edit("boxes", 1, "says", value="<script>alert(1)</script> $\\frac{$"),
+              edit("boxes", 1, "rule", value="<img src=x onerror=alert(1)>"),
+              edit("boxes", 1, "limits", 0, "label", value="<b>$\\frac{$</b>"),
+              edit(*DIM, "label", value="$\\frac{$ <i>share</i>"), edit(*DIM, "unit", value="<u>u</u>"))
+MARKUP = ("<script>alert", "<img src=x", "<b>$", "<i>share", "<u>u")  # none of it may reach the page as markup
 
 
 def one_line_error(err: str) -> str:
@@ -205,9 +213,9 @@ def test_the_untampered_folder_reports(folder, tmp_path, capsys):
     assert "<h2>Scenario discovery</h2>" in text and "id='fig-discovery-pays_back-scatter'" in text
 
 
-@pytest.mark.parametrize("case", list(TAMPERED))
+@pytest.mark.parametrize("case", [*TAMPERED, *KINDS])
 def test_a_tampered_discovery_is_one_line_naming_the_file_and_field(case, folder, tmp_path, capsys):
-    tamper, name, field = TAMPERED[case]
+    tamper, name, field = {**TAMPERED, **KINDS}[case]
     tamper(folder)
     page = tmp_path / "r.html"
     assert main(["report", str(folder), "--out", str(page)]) == 2
@@ -233,16 +241,13 @@ def test_free_words_are_escaped_in_the_page_and_drawn_literally(folder, tmp_path
     drawing as mathtext).
     """
     assert main(["report", str(folder), "--out", str(tmp_path / "first.html")]) == 0
-    for tamper in (edit("boxes", 1, "says", value="<script>alert(1)</script> $\\frac{$"),
-                   edit("boxes", 1, "rule", value="<img src=x onerror=alert(1)>"),
-                   edit("boxes", 1, "limits", 0, "label", value="<b>$\\frac{$</b>"),
-                   edit(*DIM, "label", value="$\\frac{$ <i>share</i>"), edit(*DIM, "unit", value="<u>u</u>")):
+    for tamper in FREE_WORDS:
         tamper(folder)
     monkeypatch.setitem(matplotlib.rcParams, "text.parse_math", True)
     page = tmp_path / "r.html"
     assert main(["report", str(folder), "--out", str(page)]) == 0, capsys.readouterr().err
     text = page.read_text()
-    for markup in ("<script>alert", "<img src=x", "<b>$", "<i>share", "<u>u"):
+    for markup in MARKUP:
         assert markup not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; $\\frac{$" in text and "&lt;i&gt;share&lt;/i&gt;" in text
     assert (tmp_path / "r_files" / "discovery-pays_back-scatter.png").stat().st_size > 0
