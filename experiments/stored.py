@@ -886,7 +886,7 @@ def _check_limit(limit: Any, dims: dict, path, field: str) -> str:
     """One restriction of a box: a varied dimension, its kind, its quasi-p value, its remaining choices or bounds."""
     limit = _mapping(limit, path, field, optional=False)
     where = limit.get("path")
-    if where not in dims:
+    if not isinstance(where, str) or where not in dims:
         raise refuse(path, f"{field}.path", where, "a varied parameter (a key of dimensions)")
     dim = dims[where]
     _line(limit.get("label"), path, f"{field}.label")
@@ -928,7 +928,7 @@ def _check_found(box: dict, dims: dict, path, field: str) -> None:
         _whole(step.get("restricted"), path, f"{where}.restricted", 0, len(dims))
     _whole(box.get("chosen"), path, f"{field}.chosen", 0, len(steps) - 1)
     dropped = _list(box.get("dropped", []), path, f"{field}.dropped", 0, len(dims), "dimensions")
-    if any(d not in dims for d in dropped):
+    if any(not isinstance(d, str) or d not in dims for d in dropped):
         raise refuse(path, f"{field}.dropped", dropped, "varied parameters (keys of dimensions)")
 
 

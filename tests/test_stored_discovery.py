@@ -11,6 +11,7 @@ in the page, drawn literally in the figures.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -22,6 +23,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from experiments.cli import main
 from tests.test_discovery import write_tiny
@@ -293,3 +296,81 @@ def test_discover_analyse_refuses_a_named_pipe_without_hanging(folder):
                           capture_output=True, text=True, timeout=GUARD, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 2 and "is a named pipe" in one_line_error(proc.stderr)
+
+
+# ------------------------------------------------------------------ fuzzed: whatever a leaf holds
+
+
+HOSTILE = st.sampled_from([None, True, -1, 0, 1, 2, 10**40, 0.5, NAN, INF, -INF, "", "x", "<b>x</b>", "$\\frac{$",
+                           "a\nb", [], {}, [1], {"x": 1}])
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                 max_size=4), max_leaves=10)
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                        HealthCheck.too_slow])
+
+
+def leaves(value, path=()) -> list[tuple]:
+    """Every place in a JSON value (a list's first two entries only: the rest are alike)."""
+    out = [path] if path else []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            out += leaves(inner, (*path, key))
+    elif isinstance(value, list):
+        for k, inner in enumerate(value[:2]):
+            out += leaves(inner, (*path, k))
+    return out
+
+
+def rendered(record: dict, table: pd.DataFrame) -> None:
+    """The discovery's sections and figures, as the report makes them (one process)."""
+    from analysis.report.build import Page, _e
+    from analysis.report.discovery import section, varied
+
+    page = Page()
+    section(page, record, table, _e)
+    varied(page, record)
+    page.draw_figures(workers=1)
+
+
+def read_or_refused(record: dict, table: pd.DataFrame) -> None:
+    """check_discovery either refuses in one line (a StoredError) or passes what the report renders without error."""
+    from experiments.stored import StoredError, check_discovery
+
+    try:
+        record, table = check_discovery(record, table, Path(DJ), Path(DP))
+    except StoredError as exc:
+        assert len(str(exc).splitlines()) == 1, exc
+        return
+    rendered(record, table)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_discovery_json_is_rendered_or_refused_in_one_line(discovery, data):
+    record = json.loads((discovery / DJ).read_text())
+    where = data.draw(st.sampled_from([p for p in leaves(record) if p[0] not in ("package_versions", "text")]))
+    target = record
+    for key in where[:-1]:
+        target = target[key]
+    if data.draw(st.booleans()) and isinstance(target, dict):
+        del target[where[-1]]
+    else:
+        target[where[-1]] = data.draw(HOSTILE | JSON)
+    read_or_refused(record, pd.read_csv(discovery / DP))
+
+
+CELL = st.one_of(st.text(max_size=12), st.floats(allow_nan=True), st.integers(-10**6, 10**6), st.none(), st.booleans())
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_points_csv_is_rendered_or_refused_in_one_line(discovery, data):
+    table = pd.read_csv(discovery / DP)
+    column = data.draw(st.sampled_from(list(table.columns)))
+    row = data.draw(st.integers(0, len(table) - 1))
+    values = table[column].astype(object).tolist()
+    values[row] = data.draw(CELL)
+    table[column] = values
+    text = table.to_csv(index=False)  # as it would be stored, then read back as the report reads it
+    read_or_refused(json.loads((discovery / DJ).read_text()), pd.read_csv(io.StringIO(text)))
