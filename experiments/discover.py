@@ -320,21 +320,24 @@ def _manifest(folder: Path) -> dict:
 
 
 def stored_setup(folder: Path) -> dict:
-    """The outcomes and PRIM settings of the folder's last analysis (discovery.json).
+    """The outcomes and PRIM settings of the folder's last analysis (discovery.json), checked as the analysis uses them.
 
     Raises:
-        InputError: the folder holds no discovery.json yet.
+        InputError: the folder holds no discovery.json yet; StoredError (an InputError): it is not a regular file,
+            too large, or its ``setup`` is not what this version writes (experiments/stored.py).
     """
+    from experiments.stored import StoredError, check_discovery_setup, present, read_json
+
     _manifest(folder)
     path = folder / DISCOVERY_FILE
-    try:
-        return json.loads(path.read_text())["setup"]
-    except FileNotFoundError:
+    if not present(path):
         raise InputError(f"{show_path(folder)} holds no {DISCOVERY_FILE} yet (its runs were never analysed): give the "
-                         f"design as well, ontschot discover DESIGN --analyse {show_path(folder)}") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{show_path(path)} cannot be read ({exc}): give the design as well, ontschot discover "
-                         f"DESIGN --analyse {show_path(folder)}") from None
+                         f"design as well, ontschot discover DESIGN --analyse {show_path(folder)}")
+    try:
+        return check_discovery_setup(read_json(path, "discovery record").get("setup"), path)
+    except StoredError as exc:
+        raise StoredError(f"{exc}; or give the design as well, ontschot discover DESIGN --analyse "
+                          f"{show_path(folder)}") from None
 
 
 def check_same_runs(design: DiscoveryDesign, folder: Path) -> None:

@@ -14,7 +14,11 @@ it or put a named pipe, a device or a link where a file was. So every stored fil
   have the types this version writes, every recorded parameter within its range
   (``model/parameters.toml``: inhabitants, salaries...), and the run folder's results are the
   ones its manifest describes (arms, replications, seeds, years and, from this version on, the
-  SHA-256 of ``results.parquet``); ``decomposition.csv`` names known indicators once per part.
+  SHA-256 of ``results.parquet``); ``decomposition.csv`` names known indicators once per part; a
+  discovery folder's ``discovery.json`` holds every field the report reads with its type and range
+  (texts bounded and on one line, shares from 0 to 1, whole counts that agree, outcome names that are
+  safe as file names, restrictions on varied dimensions only, bounded lists) and
+  ``discovery_points.csv`` one row per point analysed with the columns the scatter draws.
 
 A folder that fails gets one line naming the file, the field and what is allowed (``StoredError``,
 an ``InputError``: exit 2), before any page or figure is made.
@@ -26,9 +30,11 @@ import errno
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import stat
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -706,3 +712,348 @@ def _first_text(values: pd.Series) -> Any:
             except ValueError:
                 return v
     return values.iloc[0]
+
+
+# ------------------------------------------------------------------ discovery folders
+# discovery.json and discovery_points.csv, as experiments/discover.py ``analyse_folder`` writes them.
+
+DISCOVERY_TEXT_MAX = 16 * KIB  # characters of a rule, a definition or a method (a rule names every restriction)
+DISCOVERY_DIMENSIONS = 1000  # varied parameters (the parameter set has about 200)
+DISCOVERY_CHOICES = 1000  # values of one list dimension (experiments/limits.py: levels)
+DISCOVERY_POINTS = 10**6  # design points (experiments/limits.py: 100,000 samples, raisable)
+DISCOVERY_STEPS = 10_000  # steps of a peeling trajectory (PRIM peels 1% or more a step: about 1,200 at 100,000 points)
+DISCOVERY_BASE = 10_000  # fixed values of a design's [base]
+DISCOVERY_BOXES_TEXT = 10 * MIB  # characters of the rules in words (discovery.txt), not read by the report
+BOX_STATUS = ("box", "no-box", "none", "all")  # analysis/discovery.py find_box
+FOUND_KEYS = ("coverage", "density", "mass", "n_in_box", "limits", "chosen", "trajectory")  # a box's, not none/all
+DIMENSION_KINDS = ("choice", "int", "float")
+OUTCOME_KEYS = ("name", "summary", "above", "below", "within_years", "says")  # analysis/discovery.py Outcome
+PARAMETER_PATH = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")  # scenario.pooled_share
+OUTCOME_NAME = re.compile(r"[a-z0-9_]{1,%d}" % TEXT_MAX)  # a design's [outcomes.NAME]: figure and file names
+
+
+def _line(value: Any, path, field: str, max_len: int = TEXT_MAX, optional: bool = False, empty: bool = False) -> None:
+    """Text on one line (no control characters), at most ``max_len`` characters; drawn and printed as it is."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or len(value) > max_len or (not empty and not value.strip()) or any(
+            unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+        raise refuse(path, field, value, f"text of {'0' if empty else '1'} to {max_len:,} characters on one line "
+                                         "(no control characters)")
+
+
+def _number(value: Any, path, field: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not lo <= value <= hi:
+        span = "a finite number" if math.isinf(lo) and math.isinf(hi) else f"a number from {lo:g} to {hi:g}"
+        raise refuse(path, field, value, span)
+    return float(value)
+
+
+class _Size:
+    """A long list or table in a message: its size, not its start (``<a list of 1,000,000>``)."""
+
+    def __init__(self, value: list | dict):
+        self.text = f"<a {'list' if isinstance(value, list) else 'table'} of {len(value):,}>"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _list(value: Any, path, field: str, lo: int, hi: int, what: str) -> list:
+    if not isinstance(value, list) or not lo <= len(value) <= hi:
+        raise refuse(path, field, _Size(value) if isinstance(value, list) and len(value) > hi else value,
+                     f"a list of {lo:,} to {hi:,} {what}")
+    return value
+
+
+def _regime(value: Any, path, field: str, pooled: bool) -> str:
+    regimes = [r for r in PARAMETERS.get("scenario.regime").choices if not pooled or r != "compartmentalised"]
+    if value not in regimes:
+        raise refuse(path, field, value, "one of " + ", ".join(regimes))
+    return value
+
+
+def check_discovery_outcome(outcome: Any, path, field: str) -> dict:
+    """One stored outcome (analysis/discovery.py ``Outcome.as_dict``): a name, a summary with a threshold or a payback.
+
+    Raises:
+        StoredError: naming the file, the field and what is allowed.
+    """
+    from analysis.compare import SUMMARIES
+
+    outcome = _mapping(outcome, path, field, optional=False)
+    unknown = [k for k in outcome if k not in OUTCOME_KEYS]
+    if unknown:
+        raise refuse(path, f"{field} (a key)", unknown[0], "one of " + ", ".join(OUTCOME_KEYS))
+    name = outcome.get("name")
+    if not isinstance(name, str) or not OUTCOME_NAME.fullmatch(name):
+        raise refuse(path, f"{field}.name", name, f"a name of 1 to {TEXT_MAX} lower-case letters, digits and _")
+    _line(outcome.get("says"), path, f"{field}.says", optional=True)
+    if "within_years" in outcome:
+        if {"summary", "above", "below"} & set(outcome):
+            raise refuse(path, field, outcome, "either within_years or a summary with above or below")
+        _whole(outcome["within_years"], path, f"{field}.within_years", 1, YEARS_MAX)
+        return outcome
+    names = [s.name for s in SUMMARIES]
+    if outcome.get("summary") not in names:
+        raise refuse(path, f"{field}.summary", outcome.get("summary"), "a run summary: one of " + ", ".join(names))
+    if ("above" in outcome) == ("below" in outcome):
+        raise refuse(path, field, outcome, "exactly one of above and below (or within_years)")
+    side = "above" if "above" in outcome else "below"
+    _number(outcome[side], path, f"{field}.{side}")
+    return outcome
+
+
+def check_discovery_setup(setup: Any, path, field: str = "setup") -> dict:
+    """The outcomes and PRIM settings stored with a discovery (``setup``), as ``ontschot discover --analyse`` uses them.
+
+    Raises:
+        StoredError: naming the file, the field and what is allowed.
+    """
+    from experiments.discover import MAX_OUTCOMES
+
+    setup = _mapping(setup, path, field, optional=False)
+    _line(setup.get("name"), path, f"{field}.name")
+    pooled = _regime(setup.get("pooled"), path, f"{field}.pooled", pooled=True)
+    if _regime(setup.get("baseline"), path, f"{field}.baseline", pooled=False) == pooled:
+        raise refuse(path, f"{field}.baseline", pooled, f"another regime than pooled, {pooled}")
+    outcomes = _list(setup.get("outcomes"), path, f"{field}.outcomes", 1, MAX_OUTCOMES, "outcomes")
+    names = [check_discovery_outcome(o, path, f"{field}.outcomes[{k}]")["name"] for k, o in enumerate(outcomes)]
+    if len(set(names)) != len(names):
+        raise refuse(path, f"{field}.outcomes", names, "outcomes of distinct names")
+    setup["prim"] = check_prim(setup.get("prim"), path, f"{field}.prim")
+    return setup
+
+
+def check_prim(settings: Any, path, field: str) -> dict:
+    """PRIM's settings: every one (analysis/discovery.py PRIM_DEFAULTS) within the range a design allows.
+
+    Raises:
+        StoredError: naming the file, the setting and what is allowed.
+    """
+    from analysis.discovery import PRIM_DEFAULTS
+    from experiments.discover import DISCOVERY
+    from experiments.limits import Limits
+    from experiments.schema import Context
+
+    settings = _mapping(settings, path, field, optional=False)
+    try:
+        DISCOVERY.fields["prim"].read(settings, field, Context(file=show_path(path), limits=Limits()))
+    except StoredError:
+        raise
+    except InputError as exc:
+        raise StoredError(str(exc)) from None
+    missing = [k for k in PRIM_DEFAULTS if k not in settings]
+    if missing:
+        raise StoredError(f"{show_path(path)}: {field} lacks {missing[0]}: expected every PRIM setting "
+                          f"({', '.join(PRIM_DEFAULTS)}); the file was altered: run ontschot discover --analyse again")
+    return settings
+
+
+def _check_dimensions(dims: Any, path) -> dict:
+    """What was varied: per parameter path its label, unit, kind and range (two numbers) or choices."""
+    dims = _mapping(dims, path, "dimensions", optional=False)
+    if not 1 <= len(dims) <= DISCOVERY_DIMENSIONS:
+        raise refuse(path, "dimensions", _Size(dims), f"1 to {DISCOVERY_DIMENSIONS:,} varied parameters")
+    for key, dim in dims.items():
+        if len(key) > TEXT_MAX or not PARAMETER_PATH.fullmatch(key):
+            raise refuse(path, "dimensions (a key)", key, "a parameter path such as scenario.pooled_share")
+        where = f'dimensions."{key}"'
+        dim = _mapping(dim, path, where, optional=False)
+        _line(dim.get("label"), path, f"{where}.label")
+        _line(dim.get("unit"), path, f"{where}.unit", optional=True, empty=True)
+        kind = dim.get("kind")
+        if kind not in DIMENSION_KINDS:
+            raise refuse(path, f"{where}.kind", kind, "one of " + ", ".join(DIMENSION_KINDS))
+        if kind == "choice" or "choices" in dim:
+            choices = _list(dim.get("choices"), path, f"{where}.choices", 1, DISCOVERY_CHOICES, "values")
+            for k, value in enumerate(choices):
+                if kind == "choice":
+                    _line(value, path, f"{where}.choices[{k}]")
+                else:
+                    _number(value, path, f"{where}.choices[{k}]")
+            if len({str(c) for c in choices}) != len(choices):
+                raise refuse(path, f"{where}.choices", choices, "distinct values")
+        else:
+            span = _list(dim.get("range"), path, f"{where}.range", 2, 2, "numbers [low, high]")
+            if _number(span[0], path, f"{where}.range[0]") > _number(span[1], path, f"{where}.range[1]"):
+                raise refuse(path, f"{where}.range", span, "low at most high")
+    return dims
+
+
+def _check_limit(limit: Any, dims: dict, path, field: str) -> str:
+    """One restriction of a box: a varied dimension, its kind, its quasi-p value, its remaining choices or bounds."""
+    limit = _mapping(limit, path, field, optional=False)
+    where = limit.get("path")
+    if not isinstance(where, str) or where not in dims:
+        raise refuse(path, f"{field}.path", where, "a varied parameter (a key of dimensions)")
+    dim = dims[where]
+    _line(limit.get("label"), path, f"{field}.label")
+    if limit.get("kind") != dim["kind"]:
+        raise refuse(path, f"{field}.kind", limit.get("kind"), f"the dimension's kind, {dim['kind']}")
+    _number(limit.get("quasi_p"), path, f"{field}.quasi_p", 0.0, 1.0)
+    if dim["kind"] == "choice":
+        choices = _list(limit.get("choices"), path, f"{field}.choices", 1, len(dim["choices"]), "of its choices")
+        if any(not isinstance(c, str) or c not in dim["choices"] for c in choices) or len(set(choices)) != len(choices):
+            raise refuse(path, f"{field}.choices", choices, "distinct choices of the dimension")
+        return where
+    lower, upper = limit.get("lower"), limit.get("upper")
+    for side, value in (("lower", lower), ("upper", upper)):
+        if value is not None:
+            _number(value, path, f"{field}.{side}")
+    if lower is None and upper is None:
+        raise refuse(path, field, limit, "a lower or an upper limit (or both)")
+    if lower is not None and upper is not None and lower > upper:
+        raise refuse(path, f"{field}.lower", lower, f"at most the upper limit, {upper:g}")
+    return where
+
+
+def _check_found(box: dict, dims: dict, path, field: str) -> None:
+    """A box's figures (status box or no-box): shares, cases in it, restrictions and the peeling trajectory."""
+    for name in ("coverage", "density", "mass"):
+        _number(box.get(name), path, f"{field}.{name}", 0.0, 1.0)
+    _whole(box.get("n_in_box"), path, f"{field}.n_in_box", 0, box["n"])
+    size = (1, len(dims)) if box["status"] == "box" else (0, 0)
+    limits = _list(box.get("limits"), path, f"{field}.limits", *size, "restrictions")
+    paths = [_check_limit(lim, dims, path, f"{field}.limits[{k}]") for k, lim in enumerate(limits)]
+    if len(set(paths)) != len(paths):
+        raise refuse(path, f"{field}.limits", paths, "one restriction per dimension")
+    steps = _list(box.get("trajectory"), path, f"{field}.trajectory", 1, DISCOVERY_STEPS, "steps")
+    for k, step in enumerate(steps):
+        where = f"{field}.trajectory[{k}]"
+        step = _mapping(step, path, where, optional=False)
+        for name in ("coverage", "density", "mass"):
+            _number(step.get(name), path, f"{where}.{name}", 0.0, 1.0)
+        _whole(step.get("restricted"), path, f"{where}.restricted", 0, len(dims))
+    _whole(box.get("chosen"), path, f"{field}.chosen", 0, len(steps) - 1)
+    dropped = _list(box.get("dropped", []), path, f"{field}.dropped", 0, len(dims), "dimensions")
+    if any(not isinstance(d, str) or d not in dims for d in dropped):
+        raise refuse(path, f"{field}.dropped", dropped, "varied parameters (keys of dimensions)")
+
+
+def _check_box(box: Any, k: int, record: dict, path) -> str:
+    """One outcome's box: its outcome, words, status, counts and (for a box) its figures; returns the outcome's name."""
+    field = f"boxes[{k}]"
+    box = _mapping(box, path, field, optional=False)
+    name = check_discovery_outcome(box.get("outcome"), path, f"{field}.outcome")["name"]
+    for words in ("says", "definition", "rule"):
+        _line(box.get(words), path, f"{field}.{words}", DISCOVERY_TEXT_MAX)
+    status = box.get("status")
+    if status not in BOX_STATUS:
+        raise refuse(path, f"{field}.status", status, "one of " + ", ".join(BOX_STATUS))
+    n = record["points_analysed"]
+    if box.get("n") != n or isinstance(box.get("n"), bool):
+        raise refuse(path, f"{field}.n", box.get("n"), f"the points analysed, {n:,}")
+    holds = _whole(box.get("n_holds"), path, f"{field}.n_holds", 0, n)
+    if (status == "none") != (holds == 0) or (status == "all") != (holds == n):
+        raise refuse(path, f"{field}.status", status, f"none where it holds nowhere, all where it holds in all "
+                                                      f"cases ({holds:,} of {n:,} here), else box or no-box")
+    if not math.isclose(_number(box.get("base_rate"), path, f"{field}.base_rate", 0.0, 1.0), holds / n, abs_tol=1e-9):
+        raise refuse(path, f"{field}.base_rate", box["base_rate"], f"n_holds / n, {holds / n:g}")
+    if "settings" in box:
+        check_prim(box["settings"], path, f"{field}.settings")
+    if status in ("box", "no-box"):
+        _check_found(box, record["dimensions"], path, field)
+    else:
+        extra = [key for key in FOUND_KEYS if key in box]
+        if extra:
+            raise refuse(path, f"{field}.{extra[0]}", box[extra[0]], f"nothing: an outcome of status {status} "
+                                                                      "has no box")
+    return name
+
+
+def _check_discovery_head(record: dict, path) -> None:
+    """What a discovery record says of its runs: design, regimes, replications, seeds, points, fixed values, code."""
+    _line(record.get("design"), path, "design")
+    _line(record.get("design_hash"), path, "design_hash", max_len=128)
+    _regime(record.get("pooled"), path, "pooled", pooled=True)
+    _regime(record.get("baseline"), path, "baseline", pooled=False)
+    _whole(record.get("replications"), path, "replications", 1, 10**6)
+    _whole(record.get("seed"), path, "seed", 0, SEED_MAX)
+    sampler = _mapping(record.get("sampler"), path, "sampler", optional=False)
+    _line(sampler.get("method"), path, "sampler.method", max_len=64)
+    _whole(sampler.get("samples"), path, "sampler.samples", 1, DISCOVERY_POINTS)
+    _whole(sampler.get("seed"), path, "sampler.seed", 0, SEED_MAX)
+    planned = _whole(record.get("points_planned"), path, "points_planned", 1, DISCOVERY_POINTS)
+    _whole(record.get("points_analysed"), path, "points_analysed", 1, planned)
+    base = _mapping(record.get("base"), path, "base")
+    if len(base) > DISCOVERY_BASE:
+        raise refuse(path, "base", _Size(base), f"at most {DISCOVERY_BASE:,} fixed values")
+    for key, value in base.items():
+        _line(key, path, "base (a key)")
+        if key not in PARAMETERS and (isinstance(value, str) and len(value) > TEXT_MAX
+                                      or not isinstance(value, (str, int, float))):
+            raise refuse(path, f'base."{key}"', value, f"a number or a text of at most {TEXT_MAX} characters")
+    known = check_parameters(base, path, "base")
+    try:
+        PARAMETERS.resolve({k: v for k, v in known.items() if k in PARAMETERS})
+    except InputError as exc:
+        raise StoredError(f"{show_path(path)}: base cannot hold together ({' '.join(str(exc).split())[:200]})") from None
+    _line(_mapping(record.get("code_version"), path, "code_version").get("commit"), path, "code_version.commit",
+          max_len=120, optional=True)
+    _line(record.get("created"), path, "created", max_len=64, optional=True)
+    _line(record.get("method"), path, "method", max_len=DISCOVERY_TEXT_MAX, optional=True)
+    _text(record.get("text"), path, "text", max_len=DISCOVERY_BOXES_TEXT)
+    _mapping(record.get("package_versions"), path, "package_versions")
+
+
+def check_discovery_points(points: pd.DataFrame, record: dict, path) -> pd.DataFrame:
+    """discovery_points.csv: one row per point analysed, each varied value, the replications, each outcome.
+
+    Raises:
+        StoredError: naming the file, the column and what is allowed.
+    """
+    dims = record["dimensions"]
+    names = [box["outcome"]["name"] for box in record["boxes"]]
+    needed = ["point", *dims, "replications", *(c for name in names for c in (name, f"{name}_value"))]
+    missing = [c for c in needed if c not in points.columns]
+    if missing:
+        raise StoredError(f"{show_path(path)} lacks column(s) {', '.join(missing[:5])}: it comes from an incompatible "
+                          "version of ontschot or was altered; run ontschot discover --analyse again")
+    analysed = record["points_analysed"]
+    if len(points) != analysed:
+        raise refuse(path, "its rows", len(points), f"one row per point analysed ({analysed:,}, the "
+                                                    "points_analysed of discovery.json)")
+    _wholes(points, "point", path, 0, record["points_planned"] - 1)
+    check_table(points, path, key=("point",))
+    _wholes(points, "replications", path, record["replications"], record["replications"])
+    for where, dim in dims.items():
+        if "choices" in dim:
+            bad = ~points[where].astype(str).isin({str(c) for c in dim["choices"]})
+            if bad.any():
+                raise refuse(path, f"column {where} (row {int(np.flatnonzero(bad.to_numpy())[0])})",
+                             points[where][bad].iloc[0], "one of the dimension's choices in discovery.json")
+        else:
+            check_table(points, path, numbers=(where,))
+            if points[where].isna().any():
+                raise refuse(path, f"column {where}", float("nan"), "a finite number in every row")
+    for name in names:
+        if not pd.api.types.is_bool_dtype(points[name].dtype):
+            raise refuse(path, f"column {name}", _first_text(points[name]), "True or False in every row")
+        check_table(points, path, numbers=(f"{name}_value",))
+    return points
+
+
+def check_discovery(record: dict, points: pd.DataFrame, path, points_path) -> tuple[dict, pd.DataFrame]:
+    """A discovery folder's discovery.json and discovery_points.csv with the types, ranges and sizes this version writes.
+
+    Everything the report reads is checked: texts bounded and on one line, shares from 0 to 1, counts whole and
+    consistent, every restriction on a varied dimension, and a points table with the columns the scatter uses.
+
+    Raises:
+        StoredError: the first problem, naming the file, the field and what is allowed.
+    """
+    from experiments.discover import MAX_OUTCOMES
+
+    _check_discovery_head(record, path)
+    setup = check_discovery_setup(record.get("setup"), path)
+    for side in ("pooled", "baseline"):
+        if setup[side] != record[side]:
+            raise refuse(path, f"setup.{side}", setup[side], f"the record's {side}, {record[side]}")
+    record["dimensions"] = _check_dimensions(record.get("dimensions"), path)
+    boxes = _list(record.get("boxes"), path, "boxes", 1, MAX_OUTCOMES, "boxes (one per outcome)")
+    names = [_check_box(box, k, record, path) for k, box in enumerate(boxes)]
+    if names != [o["name"] for o in setup["outcomes"]]:
+        raise refuse(path, "boxes", names, "one box per outcome of setup.outcomes, in its order")
+    return record, check_discovery_points(points, record, points_path)

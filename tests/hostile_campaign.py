@@ -21,7 +21,12 @@ fast guards. It prints one table:
   files that do not fit, and every file the report or ``verify`` reads replaced by a named pipe, a
   link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
   tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
-  program never wrote, a lock link's target: the sweep's and that of every command holding its ``--out``).
+  program never wrote, a lock link's target: the sweep's and that of every command holding its ``--out``); and
+  a tiny discovery folder's ``discovery.json`` and
+  ``discovery_points.csv`` tampered as ``tests/test_stored_discovery.py`` does (every field the report
+  reads of the wrong type, out of range or missing, names with HTML or mathtext, a million boxes, the
+  points table without a column or with a point twice, the stored setup ``discover --analyse`` reads),
+  each file replaced by every kind above, and free words that must reach the page escaped.
 - CLI corners (issue 22): every path option given symbolic-link loops, over-long names and paths, empty,
   blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
   and servers that are not Dask; validate within the burn-in; design names with control characters; every
@@ -51,6 +56,7 @@ import time
 import types
 from pathlib import Path
 
+from tests import test_stored_discovery as stored_discovery_tests
 from tests import test_stored_files as stored_files_tests
 
 EXE = Path(sys.executable).with_name("ontschot")
@@ -896,6 +902,8 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
         code, err, trace = _in_process(["verify", str(folder)])
         judge(f"sweep.lock = {record!r}", code, err, trace, "refuse", None)
         shutil.rmtree(folder)
+    tally["discovery cases"], unescaped = _stored_discovery(work / "discovery", judge, kinds)
+    tally["silent acceptances"] += unescaped
     # user files: a _files folder and a page the program never wrote, a lock link's target
     notes = work / "notes_files"
     notes.mkdir()
@@ -938,6 +946,59 @@ def _out_locked(work: Path) -> dict[str, list[str]]:
             "cases": ["cases", "--case", "superrr", *STORED_RUN],
             "sensitivity --until-stable": ["sensitivity", str(design), "--until-stable", "--max-runs", "30",
                                            "--workers", "1", "--no-progress"]}
+
+
+def _stored_discovery(work: Path, judge, kinds: bool) -> tuple[int, int]:
+    """A tiny discovery folder tampered: report and discover --analyse refuse in one line; free words are escaped.
+
+    Returns the cases and the pages with free words left as markup (silent acceptances).
+
+    Every case runs (they are quick); the file kinds run in their own process (a hang is killed at ``HANG``).
+    """
+    from experiments.cli import main as cli_main
+    from tests.test_discovery import write_tiny
+
+    t = stored_discovery_tests
+    work.mkdir()
+    real = work / "out"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["discover", str(write_tiny(work)), "--out", str(real), "--workers", "1",
+                         "--no-progress"]) == 0
+    cases = [(f"discovery: {name}", tamper, "report") for name, (tamper, _, _) in t.TAMPERED.items()]
+    cases += [(f"discovery setup: {name}", tamper, "discover") for name, (tamper, _) in t.SETUP_TAMPERED.items()]
+    kinds_of = _file_kinds() if kinds else {}
+    cases += [(f"discovery: {file} as {kind}", partial_kind(make, file), "report kind") for file in (t.DJ, t.DP)
+              for kind, make in kinds_of.items()]
+    cases += [(f"discovery setup: {t.DJ} as {kind}", partial_kind(make, t.DJ), "discover kind")
+              for kind, make in kinds_of.items()]
+    for name, tamper, how in cases:
+        folder, page = work / "case", work / "case.html"
+        folder.mkdir()
+        for file in t.FILES:
+            shutil.copy(real / file, folder / file)
+        tamper(folder)
+        argv = ["report", str(folder), "--out", str(page)] if how.startswith("report") else \
+            ["discover", "--analyse", str(folder)]
+        code, err, trace = _subprocess(argv) if how.endswith("kind") else _in_process(argv)
+        judge(name, code, err, trace, "refuse", None)
+        shutil.rmtree(folder)
+        shutil.rmtree(work / "case_files", ignore_errors=True)
+        page.unlink(missing_ok=True)
+    folder, page = work / "words", work / "words.html"  # free words: accepted, escaped, drawn literally
+    shutil.copytree(real, folder)
+    for tamper in t.FREE_WORDS:
+        tamper(folder)
+    code, err, trace = _in_process(["report", str(folder), "--out", str(page)])
+    judge("discovery: free words with HTML and mathtext", code, err, trace, "accept", None)
+    return len(cases) + 1, int(code == 0 and any(markup in page.read_text() for markup in t.MARKUP))
+
+
+def partial_kind(make, file: str):
+    """A tampering that replaces ``file`` of a folder by what ``make`` puts there (a pipe, a link, a folder...)."""
+    def tamper(folder: Path) -> None:
+        (folder / file).unlink()
+        make(folder / file)
+    return tamper
 
 
 # ------------------------------------------------------------------ issue 22: the command line's corners, Ctrl-C

@@ -12,20 +12,20 @@ from __future__ import annotations
 import html
 import io
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})  # names drawn literally
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.discovery import condition  # noqa: E402
-from experiments.stored import is_regular, read_csv, read_json  # noqa: E402
+from analysis.report.figures import LITERAL_TEXT  # noqa: E402
+from experiments.stored import check_discovery, is_regular, present, read_csv, read_json  # noqa: E402
 from model.parameters import PARAMETERS, InputError, show_path  # noqa: E402
 
 DISCOVERY_FILE, POINTS_FILE = "discovery.json", "discovery_points.csv"
@@ -37,7 +37,7 @@ HOLDS_COLOUR, NOT_COLOUR, BOX_COLOUR = "#0072B2", "#BBBBBB", "#D55E00"
 def is_discovery(folder: str | Path) -> bool:
     """Whether the folder holds a discovery (``ontschot discover``), analysed or not."""
     folder = Path(folder)
-    if (folder / DISCOVERY_FILE).is_file():
+    if present(folder / DISCOVERY_FILE):  # a pipe or a folder too: the loader refuses it in one line
         return True
     if not is_regular(folder / "sweep.json"):
         return False  # absent, or a pipe or device: the loader that reads it says so
@@ -59,22 +59,16 @@ def load(folder: Path) -> tuple[dict, pd.DataFrame]:
     """discovery.json and the points table.
 
     Raises:
-        InputError: either cannot be read.
+        InputError: none analysed yet; StoredError (an InputError): either is not a regular file, too large, or
+            does not hold what this version writes (experiments/stored.py ``check_discovery``).
     """
-    if not (folder / DISCOVERY_FILE).is_file():
+    if not present(folder / DISCOVERY_FILE):
         raise InputError(f"discovery folder {show_path(folder)} holds no {DISCOVERY_FILE} yet (its runs were never "
                          f"analysed): run the same ontschot discover command again, or ontschot discover DESIGN "
                          f"--analyse {show_path(folder)}")
-    try:
-        record = read_json(folder / DISCOVERY_FILE, "discovery record")
-        points = read_csv(folder / POINTS_FILE)
-        if not isinstance(record.get("boxes"), list) or not isinstance(record.get("dimensions"), dict):
-            raise ValueError("no boxes or dimensions")
-    except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as exc:
-        raise InputError(f"discovery folder {show_path(folder)}: {DISCOVERY_FILE} or {POINTS_FILE} cannot be read "
-                         f"({' '.join(str(exc).split())[:120]}): run ontschot discover --analyse "
-                         f"{show_path(folder)}") from None
-    return record, points
+    record = read_json(folder / DISCOVERY_FILE, "discovery record")
+    points = read_csv(folder / POINTS_FILE)
+    return check_discovery(record, points, folder / DISCOVERY_FILE, folder / POINTS_FILE)
 
 
 def section(page, record: dict, points: pd.DataFrame, esc) -> None:
@@ -150,6 +144,19 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def literal(draw):
+    """A figure drawn with every text literal (labels, choices, names: a '$' is a dollar sign, no LaTeX run).
+
+    The settings hold while the figure is made and saved, whatever another module set globally.
+    """
+    @wraps(draw)
+    def drawn(*args, **kwargs):
+        with plt.rc_context(LITERAL_TEXT):
+            return draw(*args, **kwargs)
+    return drawn
+
+
+@literal
 def trajectory(box: dict) -> bytes:
     """Coverage against density along the peeling trajectory, the chosen box ringed."""
     steps = pd.DataFrame(box["trajectory"])
@@ -189,27 +196,38 @@ def _span(limit: dict | None, dim: dict, values: np.ndarray) -> tuple[float, flo
     return lo, hi
 
 
+@literal
 def scatter(box: dict, points: pd.DataFrame, dims: dict, name: str) -> bytes:
-    """The cases over the box's two most significant restrictions (or one and the next dimension), the box drawn."""
+    """The cases over the box's two most significant restrictions (or one and the next dimension), the box drawn.
+
+    With one dimension varied, the cases are spread over the height only to be seen apart.
+    """
     limits = sorted(box["limits"], key=lambda lim: lim["quasi_p"])
     first = limits[0]["path"]
-    second = limits[1]["path"] if len(limits) > 1 else next(p for p in dims if p != first)
+    others = [p for p in dims if p != first]
+    second = limits[1]["path"] if len(limits) > 1 else (others[0] if others else None)
     by_path = {lim["path"]: lim for lim in limits}
     rng = np.random.default_rng(0)
     x, xticks = _axis(points, first, dims[first], rng)
-    y, yticks = _axis(points, second, dims[second], rng)
+    if second is None:
+        y, yticks = rng.uniform(-JITTER, JITTER, len(points)), None
+    else:
+        y, yticks = _axis(points, second, dims[second], rng)
     holds = points[name].astype(bool).to_numpy()
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ax.scatter(x[~holds], y[~holds], s=14, color=NOT_COLOUR, label="does not hold")
     ax.scatter(x[holds], y[holds], s=14, color=HOLDS_COLOUR, label="holds")
     x0, x1 = _span(by_path.get(first), dims[first], x)
-    y0, y1 = _span(by_path.get(second), dims[second], y)
+    y0, y1 = _span(None, {}, y) if second is None else _span(by_path.get(second), dims[second], y)
     ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=BOX_COLOUR, lw=2))
     for ticks, setter in ((xticks, ax.set_xticks), (yticks, ax.set_yticks)):
         if ticks:
             setter(range(len(ticks)), ticks)
     ax.set_xlabel(dims[first]["label"])
-    ax.set_ylabel(dims[second]["label"])
+    if second is None:
+        ax.set_yticks([])
+    else:
+        ax.set_ylabel(dims[second]["label"])
     ax.legend(loc="best", fontsize="small")
     return _png(fig)
 
