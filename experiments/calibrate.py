@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -109,6 +110,9 @@ def _from_unit(path: str, z: float) -> float:
 
 ENSEMBLE_DIR = Path(__file__).resolve().parent / "ensembles"
 DEFAULT_ENSEMBLE = ENSEMBLE_DIR / "default.parquet"  # installed by ``ontschot calibrate --write``
+INSTALL_LOCK = ".install.lock"  # held in ENSEMBLE_DIR while an ensemble is installed
+INSTALL_WAIT_SECONDS = 60.0  # an install takes milliseconds: a second one waits this long for the first
+INSTALL_POLL_SECONDS = 0.1
 ENSEMBLE_SEED = 20261202
 # An assumption without a published figure is taken as uncertain by this share of its value either side
 # (within its allowed range): itself an assumption, stated wherever the ensemble is shown; --spread changes it.
@@ -306,15 +310,45 @@ def write_ensemble(folder: Path, outcome: Outcome, record: dict) -> None:
     outcome.design.to_parquet(folder / "waves.parquet", index=False)
 
 
-def install_ensemble(folder: Path, target: Path = DEFAULT_ENSEMBLE) -> None:
-    """Make a calibration folder's ensemble the default of ``run --ensemble`` (written whole, then renamed)."""
+def install_ensemble(folder: Path, target: Path = DEFAULT_ENSEMBLE, wait: float = INSTALL_WAIT_SECONDS) -> None:
+    """Make a calibration folder's ensemble the default of ``run --ensemble`` (written whole, then renamed).
+
+    Two ``calibrate --write`` finishing at once install one after the other: each holds the ensemble
+    folder's lock while it writes both files (the pair stays one calibration's), waiting up to ``wait``
+    seconds for the other; each file is written under a name of its own, then renamed over the target.
+
+    Raises:
+        LockedError: another install still holds the folder after ``wait`` seconds.
+    """
     import shutil
+    import tempfile
+    import time
+
+    from experiments.lock import FolderLock, LockedError
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    for name, dest in (("ensemble.parquet", target), ("ensemble.json", target.with_suffix(".json"))):
-        temp = dest.with_name(dest.name + ".partial")
-        shutil.copyfile(folder / name, temp)
-        temp.replace(dest)
+    lock = FolderLock(target.parent, INSTALL_LOCK, "ensemble folder", "another calibrate --write is installing "
+                      "its ensemble: run --ensemble with this calibration's folder, or install it again later")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            lock.acquire()
+            break
+        except LockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(INSTALL_POLL_SECONDS)
+    try:
+        for name, dest in (("ensemble.parquet", target), ("ensemble.json", target.with_suffix(".json"))):
+            fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".partial")
+            os.close(fd)
+            try:
+                shutil.copyfile(folder / name, temp)
+                os.replace(temp, dest)
+            finally:
+                Path(temp).unlink(missing_ok=True)
+    finally:
+        lock.release()
 
 
 def load_ensemble(path: str | Path = DEFAULT_ENSEMBLE) -> tuple[pd.DataFrame, dict]:

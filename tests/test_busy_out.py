@@ -14,6 +14,7 @@ run with Ctrl-C: its lock goes with it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -235,3 +236,58 @@ def _held_by(out: Path, pid: int) -> bool:
     except InputError:  # the record being written at this moment
         return False
     return record is not None and record["pid"] == pid
+
+
+# ------------------------------------------------------------------ calibrate --write: the installed ensemble
+
+
+def _calibration(folder: Path, tag: str) -> Path:
+    """A folder holding an ensemble pair (the install copies bytes: each file names its calibration)."""
+    folder.mkdir()
+    (folder / "ensemble.parquet").write_bytes(tag.encode() * 400_000)
+    (folder / "ensemble.json").write_text(json.dumps({"from": tag}))
+    return folder
+
+
+def test_two_installs_at_once_leave_one_calibrations_pair_and_nothing_else(tmp_path):
+    import threading
+
+    from experiments.calibrate import install_ensemble
+
+    sources = [_calibration(tmp_path / tag, tag) for tag in ("A", "B")]
+    target = tmp_path / "ensembles" / "default.parquet"
+    failures: list[BaseException] = []
+
+    def install(source: Path) -> None:
+        try:
+            install_ensemble(source, target)
+        except BaseException as exc:  # noqa: BLE001  (the test reports what any install raised)
+            failures.append(exc)
+
+    for _ in range(10):
+        threads = [threading.Thread(target=install, args=(src,)) for src in sources]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failures, failures
+        tag = json.loads(target.with_suffix(".json").read_text())["from"]
+        assert target.read_bytes() == tag.encode() * 400_000, "the pair mixes two calibrations"
+        assert sorted(p.name for p in target.parent.iterdir()) == ["default.json", "default.parquet"]
+
+
+def test_an_install_waits_for_the_one_in_progress_then_says_so_in_one_line(tmp_path):
+    from experiments.calibrate import INSTALL_LOCK, install_ensemble
+    from experiments.lock import FolderLock, LockedError
+
+    target = tmp_path / "ensembles" / "default.parquet"
+    target.parent.mkdir()
+    holder = FolderLock(target.parent, INSTALL_LOCK, "ensemble folder").acquire()
+    try:
+        with pytest.raises(LockedError, match="ensemble folder .* is in use by pid"):
+            install_ensemble(_calibration(tmp_path / "A", "A"), target, wait=0.3)
+        assert not target.exists()
+    finally:
+        holder.release()
+    install_ensemble(tmp_path / "A", target, wait=0.3)
+    assert json.loads(target.with_suffix(".json").read_text()) == {"from": "A"}
