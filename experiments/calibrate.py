@@ -112,7 +112,6 @@ ENSEMBLE_DIR = Path(__file__).resolve().parent / "ensembles"
 DEFAULT_ENSEMBLE = ENSEMBLE_DIR / "default.parquet"  # installed by ``ontschot calibrate --write``
 INSTALL_LOCK = ".install.lock"  # held in ENSEMBLE_DIR while an ensemble is installed
 INSTALL_WAIT_SECONDS = 60.0  # an install takes milliseconds: a second one waits this long for the first
-INSTALL_POLL_SECONDS = 0.1
 ENSEMBLE_SEED = 20261202
 # An assumption without a published figure is taken as uncertain by this share of its value either side
 # (within its allowed range): itself an assumption, stated wherever the ensemble is shown; --spread changes it.
@@ -322,22 +321,13 @@ def install_ensemble(folder: Path, target: Path = DEFAULT_ENSEMBLE, wait: float 
     """
     import shutil
     import tempfile
-    import time
 
-    from experiments.lock import FolderLock, LockedError
+    from experiments.lock import FolderLock
 
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(target.parent, INSTALL_LOCK, "ensemble folder", "another calibrate --write is installing "
                       "its ensemble: run --ensemble with this calibration's folder, or install it again later")
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            lock.acquire()
-            break
-        except LockedError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(INSTALL_POLL_SECONDS)
+    lock.acquire(wait=wait)
     try:
         for name, dest in (("ensemble.parquet", target), ("ensemble.json", target.with_suffix(".json"))):
             fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".partial")

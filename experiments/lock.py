@@ -23,12 +23,14 @@ import os
 import socket
 import stat
 import sys
+import time
 from pathlib import Path
 
 from experiments import stored
 from model.parameters import InputError, show_path
 
 LOCK_NAME = "sweep.lock"
+WAIT_POLL_SECONDS = 0.1  # how often a waiting acquire looks again (a lock held for milliseconds is seen soon)
 RUN_LOCK = ".ontschot-run.lock"  # held in --out by every command that computes a result folder into it
 
 
@@ -111,14 +113,24 @@ class FolderLock:
         self.fd: int | None = None
         self.stale: dict | None = None  # the holder whose stale lock was taken over, if any
 
-    def acquire(self) -> FolderLock:
-        """Take the lock, or raise LockedError naming the live holder.
+    def acquire(self, wait: float = 0.0) -> FolderLock:
+        """Take the lock, waiting up to ``wait`` seconds for a live holder; else raise LockedError naming it.
 
         Raises:
-            LockedError: a live sweep holds the folder.
+            LockedError: a live holder still holds the folder after ``wait`` seconds.
             StoredError: a symbolic link, a pipe or a device where the lock file should be.
             OSError: the lock file cannot be created (the caller reports it as an output error).
         """
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self._acquire_once()
+            except LockedError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(WAIT_POLL_SECONDS)
+
+    def _acquire_once(self) -> FolderLock:
         for _ in range(100):  # retried only when the file was replaced between open and lock
             fd = stored.open_state(self.path, create=True)  # O_NOFOLLOW, O_EXCL when new: never through a link
             try:

@@ -364,12 +364,20 @@ def take_seat(limit: int | None = None) -> Seat | None:
         return Seat()
 
 
+@functools.cache
+def _libc():
+    """The C library (glibc here), loaded once; None where it cannot be loaded."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
 def _malloc_trim() -> bool:
     """Give freed heap memory back to the operating system (glibc); False where there is no malloc_trim."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.malloc_trim(0))
-    except (OSError, AttributeError):
+        return bool(_libc().malloc_trim(0))
+    except AttributeError:  # no C library, or one without malloc_trim
         return False
 
 
@@ -383,11 +391,11 @@ class _MallInfo2(ctypes.Structure):
 def heap_figures() -> dict[str, float]:
     """The glibc heap in MB: held from the system (``arena`` + mapped ``hblkhd``), in use, free inside; {} without it."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        info = libc.mallinfo2()
-    except (OSError, AttributeError):
+        mallinfo2 = _libc().mallinfo2
+    except AttributeError:  # no C library, or glibc before 2.33
         return {}
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
     mb = 1024 * 1024
     return {"heap MB": round((info.arena + info.hblkhd) / mb, 1), "in use MB": round((info.uordblks + info.hblkhd) / mb, 1),
             "free inside MB": round(info.fordblks / mb, 1)}
