@@ -68,8 +68,13 @@ class StoredError(InputError):
 
 
 def refuse(path: Path | str, field: str, value: Any, allowed: str) -> StoredError:
-    """The one-line error for ``field = value`` in a stored file."""
-    return StoredError(f"{show_path(path)}: {field} = {show(value)} is not allowed: expected {allowed}")
+    """The one-line error for ``field = value`` in a stored file.
+
+    A field name read from the file is shown escaped when it holds a character that is not printable: a line
+    break of any kind (U+0085 too) would split the line.
+    """
+    shown = field if field.isprintable() else ascii(field)
+    return StoredError(f"{show_path(path)}: {shown} = {show(value)} is not allowed: expected {allowed}")
 
 
 def _kind(mode: int) -> str:
