@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,15 @@ def test_the_session_limit_comes_from_the_constant_or_the_environment():
             server.session_limit({"ONTSCHOT_PAGE_MAX_SESSIONS": bad})
 
 
+def test_an_allocator_setting_of_the_caller_is_kept_the_pages_others_apply():
+    env = server.server_environment({"MALLOC_ARENA_MAX": "1", "SOLARA_KERNEL_CULL_TIMEOUT": "24h", "HOME": "/h"})
+    assert env["MALLOC_ARENA_MAX"] == "1"  # the operator's (or a benchmark's) allocator setting
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == server.ENVIRONMENT["SOLARA_KERNEL_CULL_TIMEOUT"]  # never the caller's
+    assert env["HOME"] == "/h" and env["GLIBC_TUNABLES"] == server.ENVIRONMENT["GLIBC_TUNABLES"]
+    assert server.ALLOCATOR_KEYS < set(server.ENVIRONMENT)
+    assert server.server_environment({}) == server.ENVIRONMENT
+
+
 def test_closed_sessions_are_kept_minutes_not_a_day():
     assert server.ENVIRONMENT["SOLARA_KERNEL_CULL_TIMEOUT"] == f"{server.SESSION_LIFETIME_SECONDS}s"
     import solara.server.settings  # the setting Solara reads (pydantic BaseSettings, prefix solara_kernel_)
@@ -229,6 +239,57 @@ def test_the_servers_allocator_keeps_no_freed_block_for_a_thread():
 
     assert held(None) > 0  # glibc's default: freed blocks stay with the thread (so the check can see it)
     assert held(server.ENVIRONMENT["GLIBC_TUNABLES"]) == 0
+
+
+def test_the_clean_up_waits_for_anyios_idle_time():
+    """anyio ends a pool worker idle for its MAX_IDLE_TIME; the clean-up comes later than that after a close."""
+    from anyio._backends._asyncio import WorkerThread
+
+    assert WorkerThread.MAX_IDLE_TIME == guard.WORKER_IDLE_SECONDS
+    assert guard.TRIM_DELAY_SECONDS > guard.WORKER_IDLE_SECONDS
+
+
+def test_idle_worker_threads_of_the_server_end(monkeypatch):
+    """Workers of the server's pool idle past anyio's idle time end at the clean-up; one stays for the next job."""
+    import asyncio
+    import time
+
+    import anyio
+    import anyio.to_thread
+    from anyio._backends._asyncio import WorkerThread
+
+    monkeypatch.setattr(WorkerThread, "MAX_IDLE_TIME", 0.2)  # anyio's 10 s, shortened for the test
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def server_main():  # the server's long-lived main task, as uvicorn's: the pool's workers belong to it
+        await stop.wait()
+
+    serving = threading.Thread(target=loop.run_until_complete, args=(server_main(),), daemon=True)
+    serving.start()
+
+    async def sessions(n: int):  # n sessions' websockets at once, each served from a worker thread
+        async with anyio.create_task_group() as group:
+            for _ in range(n):
+                group.start_soon(anyio.to_thread.run_sync, time.sleep, 0.3)
+
+    def workers() -> int:
+        return sum(thread.name == guard.WORKER_THREAD_NAME for thread in threading.enumerate())
+
+    try:
+        before = workers()
+        asyncio.run_coroutine_threadsafe(sessions(4), loop).result(10)
+        assert workers() - before == 4
+        monkeypatch.setattr(server, "_server_loop", None)
+        assert guard.end_idle_workers() == 0  # no request seen yet: nothing to ask
+        monkeypatch.setattr(server, "_server_loop", loop)
+        time.sleep(0.5)  # idle past the (shortened) idle time
+        assert guard.end_idle_workers() == 3
+        assert workers() - before == 1
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        serving.join(10)
+        loop.close()
 
 
 def test_memory_is_given_back():
@@ -354,7 +415,7 @@ def test_in_process_the_session_over_the_limit_sees_the_page_is_full(monkeypatch
 # ------------------------------------------------------------------------------------------ Chromium
 
 TIMEOUT_MS = 60_000
-SEAT_FREED_MS = 3_000 + int(1000 * guard.TRIM_DELAY_SECONDS)  # the goodbye reaches the server; the session closes
+SEAT_FREED_MS = 5_000  # the goodbye reaches the server; the session closes and gives its seat back
 VIEWPORT = {"width": 1600, "height": 1000}
 PUSH = """async ([label, value]) => {
   const manager = solara.debug.widgetManager();
@@ -510,6 +571,40 @@ def test_browser_the_session_over_the_limit_is_told_the_page_is_full(chromium, t
         for w in opened:
             w.close()
         limited.stop()
+
+
+def test_browser_closed_sessions_leave_no_idle_worker_threads_behind(chromium, tmp_path):  # noqa: F811
+    """Three sessions at once are served by three worker threads; once all close, the clean-up ends them but one."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    served = PageServer(tmp_path / "server.log", env={guard.STATUS_VARIABLE: "1"})
+    opened = []
+    try:
+        for _ in range(3):
+            opened.append(Watched(chromium, served.url))
+        for w in opened:
+            expect(w.page.locator(".ontschot-year")).to_have_text("Year 0 of 15")
+        for w in opened:
+            w.page.close(run_before_unload=True)
+        deadline = time.monotonic() + guard.TRIM_DELAY_SECONDS + CLEAN_UP_WAIT_SECONDS
+        last = None
+        while time.monotonic() < deadline:
+            lines = [line for line in served.log.read_text().splitlines() if line.startswith(STATUS_LINE)]
+            last = ast.literal_eval(lines[-1].removeprefix(STATUS_LINE)) if lines else None
+            if last is not None and last["sessions"] == 0:
+                break
+            time.sleep(0.5)
+        assert last is not None and last["sessions"] == 0, last
+        assert last["threads"].get(guard.WORKER_THREAD_NAME, 0) <= 1, last["threads"]
+        for w in opened:
+            assert not w.problems, w.problems
+    finally:
+        for w in opened:
+            w.close()
+        served.stop()
+
+
+STATUS_LINE = "ontschot-page: memory given back; "  # the server's status line after a clean-up (guard.STATUS_VARIABLE)
+CLEAN_UP_WAIT_SECONDS = 30  # after the clean-up's delay: the goodbyes reach the server, the clean-up runs
 
 
 def test_the_clean_up_does_not_keep_the_closing_session_alive(monkeypatch):

@@ -20,7 +20,9 @@ refusing a value (key, value, what is allowed) is shown as the model wrote it.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import concurrent.futures
 import ctypes
 import ctypes.util
 import functools
@@ -29,14 +31,19 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
+import anyio.to_thread
 import solara
 
 from analysis.i18n import translator
-from analysis.page.server import MAX_SESSIONS, session_limit  # noqa: F401  (the cap, named here too)
+from analysis.page.server import MAX_SESSIONS, server_loop, session_limit  # noqa: F401  (the cap, named here too)
 from model.parameters import PARAMETERS, InputError
 
 # Every Dutch municipality but the four largest (Amsterdam, Rotterdam, The Hague, Utrecht). Measured on the
@@ -48,7 +55,12 @@ INHABITANTS = "scenario.inhabitants"
 MAX_TYPED = 40  # characters of a number field read at all (a 4,300-digit int is refused by Python itself)
 SHOWN_TYPED = 20  # characters of refused text repeated in the message
 STATUS_VARIABLE = "ONTSCHOT_PAGE_TIMING"  # "1": the server prints what it holds after each clean-up
-TRIM_DELAY_SECONDS = 2.0  # a closed session's widgets and models are gone by then; memory is then given back
+WORKER_THREAD_NAME = "AnyIO worker thread"  # the name anyio gives its pool's threads
+WORKER_EXIT_SECONDS = 2.0  # how long the clean-up waits for the ask and for idle worker threads to end
+WORKER_IDLE_SECONDS = 10.0  # anyio ends a pool's worker idle this long (its WorkerThread.MAX_IDLE_TIME; tested)
+# The clean-up runs this long after the last session closed: a session ended by its lifetime frees its worker
+# thread only then, and anyio ends that worker once it has been idle WORKER_IDLE_SECONDS.
+TRIM_DELAY_SECONDS = WORKER_IDLE_SECONDS + 2.0  # the closed sessions' widgets and models are gone by then too
 
 
 log = logging.getLogger("ontschot.page")
@@ -401,6 +413,31 @@ def heap_figures() -> dict[str, float]:
             "free inside MB": round(info.fordblks / mb, 1)}
 
 
+def arena_figures() -> list[tuple[float, float]]:
+    """Each glibc arena's (held MB, free inside MB), the main one first (``malloc_info``); [] without it."""
+    libc = _libc()
+    try:
+        malloc_info, fopen, fclose = libc.malloc_info, libc.fopen, libc.fclose
+    except AttributeError:  # no C library, or not glibc
+        return []
+    fopen.restype, fopen.argtypes, fclose.argtypes = ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p], [ctypes.c_void_p]
+    malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    with tempfile.NamedTemporaryFile(suffix=".xml") as file:
+        handle = fopen(file.name.encode(), b"w")
+        if not handle:
+            return []
+        malloc_info(0, handle)
+        fclose(handle)
+        root = ElementTree.fromstring(Path(file.name).read_bytes())
+    mb = 1024 * 1024
+    figures = []
+    for heap in root.iter("heap"):
+        free = sum(int(total.get("size", 0)) for total in heap.findall("total") if total.get("type") in ("fast", "rest"))
+        held = next((int(s.get("size", 0)) for s in heap.findall("system") if s.get("type") == "current"), 0)
+        figures.append((round(held / mb, 1), round(free / mb, 1)))
+    return figures
+
+
 def status() -> dict[str, Any]:
     """What the server holds now: sessions with a seat, Solara's live kernels, live workshops and models."""
     from solara.server import kernel_context
@@ -416,6 +453,8 @@ def status() -> dict[str, Any]:
         "models": counts["SocialDomainModel"],
         "objects": sum(counts.values()),
         **heap_figures(),
+        "arenas (held MB, free inside MB)": arena_figures(),
+        "threads": dict(collections.Counter(thread.name.rstrip("0123456789-_ ") for thread in threading.enumerate())),
         # (type names only; "Error" and the like are left out, as a server log's reader looks for them)
         "grown since the last clean-up": {k: n for n, k in grown if n > 0 and not QUIET.search(k)},
     }
@@ -426,8 +465,37 @@ STATUS_TYPES = 8  # the object types that grew most, in the status line
 QUIET = re.compile("Error|Exception|Traceback|traceback|CRITICAL")
 
 
+def end_idle_workers(wait: float = WORKER_EXIT_SECONDS) -> int:
+    """Let the server's idle worker threads end; returns how many ended within ``wait`` seconds.
+
+    Solara serves each session's websocket from a worker thread of anyio's pool in the server's event loop;
+    when the session's browser goes, the thread stays in the pool, idle, with what it holds for itself (its
+    Python thread state, thread-local objects, its stack). anyio ends the workers idle for more than its
+    ``MAX_IDLE_TIME`` (10 s) only when the pool is next asked to run something: this asks it, with a call
+    that does nothing, from the clean-up. The worker that runs it stays (and any the pool is using).
+    """
+    loop = server_loop()
+    if loop is None or loop.is_closed():  # no request yet, or the server is stopping
+        return 0
+    before = [thread for thread in threading.enumerate() if thread.name == WORKER_THREAD_NAME]
+    try:
+        asyncio.run_coroutine_threadsafe(anyio.to_thread.run_sync(_nothing), loop).result(wait)
+    except (concurrent.futures.TimeoutError, RuntimeError):  # a busy or stopping server: the next clean-up
+        return 0
+    deadline = time.monotonic() + wait
+    for thread in before:  # the ended ones are told to stop (anyio marks them); the others are not waited for
+        if getattr(thread, "stopping", True):
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return sum(not thread.is_alive() for thread in before)
+
+
+def _nothing() -> None:
+    """What the worker that ``end_idle_workers`` asks for runs."""
+
+
 def give_back_memory() -> None:
-    """Collect unreachable objects (the models and widgets of closed sessions) and return freed memory."""
+    """End idle worker threads, collect unreachable objects (closed sessions' models and widgets), return memory."""
+    end_idle_workers()
     gc.collect()
     _malloc_trim()
     if os.environ.get(STATUS_VARIABLE) == "1":  # benchmarks/bench_page_sessions.py reads these lines

@@ -7,6 +7,7 @@ before Solara's command line takes over.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import sys
@@ -54,6 +55,8 @@ ENVIRONMENT = {
     # the server's time per step fell from 15-29 s to 2.9 s (median; benchmarks/bench_page.py, same machine).
     "SOLARA_EXPERIMENTAL_PERFORMANCE": "True",
 }
+# The allocator's settings above: one already set in the environment the page is started from is kept.
+ALLOCATOR_KEYS = frozenset({"PYTHONMALLOC", "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"})
 
 
 def is_loopback(host: str) -> bool:
@@ -103,14 +106,31 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     session_limit()
     sys.stdout.flush()
     sys.stderr.flush()
-    env = {**os.environ, **ENVIRONMENT}
-    os.execve(sys.executable, command(host, port), env)
+    os.execve(sys.executable, command(host, port), server_environment(os.environ))
+
+
+def server_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: ``environ`` with ``ENVIRONMENT`` over it, except the allocator's settings it has.
+
+    An allocator setting (``ALLOCATOR_KEYS``) already in the caller's environment is kept, so that an operator
+    or a benchmark (``bench_page_sessions.py --server-env``) can try another; the page's others always apply.
+    """
+    ours = {key: value for key, value in ENVIRONMENT.items() if key not in ALLOCATOR_KEYS or key not in environ}
+    return {**environ, **ours}
 
 
 # Static assets: the same bytes for every session (JavaScript, CSS, fonts), so their compressed form is
 # kept. Not the page itself ("/"), nor Solara's API.
 ASSET_PREFIXES = ("/_solara/cdn/", "/static/", "/jupyter/nbextensions/")
 ASSET_CACHE_BYTES = 64 * 2**20  # at most this much compressed output is kept (the assets take about 3 MB)
+
+
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def server_loop() -> asyncio.AbstractEventLoop | None:
+    """The server's event loop, as the gzip middleware saw it on the last request; None before the first."""
+    return _server_loop
 
 
 def cached_gzip_class():
@@ -125,11 +145,16 @@ def cached_gzip_class():
     """
     from starlette.middleware.gzip import GZipMiddleware
 
+    # The server process runs this file as ``__main__``; the page's modules import it by its name, a second copy
+    # of its globals: the event loop is recorded there, where ``server_loop`` (called by the guard) reads it.
+    from analysis.page import server as named
+
     class CachedGzip(GZipMiddleware):
         kept: dict[tuple, list[dict]] = {}
         kept_bytes = 0
 
         async def __call__(self, scope, receive, send):
+            named._server_loop = asyncio.get_running_loop()  # every request passes here: the server's event loop
             key = self._key(scope)
             if key is None:
                 await super().__call__(scope, receive, send)
