@@ -51,7 +51,7 @@ LIMITS = {
     "csv": 64 * MIB,  # decomposition.csv, sensitivity.csv, ensemble.csv
     "parquet": 2048 * MIB,  # results.parquet, a sweep's run files
     "lock": 64 * KIB,  # sweep.lock, .ontschot-run.lock
-    "html": 64 * KIB,  # the head of a report page, read for the program's marker
+    "html": 256 * MIB,  # a report page, read whole to check its generator tag's digest (a report is a few MiB)
 }
 TEXT_MAX = 200  # characters of a name (an arm, a part, a host)
 SEED_MAX = 2**32 - 1

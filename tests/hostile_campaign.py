@@ -21,7 +21,7 @@ fast guards. It prints one table:
   files that do not fit, and every file the report or ``verify`` reads replaced by a named pipe, a
   link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
   tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
-  program never wrote, a lock link's target: the sweep's and that of every command holding its ``--out``); and
+  program never wrote, a copy of its page that keeps the generator tag but not the bytes, a lock link's target: the sweep's and that of every command holding its ``--out``); and
   a tiny discovery folder's ``discovery.json`` and
   ``discovery_points.csv`` tampered as ``tests/test_stored_discovery.py`` does (every field the report
   reads of the wrong type, out of range or missing, names with HTML or mathtext, a million boxes, the
@@ -914,8 +914,15 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     lock_folder = work / "locked"
     shutil.copytree(sweep, lock_folder)
     (lock_folder / "sweep.lock").symlink_to(target)
+    code, err, _ = _in_process(["report", str(run), "--out", str(work / "own.html")])
+    assert code == 0, err
+    copies = stored_files_tests.browser_copies((work / "own.html").read_bytes())  # the tag kept, not the bytes
+    for k, blob in enumerate(copies.values()):
+        (work / f"copy{k}.html").write_bytes(blob)
     attempts = [(["report", str(run), "--out", str(work / "notes.html")], "report over notes_files/"),
                 (["report", str(run), "--out", str(work / "mine.html")], "report over mine.html"),
+                *((["report", str(run), "--out", str(work / f"copy{k}.html")], f"report over a page copy: {kind}")
+                  for k, kind in enumerate(copies)),
                 (["sweep", str(design), "--out", str(lock_folder), "--workers", "1", "--no-progress"], "sweep.lock link")]
     for command, argv in _out_locked(work).items():  # every command that holds its --out folder's lock
         out = work / f"{command.split()[0]}-out"
@@ -926,7 +933,8 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
         code, err, trace = _subprocess(argv)
         judge(name, code, err, trace, "refuse", None)
     destroyed = [not (notes / "saved.css").is_file(), (work / "mine.html").read_text() != "<html>mine</html>",
-                 target.read_text() != "precious"]
+                 target.read_text() != "precious",
+                 *((work / f"copy{k}.html").read_bytes() != blob for k, blob in enumerate(copies.values()))]
     tally["user files destroyed"] = sum(destroyed)
     tally["examples"] = examples
     return tally
