@@ -105,6 +105,26 @@ def is_regular(path: Path | str) -> bool:
         return False
 
 
+def check_regular(path: Path | str) -> None:
+    """Refuse what is at ``path`` unless it is (or links to) a regular file; it is never opened, so never blocks.
+
+    Raises:
+        StoredError: a pipe, device, socket or folder (or a link to one), a dangling link or a path that cannot be
+            looked at, naming the file.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise StoredError(f"{show_path(path)} is a symbolic link to nothing, not a regular file: a stored folder "
+                              "holds only files the program wrote; remove it or choose another folder") from None
+        raise StoredError(f"{show_path(path)} cannot be read (it does not exist)") from None
+    except (OSError, ValueError) as exc:
+        raise StoredError(f"{show_path(path)} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise not_regular(path, mode)
+
+
 def read_bytes(path: Path | str, kind: str) -> bytes:
     """A stored file's bytes: a regular file (links followed), at most ``LIMITS[kind]`` bytes, read without blocking.
 

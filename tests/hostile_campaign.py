@@ -19,7 +19,8 @@ fast guards. It prints one table:
   manifest parameter out of range and of the wrong type, every manifest field of the wrong type,
   results files altered (duplicated, negated, another run's, unknown indicators...), decomposition
   files that do not fit, and every file the report or ``verify`` reads replaced by a named pipe, a
-  link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
+  link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file (and ``report --xlsx`` of a
+  run folder holding a ``discovery.json`` or ``sweep.json`` that is a pipe, a link or a folder) — counting
   tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
   program never wrote, a copy of its page that keeps the generator tag but not the bytes, a lock link's target: the sweep's and that of every command holding its ``--out``); and
   a tiny discovery folder's ``discovery.json`` and
@@ -864,6 +865,19 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
             shutil.rmtree(folder)
             shutil.rmtree(work / "kinds_files", ignore_errors=True)
             (work / "kinds.html").unlink(missing_ok=True)
+    # the workbook tells a run folder by these two; a regular one (empty, oversized) marks a sweep or discovery folder
+    for file in ("discovery.json", "sweep.json") if kinds else ():
+        for kind, make in _file_kinds().items():
+            folder = work / "xkinds"
+            shutil.copytree(run, folder)
+            make(folder / file)
+            code, err, trace = _subprocess(["report", str(folder), "--xlsx", str(work / "kinds.xlsx")])
+            judge(f"report --xlsx: {file} as {kind}", code, err, trace, "refuse", None)
+            if code == 2 and file not in err:
+                tally["not one line"] += 1  # refused, but not naming the file that is wrong
+                examples.append((f"report --xlsx: {file} as {kind}", "file not named", err.strip()[:160]))
+            shutil.rmtree(folder)
+            (work / "kinds.xlsx").unlink(missing_ok=True)
     design = work / "d.toml"
     design.write_text(STORED_DESIGN)
     sweep = work / "sweep"
