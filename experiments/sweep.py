@@ -297,10 +297,11 @@ class SweepFolder:
     interruption at any point leaves a folder the next call recognises as this sweep's start.
     """
 
-    def __init__(self, design: Design, out: Path):
+    def __init__(self, design: Design, out: Path, lock: FolderLock | None = None):
         self.design = design
         self.out = Path(out)
-        self.lock = FolderLock(self.out)
+        self.own_lock = lock is None  # a lock given is already held by the caller, who releases it
+        self.lock = FolderLock(self.out) if lock is None else lock
         self.plan = design.plan()
         self.planned = [s.run_id for s in unique_runs(self.plan)]
         self.repair: dict = {"damaged": 0, "unplanned": 0, "recovered": 0}
@@ -318,7 +319,8 @@ class SweepFolder:
         check_folder(self.design, self.out)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
-            self.lock.acquire()
+            if self.own_lock:
+                self.lock.acquire()
         except OSError as exc:
             raise OutputError(f"--out {show_path(self.out)} cannot be written: {os_reason(exc)}; "
                               "nothing was run") from None
@@ -361,10 +363,11 @@ class SweepFolder:
         _write_json(self.out / MANIFEST, manifest)
 
     def close(self) -> None:
-        """Remove temporary files and release the lock."""
+        """Remove temporary files and release the lock (one the caller holds stays held)."""
         if self.lock.fd is not None:
             remove_temp_files(self.out)
-        self.lock.release()
+        if self.own_lock:
+            self.lock.release()
 
 
 def prepare(design: Design, out: Path) -> list[RunSpec]:
@@ -433,7 +436,7 @@ def _threads(client) -> int:
 
 def run_sweep(design: Design, out: str | Path, workers: int | None = None, scheduler: str | None = None,
               client=None, progress: bool | None = None,
-              on_result: Callable[[str, str, object], None] | None = None) -> dict:
+              on_result: Callable[[str, str, object], None] | None = None, lock: FolderLock | None = None) -> dict:
     """Run every missing planned run of the design on Dask; return counts of done / failed / skipped / repaired.
 
     Every run file already there is checked first (readable, its run id, its hash); one that fails is
@@ -441,7 +444,9 @@ def run_sweep(design: Design, out: str | Path, workers: int | None = None, sched
     times; if it still fails, its error is stored in ``failures/`` and the sweep goes on. A run file
     that cannot be written (disk full, read-only, permissions) stops the sweep at once with an
     OutputError; the runs saved so far stay and the same call resumes. ``on_result(run_id, status,
-    client)`` is called after every finished or failed run (used by tests and the progress bar).
+    client)`` is called after every finished or failed run (used by tests and the progress bar). ``lock``: the
+    folder's lock, already held by a caller that keeps it past the sweep (to analyse the runs); else the sweep
+    takes and releases it itself.
 
     Raises:
         InputError: the folder holds something else, another live sweep holds it, or the scheduler
@@ -451,7 +456,7 @@ def run_sweep(design: Design, out: str | Path, workers: int | None = None, sched
     check_folder(design, out)
     if client is None and scheduler:
         scheduler = check_scheduler(scheduler)
-    folder = SweepFolder(design, out).open()
+    folder = SweepFolder(design, out, lock).open()
     started = time.time()
     summary = {"planned": len(folder.planned), "skipped": len(folder.sound), "damaged": folder.repair["damaged"],
                "recovered": folder.repair["recovered"], "unplanned": folder.repair["unplanned"], "done": 0,

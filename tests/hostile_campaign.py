@@ -31,7 +31,8 @@ fast guards. It prints one table:
 - CLI corners (issue 22): every path option given symbolic-link loops, over-long names and paths, empty,
   blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
   and servers that are not Dask; validate within the burn-in; design names with control characters; every
-  command that holds its ``--out`` folder's lock into a folder a live process holds; a full stdout and the
+  command that holds its ``--out`` folder's lock into a folder a live process holds, and sensitivity, discover
+  and discover --analyse into a sweep folder whose lock a live process holds; a full stdout and the
   page's address through the installed command;
 - signals: Ctrl-C at random moments of run, sweep, explain and report under a pseudo-terminal, counting
   tracebacks, extra lines, wrong exits and worker processes left behind.
@@ -1096,16 +1097,45 @@ with out_lock(Path(sys.argv[1]), "run"):
     print("held", flush=True)
     time.sleep(3600)
 """
+BUSY_SWEEP_HOLDER = """
+import contextlib, sys, time
+from pathlib import Path
+from experiments.cli import sweep_lock
+with contextlib.ExitStack() as stack:
+    for folder in sys.argv[1:]:
+        stack.enter_context(sweep_lock(Path(folder), "discover", "--analyse"))
+    print("held", flush=True)
+    time.sleep(3600)
+"""
 
 
 def cli_corners(work: Path) -> dict:
     """Issue 22's corners and their variations: tally tracebacks, multi-line messages, silent acceptances, exits."""
     import experiments.cases as cases_module
     import experiments.cli as cli
+    import experiments.discover as discover
+    import experiments.stability as stability
     import experiments.sweep as sweep
 
     work.mkdir(parents=True, exist_ok=True)
     cases = _corner_cases(work)
+    # sweep folders whose analysis a live process writes: each command that analyses one is refused before it works
+    from experiments.cli import main as cli_main
+    from tests.test_discovery import write_tiny
+
+    tiny, discovered, empty = write_tiny(work), work / "busy-discovery", work / "busy-sweep"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["discover", str(tiny), "--out", str(discovered), "--workers", "1", "--no-progress"]) == 0
+    empty.mkdir()
+    sweep_holder = subprocess.Popen([sys.executable, "-c", BUSY_SWEEP_HOLDER, str(discovered), str(empty)],
+                                    stdout=subprocess.PIPE, text=True,
+                                    env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert sweep_holder.stdout.readline().strip() == "held"
+    cases += [("sensitivity into a busy sweep folder", [*_out_locked(work)["sensitivity --until-stable"][:2],
+                                                        "--out", str(empty), "--workers", "1", "--no-progress"]),
+              ("discover into a busy sweep folder", ["discover", str(tiny), "--out", str(discovered), "--workers", "1",
+                                                     "--no-progress"]),
+              ("discover --analyse of a busy sweep folder", ["discover", "--analyse", str(discovered)])]
     busy = work / "busy"  # held by a live process: every command into it is refused before its trapped work
     holder = subprocess.Popen([sys.executable, "-c", BUSY_HOLDER, str(busy)], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
@@ -1128,7 +1158,8 @@ def cli_corners(work: Path) -> dict:
         saved = {(m, n): getattr(m, n) for m, n in ((cli, "run_comparison"), (cli, "run_tasks"),
                                                     (cli, "run_decomposition"), (cli, "calibrate_ensemble"),
                                                     (sweep.SweepFolder, "open"), (sweep, "make_client"),
-                                                    (cases_module, "run_cases"))}
+                                                    (cases_module, "run_cases"), (stability, "analyse_folder"),
+                                                    (discover, "analyse_folder"))}
         for m, n in saved:
             setattr(m, n, accepted)
         try:
@@ -1139,8 +1170,9 @@ def cli_corners(work: Path) -> dict:
     finally:
         for _, close in servers.values():
             close()
-        holder.kill()
-        holder.wait(timeout=30)
+        for process in (holder, sweep_holder):
+            process.kill()
+            process.wait(timeout=30)
     tally.update(_corner_subprocesses(work))
     return tally
 
