@@ -22,6 +22,7 @@ written, no temporary files left, resumable. Results can be read while a sweep r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -392,6 +393,10 @@ def check_scheduler(address: str) -> str:
     return checked(address, CONNECT_TIMEOUT)
 
 
+class WorkersError(InputError):
+    """The local cluster's worker processes could not start: one line naming their log, exit 2, nothing run."""
+
+
 def make_client(workers: int | None = None, scheduler: str | None = None):
     """A Dask client: the given scheduler, or a local cluster of single-threaded worker processes on loopback."""
     from dask.distributed import Client, LocalCluster
@@ -401,25 +406,33 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
-    from experiments.cli_guards import deferred_interrupts, workers_stderr_quiet
+    from experiments.cli_guards import deferred_interrupts, workers_stderr_logged
 
     # The workers (and their nannies) ignore Ctrl-C from their first import: the driver stops them. One
     # pressed in the few milliseconds before that import would print the worker's traceback on the terminal,
-    # so the processes started here write their stderr to /dev/null (with silence_logs they log nothing there).
-    with deferred_interrupts() as later, workers_stderr_quiet():
+    # so the processes started here write their stderr to a log file (with silence_logs they log little there);
+    # a cluster that cannot start names it.
+    n_workers = workers or os.cpu_count() or 1
+    with deferred_interrupts() as later, workers_stderr_logged() as log:
         try:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                    # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts
                                    # down after a stop are not the user's news; a run that raises is stored in
                                    # failures/.
                                    silence_logs=logging.CRITICAL)
-        except Exception:
+        except Exception as exc:
             if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
                 raise KeyboardInterrupt from None
-            raise
+            raise WorkersError(f"the local Dask cluster of {n_workers} worker process(es) could not start "
+                               f"({' '.join(str(exc).split())[:200] or type(exc).__name__}); what its processes "
+                               + (f"wrote is in {show_path(log)}" if log is not None else "wrote was not kept")
+                               + "; nothing was run") from None
         client = Client(cluster)
         client.register_plugin(quiet_store_errors())
+    if log is not None:  # started: the workers write on into the removed file, which goes when they end
+        with contextlib.suppress(OSError):
+            log.unlink()
     if later.came:  # a Ctrl-C while the cluster started: it is closed whole, then the command stops
         client.close()
         cluster.close()
