@@ -30,7 +30,8 @@ fast guards. It prints one table:
   each file replaced by every kind above, and free words that must reach the page escaped.
 - CLI corners (issue 22): every path option given symbolic-link loops, over-long names and paths, empty,
   blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
-  and servers that are not Dask; validate within the burn-in; design names with control characters; every
+  and servers that are not Dask; sweep, sensitivity and discover whose worker processes cannot start (one line
+  naming their log); validate within the burn-in; design names with control characters; every
   command that holds its ``--out`` folder's lock into a folder a live process holds, and sensitivity, discover
   and discover --analyse into a sweep folder whose lock a live process holds; a full stdout and the
   page's address through the installed command;
@@ -1237,11 +1238,12 @@ def _corner_one(name: str, argv: list[str], work: Path, before: set, tally: dict
 
 
 def _corner_subprocesses(work: Path) -> dict:
-    """Through the installed command: a full stdout, and the page's address."""
+    """Through the installed command: a full stdout, the page's address, worker processes that cannot start."""
     out = {"full stdout: cases": 0, "full stdout: faults": 0, "page: cases": 0, "page: faults": 0}
     import socket
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out.update(_workers_that_cannot_start(work, env))
     if Path("/dev/full").exists():
         for argv in (["params"], ["params", "--json"], ["verify", str(work), "--json"],
                      ["run", "--no-explain", "--json", "--out", str(work / "full"), "--set", "scenario.inhabitants=2000",
@@ -1272,6 +1274,37 @@ def _corner_subprocesses(work: Path) -> dict:
             out["page: cases"] += 1
             out["page: faults"] += not ok
     return out
+
+
+def _workers_that_cannot_start(work: Path, env: dict) -> dict:
+    """sweep, sensitivity and discover whose local worker processes exit as they start (a ``sitecustomize`` does it):
+    one line naming the workers' log, which holds their words; exit 2; no traceback."""
+    from tests.test_cli_corners import FAILING_CHILDREN
+    from tests.test_discovery import write_tiny
+    from tests.test_sensitivity import GROW
+    from tests.test_sweep import write_design
+
+    site, logs = work / "failing-site", work / "failing-logs"
+    site.mkdir()
+    logs.mkdir()
+    (site / "sitecustomize.py").write_text(FAILING_CHILDREN)
+    (work / "grow-failing.toml").write_text(GROW)
+    designs = {"sweep": write_design(work, name="failing.toml"), "sensitivity": work / "grow-failing.toml",
+               "discover": write_tiny(work, name="tiny-failing.toml")}
+    tally = {"workers cannot start: cases": 0, "workers cannot start: faults": 0}
+    for command, design in designs.items():
+        for log in logs.glob("ontschot-dask-workers-*.log"):
+            log.unlink()
+        proc = subprocess.run([str(EXE), command, str(design), "--out", str(work / f"failing-{command}"), "--workers",
+                               "1", "--no-progress"], capture_output=True, text=True, timeout=600,
+                              env={**env, "PYTHONPATH": f"{site}{os.pathsep}{env['PYTHONPATH']}", "TMPDIR": str(logs)})
+        lines = proc.stderr.strip().splitlines()
+        named = [log for log in logs.glob("ontschot-dask-workers-*.log") if len(lines) == 1 and str(log) in lines[0]]
+        ok = proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr and len(named) == 1 and \
+            "cannot start" in named[0].read_text()
+        tally["workers cannot start: cases"] += 1
+        tally["workers cannot start: faults"] += not ok
+    return tally
 
 
 def signals(work: Path, n: int, rng: random.Random) -> dict:
