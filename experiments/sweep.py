@@ -413,26 +413,30 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
     # so the processes started here write their stderr to a log file (with silence_logs they log little there);
     # a cluster that cannot start names it.
     n_workers = workers or os.cpu_count() or 1
-    with deferred_interrupts() as later, workers_stderr_logged() as log:
-        try:
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                   # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts
-                                   # down after a stop are not the user's news; a run that raises is stored in
-                                   # failures/.
-                                   silence_logs=logging.CRITICAL)
-        except Exception as exc:
-            if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
-                raise KeyboardInterrupt from None
-            raise WorkersError(f"the local Dask cluster of {n_workers} worker process(es) could not start "
-                               f"({' '.join(str(exc).split())[:200] or type(exc).__name__}); what its processes "
-                               + (f"wrote is in {show_path(log)}" if log is not None else "wrote was not kept")
-                               + "; nothing was run") from None
-        client = Client(cluster)
-        client.register_plugin(quiet_store_errors())
-    if log is not None:  # started: the workers write on into the removed file, which goes when they end
-        with contextlib.suppress(OSError):
-            log.unlink()
+    log, named = None, False
+    try:
+        with deferred_interrupts() as later, workers_stderr_logged() as log:
+            try:
+                cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                       # Worker restarts, cancelled tasks and heartbeats lost while the cluster
+                                       # shuts down after a stop are not the user's news; a run that raises is
+                                       # stored in failures/.
+                                       silence_logs=logging.CRITICAL)
+            except Exception as exc:
+                if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
+                    raise KeyboardInterrupt from None
+                named = log is not None
+                raise WorkersError(f"the local Dask cluster of {n_workers} worker process(es) could not start "
+                                   f"({' '.join(str(exc).split())[:200] or type(exc).__name__}); what its processes "
+                                   + (f"wrote is in {show_path(log)}" if named else "wrote was not kept")
+                                   + "; no run was started") from None
+            client = Client(cluster)
+            client.register_plugin(quiet_store_errors())
+    finally:
+        if log is not None and not named:  # kept only when an error names it; the workers write on into the
+            with contextlib.suppress(OSError):  # removed file, which the system frees when they end
+                log.unlink()
     if later.came:  # a Ctrl-C while the cluster started: it is closed whole, then the command stops
         client.close()
         cluster.close()

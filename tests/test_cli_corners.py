@@ -472,7 +472,7 @@ def test_a_cluster_whose_workers_cannot_start_is_one_line_naming_their_log(tmp_p
     assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert lines[0].startswith("ontschot: error: the local Dask cluster of 1 worker process(es) could not start")
     (log,) = logs.glob("ontschot-dask-workers-*.log")
-    assert f"what its processes wrote is in '{log}'" in lines[0] and lines[0].endswith("nothing was run")
+    assert f"what its processes wrote is in '{log}'" in lines[0] and lines[0].endswith("no run was started")
     assert "simulated: this worker process cannot start" in log.read_text()  # the worker's own words, kept
     assert not list((out / "runs").glob("*.parquet"))
 
