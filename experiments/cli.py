@@ -25,10 +25,10 @@ Every error in what was asked (a bad option, parameter, file or folder) is one l
 
 run, explain, validate, calibrate, cases and sensitivity --until-stable hold their ``--out`` folder's
 lock (``out_lock``) while they compute and write: a second of them into the same ``--out`` is refused in
-one line naming the first one's pid and command, before it computes. sweep holds its sweep folder's
-``sweep.lock`` while it runs; sensitivity (without --until-stable) and discover hold it from before their
-runs until their analysis files are written, and discover --analyse while it analyses (``sweep_lock``), so
-two analyses of one folder never race. report and the reading commands take no lock: a result folder
+one line naming the first one's pid and command, before it computes. sweep, sensitivity (without
+--until-stable) and discover hold their sweep folder's ``sweep.lock`` from before their runs until what they
+write from the runs (points.csv, the analysis files) is written, and discover --analyse while it analyses
+(``sweep_lock``), so two of them on one folder never race. report and the reading commands take no lock: a result folder
 appears under its name only when complete.
 """
 
@@ -1059,20 +1059,29 @@ def _sweep(args: argparse.Namespace, design, client=None, lock=None) -> dict:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from analysis.aggregates import sweep_summaries
 
-    state = _sweep(args, _design(args, "sweep"))
-    summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
-    if len(summaries):
-        params = [c for c in summaries.columns if param_key(c)]
-        labels = summaries.drop_duplicates("point").set_index("point")[params]
-        table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
-                                                         "care_clients_served"]].mean().reset_index()
-        table = table.join(labels, on="point")
-        out = Path(args.out) / "points.csv"
-        try:
-            table.to_csv(out, index=False)
-        except OSError as exc:
-            raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
-                              f"({os_reason(exc)}); the runs are saved") from None
+    design = _design(args, "sweep")
+    if args.scheduler:  # one line before the folder is made
+        from experiments.sweep import check_scheduler
+
+        args.scheduler = check_scheduler(args.scheduler)
+    # held from before the runs until points.csv is written: a second command at once is refused before either
+    with sweep_lock(Path(args.out), "sweep", design=design) as lock:
+        state = _sweep(args, design, lock=lock)
+        summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
+        table = None
+        if len(summaries):
+            params = [c for c in summaries.columns if param_key(c)]
+            labels = summaries.drop_duplicates("point").set_index("point")[params]
+            table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
+                                                             "care_clients_served"]].mean().reset_index()
+            table = table.join(labels, on="point")
+            out = Path(args.out) / "points.csv"
+            try:
+                table.to_csv(out, index=False)
+            except OSError as exc:
+                raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
+                                  f"({os_reason(exc)}); the runs are saved") from None
+    if table is not None:
         with_names = table.rename(columns=lambda c: param_key(c) or c)
         print(with_names.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print(f"\nPer-point means written to {out}; all runs: experiments.sweep.load_sweep('{args.out}')")
