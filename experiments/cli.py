@@ -472,8 +472,8 @@ def out_lock(out_parent: Path, command: str):
 def sweep_lock(folder: Path, command: str, option: str = "--out", design=None):
     """Hold a sweep folder's own lock (``sweep.lock``) while ``command`` runs its sweep and writes its analysis there.
 
-    ``sensitivity`` and ``discover`` (with or without ``--analyse``) write their analysis files into the sweep
-    folder; each file is replaced whole, but two such commands at once would race. The lock is the one a sweep
+    ``sweep`` (``points.csv``), ``sensitivity`` and ``discover`` (with or without ``--analyse``) write what they
+    draw from the runs into the sweep folder; two such commands at once would race. The lock is the one a sweep
     takes (``experiments/lock.py``), so a second of them, or a sweep, into the same folder is refused in one line
     naming the holder's pid and command, before it checks a run file or computes. With ``design`` the folder is
     checked (read-only) and made first, as the sweep would; without, it must exist (``--analyse``).

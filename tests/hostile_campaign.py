@@ -32,8 +32,8 @@ fast guards. It prints one table:
   blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
   and servers that are not Dask; sweep, sensitivity and discover whose worker processes cannot start (one line
   naming their log); validate within the burn-in; design names with control characters; every
-  command that holds its ``--out`` folder's lock into a folder a live process holds, and sensitivity, discover
-  and discover --analyse into a sweep folder whose lock a live process holds; a full stdout and the
+  command that holds its ``--out`` folder's lock into a folder a live process holds, and sweep, sensitivity,
+  discover and discover --analyse into a sweep folder whose lock a live process holds; a full stdout and the
   page's address through the installed command;
 - signals: Ctrl-C at random moments of run, sweep, explain and report under a pseudo-terminal, counting
   tracebacks, extra lines, wrong exits and worker processes left behind.
@@ -1132,7 +1132,9 @@ def cli_corners(work: Path) -> dict:
                                     stdout=subprocess.PIPE, text=True,
                                     env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert sweep_holder.stdout.readline().strip() == "held"
-    cases += [("sensitivity into a busy sweep folder", [*_out_locked(work)["sensitivity --until-stable"][:2],
+    cases += [("sweep into a busy sweep folder", ["sweep", str(work / "design.toml"), "--out", str(empty), "--workers",
+                                                  "1", "--no-progress"]),
+              ("sensitivity into a busy sweep folder", [*_out_locked(work)["sensitivity --until-stable"][:2],
                                                         "--out", str(empty), "--workers", "1", "--no-progress"]),
               ("discover into a busy sweep folder", ["discover", str(tiny), "--out", str(discovered), "--workers", "1",
                                                      "--no-progress"]),

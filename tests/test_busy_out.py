@@ -10,6 +10,11 @@ is a small process holding the lock through the same helper (no timing), and the
 so a command that got past the lock fails the test at once instead of running. One test starts a real
 first ``run`` far bigger than any machine finishes, refuses an ``explain`` into its folder and stops the
 run with Ctrl-C: its lock goes with it.
+
+``sweep``, ``sensitivity``, ``discover`` and ``discover --analyse`` write what they draw from the runs
+(``points.csv``, the analysis files) into the sweep folder itself: they hold its ``sweep.lock``
+(``experiments/cli.py`` ``sweep_lock``) from before their runs until that is written, so a second of them into
+a folder a live process holds is refused in one line naming it, before it computes, with nothing written.
 """
 
 from __future__ import annotations
@@ -318,8 +323,11 @@ def discovered(tmp_path_factory) -> dict[str, Path]:
 
 
 def analyses(design: Path, discovered: dict[str, Path], folder: Path) -> dict[str, list[str]]:
-    """Each command that writes analysis files into a sweep folder, into ``folder``."""
+    """Each command that writes what it draws from the runs into a sweep folder, into ``folder``."""
+    from tests.test_sweep import write_design
+
     return {
+        "sweep": ["sweep", str(write_design(folder.parent)), "--out", str(folder), "--workers", "1", "--no-progress"],
         "sensitivity": ["sensitivity", str(design), "--out", str(folder), "--workers", "1", "--no-progress"],
         "discover": ["discover", str(discovered["design"]), "--out", str(folder), "--workers", "1", "--no-progress"],
         "discover --analyse": ["discover", "--analyse", str(folder)],
@@ -327,10 +335,12 @@ def analyses(design: Path, discovered: dict[str, Path], folder: Path) -> dict[st
 
 
 def trap_analyses(monkeypatch, check=None) -> None:
-    """Every step of a sweep folder's analysis (the runs, the cluster, the two analyses) raises ``Computed``."""
+    """Every step of a sweep folder's analysis (the runs, the cluster, the analyses) raises ``Computed``."""
+    import analysis.aggregates
     import experiments.discover
     import experiments.stability
 
+    trap(monkeypatch, analysis.aggregates, "sweep_summaries", check)  # what sweep's points.csv is made of
     trap(monkeypatch, experiments.sweep, "run_sweep", check)
     trap(monkeypatch, experiments.sweep, "make_client", check)
     trap(monkeypatch, experiments.stability, "analyse_folder", check)
@@ -338,7 +348,7 @@ def trap_analyses(monkeypatch, check=None) -> None:
 
 
 def sweep_folder(name: str, discovered: dict[str, Path], folder: Path) -> Path:
-    """What each command finds: a copy of the discovery folder (discover), an empty folder (sensitivity)."""
+    """What each command finds: a copy of the discovery folder (discover), an empty folder (sweep, sensitivity)."""
     if name.startswith("discover"):
         shutil.copytree(discovered["out"], folder)
     else:
@@ -346,7 +356,7 @@ def sweep_folder(name: str, discovered: dict[str, Path], folder: Path) -> Path:
     return folder
 
 
-ANALYSES = ["sensitivity", "discover", "discover --analyse"]
+ANALYSES = ["sweep", "sensitivity", "discover", "discover --analyse"]
 
 
 @pytest.mark.parametrize("name", ANALYSES)
