@@ -28,8 +28,8 @@ lock (``out_lock``) while they compute and write: a second of them into the same
 one line naming the first one's pid and command, before it computes. sweep, sensitivity (without
 --until-stable) and discover hold their sweep folder's ``sweep.lock`` from before their runs until what they
 write from the runs (points.csv, the analysis files) is written, and discover --analyse while it analyses
-(``sweep_lock``), so two of them on one folder never race. report and the reading commands take no lock: a result folder
-appears under its name only when complete.
+(``sweep_lock``), so two of them on one folder never race. report and the reading commands take no lock: a
+result folder appears under its name only when complete.
 """
 
 from __future__ import annotations
