@@ -25,9 +25,11 @@ Every error in what was asked (a bad option, parameter, file or folder) is one l
 
 run, explain, validate, calibrate, cases and sensitivity --until-stable hold their ``--out`` folder's
 lock (``out_lock``) while they compute and write: a second of them into the same ``--out`` is refused in
-one line naming the first one's pid and command, before it computes. sweep, sensitivity and discover
-without --until-stable hold their own sweep folder's ``sweep.lock``. report and the reading commands
-take no lock: a result folder appears under its name only when complete.
+one line naming the first one's pid and command, before it computes. sweep, sensitivity (without
+--until-stable) and discover hold their sweep folder's ``sweep.lock`` from before their runs until what they
+write from the runs (points.csv, the analysis files) is written, and discover --analyse while it analyses
+(``sweep_lock``), so two of them on one folder never race. report and the reading commands take no lock: a
+result folder appears under its name only when complete.
 """
 
 from __future__ import annotations
@@ -459,6 +461,41 @@ def out_lock(out_parent: Path, command: str):
         lock.acquire()
     except OSError as exc:
         raise OutputError(f"--out {show_path(out_parent)} cannot be written: {os_reason(exc)}; nothing was run") \
+            from None
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def sweep_lock(folder: Path, command: str, option: str = "--out", design=None):
+    """Hold a sweep folder's own lock (``sweep.lock``) while ``command`` runs its sweep and writes its analysis there.
+
+    ``sweep`` (``points.csv``), ``sensitivity`` and ``discover`` (with or without ``--analyse``) write what they
+    draw from the runs into the sweep folder; two such commands at once would race. The lock is the one a sweep
+    takes (``experiments/lock.py``), so a second of them, or a sweep, into the same folder is refused in one line
+    naming the holder's pid and command, before it checks a run file or computes. With ``design`` the folder is
+    checked (read-only) and made first, as the sweep would; without, it must exist (``--analyse``).
+
+    Raises:
+        LockedError: another live command holds the folder.
+        StoredError: a link, pipe or device where the lock file should be.
+        InputError: (with ``design``) the folder holds something else or another design.
+        OutputError: the folder or its lock file cannot be created.
+    """
+    from experiments.lock import LOCK_NAME, FolderLock
+    from experiments.sweep import check_folder
+
+    lock = FolderLock(folder, LOCK_NAME, "sweep folder", "another ontschot command is running or analysing this "
+                      "sweep: wait for it to finish", command=["ontschot", command, option, str(folder)])
+    try:
+        if design is not None:
+            check_folder(design, folder)
+            folder.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise OutputError(f"{option} {show_path(folder)} cannot be written: {os_reason(exc)}; nothing was run") \
             from None
     try:
         yield lock
@@ -1000,11 +1037,11 @@ def _design(args: argparse.Namespace, purpose: str):
     return load_design(args.design, limits=limits, purpose=purpose, overrides=overrides)
 
 
-def _sweep(args: argparse.Namespace, design, client=None) -> dict:
+def _sweep(args: argparse.Namespace, design, client=None, lock=None) -> dict:
     from experiments.sweep import run_sweep, status
 
     summary = run_sweep(design, args.out, workers=args.workers, scheduler=args.scheduler, client=client,
-                        progress=False if args.no_progress else None)
+                        progress=False if args.no_progress else None, lock=lock)
     state = status(args.out)
     if "stale_lock" in summary:
         print(f"took over the lock left by {summary['stale_lock']} (no longer running)")
@@ -1022,20 +1059,29 @@ def _sweep(args: argparse.Namespace, design, client=None) -> dict:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from analysis.aggregates import sweep_summaries
 
-    state = _sweep(args, _design(args, "sweep"))
-    summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
-    if len(summaries):
-        params = [c for c in summaries.columns if param_key(c)]
-        labels = summaries.drop_duplicates("point").set_index("point")[params]
-        table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
-                                                         "care_clients_served"]].mean().reset_index()
-        table = table.join(labels, on="point")
-        out = Path(args.out) / "points.csv"
-        try:
-            table.to_csv(out, index=False)
-        except OSError as exc:
-            raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
-                              f"({os_reason(exc)}); the runs are saved") from None
+    design = _design(args, "sweep")
+    if args.scheduler:  # one line before the folder is made
+        from experiments.sweep import check_scheduler
+
+        args.scheduler = check_scheduler(args.scheduler)
+    # held from before the runs until points.csv is written: a second command at once is refused before either
+    with sweep_lock(Path(args.out), "sweep", design=design) as lock:
+        state = _sweep(args, design, lock=lock)
+        summaries = sweep_summaries(args.out)  # one row per run, read one run file at a time
+        table = None
+        if len(summaries):
+            params = [c for c in summaries.columns if param_key(c)]
+            labels = summaries.drop_duplicates("point").set_index("point")[params]
+            table = summaries.groupby(["point", "regime"])[["outflow_work", "spend_total", "firm_utilisation",
+                                                             "care_clients_served"]].mean().reset_index()
+            table = table.join(labels, on="point")
+            out = Path(args.out) / "points.csv"
+            try:
+                table.to_csv(out, index=False)
+            except OSError as exc:
+                raise OutputError(f"--out {show_path(args.out)}: points.csv could not be written "
+                                  f"({os_reason(exc)}); the runs are saved") from None
+    if table is not None:
         with_names = table.rename(columns=lambda c: param_key(c) or c)
         print(with_names.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
         print(f"\nPer-point means written to {out}; all runs: experiments.sweep.load_sweep('{args.out}')")
@@ -1072,11 +1118,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(outcome.describe())
         print(f"Stored in {args.out}/ (until_stable.json; one sweep folder per size, the last: {outcome.final.folder}/)")
         return 0 if outcome.stopped == "stable" else 1
-    state = _sweep(args, design)
-    if state["remaining"]:
-        raise InputError(f"the sweep in '{args.out}' lacks {state['remaining']} of its {state['planned']} runs "
-                         f"({state['failed']} failed, see failures/): run the same command again to fill them")
-    result = analyse_folder(design, args.out, args.tolerance)
+    if args.scheduler:  # one line before the folder is made
+        from experiments.sweep import check_scheduler
+
+        args.scheduler = check_scheduler(args.scheduler)
+    # held from before the runs until the analysis is written: a second command at once is refused before either
+    with sweep_lock(Path(args.out), "sensitivity", design=design) as lock:
+        state = _sweep(args, design, lock=lock)
+        if state["remaining"]:
+            raise InputError(f"the sweep in '{args.out}' lacks {state['remaining']} of its {state['planned']} runs "
+                             f"({state['failed']} failed, see failures/): run the same command again to fill them")
+        result = analyse_folder(design, args.out, args.tolerance)
     print(f"\n{result.text}")
     print(f"Stored with the runs in {args.out}/ (sensitivity.csv, sensitivity.txt, sensitivity_indices.png"
           f"{', convergence.csv, convergence.png' if result.convergence is not None else ''})")
@@ -1107,11 +1159,19 @@ def cmd_discover(args: argparse.Namespace) -> int:
         if design is not None:
             check_same_runs(design, folder)
         setup = setup_of(design) if design is not None else stored_setup(folder)
+        with sweep_lock(folder, "discover", "--analyse"):  # a second analysis (or a sweep) at once is refused here
+            record = analyse_folder(folder, setup)
     else:
         folder = Path(args.out)
-        state = _sweep(args, design)
-        setup = setup_of(design)
-    record = analyse_folder(folder, setup)
+        if args.scheduler:  # one line before the folder is made
+            from experiments.sweep import check_scheduler
+
+            args.scheduler = check_scheduler(args.scheduler)
+        # held from before the runs until the analysis is written: a second command at once is refused before either
+        with sweep_lock(folder, "discover", design=design) as lock:
+            state = _sweep(args, design, lock=lock)
+            setup = setup_of(design)
+            record = analyse_folder(folder, setup)
     print(f"\n{record['text']}\n\nWritten to {folder}/ (discovery.json, discovery_points.csv, discovery.txt); "
           f"the report: ontschot report {folder}")
     return 0 if state is None or state["failed"] == 0 else 1

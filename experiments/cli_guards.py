@@ -9,7 +9,8 @@
   up, the caller prints one line, exit 130); a second one while it tidies up exits at once with status 130,
   saying nothing more. Worker processes ignore Ctrl-C (``deferred_interrupts``): the terminal sends it to
   every process in the foreground group, and each worker would print its own traceback; the parent stops
-  them instead.
+  them instead. What worker processes write to stderr goes to a log file (``workers_stderr_logged``), which
+  the one-line error of a cluster that cannot start names.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import errno
 import os
 import signal
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import experiments
 from experiments.paths import check_path
@@ -219,23 +222,39 @@ def check_listen_address(host: str, port: int) -> None:
             raise InputError(f"{shown} --port {port} cannot be served: {os_reason(exc)}") from None
 
 
-@contextlib.contextmanager
-def workers_stderr_quiet():
-    """File descriptor 2 points at /dev/null while worker processes start (they inherit it); this process's is restored.
+WORKERS_LOG_PREFIX = "ontschot-dask-workers-"  # the worker processes' log: a temporary file (tempfile's folder)
 
-    Python's ``sys.stderr`` is flushed first, so nothing of this process's own is lost.
+
+@contextlib.contextmanager
+def workers_stderr_logged():
+    """File descriptor 2 points at a new log file while worker processes start (they inherit it), then back.
+
+    Yields the log's path (None: no real stderr to redirect, or no log could be made: then ``/dev/null``, as
+    before logs were kept).
+
+    The terminal stays free of the workers' noise (a Ctrl-C traceback, a shutdown warning), and a worker that
+    fails to start leaves its words in the log, which the one-line error names. The log is a temporary file,
+    not a file in the output folder: the cluster is started before a folder is opened, serves several folders
+    (``sensitivity --until-stable``), and a sweep folder holds only the files its checks know. The caller
+    removes it once the cluster has started (the workers keep writing into the removed file, which the system
+    frees when they end), so logs do not pile up. Python's ``sys.stderr`` is flushed first, so nothing of
+    this process's own is lost.
     """
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError, AttributeError):  # no real stderr (e.g. captured in-process): nothing to do
-        yield
+        yield None
         return
-    null = os.open(os.devnull, os.O_WRONLY)
+    path = None
     try:
-        os.dup2(null, 2)
-        yield
+        fd, path = tempfile.mkstemp(prefix=WORKERS_LOG_PREFIX, suffix=".log")
+    except OSError:  # no temporary folder to write in: the workers' words go nowhere, as before
+        fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(fd, 2)
+        yield None if path is None else Path(path)
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(null)
+        os.close(fd)

@@ -9,7 +9,10 @@ gone is stale; one of another host is refused (its owner must remove it).
 The same lock guards the ``--out`` folder of every command that computes a new result folder into it
 (``RUN_LOCK``: ``run``, ``explain``, ``validate``, ``calibrate``, ``cases``, ``sensitivity --until-stable``;
 ``experiments/cli.py`` ``out_lock``), so a second such command into a busy ``--out`` is refused before it
-computes anything, naming the holder's pid and command. A lock file is opened with ``O_NOFOLLOW`` (and
+computes anything, naming the holder's pid and command. ``sweep``, ``sensitivity`` and ``discover`` (and
+``discover --analyse``) hold a sweep folder's own ``sweep.lock`` from before their runs until what they draw
+from them (``points.csv``, the analysis files) is written (``experiments/cli.py`` ``sweep_lock``), so two of
+them on one folder never race. A lock file is opened with ``O_NOFOLLOW`` (and
 created with ``O_EXCL``): a symbolic link in its place is refused, never written through
 (``experiments/stored.py``).
 """

@@ -51,7 +51,7 @@ LIMITS = {
     "csv": 64 * MIB,  # decomposition.csv, sensitivity.csv, ensemble.csv
     "parquet": 2048 * MIB,  # results.parquet, a sweep's run files
     "lock": 64 * KIB,  # sweep.lock, .ontschot-run.lock
-    "html": 64 * KIB,  # the head of a report page, read for the program's marker
+    "html": 256 * MIB,  # a report page, read whole to check its generator tag's digest (a report is a few MiB)
 }
 TEXT_MAX = 200  # characters of a name (an arm, a part, a host)
 SEED_MAX = 2**32 - 1
@@ -103,6 +103,26 @@ def is_regular(path: Path | str) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+def check_regular(path: Path | str) -> None:
+    """Refuse what is at ``path`` unless it is (or links to) a regular file; it is never opened, so never blocks.
+
+    Raises:
+        StoredError: a pipe, device, socket or folder (or a link to one), a dangling link or a path that cannot be
+            looked at, naming the file.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise StoredError(f"{show_path(path)} is a symbolic link to nothing, not a regular file: a stored folder "
+                              "holds only files the program wrote; remove it or choose another folder") from None
+        raise StoredError(f"{show_path(path)} cannot be read (it does not exist)") from None
+    except (OSError, ValueError) as exc:
+        raise StoredError(f"{show_path(path)} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise not_regular(path, mode)
 
 
 def read_bytes(path: Path | str, kind: str) -> bytes:

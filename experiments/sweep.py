@@ -22,6 +22,7 @@ written, no temporary files left, resumable. Results can be read while a sweep r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -297,10 +298,11 @@ class SweepFolder:
     interruption at any point leaves a folder the next call recognises as this sweep's start.
     """
 
-    def __init__(self, design: Design, out: Path):
+    def __init__(self, design: Design, out: Path, lock: FolderLock | None = None):
         self.design = design
         self.out = Path(out)
-        self.lock = FolderLock(self.out)
+        self.own_lock = lock is None  # a lock given is already held by the caller, who releases it
+        self.lock = FolderLock(self.out) if lock is None else lock
         self.plan = design.plan()
         self.planned = [s.run_id for s in unique_runs(self.plan)]
         self.repair: dict = {"damaged": 0, "unplanned": 0, "recovered": 0}
@@ -318,7 +320,8 @@ class SweepFolder:
         check_folder(self.design, self.out)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
-            self.lock.acquire()
+            if self.own_lock:
+                self.lock.acquire()
         except OSError as exc:
             raise OutputError(f"--out {show_path(self.out)} cannot be written: {os_reason(exc)}; "
                               "nothing was run") from None
@@ -361,10 +364,11 @@ class SweepFolder:
         _write_json(self.out / MANIFEST, manifest)
 
     def close(self) -> None:
-        """Remove temporary files and release the lock."""
+        """Remove temporary files and release the lock (one the caller holds stays held)."""
         if self.lock.fd is not None:
             remove_temp_files(self.out)
-        self.lock.release()
+        if self.own_lock:
+            self.lock.release()
 
 
 def prepare(design: Design, out: Path) -> list[RunSpec]:
@@ -389,6 +393,10 @@ def check_scheduler(address: str) -> str:
     return checked(address, CONNECT_TIMEOUT)
 
 
+class WorkersError(InputError):
+    """The local cluster's worker processes could not start: one line naming their log, exit 2, nothing run."""
+
+
 def make_client(workers: int | None = None, scheduler: str | None = None):
     """A Dask client: the given scheduler, or a local cluster of single-threaded worker processes on loopback."""
     from dask.distributed import Client, LocalCluster
@@ -398,25 +406,37 @@ def make_client(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s"), None
         except (OSError, TimeoutError) as exc:
             raise InputError(f"--scheduler {show_path(scheduler)}: cannot connect a Dask client ({exc})") from None
-    from experiments.cli_guards import deferred_interrupts, workers_stderr_quiet
+    from experiments.cli_guards import deferred_interrupts, workers_stderr_logged
 
     # The workers (and their nannies) ignore Ctrl-C from their first import: the driver stops them. One
     # pressed in the few milliseconds before that import would print the worker's traceback on the terminal,
-    # so the processes started here write their stderr to /dev/null (with silence_logs they log nothing there).
-    with deferred_interrupts() as later, workers_stderr_quiet():
-        try:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                   # Worker restarts, cancelled tasks and heartbeats lost while the cluster shuts
-                                   # down after a stop are not the user's news; a run that raises is stored in
-                                   # failures/.
-                                   silence_logs=logging.CRITICAL)
-        except Exception:
-            if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
-                raise KeyboardInterrupt from None
-            raise
-        client = Client(cluster)
-        client.register_plugin(quiet_store_errors())
+    # so the processes started here write their stderr to a log file (with silence_logs they log little there);
+    # a cluster that cannot start names it.
+    n_workers = workers or os.cpu_count() or 1
+    log, named = None, False
+    try:
+        with deferred_interrupts() as later, workers_stderr_logged() as log:
+            try:
+                cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                       # Worker restarts, cancelled tasks and heartbeats lost while the cluster
+                                       # shuts down after a stop are not the user's news; a run that raises is
+                                       # stored in failures/.
+                                       silence_logs=logging.CRITICAL)
+            except Exception as exc:
+                if later.came:  # a worker that starting got the same Ctrl-C: the cluster failed because of it
+                    raise KeyboardInterrupt from None
+                named = log is not None
+                raise WorkersError(f"the local Dask cluster of {n_workers} worker process(es) could not start "
+                                   f"({' '.join(str(exc).split())[:200] or type(exc).__name__}); what its processes "
+                                   + (f"wrote is in {show_path(log)}" if named else "wrote was not kept")
+                                   + "; no run was started") from None
+            client = Client(cluster)
+            client.register_plugin(quiet_store_errors())
+    finally:
+        if log is not None and not named:  # kept only when an error names it; the workers write on into the
+            with contextlib.suppress(OSError):  # removed file, which the system frees when they end
+                log.unlink()
     if later.came:  # a Ctrl-C while the cluster started: it is closed whole, then the command stops
         client.close()
         cluster.close()
@@ -433,7 +453,7 @@ def _threads(client) -> int:
 
 def run_sweep(design: Design, out: str | Path, workers: int | None = None, scheduler: str | None = None,
               client=None, progress: bool | None = None,
-              on_result: Callable[[str, str, object], None] | None = None) -> dict:
+              on_result: Callable[[str, str, object], None] | None = None, lock: FolderLock | None = None) -> dict:
     """Run every missing planned run of the design on Dask; return counts of done / failed / skipped / repaired.
 
     Every run file already there is checked first (readable, its run id, its hash); one that fails is
@@ -441,7 +461,9 @@ def run_sweep(design: Design, out: str | Path, workers: int | None = None, sched
     times; if it still fails, its error is stored in ``failures/`` and the sweep goes on. A run file
     that cannot be written (disk full, read-only, permissions) stops the sweep at once with an
     OutputError; the runs saved so far stay and the same call resumes. ``on_result(run_id, status,
-    client)`` is called after every finished or failed run (used by tests and the progress bar).
+    client)`` is called after every finished or failed run (used by tests and the progress bar). ``lock``: the
+    folder's lock, already held by a caller that keeps it past the sweep (to analyse the runs); else the sweep
+    takes and releases it itself.
 
     Raises:
         InputError: the folder holds something else, another live sweep holds it, or the scheduler
@@ -451,7 +473,7 @@ def run_sweep(design: Design, out: str | Path, workers: int | None = None, sched
     check_folder(design, out)
     if client is None and scheduler:
         scheduler = check_scheduler(scheduler)
-    folder = SweepFolder(design, out).open()
+    folder = SweepFolder(design, out, lock).open()
     started = time.time()
     summary = {"planned": len(folder.planned), "skipped": len(folder.sound), "damaged": folder.repair["damaged"],
                "recovered": folder.repair["recovered"], "unplanned": folder.repair["unplanned"], "done": 0,

@@ -19,9 +19,10 @@ fast guards. It prints one table:
   manifest parameter out of range and of the wrong type, every manifest field of the wrong type,
   results files altered (duplicated, negated, another run's, unknown indicators...), decomposition
   files that do not fit, and every file the report or ``verify`` reads replaced by a named pipe, a
-  link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file — counting
+  link to ``/dev/zero``, a dangling link, a folder, an empty or an oversized file (and ``report --xlsx`` of a
+  run folder holding a ``discovery.json`` or ``sweep.json`` that is a pipe, a link or a folder) — counting
   tracebacks, hangs, silent acceptances and user files destroyed (a ``_files`` folder or a page the
-  program never wrote, a lock link's target: the sweep's and that of every command holding its ``--out``); and
+  program never wrote, a copy of its page that keeps the generator tag but not the bytes, a lock link's target: the sweep's and that of every command holding its ``--out``); and
   a tiny discovery folder's ``discovery.json`` and
   ``discovery_points.csv`` tampered as ``tests/test_stored_discovery.py`` does (every field the report
   reads of the wrong type, out of range or missing, names with HTML or mathtext, a million boxes, the
@@ -29,8 +30,10 @@ fast guards. It prints one table:
   each file replaced by every kind above, and free words that must reach the page escaped.
 - CLI corners (issue 22): every path option given symbolic-link loops, over-long names and paths, empty,
   blank and control-character names; scheduler addresses of every wrong form, unknown hosts, closed ports
-  and servers that are not Dask; validate within the burn-in; design names with control characters; every
-  command that holds its ``--out`` folder's lock into a folder a live process holds; a full stdout and the
+  and servers that are not Dask; sweep, sensitivity and discover whose worker processes cannot start (one line
+  naming their log); validate within the burn-in; design names with control characters; every
+  command that holds its ``--out`` folder's lock into a folder a live process holds, and sweep, sensitivity,
+  discover and discover --analyse into a sweep folder whose lock a live process holds; a full stdout and the
   page's address through the installed command;
 - signals: Ctrl-C at random moments of run, sweep, explain and report under a pseudo-terminal, counting
   tracebacks, extra lines, wrong exits and worker processes left behind.
@@ -864,6 +867,19 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
             shutil.rmtree(folder)
             shutil.rmtree(work / "kinds_files", ignore_errors=True)
             (work / "kinds.html").unlink(missing_ok=True)
+    # the workbook tells a run folder by these two; a regular one (empty, oversized) marks a sweep or discovery folder
+    for file in ("discovery.json", "sweep.json") if kinds else ():
+        for kind, make in _file_kinds().items():
+            folder = work / "xkinds"
+            shutil.copytree(run, folder)
+            make(folder / file)
+            code, err, trace = _subprocess(["report", str(folder), "--xlsx", str(work / "kinds.xlsx")])
+            judge(f"report --xlsx: {file} as {kind}", code, err, trace, "refuse", None)
+            if code == 2 and file not in err:
+                tally["not one line"] += 1  # refused, but not naming the file that is wrong
+                examples.append((f"report --xlsx: {file} as {kind}", "file not named", err.strip()[:160]))
+            shutil.rmtree(folder)
+            (work / "kinds.xlsx").unlink(missing_ok=True)
     design = work / "d.toml"
     design.write_text(STORED_DESIGN)
     sweep = work / "sweep"
@@ -914,8 +930,15 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
     lock_folder = work / "locked"
     shutil.copytree(sweep, lock_folder)
     (lock_folder / "sweep.lock").symlink_to(target)
+    code, err, _ = _in_process(["report", str(run), "--out", str(work / "own.html")])
+    assert code == 0, err
+    copies = stored_files_tests.browser_copies((work / "own.html").read_bytes())  # the tag kept, not the bytes
+    for k, blob in enumerate(copies.values()):
+        (work / f"copy{k}.html").write_bytes(blob)
     attempts = [(["report", str(run), "--out", str(work / "notes.html")], "report over notes_files/"),
                 (["report", str(run), "--out", str(work / "mine.html")], "report over mine.html"),
+                *((["report", str(run), "--out", str(work / f"copy{k}.html")], f"report over a page copy: {kind}")
+                  for k, kind in enumerate(copies)),
                 (["sweep", str(design), "--out", str(lock_folder), "--workers", "1", "--no-progress"], "sweep.lock link")]
     for command, argv in _out_locked(work).items():  # every command that holds its --out folder's lock
         out = work / f"{command.split()[0]}-out"
@@ -926,7 +949,8 @@ def stored_files(work: Path, kinds: bool = True, sample: int = 1) -> dict:
         code, err, trace = _subprocess(argv)
         judge(name, code, err, trace, "refuse", None)
     destroyed = [not (notes / "saved.css").is_file(), (work / "mine.html").read_text() != "<html>mine</html>",
-                 target.read_text() != "precious"]
+                 target.read_text() != "precious",
+                 *((work / f"copy{k}.html").read_bytes() != blob for k, blob in enumerate(copies.values()))]
     tally["user files destroyed"] = sum(destroyed)
     tally["examples"] = examples
     return tally
@@ -1074,16 +1098,47 @@ with out_lock(Path(sys.argv[1]), "run"):
     print("held", flush=True)
     time.sleep(3600)
 """
+BUSY_SWEEP_HOLDER = """
+import contextlib, sys, time
+from pathlib import Path
+from experiments.cli import sweep_lock
+with contextlib.ExitStack() as stack:
+    for folder in sys.argv[1:]:
+        stack.enter_context(sweep_lock(Path(folder), "discover", "--analyse"))
+    print("held", flush=True)
+    time.sleep(3600)
+"""
 
 
 def cli_corners(work: Path) -> dict:
     """Issue 22's corners and their variations: tally tracebacks, multi-line messages, silent acceptances, exits."""
     import experiments.cases as cases_module
     import experiments.cli as cli
+    import experiments.discover as discover
+    import experiments.stability as stability
     import experiments.sweep as sweep
 
     work.mkdir(parents=True, exist_ok=True)
     cases = _corner_cases(work)
+    # sweep folders whose analysis a live process writes: each command that analyses one is refused before it works
+    from experiments.cli import main as cli_main
+    from tests.test_discovery import write_tiny
+
+    tiny, discovered, empty = write_tiny(work), work / "busy-discovery", work / "busy-sweep"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["discover", str(tiny), "--out", str(discovered), "--workers", "1", "--no-progress"]) == 0
+    empty.mkdir()
+    sweep_holder = subprocess.Popen([sys.executable, "-c", BUSY_SWEEP_HOLDER, str(discovered), str(empty)],
+                                    stdout=subprocess.PIPE, text=True,
+                                    env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert sweep_holder.stdout.readline().strip() == "held"
+    cases += [("sweep into a busy sweep folder", ["sweep", str(work / "design.toml"), "--out", str(empty), "--workers",
+                                                  "1", "--no-progress"]),
+              ("sensitivity into a busy sweep folder", [*_out_locked(work)["sensitivity --until-stable"][:2],
+                                                        "--out", str(empty), "--workers", "1", "--no-progress"]),
+              ("discover into a busy sweep folder", ["discover", str(tiny), "--out", str(discovered), "--workers", "1",
+                                                     "--no-progress"]),
+              ("discover --analyse of a busy sweep folder", ["discover", "--analyse", str(discovered)])]
     busy = work / "busy"  # held by a live process: every command into it is refused before its trapped work
     holder = subprocess.Popen([sys.executable, "-c", BUSY_HOLDER, str(busy)], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
@@ -1106,7 +1161,8 @@ def cli_corners(work: Path) -> dict:
         saved = {(m, n): getattr(m, n) for m, n in ((cli, "run_comparison"), (cli, "run_tasks"),
                                                     (cli, "run_decomposition"), (cli, "calibrate_ensemble"),
                                                     (sweep.SweepFolder, "open"), (sweep, "make_client"),
-                                                    (cases_module, "run_cases"))}
+                                                    (cases_module, "run_cases"), (stability, "analyse_folder"),
+                                                    (discover, "analyse_folder"))}
         for m, n in saved:
             setattr(m, n, accepted)
         try:
@@ -1117,8 +1173,9 @@ def cli_corners(work: Path) -> dict:
     finally:
         for _, close in servers.values():
             close()
-        holder.kill()
-        holder.wait(timeout=30)
+        for process in (holder, sweep_holder):
+            process.kill()
+            process.wait(timeout=30)
     tally.update(_corner_subprocesses(work))
     return tally
 
@@ -1183,11 +1240,12 @@ def _corner_one(name: str, argv: list[str], work: Path, before: set, tally: dict
 
 
 def _corner_subprocesses(work: Path) -> dict:
-    """Through the installed command: a full stdout, and the page's address."""
+    """Through the installed command: a full stdout, the page's address, worker processes that cannot start."""
     out = {"full stdout: cases": 0, "full stdout: faults": 0, "page: cases": 0, "page: faults": 0}
     import socket
 
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out.update(_workers_that_cannot_start(work, env))
     if Path("/dev/full").exists():
         for argv in (["params"], ["params", "--json"], ["verify", str(work), "--json"],
                      ["run", "--no-explain", "--json", "--out", str(work / "full"), "--set", "scenario.inhabitants=2000",
@@ -1218,6 +1276,37 @@ def _corner_subprocesses(work: Path) -> dict:
             out["page: cases"] += 1
             out["page: faults"] += not ok
     return out
+
+
+def _workers_that_cannot_start(work: Path, env: dict) -> dict:
+    """sweep, sensitivity and discover whose local worker processes exit as they start (a ``sitecustomize`` does it):
+    one line naming the workers' log, which holds their words; exit 2; no traceback."""
+    from tests.test_cli_corners import FAILING_CHILDREN
+    from tests.test_discovery import write_tiny
+    from tests.test_sensitivity import GROW
+    from tests.test_sweep import write_design
+
+    site, logs = work / "failing-site", work / "failing-logs"
+    site.mkdir()
+    logs.mkdir()
+    (site / "sitecustomize.py").write_text(FAILING_CHILDREN)
+    (work / "grow-failing.toml").write_text(GROW)
+    designs = {"sweep": write_design(work, name="failing.toml"), "sensitivity": work / "grow-failing.toml",
+               "discover": write_tiny(work, name="tiny-failing.toml")}
+    tally = {"workers cannot start: cases": 0, "workers cannot start: faults": 0}
+    for command, design in designs.items():
+        for log in logs.glob("ontschot-dask-workers-*.log"):
+            log.unlink()
+        proc = subprocess.run([str(EXE), command, str(design), "--out", str(work / f"failing-{command}"), "--workers",
+                               "1", "--no-progress"], capture_output=True, text=True, timeout=600,
+                              env={**env, "PYTHONPATH": f"{site}{os.pathsep}{env['PYTHONPATH']}", "TMPDIR": str(logs)})
+        lines = proc.stderr.strip().splitlines()
+        named = [log for log in logs.glob("ontschot-dask-workers-*.log") if len(lines) == 1 and str(log) in lines[0]]
+        ok = proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr and len(named) == 1 and \
+            "cannot start" in named[0].read_text()
+        tally["workers cannot start: cases"] += 1
+        tally["workers cannot start: faults"] += not ok
+    return tally
 
 
 def signals(work: Path, n: int, rng: random.Random) -> dict:

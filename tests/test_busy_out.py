@@ -10,12 +10,18 @@ is a small process holding the lock through the same helper (no timing), and the
 so a command that got past the lock fails the test at once instead of running. One test starts a real
 first ``run`` far bigger than any machine finishes, refuses an ``explain`` into its folder and stops the
 run with Ctrl-C: its lock goes with it.
+
+``sweep``, ``sensitivity``, ``discover`` and ``discover --analyse`` write what they draw from the runs
+(``points.csv``, the analysis files) into the sweep folder itself: they hold its ``sweep.lock``
+(``experiments/cli.py`` ``sweep_lock``) from before their runs until that is written, so a second of them into
+a folder a live process holds is refused in one line naming it, before it computes, with nothing written.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -291,3 +297,123 @@ def test_an_install_waits_for_the_one_in_progress_then_says_so_in_one_line(tmp_p
         holder.release()
     install_ensemble(tmp_path / "A", target, wait=0.3)
     assert json.loads(target.with_suffix(".json").read_text()) == {"from": "A"}
+
+
+# ------------------------------------------------------------------ sensitivity and discover: a sweep folder's analysis
+
+HOLD_SWEEP = """
+import sys, time
+from pathlib import Path
+from experiments.cli import sweep_lock
+with sweep_lock(Path(sys.argv[1]), sys.argv[2], "--analyse"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.fixture(scope="module")
+def discovered(tmp_path_factory) -> dict[str, Path]:
+    """A tiny real discovery folder (its runs and analysis), and its design."""
+    from tests.test_discovery import write_tiny
+
+    parent = tmp_path_factory.mktemp("discovered")
+    design, out = write_tiny(parent), parent / "out"
+    assert cli.main(["discover", str(design), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    return {"design": design, "out": out}
+
+
+def analyses(design: Path, discovered: dict[str, Path], folder: Path) -> dict[str, list[str]]:
+    """Each command that writes what it draws from the runs into a sweep folder, into ``folder``."""
+    from tests.test_sweep import write_design
+
+    return {
+        "sweep": ["sweep", str(write_design(folder.parent)), "--out", str(folder), "--workers", "1", "--no-progress"],
+        "sensitivity": ["sensitivity", str(design), "--out", str(folder), "--workers", "1", "--no-progress"],
+        "discover": ["discover", str(discovered["design"]), "--out", str(folder), "--workers", "1", "--no-progress"],
+        "discover --analyse": ["discover", "--analyse", str(folder)],
+    }
+
+
+def trap_analyses(monkeypatch, check=None) -> None:
+    """Every step of a sweep folder's analysis (the runs, the cluster, the analyses) raises ``Computed``."""
+    import analysis.aggregates
+    import experiments.discover
+    import experiments.stability
+
+    trap(monkeypatch, analysis.aggregates, "sweep_summaries", check)  # what sweep's points.csv is made of
+    trap(monkeypatch, experiments.sweep, "run_sweep", check)
+    trap(monkeypatch, experiments.sweep, "make_client", check)
+    trap(monkeypatch, experiments.stability, "analyse_folder", check)
+    trap(monkeypatch, experiments.discover, "analyse_folder", check)
+
+
+def sweep_folder(name: str, discovered: dict[str, Path], folder: Path) -> Path:
+    """What each command finds: a copy of the discovery folder (discover), an empty folder (sweep, sensitivity)."""
+    if name.startswith("discover"):
+        shutil.copytree(discovered["out"], folder)
+    else:
+        folder.mkdir()
+    return folder
+
+
+ANALYSES = ["sweep", "sensitivity", "discover", "discover --analyse"]
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_a_second_analysis_of_a_sweep_folder_at_once_is_refused_in_one_line_before_it_computes(
+        name, design, discovered, tmp_path, monkeypatch, capsys):
+    folder = sweep_folder(name, discovered, tmp_path / "sweep")
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SWEEP, str(folder), "discover"], cwd=ROOT, env=ENV,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        trap_analyses(monkeypatch)
+        started = time.monotonic()
+        assert cli.main(analyses(design, discovered, folder)[name]) == 2
+        line = one_line_error(capsys.readouterr().err)
+        assert time.monotonic() - started < QUICK
+        assert f"is in use by pid {holder.pid} on host" in line and "running `ontschot discover`" in line, line
+        assert "sweep.lock" in line and "wait for it to finish" in line, line
+        after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        assert after == {**before, "sweep.lock": after["sweep.lock"]}  # nothing written but the holder's lock
+        assert read_holder(folder)["pid"] == holder.pid and holder.poll() is None
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_an_analysis_holds_the_sweep_folders_lock_while_it_runs_and_computes_and_releases_it(
+        name, design, discovered, tmp_path, monkeypatch):
+    folder = sweep_folder(name, discovered, tmp_path / "sweep")
+    seen = []
+
+    def held() -> None:
+        seen.append(read_holder(folder))
+
+    trap_analyses(monkeypatch, check=held)
+    argv = analyses(design, discovered, folder)[name]
+    option = "--analyse" if name.endswith("--analyse") else "--out"
+    with pytest.raises(Computed):  # the runs (the sweep) are reached with the lock held
+        cli.main(argv)
+    if name != "discover --analyse":  # the runs complete: the analysis is reached with the lock still held
+        monkeypatch.setattr(cli, "_sweep", lambda args, design, lock=None: (held(), {"remaining": 0, "failed": 0})[1])
+        with pytest.raises(Computed):
+            cli.main(argv)
+    assert seen and all(h["pid"] == os.getpid() and h["command"] == ["ontschot", name.split()[0], option, str(folder)]
+                        for h in seen), seen
+    assert not (folder / "sweep.lock").exists()  # released when the command failed
+
+
+@pytest.mark.parametrize("name", ANALYSES)
+def test_a_sweep_lock_that_is_a_symbolic_link_is_refused_and_its_target_kept(name, design, discovered, tmp_path,
+                                                                            monkeypatch, capsys):
+    folder = sweep_folder(name, discovered, tmp_path / "sweep")
+    target = tmp_path / "precious.txt"
+    target.write_text("precious")
+    (folder / "sweep.lock").symlink_to(target)
+    trap_analyses(monkeypatch)
+    assert cli.main(analyses(design, discovered, folder)[name]) == 2
+    assert "symbolic link" in one_line_error(capsys.readouterr().err)
+    assert target.read_text() == "precious" and (folder / "sweep.lock").is_symlink()

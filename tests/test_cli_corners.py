@@ -422,3 +422,70 @@ def test_ctrl_c_under_a_terminal_is_one_line_exit_130(tmp_path, command, after):
     assert lines == ["ontschot: interrupted; what was saved stays (a sweep resumes with the same command)"], \
         text[-3000:]
     assert "Traceback" not in text
+
+
+# ------------------------------------------------------------------ the worker processes' stderr: a log, not the void
+
+FAILING_CHILDREN = """
+import os, sys
+KEY = "ONTSCHOT_TEST_FAIL_CHILDREN_OF"  # the first Python process (the driver) names itself; its children fail
+if KEY not in os.environ:
+    os.environ[KEY] = str(os.getpid())
+elif os.environ[KEY] == str(os.getppid()):
+    sys.stderr.write("simulated: this worker process cannot start\\n")
+    sys.stderr.flush()
+    os._exit(3)
+"""
+
+
+def test_what_a_worker_process_writes_to_stderr_goes_to_the_log_not_the_terminal(capfd):
+    from experiments.cli_guards import workers_stderr_logged
+
+    with workers_stderr_logged() as log:
+        subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('a worker says: cannot start\\n')"],
+                       check=True, timeout=60)
+    os.write(2, b"the driver's own line\n")  # fd 2 is the driver's own again
+    err = capfd.readouterr().err
+    try:
+        assert log is not None and "a worker says: cannot start" in log.read_text()
+        assert "a worker says" not in err and "the driver's own line" in err
+        assert "the driver's own line" not in log.read_text()
+    finally:
+        if log is not None:
+            log.unlink()
+
+
+def test_a_cluster_whose_workers_cannot_start_is_one_line_naming_their_log(tmp_path):
+    """Real worker processes that fail as they start (a sitecustomize makes every child of the driver exit)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(FAILING_CHILDREN)
+    logs = tmp_path / "tmp"
+    logs.mkdir()
+    env = {**os.environ, "PYTHONPATH": f"{site}{os.pathsep}{ROOT}", "TMPDIR": str(logs)}
+    env.pop("ONTSCHOT_TEST_FAIL_CHILDREN_OF", None)
+    out = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "experiments.cli", "sweep", str(write_design(tmp_path)), "--out",
+                           str(out), "--workers", "1", "--no-progress"], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=ROOT)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("ontschot: error: the local Dask cluster of 1 worker process(es) could not start")
+    (log,) = logs.glob("ontschot-dask-workers-*.log")
+    assert f"what its processes wrote is in '{log}'" in lines[0] and lines[0].endswith("no run was started")
+    assert "simulated: this worker process cannot start" in log.read_text()  # the worker's own words, kept
+    assert not list((out / "runs").glob("*.parquet"))
+
+
+def test_a_cluster_that_starts_leaves_no_log_behind_and_nothing_on_the_terminal(tmp_path, monkeypatch, capfd):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    client, cluster = sweep.make_client(1)
+    try:
+        assert client.submit(sum, [1, 2]).result(timeout=60) == 3
+    finally:
+        client.close()
+        cluster.close()
+    assert not list(tmp_path.glob("ontschot-dask-workers-*"))  # removed once started: logs do not pile up
+    assert capfd.readouterr().err == ""

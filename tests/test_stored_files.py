@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.report import build_report, report_paths
-from analysis.report.build import FILES_MARKER, GENERATOR_META
+from analysis.report.build import FILES_MARKER, GENERATOR_META, OLD_GENERATOR_META, page_verifies, stamp_page
 from analysis.report.load import load_results
 from experiments import stored
 from experiments.cli import main
@@ -129,12 +129,13 @@ def test_a_notes_files_folder_the_program_never_made_is_kept_and_the_report_refu
     page, files = tmp_path / "notes.html", tmp_path / "notes_files"
     files.mkdir()
     (files / "saved.css").write_text("body{}")  # a browser's 'Save page as'
-    page.write_text(f"<html><head>{GENERATOR_META}</head>saved from a browser</html>")
+    own = stamp_page("<html><head></head>a page the program wrote</html>")  # the page passes: the folder is refused
+    page.write_bytes(own)
     code = main(["report", str(runs["a"]), "--out", str(page)])
     line = one_line_error(capsys.readouterr().err)
     assert code == 2 and "notes_files" in line and FILES_MARKER in line
     assert (files / "saved.css").read_text() == "body{}" and sorted(p.name for p in files.iterdir()) == ["saved.css"]
-    assert "saved from a browser" in page.read_text()
+    assert page.read_bytes() == own
 
 
 def test_a_page_the_program_did_not_write_is_kept_and_its_own_page_is_replaced(runs, tmp_path, capsys):
@@ -148,10 +149,54 @@ def test_a_page_the_program_did_not_write_is_kept_and_its_own_page_is_replaced(r
         assert main(["report", str(runs["a"]), "--out", str(own)]) == 0
         capsys.readouterr()
         assert GENERATOR_META in own.read_text()[:4096] and (report_paths(own)[1] / FILES_MARKER).is_file()
+        assert page_verifies(own.read_bytes())
     link = tmp_path / "link.html"
     link.symlink_to(own)
     assert main(["report", str(runs["a"]), "--out", str(link)]) == 2
     assert "symbolic link" in one_line_error(capsys.readouterr().err)
+
+
+def test_the_generator_tag_holds_the_digest_of_the_page_bytes_and_any_change_breaks_it():
+    text = "<!DOCTYPE html><html lang='ë'><head><title>€ 3,7 mln</title></head><body>één</body></html>"
+    page = stamp_page(text)
+    assert page_verifies(page) and page.count(GENERATOR_META.encode()) == 1
+    at = page.index(GENERATOR_META.encode()) + len(GENERATOR_META)
+    digest = page[at:at + 64]
+    assert page[:at] + page[at + 64:] == text.replace("<head>", f"<head>{GENERATOR_META}'>").encode()
+    assert stored.sha256(page[:at] + page[at + 64:]).encode() == digest
+    for changed in (page.replace("één".encode(), "een".encode()), page + b"\n", page.replace(b"><body>", b">\n<body>"),
+                    page.replace(digest, digest.upper()), page.replace(digest, b"0" * 64), page[:-1],
+                    page.replace(GENERATOR_META.encode() + digest, OLD_GENERATOR_META.encode()[:-2])):
+        assert not page_verifies(changed)
+
+
+def browser_copies(page: bytes) -> dict[str, bytes]:
+    """What a user's or browser's copy of a report page keeps of it: the tag, not the bytes."""
+    body = page.index(b"<body>")
+    return {
+        "one byte changed": page[:body + 10] + bytes([page[body + 10] ^ 1]) + page[body + 11:],
+        "re-serialised": page.replace(b"><", b">\n<"),  # Save page as... (HTML only) rewrites the markup
+        "old bare tag": page.replace(page[page.index(GENERATOR_META.encode()):page.index(b"'>", page.index(
+            GENERATOR_META.encode())) + 2], OLD_GENERATOR_META.encode()),  # a report of an earlier version
+    }
+
+
+@pytest.mark.parametrize("kind", ["one byte changed", "re-serialised", "old bare tag"])
+def test_a_copy_of_a_report_page_that_keeps_its_tag_but_not_its_bytes_is_kept(kind, runs, tmp_path, capsys):
+    own = tmp_path / "own.html"
+    assert main(["report", str(runs["a"]), "--out", str(own)]) == 0
+    assert main(["report", str(runs["a"]), "--out", str(own)]) == 0  # the program's own page verifies: replaced
+    capsys.readouterr()
+    copy_page = tmp_path / "copy.html"
+    blob = browser_copies(own.read_bytes())[kind]
+    copy_page.write_bytes(blob)
+    assert main(["report", str(runs["a"]), "--out", str(copy_page)]) == 2
+    line = one_line_error(capsys.readouterr().err)
+    assert "copy.html" in line and "choose another --out, or remove or move it yourself" in line, line
+    expected = "bare generator tag of reports written before this version" if kind == "old bare tag" else \
+        "not byte for byte the page ontschot report wrote"
+    assert expected in line, line
+    assert copy_page.read_bytes() == blob and not report_paths(copy_page)[1].exists()
 
 
 # ------------------------------------------------------------------ lock files

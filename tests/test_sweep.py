@@ -264,7 +264,7 @@ def test_sensitivity_over_an_incomplete_sweep_is_an_input_error(tmp_path, capsys
 
     path = tmp_path / "sobol.toml"
     path.write_text('name = "s"\n[sampler]\nmethod = "sobol"\nn = 4\n[vary]\n"firm.lock_in" = {}\n"work.base_hazard" = {}\n')
-    monkeypatch.setattr(cli, "_sweep", lambda args, design: {"planned": 8, "done": 6, "failed": 2, "remaining": 2})
+    monkeypatch.setattr(cli, "_sweep", lambda args, design, **kw: {"planned": 8, "done": 6, "failed": 2, "remaining": 2})
     assert cli.main(["sensitivity", str(path), "--out", str(tmp_path / "s"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "lacks 2 of its 8 runs" in err and len(err.strip().splitlines()) == 1

@@ -9,7 +9,9 @@ must make the checks fail. Bad paths are refused in one line with exit status 2 
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 import formulas
@@ -238,3 +240,31 @@ def test_an_unwritable_folder_is_refused_before_anything_is_written(run_folder, 
     target = tmp_path / "locked" / "wb.xlsx"
     assert main(["report", str(run_folder), "--xlsx", str(target)]) == 2
     assert "cannot be written: Permission denied" in one_error_line(capsys) and not target.exists()
+
+
+KINDS = {  # what may stand where a sweep's or discovery's record should be, and how the refusal names it
+    "named pipe": (lambda p: os.mkfifo(p), "is a named pipe, not a regular file"),
+    "link to /dev/zero": (lambda p: p.symlink_to("/dev/zero"), "is a character device, not a regular file"),
+    "dangling link": (lambda p: p.symlink_to(p.with_name("gone.json")), "is a symbolic link to nothing"),
+    "folder": (lambda p: p.mkdir(), "is a folder, not a regular file"),
+}
+
+
+@pytest.mark.parametrize("name", ["discovery.json", "sweep.json"])
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("with_results", [True, False], ids=["in a run folder", "alone"])
+def test_a_sweep_or_discovery_record_that_is_not_a_file_is_named_never_taken_for_a_run_folder(
+    name, kind, with_results, run_folder, tmp_path, capsys
+):
+    folder = tmp_path / "results"
+    if with_results:
+        shutil.copytree(run_folder, folder, ignore=shutil.ignore_patterns("*.xlsx"))
+    else:
+        folder.mkdir()
+    make, words = KINDS[kind]
+    make(folder / name)
+    target = tmp_path / "wb.xlsx"
+    assert main(["report", str(folder), "--xlsx", str(target)]) == 2
+    line = one_error_line(capsys)
+    assert f"{name}' {words}" in line and "not a results folder" not in line, line
+    assert not target.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hmac
 import html
 import os
 import shutil
@@ -21,6 +22,7 @@ from analysis.report import figures, firm_case, tables, uncertainty, words
 from analysis.report.load import Results, load_results
 from analysis.report.taskfields import BUDGETS, COST_LINES, NOT_MODELLED, SOURCE_WORDS, TASK_FIELDS
 from analysis.report.words import ENGLISH, GROUP_NAMES, GROUP_VALUES
+from experiments import stored
 from experiments.batch import default_workers, fork_pool
 from experiments.store import OutputError, check_output_folder, os_reason
 from model.parameters import PARAMETERS, show_path
@@ -62,9 +64,15 @@ img{max-width:100%;height:auto;border:1px solid #eee} .note{color:#555;font-size
 
 
 # The program's own marks on what it writes: only a page and a folder that carry them are ever replaced.
-GENERATOR_META = "<meta name='generator' content='ontschot report'>"
+# The page's generator tag carries the SHA-256 of the page's own bytes, computed with the digest left empty
+# (``stamp_page``): a page is replaced only when its bytes still give that digest, so a browser's "Save page as"
+# or an edited copy, which keep the tag but not the bytes, is never overwritten.
+GENERATOR_META = "<meta name='generator' content='ontschot report; sha256="  # then 64 hex digits and "'>"
+GENERATOR_END = "'>"
+OLD_GENERATOR_META = "<meta name='generator' content='ontschot report'>"  # the bare tag of earlier versions
 FILES_MARKER = ".ontschot-report"  # a file in the _files folder
-HEAD_BYTES = 64 * 1024  # how much of an existing page is read to find the generator tag
+HEAD_BYTES = 64 * 1024  # how far into an existing page its generator tag is looked for
+DIGEST_HEX = 64  # hex digits of a SHA-256
 
 
 def report_paths(out_html: str | Path) -> tuple[Path, Path]:
@@ -726,8 +734,7 @@ def publish(page: Page, text: str, out_html: Path, files: Path) -> None:
         OutputError: the files cannot be written (nothing half-written is left).
     """
     check_report_target(out_html, files)
-    if GENERATOR_META not in text:
-        text = text.replace("<head>", f"<head>{GENERATOR_META}", 1)
+    page_bytes = stamp_page(text)
     tmp = Path(tempfile.mkdtemp(prefix=f".{files.name}-", dir=out_html.parent))
     try:
         os.chmod(tmp, 0o755)
@@ -738,7 +745,7 @@ def publish(page: Page, text: str, out_html: Path, files: Path) -> None:
         for name, png in page.png.items():
             (tmp / f"{name}.png").write_bytes(png)
         html_tmp = tmp / "report.html"
-        html_tmp.write_text(text, encoding="utf-8")
+        html_tmp.write_bytes(page_bytes)
         check_report_target(out_html, files)  # again, just before replacing: nothing else took the place since
         if os.path.lexists(files):
             shutil.rmtree(files)
@@ -749,32 +756,83 @@ def publish(page: Page, text: str, out_html: Path, files: Path) -> None:
         raise OutputError(f"--out {show_path(out_html)}: the report could not be written ({os_reason(exc)})") from None
 
 
+def stamp_page(text: str) -> bytes:
+    """The page's bytes with its generator tag right after ``<head>``: the SHA-256 of the page with the digest empty."""
+    at = text.index("<head>") + len("<head>")
+    blank = (text[:at] + GENERATOR_META + GENERATOR_END + text[at:]).encode("utf-8")
+    cut = len(text[:at].encode("utf-8")) + len(GENERATOR_META)
+    return blank[:cut] + stored.sha256(blank).encode("ascii") + blank[cut:]
+
+
+def page_verifies(blob: bytes) -> bool:
+    """Whether a page's bytes are byte for byte what ``stamp_page`` wrote: its tag's digest is that of the rest."""
+    head = blob[:HEAD_BYTES]
+    at = head.find(GENERATOR_META.encode("ascii"))
+    if at < 0:
+        return False
+    cut = at + len(GENERATOR_META)
+    digest = blob[cut:cut + DIGEST_HEX]
+    if not stored.HEX64.fullmatch(digest.decode("ascii", "replace")) or \
+            blob[cut + DIGEST_HEX:cut + DIGEST_HEX + len(GENERATOR_END)] != GENERATOR_END.encode("ascii"):
+        return False
+    return hmac.compare_digest(stored.sha256(blob[:cut] + blob[cut + DIGEST_HEX:]).encode("ascii"), digest)
+
+
 def _not_ours(out_html: Path, what: Path, why: str) -> OutputError:
     return OutputError(f"--out {show_path(out_html)} is not allowed: {show_path(what)} {why}; the report never "
-                       "deletes or overwrites what it did not write: choose another --out, or move it away")
+                       "deletes or overwrites what it did not write: choose another --out, or remove or move it "
+                       "yourself")
 
 
-def _page_is_ours(path: Path) -> bool:
-    """Whether an existing page is a regular file (not a link) whose head carries the report's generator tag."""
+def _page_state(path: Path) -> str:
+    """What an existing page is: "ours" (verifies), "changed" (the tag, other bytes), "old" (the bare tag), "other".
+
+    Read without following a link or blocking, at most ``LIMITS["html"]`` bytes (a longer file is not ours).
+    """
+    limit = stored.LIMITS["html"]
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError:
-        return False
+        return "other"
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
-        return GENERATOR_META.encode() in os.read(fd, HEAD_BYTES)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return "other"
+        chunks, total = [], 0
+        while chunk := os.read(fd, min(stored.MIB, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                return "other"
     except OSError:
-        return False
+        return "other"
     finally:
         os.close(fd)
+    blob = b"".join(chunks)
+    if page_verifies(blob):
+        return "ours"
+    head = blob[:HEAD_BYTES]
+    if GENERATOR_META.encode("ascii") in head:
+        return "changed"
+    return "old" if OLD_GENERATOR_META.encode("ascii") in head else "other"
+
+
+PAGE_REFUSALS = {
+    "changed": "exists and is not byte for byte the page ontschot report wrote (its generator tag's SHA-256 does "
+               "not match its bytes: it was edited, or saved by a browser)",
+    "old": "exists with only the bare generator tag of reports written before this version; a browser's saved "
+           "copy or an edited page keeps that tag too, so it cannot be told from one and is kept",
+    "other": "exists and was not written by ontschot report (it lacks the report's generator tag)",
+}
 
 
 def check_report_target(out_html: Path, files: Path) -> None:
     """Refuse to replace a page or a ``_files`` folder the program did not write (they lack its marks).
 
-    A page is replaced only when it is a regular file whose head carries ``GENERATOR_META``; a
-    ``_files`` folder only when it is a folder (not a link) holding the ``FILES_MARKER`` file.
+    A page is replaced only when it is a regular file whose generator tag's SHA-256 matches its bytes
+    (``page_verifies``): an edited copy, a browser's saved copy and a page of an earlier version (the bare tag,
+    which cannot be told from a saved copy) are refused. A ``_files`` folder is replaced only when it is a folder
+    (not a link) holding the ``FILES_MARKER`` file.
 
     Raises:
         OutputError: naming what is in the way and why, in one line.
@@ -782,9 +840,9 @@ def check_report_target(out_html: Path, files: Path) -> None:
     if os.path.lexists(out_html):
         if os.path.islink(out_html):
             raise _not_ours(out_html, out_html, "is a symbolic link")
-        if not _page_is_ours(out_html):
-            raise _not_ours(out_html, out_html, "exists and was not written by ontschot report (it lacks the "
-                            "report's generator tag)")
+        state = _page_state(out_html)
+        if state != "ours":
+            raise _not_ours(out_html, out_html, PAGE_REFUSALS[state])
     if os.path.lexists(files):
         if os.path.islink(files) or not os.path.isdir(files):
             raise _not_ours(out_html, files, "exists and is not a folder the report wrote")

@@ -36,6 +36,7 @@ from analysis.i18n import LanguageError, Translator, check_language, translator
 from analysis.report.load import Results, load_results
 from analysis.report.tables import HOLDER_NAMES, line_costs, own_result_frame, whole
 from analysis.report.taskfields import BUDGETS, COST_LINES, TASK_FIELDS
+from experiments import stored
 from experiments.arms import stored_from_year
 from experiments.store import OutputError, code_version, os_reason, refuse_system_folder
 from model.parameters import InputError, show_path
@@ -54,6 +55,9 @@ WIDTH_LABEL, WIDTH_YEAR, WIDTH_MONEY, WIDTH_TEXT = 34, 8, 15, 90  # column width
 def check_source(folder: str | Path, lang: str = "nl") -> None:
     """Refuse early what cannot become a workbook: an unknown language, a missing folder, a sweep folder.
 
+    A ``sweep.json`` or ``discovery.json`` that is not a regular file (a named pipe, a device, a dangling link) is
+    refused naming that file (``experiments/stored.py``), not taken for a run folder.
+
     Raises:
         InputError: one line (a missing or unusable folder: ``load_results``'s own message).
     """
@@ -64,11 +68,13 @@ def check_source(folder: str | Path, lang: str = "nl") -> None:
     folder = Path(folder)
     if not folder.is_dir():
         load_results(folder)  # raises, saying what is wrong with it
-    if (folder / "sweep.json").is_file() or (folder / "discovery.json").is_file():
-        raise InputError(
-            f"results folder {show_path(folder)} is a sweep or discovery folder: the workbook is made "
-            "of a run folder (the folder of `ontschot run`)"
-        )
+    for name in ("sweep.json", "discovery.json"):
+        if stored.present(folder / name):  # a pipe, a device or a dangling link too: named here, never opened
+            stored.check_regular(folder / name)
+            raise InputError(
+                f"results folder {show_path(folder)} is a sweep or discovery folder (it holds {name}): the workbook "
+                "is made of a run folder (the folder of `ontschot run`)"
+            )
 
 
 def default_path(folder: Path, out_html: Path | None, lang: str) -> Path:
