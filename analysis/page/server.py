@@ -34,7 +34,10 @@ ENVIRONMENT = {
     # less. 20 abruptly closed sessions, after their lifetime: 305 MB -> 262 MB against 234 MB after the
     # warm-up (benchmarks/bench_page_sessions.py, same machine).
     "PYTHONMALLOC": "malloc",
-    "MALLOC_ARENA_MAX": "2",
+    # One glibc arena: with two, the threads serving sessions are given one or the other by turns, and the second
+    # kept 5-30 MB of free pages resident after its sessions had gone, more or less from run to run (benchmarks/
+    # bench_page_sessions.py prints each arena). With one, the free memory is in the heap malloc_trim trims fully.
+    "MALLOC_ARENA_MAX": "1",
     # Blocks of 128 kB and more are mapped on their own and unmapped when freed (glibc otherwise raises this
     # threshold as large blocks are freed and then keeps such blocks in its heap), and the stacks of finished
     # threads are not kept for reuse. 100 abrupt closes, after their lifetime: 261 MB -> 253 MB against
