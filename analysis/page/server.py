@@ -131,6 +131,12 @@ ASSET_CACHE_BYTES = 64 * 2**20  # at most this much compressed output is kept (t
 _server_loop: asyncio.AbstractEventLoop | None = None
 
 
+def record_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Record the server's event loop (the gzip middleware does, on every request)."""
+    global _server_loop
+    _server_loop = loop
+
+
 def server_loop() -> asyncio.AbstractEventLoop | None:
     """The server's event loop, as the gzip middleware saw it on the last request; None before the first."""
     return _server_loop
@@ -157,7 +163,7 @@ def cached_gzip_class():
         kept_bytes = 0
 
         async def __call__(self, scope, receive, send):
-            named._server_loop = asyncio.get_running_loop()  # every request passes here: the server's event loop
+            named.record_loop(asyncio.get_running_loop())  # every request passes here: the server's event loop
             key = self._key(scope)
             if key is None:
                 await super().__call__(scope, receive, send)
